@@ -1,0 +1,29 @@
+package core
+
+import "time"
+
+// Session is one signed-in device: what a user lists and revokes.
+type Session struct {
+	ID     string `json:"id"`
+	UserID string `json:"user_id"`
+	// AuthMethod is how the session was established: "password",
+	// "email_code" (sign-up verification), "reset" and so on.
+	AuthMethod   string    `json:"auth_method"`
+	UserAgent    string    `json:"user_agent"`
+	IP           string    `json:"ip"`
+	CreatedAt    time.Time `json:"created_at"`
+	LastActiveAt time.Time `json:"last_active_at"`
+	// ExpiresAt is the absolute end of the session, whatever its activity.
+	ExpiresAt time.Time `json:"expires_at"`
+	// EndedAt is set once the session was signed out or revoked.
+	EndedAt *time.Time `json:"ended_at,omitempty"`
+}
+
+// Active reports whether the session may still be used at now, given the
+// idle timeout.
+func (s Session) Active(now time.Time, idle time.Duration) bool {
+	if s.EndedAt != nil || !now.Before(s.ExpiresAt) {
+		return false
+	}
+	return idle <= 0 || now.Sub(s.LastActiveAt) < idle
+}

@@ -1,0 +1,141 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// OutMail is a message to queue in the mail outbox. Body is opaque to the
+// store: the caller seals it (it may carry a code or a link that must not be
+// readable from the database file alone).
+type OutMail struct {
+	To       string
+	Template string
+	Body     []byte
+}
+
+// QueuedMail is one row of the mail outbox.
+type QueuedMail struct {
+	ID        int64
+	To        string
+	Template  string
+	Body      []byte // nil once sent, unless KeepSentMail is set
+	Status    string // "pending", "sent" or "failed"
+	Attempts  int
+	LastError string
+	CreatedAt time.Time
+	SentAt    *time.Time
+}
+
+// Mail statuses.
+const (
+	MailPending = "pending"
+	MailSent    = "sent"
+	MailFailed  = "failed"
+)
+
+func (db *DB) enqueueMail(ctx context.Context, tx *sql.Tx, m *OutMail) error {
+	if m == nil {
+		return nil
+	}
+	now := ms(db.Now())
+	_, err := tx.ExecContext(ctx, `INSERT INTO auth_mail_outbox (recipient, template, body, next_attempt_at, created_at)
+		VALUES ($1, $2, $3, $4, $4)`, m.To, m.Template, m.Body, now)
+	if err != nil {
+		return fmt.Errorf("enqueue mail: %w", err)
+	}
+	return nil
+}
+
+// EnqueueMail queues one message on its own.
+func (db *DB) EnqueueMail(ctx context.Context, m OutMail) error {
+	return db.tx(ctx, func(tx *sql.Tx) error { return db.enqueueMail(ctx, tx, &m) })
+}
+
+// DueMail leases up to limit pending messages whose next attempt is due,
+// oldest first: their next attempt moves to now+lease, so a concurrent
+// dispatcher does not take them too.
+func (db *DB) DueMail(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]DueEnvelope, error) {
+	var out []DueEnvelope
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `UPDATE auth_mail_outbox SET next_attempt_at = $1
+			WHERE id IN (SELECT id FROM auth_mail_outbox WHERE status = 'pending' AND next_attempt_at <= $2
+			             ORDER BY next_attempt_at, id LIMIT $3)
+			RETURNING id, recipient, body, attempts`, ms(now.Add(lease)), ms(now), limit)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var e DueEnvelope
+			if err := rows.Scan(&e.ID, &e.To, &e.Body, &e.Attempts); err != nil {
+				return err
+			}
+			out = append(out, e)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: due mail: %w", err)
+	}
+	return out, nil
+}
+
+// DueEnvelope is a leased message.
+type DueEnvelope struct {
+	ID       int64
+	To       string
+	Body     []byte
+	Attempts int
+}
+
+// MailSent marks a message delivered. Its body is dropped unless
+// keepBody is set (the dev outbox shows bodies).
+func (db *DB) MailSent(ctx context.Context, id int64, now time.Time, keepBody bool) error {
+	_, err := db.db.ExecContext(ctx, `UPDATE auth_mail_outbox SET status = 'sent', sent_at = $2, attempts = attempts + 1,
+		body = CASE WHEN $3 THEN body ELSE NULL END WHERE id = $1`, id, ms(now), keepBody)
+	if err != nil {
+		return fmt.Errorf("store: mail sent: %w", err)
+	}
+	return nil
+}
+
+// MailFailed records a failed attempt; giveUp marks the message failed for
+// good. It stays in the table either way.
+func (db *DB) MailFailed(ctx context.Context, id int64, attempts int, retryAt time.Time, lastErr string, giveUp bool) error {
+	status := MailPending
+	if giveUp {
+		status = MailFailed
+	}
+	_, err := db.db.ExecContext(ctx, `UPDATE auth_mail_outbox SET status = $2, attempts = $3, next_attempt_at = $4, last_error = $5
+		WHERE id = $1`, id, status, attempts, ms(retryAt), lastErr)
+	if err != nil {
+		return fmt.Errorf("store: mail failed: %w", err)
+	}
+	return nil
+}
+
+// ListMail returns the newest messages first.
+func (db *DB) ListMail(ctx context.Context, limit int) ([]QueuedMail, error) {
+	rows, err := db.db.QueryContext(ctx, `SELECT id, recipient, template, body, status, attempts, last_error, created_at, sent_at
+		FROM auth_mail_outbox ORDER BY id DESC LIMIT $1`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: list mail: %w", err)
+	}
+	defer rows.Close()
+	var out []QueuedMail
+	for rows.Next() {
+		var m QueuedMail
+		var created int64
+		var sent sql.NullInt64
+		if err := rows.Scan(&m.ID, &m.To, &m.Template, &m.Body, &m.Status, &m.Attempts, &m.LastError, &created, &sent); err != nil {
+			return nil, fmt.Errorf("store: list mail: %w", err)
+		}
+		m.CreatedAt = fromMS(created)
+		m.SentAt = fromNullMS(sent)
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}

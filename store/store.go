@@ -1,0 +1,192 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/text/unicode/norm"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// DB is embedauth's storage. It is safe for concurrent use.
+type DB struct {
+	db    *sql.DB
+	owned bool
+
+	// Now is the clock used for every timestamp the store writes and every
+	// expiry it checks. Tests replace it; it defaults to time.Now.
+	Now func() time.Time
+}
+
+// DSN returns the connection string that opens path with the settings
+// embedauth relies on: WAL journal, foreign keys, a 5 s busy timeout,
+// synchronous=NORMAL and immediate write transactions. Every connection the
+// pool opens gets them, because they are part of the DSN.
+func DSN(path string) string {
+	return "file:" + (&url.URL{Path: path}).EscapedPath() +
+		"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)" +
+		"&_pragma=synchronous(NORMAL)&_txlock=immediate"
+}
+
+// Open opens (creating if needed) the SQLite file at path and migrates it.
+func Open(path string) (*DB, error) {
+	if path == "" {
+		return nil, errors.New("store: open: empty path")
+	}
+	sqldb, err := sql.Open("sqlite", DSN(path))
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	db, err := OpenDB(sqldb)
+	if err != nil {
+		sqldb.Close()
+		return nil, err
+	}
+	db.owned = true
+	return db, nil
+}
+
+// OpenDB uses a pool the app opened itself, which must have been opened
+// with the settings of [DSN] (foreign keys are checked). The app keeps
+// ownership: [DB.Close] does not close it.
+func OpenDB(sqldb *sql.DB) (*DB, error) {
+	db := &DB{db: sqldb, Now: time.Now}
+	ctx := context.Background()
+	var fk int
+	if err := sqldb.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&fk); err != nil {
+		return nil, fmt.Errorf("store: open: %w", err)
+	}
+	if fk != 1 {
+		return nil, errors.New("store: open: foreign keys are off; open the pool with store.DSN")
+	}
+	if err := db.migrate(ctx); err != nil {
+		return nil, err
+	}
+	return db, nil
+}
+
+// Close closes the pool if [Open] opened it.
+func (db *DB) Close() error {
+	if db.owned {
+		return db.db.Close()
+	}
+	return nil
+}
+
+// SQL returns the underlying pool, for an app's own tables in the same file.
+func (db *DB) SQL() *sql.DB { return db.db }
+
+func (db *DB) migrate(ctx context.Context) error {
+	if _, err := db.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS auth_migrations (
+		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	names, err := fs.Glob(migrationFS, "migrations/*.sql")
+	if err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		base := strings.TrimPrefix(name, "migrations/")
+		version, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
+		if err != nil {
+			return fmt.Errorf("store: migrate: bad migration name %q", base)
+		}
+		body, err := migrationFS.ReadFile(name)
+		if err != nil {
+			return fmt.Errorf("store: migrate: %w", err)
+		}
+		err = db.tx(ctx, func(tx *sql.Tx) error {
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM auth_migrations WHERE version = $1`, version).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				return nil
+			}
+			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO auth_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
+				version, base, ms(db.Now()))
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("store: migrate %s: %w", base, err)
+		}
+	}
+	return nil
+}
+
+// Migrations returns the names of the applied migrations, oldest first.
+func (db *DB) Migrations(ctx context.Context) ([]string, error) {
+	rows, err := db.db.QueryContext(ctx, `SELECT name FROM auth_migrations ORDER BY version`)
+	if err != nil {
+		return nil, fmt.Errorf("store: migrations: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// tx runs fn in one write transaction (BEGIN IMMEDIATE through the DSN), so
+// concurrent writers wait on the busy timeout instead of failing midway.
+func (db *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// EmailKey is the form in which emails are compared: NFKC, lower case,
+// without surrounding space.
+func EmailKey(email string) string {
+	return strings.ToLower(norm.NFKC.String(strings.TrimSpace(email)))
+}
+
+func ms(t time.Time) int64 { return t.UnixMilli() }
+
+func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
+
+func fromNullMS(v sql.NullInt64) *time.Time {
+	if !v.Valid {
+		return nil
+	}
+	t := fromMS(v.Int64)
+	return &t
+}
+
+// isUnique reports whether err is a UNIQUE or PRIMARY KEY violation.
+func isUnique(err error) bool {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		c := se.Code()
+		return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	return false
+}

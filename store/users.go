@@ -1,0 +1,362 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/embedauth/auth/core"
+)
+
+// NewUser is what [DB.CreateUser] needs.
+type NewUser struct {
+	Email         string
+	Name          string
+	EmailVerified bool
+	// PasswordHash is an argon2id PHC string, or empty for a user without a
+	// password.
+	PasswordHash    string
+	PublicMetadata  json.RawMessage
+	PrivateMetadata json.RawMessage
+	UnsafeMetadata  json.RawMessage
+}
+
+const userColumns = `u.id, u.email, u.email_verified, u.name, u.banned, u.created_at, u.updated_at,
+	u.public_metadata, u.private_metadata, u.unsafe_metadata,
+	EXISTS (SELECT 1 FROM auth_passwords p WHERE p.user_id = u.id)`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanUser(s scanner, extra ...any) (core.User, error) {
+	var u core.User
+	var created, updated int64
+	var pub, priv, unsafe string
+	dest := append([]any{&u.ID, &u.Email, &u.EmailVerified, &u.Name, &u.Banned, &created, &updated,
+		&pub, &priv, &unsafe, &u.HasPassword}, extra...)
+	if err := s.Scan(dest...); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return u, core.ErrNotFound
+		}
+		return u, err
+	}
+	u.CreatedAt, u.UpdatedAt = fromMS(created), fromMS(updated)
+	u.PublicMetadata = json.RawMessage(pub)
+	u.PrivateMetadata = json.RawMessage(priv)
+	u.UnsafeMetadata = json.RawMessage(unsafe)
+	return u, nil
+}
+
+func metadata(m json.RawMessage) (string, error) {
+	if len(m) == 0 {
+		return "{}", nil
+	}
+	var obj map[string]any
+	if err := json.Unmarshal(m, &obj); err != nil || obj == nil {
+		return "", fmt.Errorf("metadata must be a JSON object: %w", core.ErrConflict)
+	}
+	return string(m), nil
+}
+
+// CreateUser creates a user (and their password when one is given), with
+// its user.created event, in one transaction. A taken email in any case or
+// Unicode form is [core.ErrConflict].
+func (db *DB) CreateUser(ctx context.Context, nu NewUser) (core.User, error) {
+	var u core.User
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		u, err = db.createUser(ctx, tx, nu)
+		return err
+	})
+	if err != nil {
+		return core.User{}, fmt.Errorf("store: create user: %w", err)
+	}
+	return u, nil
+}
+
+func (db *DB) createUser(ctx context.Context, tx *sql.Tx, nu NewUser) (core.User, error) {
+	now := db.Now()
+	u := core.User{
+		ID: core.NewID("user"), Email: nu.Email, EmailVerified: nu.EmailVerified, Name: nu.Name,
+		CreatedAt: now.UTC().Truncate(time.Millisecond), UpdatedAt: now.UTC().Truncate(time.Millisecond),
+		HasPassword: nu.PasswordHash != "",
+	}
+	var metas [3]string
+	for i, m := range []json.RawMessage{nu.PublicMetadata, nu.PrivateMetadata, nu.UnsafeMetadata} {
+		s, err := metadata(m)
+		if err != nil {
+			return u, err
+		}
+		metas[i] = s
+	}
+	u.PublicMetadata, u.PrivateMetadata, u.UnsafeMetadata = json.RawMessage(metas[0]), json.RawMessage(metas[1]), json.RawMessage(metas[2])
+	_, err := tx.ExecContext(ctx, `INSERT INTO auth_users (id, email, email_key, email_verified, name,
+		public_metadata, private_metadata, unsafe_metadata, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)`,
+		u.ID, u.Email, EmailKey(u.Email), u.EmailVerified, u.Name, metas[0], metas[1], metas[2], ms(now))
+	if err != nil {
+		if isUnique(err) {
+			return u, core.ErrConflict
+		}
+		return u, err
+	}
+	if nu.PasswordHash != "" {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO auth_passwords (user_id, hash, updated_at) VALUES ($1, $2, $3)`,
+			u.ID, nu.PasswordHash, ms(now)); err != nil {
+			return u, err
+		}
+	}
+	return u, db.insertEvent(ctx, tx, core.EventUserCreated, u)
+}
+
+// User returns the user with id, or [core.ErrNotFound].
+func (db *DB) User(ctx context.Context, id string) (core.User, error) {
+	u, err := scanUser(db.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM auth_users u WHERE u.id = $1`, id))
+	if err != nil {
+		return u, fmt.Errorf("store: user: %w", err)
+	}
+	return u, nil
+}
+
+// UserByEmail finds a user by email in any case or Unicode form, or
+// returns [core.ErrNotFound].
+func (db *DB) UserByEmail(ctx context.Context, email string) (core.User, error) {
+	u, err := scanUser(db.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM auth_users u WHERE u.email_key = $1`, EmailKey(email)))
+	if err != nil {
+		return u, fmt.Errorf("store: user by email: %w", err)
+	}
+	return u, nil
+}
+
+// CountUsers returns how many users exist.
+func (db *DB) CountUsers(ctx context.Context) (int, error) {
+	var n int
+	err := db.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM auth_users`).Scan(&n)
+	return n, err
+}
+
+// UserUpdate lists the fields to change; nil fields stay as they are.
+type UserUpdate struct {
+	Name            *string
+	EmailVerified   *bool
+	PublicMetadata  json.RawMessage
+	PrivateMetadata json.RawMessage
+	UnsafeMetadata  json.RawMessage
+}
+
+// UpdateUser changes a user and writes user.updated.
+func (db *DB) UpdateUser(ctx context.Context, id string, up UserUpdate) (core.User, error) {
+	var u core.User
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		now := ms(db.Now())
+		if up.Name != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE auth_users SET name = $2 WHERE id = $1`, id, *up.Name); err != nil {
+				return err
+			}
+		}
+		if up.EmailVerified != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE auth_users SET email_verified = $2 WHERE id = $1`, id, *up.EmailVerified); err != nil {
+				return err
+			}
+		}
+		for col, m := range map[string]json.RawMessage{"public_metadata": up.PublicMetadata,
+			"private_metadata": up.PrivateMetadata, "unsafe_metadata": up.UnsafeMetadata} {
+			if m == nil {
+				continue
+			}
+			s, err := metadata(m)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE auth_users SET `+col+` = $2 WHERE id = $1`, id, s); err != nil {
+				return err
+			}
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE auth_users SET updated_at = $2 WHERE id = $1`, id, now)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return core.ErrNotFound
+		}
+		u, err = scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM auth_users u WHERE u.id = $1`, id))
+		if err != nil {
+			return err
+		}
+		return db.insertEvent(ctx, tx, core.EventUserUpdated, u)
+	})
+	if err != nil {
+		return core.User{}, fmt.Errorf("store: update user: %w", err)
+	}
+	return u, nil
+}
+
+// DeleteUser deletes a user with everything that belongs to them, ends their
+// sessions (session.ended events) and writes user.deleted. mail, if not nil,
+// is queued in the same transaction.
+func (db *DB) DeleteUser(ctx context.Context, id string, mail *OutMail) error {
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := db.endUserSessions(ctx, tx, id, "", "user_deleted"); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM auth_users WHERE id = $1`, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return core.ErrNotFound
+		}
+		if err := db.enqueueMail(ctx, tx, mail); err != nil {
+			return err
+		}
+		return db.insertEvent(ctx, tx, core.EventUserDeleted, map[string]any{"id": id, "deleted": true})
+	})
+	if err != nil {
+		return fmt.Errorf("store: delete user: %w", err)
+	}
+	return nil
+}
+
+// SetBanned bans or unbans a user. Banning ends every session at once.
+func (db *DB) SetBanned(ctx context.Context, id string, banned bool) (core.User, error) {
+	var u core.User
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE auth_users SET banned = $2, updated_at = $3 WHERE id = $1`, id, banned, ms(db.Now()))
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return core.ErrNotFound
+		}
+		if banned {
+			if _, err := db.endUserSessions(ctx, tx, id, "", "banned"); err != nil {
+				return err
+			}
+		}
+		u, err = scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM auth_users u WHERE u.id = $1`, id))
+		if err != nil {
+			return err
+		}
+		return db.insertEvent(ctx, tx, core.EventUserUpdated, u)
+	})
+	if err != nil {
+		return core.User{}, fmt.Errorf("store: set banned: %w", err)
+	}
+	return u, nil
+}
+
+// PasswordHash returns the user's password hash, or [core.ErrNotFound] when
+// the user has none.
+func (db *DB) PasswordHash(ctx context.Context, userID string) (string, error) {
+	var h string
+	err := db.db.QueryRowContext(ctx, `SELECT hash FROM auth_passwords WHERE user_id = $1`, userID).Scan(&h)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("store: password hash: %w", core.ErrNotFound)
+	}
+	if err != nil {
+		return "", fmt.Errorf("store: password hash: %w", err)
+	}
+	return h, nil
+}
+
+// RehashPassword replaces the hash with one of higher cost, only if it is
+// still old (a concurrent password change wins).
+func (db *DB) RehashPassword(ctx context.Context, userID, old, new string) error {
+	_, err := db.db.ExecContext(ctx, `UPDATE auth_passwords SET hash = $3 WHERE user_id = $1 AND hash = $2`, userID, old, new)
+	if err != nil {
+		return fmt.Errorf("store: rehash password: %w", err)
+	}
+	return nil
+}
+
+// ChangePassword sets a new password hash, ends every other session of the
+// user (all of them when keepSessionID is empty), and queues mail, in one
+// transaction. It returns the ids of the sessions it ended.
+func (db *DB) ChangePassword(ctx context.Context, userID, hash, keepSessionID string, mail *OutMail) ([]string, error) {
+	var ended []string
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		ended, err = db.setPassword(ctx, tx, userID, hash, keepSessionID)
+		if err != nil {
+			return err
+		}
+		return db.enqueueMail(ctx, tx, mail)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: change password: %w", err)
+	}
+	return ended, nil
+}
+
+func (db *DB) setPassword(ctx context.Context, tx *sql.Tx, userID, hash, keepSessionID string) ([]string, error) {
+	now := ms(db.Now())
+	res, err := tx.ExecContext(ctx, `UPDATE auth_users SET updated_at = $2, failed_attempts = 0, locked_until = 0 WHERE id = $1`, userID, now)
+	if err != nil {
+		return nil, err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil, core.ErrNotFound
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO auth_passwords (user_id, hash, updated_at) VALUES ($1, $2, $3)
+		ON CONFLICT (user_id) DO UPDATE SET hash = excluded.hash, updated_at = excluded.updated_at`, userID, hash, now); err != nil {
+		return nil, err
+	}
+	ended, err := db.endUserSessions(ctx, tx, userID, keepSessionID, "password_changed")
+	if err != nil {
+		return nil, err
+	}
+	u, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM auth_users u WHERE u.id = $1`, userID))
+	if err != nil {
+		return nil, err
+	}
+	return ended, db.insertEvent(ctx, tx, core.EventUserUpdated, u)
+}
+
+// ReserveAttempt counts one sign-in attempt against the user before the
+// secret is checked, so that concurrent guesses cannot slip past the limit:
+// when the count reaches limit the account is locked until now+lockFor, and
+// while it is locked no attempt is granted (ok is false). A success must
+// call [DB.ResetAttempts]. An expired lock starts the count again.
+func (db *DB) ReserveAttempt(ctx context.Context, userID string, limit int, lockFor time.Duration) (ok bool, lockedUntil time.Time, err error) {
+	now := db.Now()
+	var count int
+	err = db.db.QueryRowContext(ctx, `UPDATE auth_users SET
+			failed_attempts = CASE WHEN failed_attempts >= $2 THEN 1 ELSE failed_attempts + 1 END,
+			locked_until = CASE WHEN (CASE WHEN failed_attempts >= $2 THEN 1 ELSE failed_attempts + 1 END) >= $2
+			                    THEN $4 ELSE 0 END
+		WHERE id = $1 AND locked_until <= $3
+		RETURNING failed_attempts`, userID, limit, ms(now), ms(now.Add(lockFor))).Scan(&count)
+	if errors.Is(err, sql.ErrNoRows) {
+		var until int64
+		if err := db.db.QueryRowContext(ctx, `SELECT locked_until FROM auth_users WHERE id = $1`, userID).Scan(&until); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return false, time.Time{}, fmt.Errorf("store: reserve attempt: %w", core.ErrNotFound)
+			}
+			return false, time.Time{}, fmt.Errorf("store: reserve attempt: %w", err)
+		}
+		return false, fromMS(until), nil
+	}
+	if err != nil {
+		return false, time.Time{}, fmt.Errorf("store: reserve attempt: %w", err)
+	}
+	return true, time.Time{}, nil
+}
+
+// ResetAttempts clears the failure count after a successful sign-in.
+func (db *DB) ResetAttempts(ctx context.Context, userID string) error {
+	_, err := db.db.ExecContext(ctx, `UPDATE auth_users SET failed_attempts = 0, locked_until = 0
+		WHERE id = $1 AND (failed_attempts <> 0 OR locked_until <> 0)`, userID)
+	if err != nil {
+		return fmt.Errorf("store: reset attempts: %w", err)
+	}
+	return nil
+}
+
+// FailedAttempts returns the current failure count, for tests and admin.
+func (db *DB) FailedAttempts(ctx context.Context, userID string) (int, error) {
+	var n int
+	err := db.db.QueryRowContext(ctx, `SELECT failed_attempts FROM auth_users WHERE id = $1`, userID).Scan(&n)
+	return n, err
+}

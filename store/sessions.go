@@ -13,9 +13,9 @@ import (
 const sessionColumns = `s.id, s.user_id, s.auth_method, s.user_agent, s.ip, s.created_at, s.last_active_at, s.expires_at, s.ended_at`
 
 type sessionScan struct {
-	s                         core.Session
-	created, active, expires  int64
-	ended                     sql.NullInt64
+	s                        core.Session
+	created, active, expires int64
+	ended                    sql.NullInt64
 }
 
 func (ss *sessionScan) dest() []any {

@@ -1,0 +1,190 @@
+// Command example is a small notes app that uses embedauth for accounts:
+// a public landing page, sign-up and sign-in through embedauth's pages, and
+// a dashboard where each user keeps private notes in the same SQLite file.
+//
+//	go run ./example
+//
+// then open http://localhost:8080. Mail (verification codes, reset links)
+// is kept in the dev outbox at http://localhost:8080/auth/dev/mail.
+package main
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"flag"
+	"fmt"
+	"html/template"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	auth "github.com/embedauth/auth"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+func main() {
+	addr := flag.String("addr", "localhost:8080", "address to listen on")
+	dbPath := flag.String("db", "./embedauth-example.db", "SQLite database file")
+	baseURL := flag.String("base-url", "", "public origin of the app (default http://localhost:<port of -addr>)")
+	flag.Parse()
+
+	if err := run(*addr, *dbPath, *baseURL); err != nil {
+		log.Fatal(err)
+	}
+}
+
+func run(addr, dbPath, baseURL string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	if baseURL == "" {
+		_, port, _ := net.SplitHostPort(ln.Addr().String())
+		baseURL = "http://localhost:" + port
+	}
+	a, err := auth.New(auth.Config{DatabasePath: dbPath, BaseURL: baseURL, AppName: "Notes"})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+
+	app, err := newApp(a)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: app.routes(), ReadHeaderTimeout: 10 * time.Second}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(shutdown)
+	}()
+	fmt.Printf("Notes is running at %s\n  sign up:    %s/auth/sign-up\n  dev outbox: %s/auth/dev/mail (verification codes and reset links)\n  database:   %s\n",
+		baseURL, baseURL, baseURL, dbPath)
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// app is the notes app: its own table in embedauth's database file.
+type app struct {
+	auth *auth.Auth
+	db   *sql.DB
+	tmpl *template.Template
+}
+
+func newApp(a *auth.Auth) (*app, error) {
+	db := a.Store().SQL()
+	if _, err := db.Exec(`CREATE TABLE IF NOT EXISTS notes (
+		id INTEGER PRIMARY KEY AUTOINCREMENT,
+		user_id TEXT NOT NULL REFERENCES auth_users(id) ON DELETE CASCADE,
+		body TEXT NOT NULL,
+		created_at BIGINT NOT NULL)`); err != nil {
+		return nil, err
+	}
+	tmpl, err := template.ParseFS(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	return &app{auth: a, db: db, tmpl: tmpl}, nil
+}
+
+func (app *app) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/auth/", app.auth.Handler())
+	mux.HandleFunc("GET /{$}", app.home)
+	mux.Handle("GET /dashboard", app.auth.RequireUser(http.HandlerFunc(app.dashboard)))
+	mux.Handle("POST /notes", app.auth.RequireUser(http.HandlerFunc(app.addNote)))
+	mux.Handle("POST /notes/{id}/delete", app.auth.RequireUser(http.HandlerFunc(app.deleteNote)))
+	return app.auth.Middleware(http.NewCrossOriginProtection().Handler(mux))
+}
+
+type note struct {
+	ID        int64
+	Body      string
+	CreatedAt time.Time
+}
+
+type pageData struct {
+	Auth  auth.Components
+	User  auth.User
+	In    bool
+	Notes []note
+	Error string
+}
+
+func (app *app) data(r *http.Request) pageData {
+	u, ok := auth.UserFrom(r.Context())
+	return pageData{Auth: app.auth.Components(r), User: u, In: ok}
+}
+
+func (app *app) render(w http.ResponseWriter, name string, d pageData) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if err := app.tmpl.ExecuteTemplate(w, name, d); err != nil {
+		log.Printf("render %s: %v", name, err)
+	}
+}
+
+func (app *app) home(w http.ResponseWriter, r *http.Request) {
+	app.render(w, "home.html", app.data(r))
+}
+
+func (app *app) dashboard(w http.ResponseWriter, r *http.Request) {
+	d := app.data(r)
+	rows, err := app.db.QueryContext(r.Context(), `SELECT id, body, created_at FROM notes WHERE user_id = $1 ORDER BY id DESC`, d.User.ID)
+	if err != nil {
+		http.Error(w, "could not load notes", http.StatusInternalServerError)
+		return
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var n note
+		var created int64
+		if err := rows.Scan(&n.ID, &n.Body, &created); err != nil {
+			http.Error(w, "could not load notes", http.StatusInternalServerError)
+			return
+		}
+		n.CreatedAt = time.UnixMilli(created)
+		d.Notes = append(d.Notes, n)
+	}
+	app.render(w, "dashboard.html", d)
+}
+
+func (app *app) addNote(w http.ResponseWriter, r *http.Request) {
+	u, _ := auth.UserFrom(r.Context())
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	body := strings.TrimSpace(r.PostFormValue("body"))
+	if body == "" {
+		http.Redirect(w, r, "/dashboard", http.StatusSeeOther)
+		return
+	}
+	if _, err := app.db.ExecContext(r.Context(), `INSERT INTO notes (user_id, body, created_at) VALUES ($1, $2, $3)`,
+		u.ID, body, time.Now().UnixMilli()); err != nil {
+		http.Error(w, "could not save the note", http.StatusInternalServerError)
+		return
+	}
+	http.Redirect(w, r, "/dashboard", http.StatusSeeOther)
+}
+
+func (app *app) deleteNote(w http.ResponseWriter, r *http.Request) {
+	u, _ := auth.UserFrom(r.Context())
+	// The user id in the WHERE clause keeps one user from deleting another's note.
+	if _, err := app.db.ExecContext(r.Context(), `DELETE FROM notes WHERE id = $1 AND user_id = $2`, r.PathValue("id"), u.ID); err != nil {
+		http.Error(w, "could not delete the note", http.StatusInternalServerError)
+		return
+	}
+	http.Redirect(w, r, "/dashboard", http.StatusSeeOther)
+}

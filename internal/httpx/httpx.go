@@ -1,0 +1,212 @@
+// Package httpx holds the HTTP plumbing every embedauth handler shares:
+// handlers that return errors, one adapter that maps errors to status codes
+// and to a JSON or HTML answer, and strict request decoding.
+package httpx
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/embedauth/auth/core"
+)
+
+// Error is an error whose Message is safe to show a user and whose Code is
+// a stable identifier for API clients. Any other error is internal: it is
+// logged and answered with a generic 500.
+type Error struct {
+	Status     int
+	Code       string
+	Message    string
+	Field      string        // the form field the error is about, if any
+	RetryAfter time.Duration // set for 429 answers
+	Err        error         // the cause, logged, never shown
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return e.Code + ": " + e.Message + ": " + e.Err.Error()
+	}
+	return e.Code + ": " + e.Message
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Errorf returns a public error.
+func Errorf(status int, code, format string, args ...any) *Error {
+	return &Error{Status: status, Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// FieldError returns a 422 public error about one form field.
+func FieldError(field, code, message string) *Error {
+	return &Error{Status: http.StatusUnprocessableEntity, Code: code, Message: message, Field: field}
+}
+
+// Public returns err as an *Error: itself when it is one, a mapping of the
+// core sentinels that are safe to name, or a 500 internal error.
+func Public(err error) *Error {
+	var pe *Error
+	if errors.As(err, &pe) {
+		return pe
+	}
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		return &Error{Status: http.StatusRequestEntityTooLarge, Code: "request_too_large", Message: "The request is too large.", Err: err}
+	case errors.Is(err, core.ErrRateLimited):
+		return &Error{Status: http.StatusTooManyRequests, Code: "rate_limited", Message: "Too many requests. Try again in a moment.", RetryAfter: time.Minute, Err: err}
+	}
+	return &Error{Status: http.StatusInternalServerError, Code: "internal_error", Message: "Something went wrong on our side. Please try again.", Err: err}
+}
+
+// HandlerFunc is an HTTP handler that returns its error instead of writing it.
+type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// Adapter turns HandlerFuncs into http.Handlers.
+type Adapter struct {
+	Logger *slog.Logger
+	// Page writes an error as an HTML page; nil writes plain text.
+	Page func(w http.ResponseWriter, r *http.Request, e *Error)
+}
+
+// Handle wraps fn; the answer is JSON when the client asked for JSON.
+func (a *Adapter) Handle(fn HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := fn(w, r); err != nil {
+			a.Write(w, r, err)
+		}
+	})
+}
+
+// Write answers err.
+func (a *Adapter) Write(w http.ResponseWriter, r *http.Request, err error) {
+	e := Public(err)
+	if e.Status >= 500 {
+		a.Logger.ErrorContext(r.Context(), "embedauth: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int((e.RetryAfter+time.Second-1)/time.Second)))
+	}
+	if WantsJSON(r) || a.Page == nil {
+		WriteError(w, e)
+		return
+	}
+	a.Page(w, r, e)
+}
+
+// WantsJSON reports whether the client is an API client: a JSON body or
+// Accept header, a bearer token, or a path under the JSON API.
+func WantsJSON(r *http.Request) bool {
+	if strings.Contains(r.URL.Path, "/api/") {
+		return true
+	}
+	if strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") {
+		return true
+	}
+	accept := r.Header.Get("Accept")
+	if strings.Contains(accept, "application/json") && !strings.Contains(accept, "text/html") {
+		return true
+	}
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return ct == "application/json"
+}
+
+// ErrorBody is the JSON shape of every error answer.
+type ErrorBody struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+		Field   string `json:"field,omitempty"`
+	} `json:"error"`
+}
+
+// WriteError writes e as JSON.
+func WriteError(w http.ResponseWriter, e *Error) {
+	var body ErrorBody
+	body.Error.Code, body.Error.Message, body.Error.Field = e.Code, e.Message, e.Field
+	WriteJSON(w, e.Status, body)
+}
+
+// WriteJSON writes v as JSON with status.
+func WriteJSON(w http.ResponseWriter, status int, v any) error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(true)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(status)
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+// DecodeJSON reads one JSON object into dst strictly: the content type must
+// be application/json, unknown fields and trailing data are refused, and
+// the body is limited to max bytes.
+func DecodeJSON(w http.ResponseWriter, r *http.Request, max int64, dst any) error {
+	ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || ct != "application/json" {
+		return Errorf(http.StatusUnsupportedMediaType, "unsupported_media_type", "Send the request body as application/json.")
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, max))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		var mbe *http.MaxBytesError
+		var se *json.SyntaxError
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &mbe):
+			return Public(err)
+		case errors.As(err, &se), errors.Is(err, io.ErrUnexpectedEOF):
+			return Errorf(http.StatusBadRequest, "invalid_json", "The request body is not valid JSON.")
+		case errors.As(err, &te):
+			return &Error{Status: http.StatusBadRequest, Code: "invalid_request", Message: fmt.Sprintf("The field %q has the wrong type.", te.Field), Field: te.Field}
+		case errors.Is(err, io.EOF):
+			return Errorf(http.StatusBadRequest, "invalid_request", "The request body is empty.")
+		case strings.HasPrefix(err.Error(), "json: unknown field "):
+			field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+			return &Error{Status: http.StatusBadRequest, Code: "unknown_field", Message: fmt.Sprintf("The field %q is not recognised.", field), Field: field}
+		}
+		return Errorf(http.StatusBadRequest, "invalid_json", "The request body is not valid JSON.")
+	}
+	if dec.More() {
+		return Errorf(http.StatusBadRequest, "invalid_json", "The request body must hold one JSON object.")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return Errorf(http.StatusBadRequest, "invalid_json", "The request body must hold one JSON object.")
+	}
+	return nil
+}
+
+// ParseForm parses a url-encoded or multipart form limited to max bytes.
+func ParseForm(w http.ResponseWriter, r *http.Request, max int64) error {
+	r.Body = http.MaxBytesReader(w, r.Body, max)
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	var err error
+	switch ct {
+	case "application/x-www-form-urlencoded":
+		err = r.ParseForm()
+	case "multipart/form-data":
+		err = r.ParseMultipartForm(max)
+	default:
+		return Errorf(http.StatusUnsupportedMediaType, "unsupported_media_type", "Send the form as application/x-www-form-urlencoded.")
+	}
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return Public(err)
+		}
+		return Errorf(http.StatusBadRequest, "invalid_form", "The form could not be read.")
+	}
+	return nil
+}

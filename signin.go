@@ -1,0 +1,222 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/embedauth/auth/core"
+	"github.com/embedauth/auth/internal/httpx"
+	"github.com/embedauth/auth/internal/password"
+)
+
+var errInvalidCredentials = &httpx.Error{Status: http.StatusUnauthorized, Code: "invalid_credentials",
+	Message: "That email and password don't match an account.", Err: core.ErrInvalidCredentials}
+
+// rateLimited answers a client over its per-IP limit.
+func rateLimited(l interface {
+	Allow(string) (bool, time.Duration)
+}, key string) error {
+	if ok, retry := l.Allow(key); !ok {
+		return &httpx.Error{Status: http.StatusTooManyRequests, Code: "rate_limited",
+			Message: "Too many requests from your network. Wait a minute and try again.", RetryAfter: retry}
+	}
+	return nil
+}
+
+// hashError maps the hasher's busy signal to a 429.
+func hashError(err error) error {
+	if errors.Is(err, password.ErrBusy) {
+		return &httpx.Error{Status: http.StatusTooManyRequests, Code: "busy",
+			Message: "We're handling a lot of sign-ins right now. Try again in a moment.", RetryAfter: time.Second, Err: err}
+	}
+	return err
+}
+
+// checkPassword verifies a user's password: the attempt is counted first,
+// so parallel guesses cannot pass the lockout threshold, and exactly one
+// hash runs. An unknown user costs the same hash.
+func (a *Auth) checkPassword(ctx context.Context, user *core.User, pw string) error {
+	if utf8.RuneCountInString(pw) > a.s.PasswordMaxLength {
+		return errInvalidCredentials
+	}
+	if user == nil {
+		if err := a.hasher.Dummy(ctx, pw); err != nil {
+			return hashError(err)
+		}
+		return errInvalidCredentials
+	}
+	ok, until, err := a.db.ReserveAttempt(ctx, user.ID, a.s.LockoutThreshold, a.s.LockoutDuration)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return &httpx.Error{Status: http.StatusTooManyRequests, Code: "too_many_attempts",
+			Message:    "Too many failed attempts. Try again later, or reset your password.",
+			RetryAfter: until.Sub(a.s.Now()), Err: core.ErrLocked}
+	}
+	hash, err := a.db.PasswordHash(ctx, user.ID)
+	if errors.Is(err, core.ErrNotFound) {
+		if err := a.hasher.Dummy(ctx, pw); err != nil {
+			return hashError(err)
+		}
+		return errInvalidCredentials
+	}
+	if err != nil {
+		return err
+	}
+	match, rehash, err := a.hasher.Verify(ctx, pw, hash)
+	if err != nil {
+		return hashError(err)
+	}
+	if !match {
+		return errInvalidCredentials
+	}
+	if err := a.db.ResetAttempts(ctx, user.ID); err != nil {
+		return err
+	}
+	if rehash {
+		if h, err := a.hasher.Hash(ctx, pw); err == nil {
+			if err := a.db.RehashPassword(ctx, user.ID, hash, h); err != nil {
+				a.s.Logger.Error("embedauth: rehash password", "err", err)
+			}
+		}
+	}
+	return nil
+}
+
+// passwordSignIn checks an email and password and signs the browser in.
+func (a *Auth) passwordSignIn(w http.ResponseWriter, r *http.Request, email, pw string) (*authState, error) {
+	if err := rateLimited(a.limits.signIn, a.s.ClientIP(r)); err != nil {
+		return nil, err
+	}
+	email, err := cleanEmail(email)
+	if err != nil {
+		return nil, err
+	}
+	if pw == "" {
+		return nil, httpx.FieldError("password", "password_required", "Enter your password.")
+	}
+	ctx := r.Context()
+	var userp *core.User
+	user, err := a.db.UserByEmail(ctx, email)
+	switch {
+	case err == nil:
+		userp = &user
+	case !errors.Is(err, core.ErrNotFound):
+		return nil, err
+	}
+	if err := a.checkPassword(ctx, userp, pw); err != nil {
+		return nil, err
+	}
+	if user.Banned {
+		return nil, &httpx.Error{Status: http.StatusForbidden, Code: "user_banned", Message: "This account has been disabled.", Err: core.ErrBanned}
+	}
+	sess, err := a.db.CreateSession(ctx, a.newSession(r, user.ID, "password"))
+	if err != nil {
+		return nil, err
+	}
+	return a.attachSession(r, user, sess)
+}
+
+// newSession describes the device a request comes from.
+func (a *Auth) newSession(r *http.Request, userID, method string) core.Session {
+	ua := r.UserAgent()
+	if len(ua) > 512 {
+		ua = ua[:512]
+	}
+	if !utf8.ValidString(ua) {
+		ua = strings.ToValidUTF8(ua, "")
+	}
+	return core.Session{UserID: userID, AuthMethod: method, UserAgent: ua, IP: a.s.ClientIP(r),
+		ExpiresAt: a.s.Now().Add(a.s.SessionLifetime)}
+}
+
+// attachSession signs this browser in as sess with a fresh cookie token:
+// whatever token the browser had (perhaps planted) is deleted.
+func (a *Auth) attachSession(r *http.Request, user core.User, sess core.Session) (*authState, error) {
+	ctx := r.Context()
+	prev := a.sm.GetString(ctx, keySessionID)
+	ids := splitIDs(a.sm.GetString(ctx, keySessionIDs))
+	if a.s.SessionMode == SessionSingle && prev != "" && prev != sess.ID {
+		if err := a.db.EndSession(ctx, prev, "signed_in_again"); err != nil && !errors.Is(err, core.ErrNotFound) {
+			return nil, err
+		}
+		a.cache.forgetSessions(prev)
+		ids = nil
+	}
+	if err := a.sm.RenewToken(ctx); err != nil {
+		return nil, err
+	}
+	a.sm.Remove(ctx, keySignup)
+	a.sm.Remove(ctx, keyReset)
+	a.sm.Put(ctx, keySessionID, sess.ID)
+	if a.s.SessionMode == SessionMulti {
+		if !slices.Contains(ids, sess.ID) {
+			ids = append(ids, sess.ID)
+		}
+		a.sm.Put(ctx, keySessionIDs, strings.Join(ids, ","))
+	}
+	return &authState{user: user, session: sess}, nil
+}
+
+func splitIDs(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
+}
+
+// signOut ends the browser's active session. In multi-session mode the
+// browser switches to another of its accounts, if any.
+func (a *Auth) signOut(r *http.Request) error {
+	ctx := r.Context()
+	sid := a.sm.GetString(ctx, keySessionID)
+	if sid != "" {
+		if err := a.db.EndSession(ctx, sid, "signed_out"); err != nil && !errors.Is(err, core.ErrNotFound) {
+			return err
+		}
+		a.cache.forgetSessions(sid)
+	}
+	if a.s.SessionMode == SessionMulti {
+		var rest []string
+		for _, id := range splitIDs(a.sm.GetString(ctx, keySessionIDs)) {
+			if id != sid {
+				if s, err := a.db.Session(ctx, id); err == nil && s.Active(a.s.Now(), a.s.SessionIdleTimeout) {
+					rest = append(rest, id)
+				}
+			}
+		}
+		if len(rest) > 0 {
+			if err := a.sm.RenewToken(ctx); err != nil {
+				return err
+			}
+			a.sm.Put(ctx, keySessionID, rest[len(rest)-1])
+			a.sm.Put(ctx, keySessionIDs, strings.Join(rest, ","))
+			return nil
+		}
+	}
+	return a.sm.Destroy(ctx)
+}
+
+// switchSession makes another signed-in account of this browser active
+// (multi-session mode).
+func (a *Auth) switchSession(r *http.Request, id string) error {
+	ctx := r.Context()
+	if a.s.SessionMode != SessionMulti || !slices.Contains(splitIDs(a.sm.GetString(ctx, keySessionIDs)), id) {
+		return httpx.Errorf(http.StatusNotFound, "session_not_found", "That account is not signed in on this browser.")
+	}
+	s, err := a.db.Session(ctx, id)
+	if err != nil || !s.Active(a.s.Now(), a.s.SessionIdleTimeout) {
+		return httpx.Errorf(http.StatusNotFound, "session_not_found", "That account is no longer signed in. Sign in again.")
+	}
+	if err := a.sm.RenewToken(ctx); err != nil {
+		return err
+	}
+	a.sm.Put(ctx, keySessionID, id)
+	return nil
+}

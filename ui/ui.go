@@ -1,0 +1,184 @@
+// Package ui renders embedauth's server-side pages and components from
+// embedded html/template files. It decides nothing: handlers pass typed page
+// structs ([SignIn], [Profile], ...) and ui turns them into HTML.
+//
+// # Templates
+//
+// templates/layout.html is the page skeleton, templates/partials/*.html are
+// shared pieces, and each page is templates/pages/NAME.html defining
+// "content" (and optionally "title"). Everything is parsed once, in [New],
+// so a broken template fails at start-up. An app may pass an fs.FS whose
+// files replace embedded ones of the same path, for example
+// "pages/sign-in.html" or "static/style.css".
+//
+// The pages need no JavaScript and no inline script or style, so they run
+// under a strict Content-Security-Policy.
+package ui
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"html/template"
+	"io"
+	"io/fs"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+)
+
+//go:embed templates static
+var embedded embed.FS
+
+// Theme is the look of the pages, written into theme.css as CSS variables.
+type Theme struct {
+	PrimaryColor string
+	Radius       string
+	FontFamily   string
+}
+
+// UI holds the parsed templates and the static files.
+type UI struct {
+	pages      map[string]*template.Template
+	components *template.Template
+	static     map[string]staticFile
+	version    string
+}
+
+type staticFile struct {
+	body        []byte
+	contentType string
+}
+
+// overlay reads a file from overrides when it has it, else from embedded.
+type overlay struct{ over fs.FS }
+
+func (o overlay) ReadFile(name string) ([]byte, error) {
+	if o.over != nil {
+		if b, err := fs.ReadFile(o.over, name); err == nil {
+			return b, nil
+		}
+	}
+	return fs.ReadFile(embedded, name)
+}
+
+// New parses every template and prepares the static files. overrides may be
+// nil.
+func New(overrides fs.FS, theme Theme) (*UI, error) {
+	o := overlay{overrides}
+	u := &UI{pages: map[string]*template.Template{}, static: map[string]staticFile{}}
+
+	css, err := o.ReadFile("static/style.css")
+	if err != nil {
+		return nil, fmt.Errorf("ui: %w", err)
+	}
+	themeCSS := []byte(themeCSS(theme))
+	u.static["style.css"] = staticFile{css, "text/css; charset=utf-8"}
+	u.static["theme.css"] = staticFile{themeCSS, "text/css; charset=utf-8"}
+	h := sha256.New()
+	h.Write(css)
+	h.Write(themeCSS)
+	u.version = hex.EncodeToString(h.Sum(nil))[:12]
+
+	funcs := template.FuncMap{
+		"static": func(base, name string) string { return base + "/static/" + name + "?v=" + u.version },
+		"date":   func(t time.Time) string { return t.UTC().Format("2 Jan 2006, 15:04 UTC") },
+		"field":  func(m map[string]string, name string) string { return m[name] },
+	}
+	layout, err := o.ReadFile("templates/layout.html")
+	if err != nil {
+		return nil, fmt.Errorf("ui: %w", err)
+	}
+	base := template.New("layout.html").Funcs(funcs)
+	if _, err := base.Parse(string(layout)); err != nil {
+		return nil, fmt.Errorf("ui: layout.html: %w", err)
+	}
+	partials, err := fs.Glob(embedded, "templates/partials/*.html")
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range partials {
+		b, err := o.ReadFile(p)
+		if err != nil {
+			return nil, fmt.Errorf("ui: %w", err)
+		}
+		if _, err := base.New(path.Base(p)).Parse(string(b)); err != nil {
+			return nil, fmt.Errorf("ui: %s: %w", p, err)
+		}
+	}
+	u.components = base
+	pages, err := fs.Glob(embedded, "templates/pages/*.html")
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range pages {
+		b, err := o.ReadFile(p)
+		if err != nil {
+			return nil, fmt.Errorf("ui: %w", err)
+		}
+		t, err := base.Clone()
+		if err != nil {
+			return nil, err
+		}
+		if _, err := t.New(path.Base(p)).Parse(string(b)); err != nil {
+			return nil, fmt.Errorf("ui: %s: %w", p, err)
+		}
+		u.pages[strings.TrimSuffix(path.Base(p), ".html")] = t
+	}
+	return u, nil
+}
+
+func themeCSS(t Theme) string {
+	clean := func(s string) string {
+		// A theme value must not end the declaration or the rule.
+		return strings.NewReplacer(";", "", "}", "", "{", "", "<", "", "\n", " ").Replace(s)
+	}
+	return fmt.Sprintf(":root{--ea-primary:%s;--ea-radius:%s;--ea-font:%s}\n",
+		clean(t.PrimaryColor), clean(t.Radius), clean(t.FontFamily))
+}
+
+// Render writes page name with data into w. The page is rendered into a
+// buffer first, so a template error never leaves half a page.
+func (u *UI) Render(w io.Writer, name string, data any) error {
+	t, ok := u.pages[name]
+	if !ok {
+		return fmt.Errorf("ui: no page %q", name)
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout.html", data); err != nil {
+		return fmt.Errorf("ui: render %s: %w", name, err)
+	}
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+// Component renders a partial (for example "user-button.html") as HTML an
+// app can place in its own templates.
+func (u *UI) Component(name string, data any) (template.HTML, error) {
+	var buf bytes.Buffer
+	if err := u.components.ExecuteTemplate(&buf, name, data); err != nil {
+		return "", fmt.Errorf("ui: component %s: %w", name, err)
+	}
+	return template.HTML(buf.String()), nil
+}
+
+// Static serves the stylesheets under any prefix (strip it
+// first). Files are immutable per version, so they are cached for a year.
+func (u *UI) Static() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f, ok := u.static[path.Base(r.URL.Path)]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", f.contentType)
+		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+		w.Write(f.body)
+	})
+}
+
+// Version identifies the current static files, for cache busting.
+func (u *UI) Version() string { return u.version }

@@ -49,8 +49,22 @@ func (a *Auth) newSessionManager() *scs.SessionManager {
 
 // tokenHash is how scs (HashTokenInStore) and the store key a cookie token.
 func tokenHash(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return base64.RawURLEncoding.EncodeToString(sum[:])
+	var buf [43]byte
+	return string(tokenHashTo(&buf, token))
+}
+
+// tokenHashTo writes the hash into buf without allocating.
+func tokenHashTo(buf *[43]byte, token string) []byte {
+	var sum [sha256.Size]byte
+	if len(token) <= 128 {
+		var tb [128]byte // cookie tokens are 43 bytes; this keeps them off the heap
+		n := copy(tb[:], token)
+		sum = sha256.Sum256(tb[:n])
+	} else {
+		sum = sha256.Sum256([]byte(token))
+	}
+	base64.RawURLEncoding.Encode(buf[:], sum[:])
+	return buf[:]
 }
 
 // scsStore keeps scs data in auth_session_tokens, recording which device
@@ -161,12 +175,12 @@ func newSessionCache(ttl time.Duration) *sessionCache {
 	return &sessionCache{ttl: ttl, max: 50_000, entries: map[string]*cacheEntry{}}
 }
 
-func (c *sessionCache) get(hash string, now time.Time) *authState {
+func (c *sessionCache) get(hash []byte, now time.Time) *authState {
 	if c.ttl < 0 {
 		return nil
 	}
 	c.mu.RLock()
-	e := c.entries[hash]
+	e := c.entries[string(hash)] // no allocation for a map index
 	c.mu.RUnlock()
 	if e == nil || now.Sub(e.loaded) >= c.ttl || now.Before(e.loaded) {
 		return nil
@@ -242,10 +256,12 @@ func (a *Auth) lookup(r *http.Request) (*authState, error) {
 	if token == "" || len(token) > 128 {
 		return nil, nil
 	}
-	hash := tokenHash(token)
+	var buf [43]byte
+	hashBytes := tokenHashTo(&buf, token)
 	now := a.s.Now()
-	st := a.cache.get(hash, now)
+	st := a.cache.get(hashBytes, now)
 	if st == nil {
+		hash := string(hashBytes)
 		sess, user, err := a.db.SessionByToken(r.Context(), hash)
 		if err != nil {
 			if errorsIsNotFound(err) {
@@ -260,7 +276,7 @@ func (a *Auth) lookup(r *http.Request) (*authState, error) {
 		return nil, nil
 	}
 	if !st.session.Active(now, a.s.SessionIdleTimeout) {
-		a.cache.forgetToken(hash)
+		a.cache.forgetToken(st.hash)
 		reason := "idle_timeout"
 		if !now.Before(st.session.ExpiresAt) {
 			reason = "expired"

@@ -24,7 +24,7 @@ func cleanEmail(raw string) (string, error) {
 		return "", bad
 	}
 	for _, r := range s {
-		if unicode.IsSpace(r) || unicode.IsControl(r) {
+		if unicode.IsSpace(r) || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
 			return "", bad
 		}
 	}

@@ -23,6 +23,9 @@ var (
 	ErrLocked = errors.New("locked")
 	// ErrInvalidCredentials means an identifier and secret did not match.
 	ErrInvalidCredentials = errors.New("invalid credentials")
+	// ErrInvalidInput means a value was malformed (for example metadata
+	// that is not a JSON object).
+	ErrInvalidInput = errors.New("invalid input")
 	// ErrBanned means the user is banned and may not sign in.
 	ErrBanned = errors.New("banned")
 )

@@ -51,31 +51,56 @@ func run(addr, dbPath, baseURL string) error {
 		_, port, _ := net.SplitHostPort(ln.Addr().String())
 		baseURL = "http://localhost:" + port
 	}
-	a, err := auth.New(auth.Config{DatabasePath: dbPath, BaseURL: baseURL, AppName: "Notes"})
+	app, err := newServer(config(dbPath, baseURL))
 	if err != nil {
+		ln.Close()
 		return err
 	}
-	defer a.Close()
-
-	app, err := newApp(a)
-	if err != nil {
-		return err
-	}
-	srv := &http.Server{Handler: app.routes(), ReadHeaderTimeout: 10 * time.Second}
+	defer app.Close()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	fmt.Printf("Notes is running at %s\n  sign up:    %s/auth/sign-up\n  dev outbox: %s/auth/dev/mail (verification codes and reset links)\n  database:   %s\n",
+		baseURL, baseURL, baseURL, dbPath)
+	return serve(ctx, ln, app.routes())
+}
+
+// config is the embedauth configuration of `go run ./example`.
+func config(dbPath, baseURL string) auth.Config {
+	return auth.Config{DatabasePath: dbPath, BaseURL: baseURL, AppName: "Notes"}
+}
+
+// newServer starts embedauth with cfg and builds the notes app on its
+// database. Serve app.routes(); Close the app when done.
+func newServer(cfg auth.Config) (*app, error) {
+	a, err := auth.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	app, err := newApp(a)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	return app, nil
+}
+
+// serve serves h on ln until ctx ends, then shuts down gracefully, waiting
+// up to 5 s for requests in flight.
+func serve(ctx context.Context, ln net.Listener, h http.Handler) error {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	stopped := make(chan struct{})
 	go func() {
+		defer close(stopped)
 		<-ctx.Done()
 		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		srv.Shutdown(shutdown)
 	}()
-	fmt.Printf("Notes is running at %s\n  sign up:    %s/auth/sign-up\n  dev outbox: %s/auth/dev/mail (verification codes and reset links)\n  database:   %s\n",
-		baseURL, baseURL, baseURL, dbPath)
 	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	<-stopped
 	return nil
 }
 
@@ -85,6 +110,9 @@ type app struct {
 	db   *sql.DB
 	tmpl *template.Template
 }
+
+// Close stops embedauth and closes the database.
+func (app *app) Close() error { return app.auth.Close() }
 
 func newApp(a *auth.Auth) (*app, error) {
 	db := a.Store().SQL()

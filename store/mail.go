@@ -1,9 +1,11 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -80,6 +82,8 @@ func (db *DB) DueMail(ctx context.Context, now time.Time, lease time.Duration, l
 	if err != nil {
 		return nil, fmt.Errorf("store: due mail: %w", err)
 	}
+	// RETURNING gives no order; send the oldest first.
+	slices.SortFunc(out, func(a, b DueEnvelope) int { return cmp.Compare(a.ID, b.ID) })
 	return out, nil
 }
 

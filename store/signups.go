@@ -28,6 +28,9 @@ type Signup struct {
 // CreateSignup stores a pending sign-up and queues its mail in one
 // transaction.
 func (db *DB) CreateSignup(ctx context.Context, s Signup, mail *OutMail) error {
+	if s.ID == "" {
+		s.ID = core.NewID("signup")
+	}
 	err := db.tx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO auth_signups (id, email, email_key, name, password_hash, code_hash,
 			code_expires_at, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,

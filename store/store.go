@@ -13,6 +13,9 @@ import (
 	"strings"
 	"time"
 
+	"unicode"
+
+	"golang.org/x/text/cases"
 	"golang.org/x/text/unicode/norm"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -41,6 +44,10 @@ func DSN(path string) string {
 		"&_pragma=synchronous(NORMAL)&_txlock=immediate"
 }
 
+// MaxOpenConns bounds the pool [Open] creates. Apps that pass their own
+// pool to [OpenDB] should bound it too.
+const MaxOpenConns = 8
+
 // Open opens (creating if needed) the SQLite file at path and migrates it.
 func Open(path string) (*DB, error) {
 	if path == "" {
@@ -50,6 +57,11 @@ func Open(path string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
+	// Each SQLite connection has its own page cache outside the Go heap; an
+	// unbounded pool under a burst of requests costs hundreds of MB. Writers
+	// queue on one lock anyway, and WAL readers are fast.
+	sqldb.SetMaxOpenConns(MaxOpenConns)
+	sqldb.SetMaxIdleConns(MaxOpenConns)
 	db, err := OpenDB(sqldb)
 	if err != nil {
 		sqldb.Close()
@@ -60,7 +72,8 @@ func Open(path string) (*DB, error) {
 }
 
 // OpenDB uses a pool the app opened itself, which must have been opened
-// with the settings of [DSN] (foreign keys are checked). The app keeps
+// with the settings of [DSN]: foreign keys are checked here, and without
+// _txlock=immediate concurrent writers can fail with SQLITE_BUSY. The app keeps
 // ownership: [DB.Close] does not close it.
 func OpenDB(sqldb *sql.DB) (*DB, error) {
 	db := &DB{db: sqldb, Now: time.Now}
@@ -163,10 +176,18 @@ func (db *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	return tx.Commit()
 }
 
-// EmailKey is the form in which emails are compared: NFKC, lower case,
-// without surrounding space.
+// EmailKey is the form in which emails are compared: NFKC with Unicode
+// case folding (so "STRASSE" and "straße" or "Σ" and "ς" meet), without
+// invisible format characters or surrounding space.
 func EmailKey(email string) string {
-	return strings.ToLower(norm.NFKC.String(strings.TrimSpace(email)))
+	s := norm.NFKC.String(strings.TrimSpace(email))
+	s = strings.Map(func(r rune) rune {
+		if unicode.Is(unicode.Cf, r) {
+			return -1
+		}
+		return r
+	}, s)
+	return norm.NFKC.String(cases.Fold().String(s))
 }
 
 func ms(t time.Time) int64 { return t.UnixMilli() }

@@ -538,3 +538,43 @@ func runAll(n int, fn func(i int) error) []error {
 	done.Wait()
 	return errs
 }
+
+func TestDB_Events(t *testing.T) {
+	t.Parallel()
+
+	t.Run("OK", func(t *testing.T) {
+		t.Parallel()
+		db, clock := mustOpen(t)
+		ctx := context.Background()
+		u1 := mustCreateUser(t, db, "e1@example.com")
+		clock.Advance(time.Second)
+		s := mustCreateSession(t, db, clock, u1.ID)
+		clock.Advance(time.Second)
+		u2 := mustCreateUser(t, db, "e2@example.com")
+
+		all, err := db.Events(ctx, "", 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, e := range all {
+			got = append(got, e.Type+":"+eventData(t, e)["id"].(string))
+			if e.ID == "" || !json.Valid(e.Data) {
+				t.Errorf("event = %+v", e)
+			}
+		}
+		want := []string{core.EventUserCreated + ":" + u1.ID, core.EventSessionCreated + ":" + s.ID, core.EventUserCreated + ":" + u2.ID}
+		if !equalStrings(got, want) {
+			t.Fatalf("events = %v, want %v (oldest first)", got, want)
+		}
+		if !all[0].CreatedAt.Equal(epoch) || !all[2].CreatedAt.Equal(epoch.Add(2*time.Second)) {
+			t.Fatalf("times = %v, %v", all[0].CreatedAt, all[2].CreatedAt)
+		}
+		if only, _ := db.Events(ctx, core.EventUserCreated, 10); len(only) != 2 {
+			t.Fatalf("filtered events = %d", len(only))
+		}
+		if limited, _ := db.Events(ctx, "", 1); len(limited) != 1 || limited[0].ID != all[0].ID {
+			t.Fatalf("limited events = %+v", limited)
+		}
+	})
+}

@@ -55,7 +55,7 @@ func metadata(m json.RawMessage) (string, error) {
 	}
 	var obj map[string]any
 	if err := json.Unmarshal(m, &obj); err != nil || obj == nil {
-		return "", fmt.Errorf("metadata must be a JSON object: %w", core.ErrConflict)
+		return "", fmt.Errorf("metadata must be a JSON object: %w", core.ErrInvalidInput)
 	}
 	return string(m), nil
 }

@@ -61,6 +61,8 @@ func Public(err error) *Error {
 	switch {
 	case errors.As(err, &mbe):
 		return &Error{Status: http.StatusRequestEntityTooLarge, Code: "request_too_large", Message: "The request is too large.", Err: err}
+	case errors.Is(err, core.ErrInvalidInput):
+		return &Error{Status: http.StatusUnprocessableEntity, Code: "invalid_input", Message: "Some of the data sent is not valid.", Err: err}
 	case errors.Is(err, core.ErrRateLimited):
 		return &Error{Status: http.StatusTooManyRequests, Code: "rate_limited", Message: "Too many requests. Try again in a moment.", RetryAfter: time.Minute, Err: err}
 	}
@@ -88,6 +90,9 @@ func (a *Adapter) Handle(fn HandlerFunc) http.Handler {
 
 // Write answers err.
 func (a *Adapter) Write(w http.ResponseWriter, r *http.Request, err error) {
+	if r.Context().Err() != nil {
+		return // the client went away; there is no one to answer
+	}
 	e := Public(err)
 	if e.Status >= 500 {
 		a.Logger.ErrorContext(r.Context(), "embedauth: request failed", "method", r.Method, "path", r.URL.Path, "err", err)

@@ -274,7 +274,7 @@ func (d *Dispatcher) deliver(ctx context.Context, env Envelope) (sent bool, err 
 			log.Error("mail dispatcher: mail sent but not recorded; it may be sent again", "err", err)
 			return true, fmt.Errorf("mail: outbox MailSent(%d): %w", env.ID, err)
 		}
-		log.Info("mail sent")
+		log.Debug("mail sent")
 		return true, nil
 	}
 

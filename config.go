@@ -190,7 +190,7 @@ func (c Config) settings() (*settings, error) {
 	}
 	s.Path = "/" + strings.Trim(s.Path, "/")
 	if s.Path == "/" {
-		errs = append(errs, errors.New("Path must not be the root"))
+		errs = append(errs, errors.New("the mount Path must not be the root"))
 	}
 	s.redirects = map[string]bool{}
 	for _, o := range s.AllowedRedirectOrigins {

@@ -47,13 +47,8 @@ func (a *Auth) newSessionManager() *scs.SessionManager {
 	return sm
 }
 
-// tokenHash is how scs (HashTokenInStore) and the store key a cookie token.
-func tokenHash(token string) string {
-	var buf [43]byte
-	return string(tokenHashTo(&buf, token))
-}
-
-// tokenHashTo writes the hash into buf without allocating.
+// tokenHashTo writes into buf how scs (HashTokenInStore) and the store key
+// a cookie token: base64url(SHA-256(token)), without allocating.
 func tokenHashTo(buf *[43]byte, token string) []byte {
 	var sum [sha256.Size]byte
 	if len(token) <= 128 {

@@ -127,16 +127,8 @@ func (a *Auth) passwordChangedMail(r *http.Request, user core.User) (*store.OutM
 func (a *Auth) changePassword(r *http.Request, st *authState, current, next string) error {
 	ctx := r.Context()
 	user := st.user
-	if user.HasPassword {
-		if current == "" {
-			return httpx.FieldError("current_password", "password_required", "Enter your current password.")
-		}
-		if err := a.checkPassword(ctx, &user, current); err != nil {
-			if errors.Is(err, core.ErrInvalidCredentials) {
-				return httpx.FieldError("current_password", "incorrect_password", "Your current password is incorrect.")
-			}
-			return err
-		}
+	if err := a.confirmPassword(ctx, user, current, "current_password", "Enter your current password."); err != nil {
+		return err
 	}
 	if err := a.checkPolicy(next, "new_password", user.Email, user.Name); err != nil {
 		return err

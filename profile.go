@@ -105,16 +105,8 @@ func (a *Auth) updateName(r *http.Request, st *authState, raw string) (core.User
 func (a *Auth) deleteAccount(r *http.Request, st *authState, pw string) error {
 	ctx := r.Context()
 	user := st.user
-	if user.HasPassword {
-		if pw == "" {
-			return httpx.FieldError("password", "password_required", "Enter your password to delete your account.")
-		}
-		if err := a.checkPassword(ctx, &user, pw); err != nil {
-			if errors.Is(err, core.ErrInvalidCredentials) {
-				return httpx.FieldError("password", "incorrect_password", "Your password is incorrect.")
-			}
-			return err
-		}
+	if err := a.confirmPassword(ctx, user, pw, "password", "Enter your password to delete your account."); err != nil {
+		return err
 	}
 	m, err := a.newMail("account_deleted", user.Email, mail.Data{Name: user.Name})
 	if err != nil {

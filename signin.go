@@ -89,6 +89,22 @@ func (a *Auth) checkPassword(ctx context.Context, user *core.User, pw string) er
 	return nil
 }
 
+// confirmPassword asks a signed-in user who has a password to prove it
+// again before a sensitive change; field names the form input.
+func (a *Auth) confirmPassword(ctx context.Context, user core.User, pw, field, missing string) error {
+	if !user.HasPassword {
+		return nil
+	}
+	if pw == "" {
+		return httpx.FieldError(field, "password_required", missing)
+	}
+	err := a.checkPassword(ctx, &user, pw)
+	if errors.Is(err, core.ErrInvalidCredentials) {
+		return httpx.FieldError(field, "incorrect_password", "That password is incorrect.")
+	}
+	return err
+}
+
 // passwordSignIn checks an email and password and signs the browser in.
 func (a *Auth) passwordSignIn(w http.ResponseWriter, r *http.Request, email, pw string) (*authState, error) {
 	if err := rateLimited(a.limits.signIn, a.s.ClientIP(r)); err != nil {

@@ -9,7 +9,7 @@
 // "content" (and optionally "title"). Everything is parsed once, in [New],
 // so a broken template fails at start-up. An app may pass an fs.FS whose
 // files replace embedded ones of the same path, for example
-// "pages/sign-in.html" or "static/style.css".
+// "templates/pages/sign-in.html" or "static/style.css".
 //
 // The pages need no JavaScript and no inline script or style, so they run
 // under a strict Content-Security-Policy.

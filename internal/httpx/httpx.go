@@ -75,7 +75,7 @@ type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
 // Adapter turns HandlerFuncs into http.Handlers.
 type Adapter struct {
 	Logger *slog.Logger
-	// Page writes an error as an HTML page; nil writes plain text.
+	// Page writes an error as an HTML page; nil writes JSON.
 	Page func(w http.ResponseWriter, r *http.Request, e *Error)
 }
 
@@ -188,6 +188,10 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, max int64, dst any) erro
 		return Errorf(http.StatusBadRequest, "invalid_json", "The request body must hold one JSON object.")
 	}
 	if _, err := dec.Token(); err != io.EOF {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return Public(err)
+		}
 		return Errorf(http.StatusBadRequest, "invalid_json", "The request body must hold one JSON object.")
 	}
 	return nil

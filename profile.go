@@ -101,7 +101,7 @@ func (a *Auth) updateName(r *http.Request, st *authState, raw string) (core.User
 }
 
 // deleteAccount deletes the signed-in user after checking their password
-// (when they have one), and signs this browser out.
+// (when they have one), and signs this browser out of them.
 func (a *Auth) deleteAccount(r *http.Request, st *authState, pw string) error {
 	ctx := r.Context()
 	user := st.user
@@ -117,5 +117,7 @@ func (a *Auth) deleteAccount(r *http.Request, st *authState, pw string) error {
 	}
 	a.cache.forgetUser(user.ID)
 	a.dispatcher.Wake()
-	return a.sm.Destroy(ctx)
+	// Sign this browser out as signing out does: in multi-session mode its
+	// other accounts stay signed in.
+	return a.signOut(r)
 }

@@ -232,13 +232,11 @@ func (a *Auth) resetForm(w http.ResponseWriter, r *http.Request) error {
 			return ui.Reset{Page: p, Valid: e.Field != "", MinLength: a.s.PasswordMinLength}
 		})
 	}
-	// Every session of the user ended; this browser starts clean.
-	if err := a.sm.RenewToken(ctx); err != nil {
+	// Every session of the user ended; other accounts of this browser
+	// (multi-session mode) stay signed in.
+	if err := a.keepLiveAccounts(r); err != nil {
 		return err
 	}
-	a.sm.Remove(ctx, keyReset)
-	a.sm.Remove(ctx, keySessionID)
-	a.sm.Remove(ctx, keySessionIDs)
 	a.notice(r, "Your password has been changed and every device was signed out. Sign in with your new password.")
 	http.Redirect(w, r, a.s.Path+"/sign-in", http.StatusSeeOther)
 	return nil

@@ -45,6 +45,11 @@ func (a *Auth) checkPassword(ctx context.Context, user *core.User, pw string) er
 		return errInvalidCredentials
 	}
 	if user == nil {
+		// Run the statements a known user's attempt runs (they match no
+		// row), so the database work does not tell the two apart.
+		if _, _, err := a.db.ReserveAttempt(ctx, "", a.s.LockoutThreshold, a.s.LockoutDuration); err != nil && !errors.Is(err, core.ErrNotFound) {
+			return err
+		}
 		if err := a.hasher.Dummy(ctx, pw); err != nil {
 			return hashError(err)
 		}
@@ -198,13 +203,19 @@ func (a *Auth) signOut(r *http.Request) error {
 		}
 		a.cache.forgetSessions(sid)
 	}
+	return a.keepLiveAccounts(r)
+}
+
+// keepLiveAccounts drops ended sessions from this browser after a sign-out
+// or reset. In multi-session mode a remaining account becomes active (with
+// a new cookie token); with none left, the browser session is destroyed.
+func (a *Auth) keepLiveAccounts(r *http.Request) error {
+	ctx := r.Context()
 	if a.s.SessionMode == SessionMulti {
 		var rest []string
 		for _, id := range splitIDs(a.sm.GetString(ctx, keySessionIDs)) {
-			if id != sid {
-				if s, err := a.db.Session(ctx, id); err == nil && s.Active(a.s.Now(), a.s.SessionIdleTimeout) {
-					rest = append(rest, id)
-				}
+			if s, err := a.db.Session(ctx, id); err == nil && s.Active(a.s.Now(), a.s.SessionIdleTimeout) {
+				rest = append(rest, id)
 			}
 		}
 		if len(rest) > 0 {

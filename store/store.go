@@ -79,7 +79,16 @@ func OpenDB(sqldb *sql.DB) (*DB, error) {
 	db := &DB{db: sqldb, Now: time.Now}
 	ctx := context.Background()
 	var fk int
-	if err := sqldb.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&fk); err != nil {
+	err := sqldb.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&fk)
+	// The first connections to a new file switch it to WAL, which takes a
+	// lock SQLite does not wait for (busy_timeout does not cover a journal
+	// mode change): when several processes open a new file at once, the
+	// losers retry instead of failing to start.
+	for delay := 5 * time.Millisecond; isBusy(err) && delay <= 2560*time.Millisecond; delay *= 2 {
+		time.Sleep(delay)
+		err = sqldb.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&fk)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("store: open: %w", err)
 	}
 	if fk != 1 {
@@ -200,6 +209,12 @@ func fromNullMS(v sql.NullInt64) *time.Time {
 	}
 	t := fromMS(v.Int64)
 	return &t
+}
+
+// isBusy reports whether err is SQLITE_BUSY (with any extended code).
+func isBusy(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY
 }
 
 // isUnique reports whether err is a UNIQUE or PRIMARY KEY violation.

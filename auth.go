@@ -44,7 +44,7 @@ type Auth struct {
 	dispatcher *mail.Dispatcher
 	adapter    *httpx.Adapter
 	handler    http.Handler
-	limits     struct{ signIn, signUp, codes, reset *ratelimit.Limiter }
+	limits     struct{ signIn, signUp, codes, reset, unknownEmail *ratelimit.Limiter }
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -123,6 +123,7 @@ func (a *Auth) init() error {
 	a.limits.signUp = ratelimit.New(s.RateLimits.SignUp, time.Minute, s.Now)
 	a.limits.codes = ratelimit.New(s.RateLimits.Codes, time.Minute, s.Now)
 	a.limits.reset = ratelimit.New(s.RateLimits.Reset, time.Minute, s.Now)
+	a.limits.unknownEmail = ratelimit.New(s.LockoutThreshold, s.LockoutDuration, s.Now).FailOpen()
 	a.dispatcher = &mail.Dispatcher{
 		Outbox: outbox{a.db, s.dev},
 		Sender: sender,

@@ -1754,3 +1754,23 @@ func TestSecurityKnownVuln11_IDsInBodiesIgnored(t *testing.T) {
 		t.Errorf("victim has %d sessions, want 1", len(s))
 	}
 }
+
+// An address without an account must lock exactly like one with an
+// account, or lockout itself would tell an attacker which addresses exist.
+func TestT8_LockoutDoesNotRevealAccounts(t *testing.T) {
+	t.Parallel()
+	env := authtest.New(t, func(c *auth.Config) { c.LockoutThreshold = 3 })
+	env.CreateUser(t, "known@example.com", authtest.Password())
+	c := env.Client()
+	for _, email := range []string{"known@example.com", "unknown@example.com"} {
+		var got []string
+		for range 4 {
+			r := secJSON(t, c, "POST", env.URL+"/auth/api/sign-in", map[string]string{"email": email, "password": "wrong password 0123456"})
+			got = append(got, fmt.Sprint(r.Status, " ", r.code()))
+		}
+		want := []string{"401 invalid_credentials", "401 invalid_credentials", "401 invalid_credentials", "429 too_many_attempts"}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: answers %q, want %q", email, got, want)
+		}
+	}
+}

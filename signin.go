@@ -12,6 +12,7 @@ import (
 	"github.com/embedauth/auth/core"
 	"github.com/embedauth/auth/internal/httpx"
 	"github.com/embedauth/auth/internal/password"
+	"github.com/embedauth/auth/store"
 )
 
 var errInvalidCredentials = &httpx.Error{Status: http.StatusUnauthorized, Code: "invalid_credentials",
@@ -37,6 +38,13 @@ func hashError(err error) error {
 	return err
 }
 
+// lockedError answers a sign-in to a locked account.
+func lockedError(retry time.Duration) error {
+	return &httpx.Error{Status: http.StatusTooManyRequests, Code: "too_many_attempts",
+		Message:    "Too many failed attempts. Try again later, or reset your password.",
+		RetryAfter: retry, Err: core.ErrLocked}
+}
+
 // checkPassword verifies a user's password: the attempt is counted first,
 // so parallel guesses cannot pass the lockout threshold, and exactly one
 // hash runs. An unknown user costs the same hash.
@@ -60,9 +68,7 @@ func (a *Auth) checkPassword(ctx context.Context, user *core.User, pw string) er
 		return err
 	}
 	if !ok {
-		return &httpx.Error{Status: http.StatusTooManyRequests, Code: "too_many_attempts",
-			Message:    "Too many failed attempts. Try again later, or reset your password.",
-			RetryAfter: until.Sub(a.s.Now()), Err: core.ErrLocked}
+		return lockedError(until.Sub(a.s.Now()))
 	}
 	hash, err := a.db.PasswordHash(ctx, user.ID)
 	if errors.Is(err, core.ErrNotFound) {
@@ -130,6 +136,12 @@ func (a *Auth) passwordSignIn(w http.ResponseWriter, r *http.Request, email, pw 
 		userp = &user
 	case !errors.Is(err, core.ErrNotFound):
 		return nil, err
+	default:
+		// An address without an account locks like one with an account,
+		// so lockout does not tell them apart.
+		if ok, retry := a.limits.unknownEmail.Allow(store.EmailKey(email)); !ok {
+			return nil, lockedError(retry)
+		}
 	}
 	if err := a.checkPassword(ctx, userp, pw); err != nil {
 		return nil, err

@@ -15,6 +15,8 @@ type Limiter struct {
 	now     func() time.Time
 	maxKeys int
 
+	failOpen bool
+
 	mu      sync.Mutex
 	windows map[string]*window
 }
@@ -32,6 +34,13 @@ func New(max int, per time.Duration, now func() time.Time) *Limiter {
 	return &Limiter{max: max, window: per, now: now, maxKeys: 100_000, windows: make(map[string]*window)}
 }
 
+// FailOpen makes a full Limiter admit new keys uncounted instead of
+// refusing them, for limits whose refusal itself would leak something.
+func (l *Limiter) FailOpen() *Limiter {
+	l.failOpen = true
+	return l
+}
+
 // Allow counts one event for key and reports whether it is within the
 // limit; when it is not, retryAfter says when the window ends.
 func (l *Limiter) Allow(key string) (ok bool, retryAfter time.Duration) {
@@ -46,7 +55,7 @@ func (l *Limiter) Allow(key string) (ok bool, retryAfter time.Duration) {
 		if w == nil && len(l.windows) >= l.maxKeys {
 			l.sweep(now)
 			if len(l.windows) >= l.maxKeys {
-				return false, l.window
+				return l.failOpen, l.window
 			}
 		}
 		w = &window{start: now}

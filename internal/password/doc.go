@@ -5,7 +5,7 @@
 // # Hashing
 //
 // Passwords are hashed with argon2id (RFC 9106), the first choice of the
-// OWASP Password Storage Cheat Sheet, via golang.org/x/crypto/argon2.
+// OWASP Password Storage Cheat Sheet, via golang.org/x/crypto/argon2 (vendored in internal/argon2 with pooled working memory).
 // [DefaultParams] is OWASP's minimum configuration for argon2id: 19 MiB of
 // memory, 2 iterations, 1 lane, a 16-byte salt from crypto/rand and a
 // 32-byte tag. Hashes are stored as PHC strings in exactly the form that

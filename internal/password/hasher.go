@@ -10,7 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/crypto/argon2"
+	"github.com/embedauth/auth/internal/argon2"
 )
 
 // Params are argon2id cost parameters.
@@ -40,7 +40,7 @@ var ErrInvalidHash = errors.New("password: invalid password hash")
 const defaultWait = 2 * time.Second
 
 // Hasher hashes and verifies passwords with argon2id
-// (golang.org/x/crypto/argon2), bounding how many computations run at once.
+// (internal/argon2, a pooled copy of golang.org/x/crypto/argon2), bounding how many computations run at once.
 // A Hasher is safe for concurrent use.
 type Hasher struct {
 	p        Params

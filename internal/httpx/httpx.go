@@ -31,6 +31,7 @@ type Error struct {
 	Err        error         // the cause, logged, never shown
 }
 
+// Error describes the error for logs, cause included.
 func (e *Error) Error() string {
 	if e.Err != nil {
 		return e.Code + ": " + e.Message + ": " + e.Err.Error()
@@ -38,6 +39,7 @@ func (e *Error) Error() string {
 	return e.Code + ": " + e.Message
 }
 
+// Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Err }
 
 // Errorf returns a public error.

@@ -10,6 +10,7 @@ var useSSE4 bool
 // used. It is set from cpu.Loong64.HasLSX in blamka_loong64.go's init().
 var useLSX bool
 
+//lint:ignore U1000 used by blamka_ref.go on builds without the amd64 assembly
 func processBlockGeneric(out, in1, in2 *block, xor bool) {
 	var t block
 	for i := range t {

@@ -6,8 +6,8 @@ package argon2
 
 var useSSE4 bool
 
-// useLSX reports whether the loong64 LSX vector implementation should be
-// used. It is set from cpu.Loong64.HasLSX in blamka_loong64.go's init().
+// useLSX is upstream's switch for its loong64 assembly, which this copy
+// leaves out (loong64 uses the generic code); it stays false.
 var useLSX bool
 
 //lint:ignore U1000 used by blamka_ref.go on builds without the amd64 assembly

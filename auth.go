@@ -45,6 +45,11 @@ type Auth struct {
 	adapter    *httpx.Adapter
 	handler    http.Handler
 	limits     struct{ signIn, signUp, codes, reset, unknownEmail *ratelimit.Limiter }
+	orgs       *orgService   // organizations, roles, invitations, domains (org_config.go)
+	pwl        *pwlState     // magic links, email and SMS codes (passwordless.go)
+	jwt        *jwtState     // signing keys, session tokens, JWT templates (jwt.go)
+	hooks      *webhookState // webhook endpoints and their dispatcher (webhook.go)
+	pk         *passkeys     // WebAuthn passkeys, nil when off (passkey.go)
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -101,7 +106,7 @@ func (a *Auth) init() error {
 	if err != nil {
 		return fmt.Errorf("auth: %w", err)
 	}
-	a.mailTpl, err = mail.NewTemplates(s.MailTemplates)
+	a.mailTpl, err = mail.NewTemplates(passkeyMailTemplates(s.MailTemplates))
 	if err != nil {
 		return fmt.Errorf("auth: %w", err)
 	}
@@ -131,6 +136,21 @@ func (a *Auth) init() error {
 		Now:    s.Now,
 		Logger: s.Logger,
 	}
+	if err := a.initPasswordless(); err != nil {
+		return fmt.Errorf("auth: %w", err)
+	}
+	if err := a.initOrgs(); err != nil {
+		return fmt.Errorf("auth: %w", err)
+	}
+	if err := a.initTokens(); err != nil {
+		return fmt.Errorf("auth: %w", err)
+	}
+	if err := a.initWebhooks(); err != nil {
+		return fmt.Errorf("auth: %w", err)
+	}
+	if err := a.initPasskeys(); err != nil {
+		return fmt.Errorf("auth: %w", err)
+	}
 	a.handler = a.routes()
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -138,6 +158,8 @@ func (a *Auth) init() error {
 	a.wg.Add(2)
 	go func() { defer a.wg.Done(); a.dispatcher.Run(ctx) }()
 	go func() { defer a.wg.Done(); a.pruneLoop(ctx) }()
+	a.startPasswordless(ctx)
+	a.startWebhooks(ctx)
 	return nil
 }
 

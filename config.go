@@ -110,6 +110,36 @@ type Config struct {
 	// that reads the header your proxy sets.
 	ClientIP func(r *http.Request) string
 
+	// Methods are the ways to sign in and sign up that pages and the API
+	// offer, in the order pages show them. Default DefaultMethods
+	// (password, passkey, email code, magic link).
+	Methods []Method
+	// Passwordless sets the rules of magic links and one-time codes.
+	Passwordless PasswordlessConfig
+	// SMS sends the text messages of MethodSMSCode (mail.TwilioSender, or
+	// any mail.SMSSender). Default: in dev mode, the dev outbox.
+	SMS mail.SMSSender
+
+	// Organizations configures teams with roles and permissions,
+	// invitations and verified domains.
+	Organizations OrganizationsConfig
+
+	// Passkeys configures WebAuthn passkeys: on by default for BaseURL
+	// (see PasskeyConfig).
+	Passkeys PasskeyConfig
+
+	// Tokens configures the JWTs of GET Path+"/api/token" (session tokens,
+	// accepted by Middleware as "Authorization: Bearer", and JWT templates
+	// for other services) and their signing keys.
+	Tokens TokensConfig
+	// Webhooks configures the delivery of events to webhook endpoints.
+	Webhooks WebhooksConfig
+	// IsAdmin reports whether a signed-in user administers this app: may
+	// manage webhook endpoints, JWT templates and signing keys through the
+	// API and the admin pages (Path+"/admin/webhooks"). Default nil: nobody,
+	// so the admin pages answer 404 and the admin API 403.
+	IsAdmin func(User) bool
+
 	// Logger receives errors and warnings. Default slog.Default().
 	Logger *slog.Logger
 	// Now is the clock. Default time.Now.
@@ -160,6 +190,7 @@ type settings struct {
 	secure     bool // cookies need Secure
 	cookieName string
 	redirects  map[string]bool
+	pk         passkeySettings
 }
 
 func (c Config) settings() (*settings, error) {
@@ -284,6 +315,11 @@ func (c Config) settings() (*settings, error) {
 	if !s.secure {
 		s.cookieName = "embedauth_session"
 	}
+	errs = append(errs, s.passwordlessDefaults()...)
+	errs = append(errs, s.Organizations.configErrors()...)
+	errs = append(errs, s.tokenDefaults()...)
+	errs = append(errs, s.webhookDefaults()...)
+	errs = append(errs, s.checkPasskeys()...)
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("auth: invalid config: %w", err)
 	}

@@ -21,6 +21,15 @@
 // with [SessionFrom]. Templates place the user button with
 // [Auth.Components].
 //
+// # Organizations
+//
+// Users create organizations and invite others with roles; the device
+// session has an active organization, which handlers read with [OrgFrom]
+// and check with [Has] and [HasRole] (no database read) or guard with
+// [Auth.RequireOrg], [Auth.RequireRole] and [Auth.RequirePermission].
+// Templates place the switcher with [Components.OrganizationSwitcher].
+// See [OrganizationsConfig] and package orgs for the rules.
+//
 // # Security model
 //
 // Every link and redirect is built from Config.BaseURL, never from the

@@ -48,6 +48,87 @@ var openAPIRouteList = []string{
 	"DELETE /api/sessions/{id}",
 	"POST /api/sessions/revoke-others",
 	"POST /api/sessions/switch",
+	// Tokens and webhooks (jwt.go, webhook_api.go).
+	"GET /api/token",
+	"GET /.well-known/jwks.json",
+	"GET /.well-known/openid-configuration",
+	"GET /api/jwt-templates",
+	"PUT /api/jwt-templates/{name}",
+	"DELETE /api/jwt-templates/{name}",
+	"GET /api/jwt-keys",
+	"POST /api/jwt-keys/rotate",
+	"GET /api/webhooks/endpoints",
+	"POST /api/webhooks/endpoints",
+	"GET /api/webhooks/endpoints/{id}",
+	"PATCH /api/webhooks/endpoints/{id}",
+	"DELETE /api/webhooks/endpoints/{id}",
+	"GET /api/webhooks/endpoints/{id}/secret",
+	"POST /api/webhooks/endpoints/{id}/rotate-secret",
+	"GET /api/webhooks/endpoints/{id}/deliveries",
+	"POST /api/webhooks/endpoints/{id}/replay",
+	"GET /api/methods",
+	"POST /api/sign-in/email-code",
+	"POST /api/sign-up/email-code",
+	"POST /api/sign-in/magic-link",
+	"POST /api/sign-up/magic-link",
+	"POST /api/sign-in/sms",
+	"POST /api/sign-up/sms",
+	"POST /api/code/verify",
+	"POST /api/code/resend",
+	"POST /api/magic-link/verify",
+	"GET /api/magic-link/status",
+	"POST /api/magic-link/resend",
+	"POST /api/magic-link/continue",
+	"GET /api/me/identifiers",
+	"POST /api/me/identifiers",
+	"POST /api/me/identifiers/verify",
+	"POST /api/me/identifiers/resend",
+	"POST /api/me/identifiers/{id}/primary",
+	"DELETE /api/me/identifiers/{id}",
+	"GET /api/orgs",
+	"POST /api/orgs",
+	"POST /api/orgs/active",
+	"POST /api/orgs/invitations/accept",
+	"GET /api/orgs/{id}",
+	"PATCH /api/orgs/{id}",
+	"DELETE /api/orgs/{id}",
+	"POST /api/orgs/{id}/leave",
+	"POST /api/orgs/{id}/join",
+	"GET /api/orgs/{id}/members",
+	"PATCH /api/orgs/{id}/members/{user_id}",
+	"DELETE /api/orgs/{id}/members/{user_id}",
+	"GET /api/orgs/{id}/invitations",
+	"POST /api/orgs/{id}/invitations",
+	"POST /api/orgs/{id}/invitations/{invitation_id}/revoke",
+	"GET /api/orgs/{id}/requests",
+	"POST /api/orgs/{id}/requests/{request_id}/accept",
+	"POST /api/orgs/{id}/requests/{request_id}/reject",
+	"GET /api/orgs/{id}/domains",
+	"POST /api/orgs/{id}/domains",
+	"PATCH /api/orgs/{id}/domains/{domain_id}",
+	"DELETE /api/orgs/{id}/domains/{domain_id}",
+	"POST /api/orgs/{id}/domains/{domain_id}/send-code",
+	"POST /api/orgs/{id}/domains/{domain_id}/verify",
+	"GET /api/orgs/{id}/roles",
+	"POST /api/orgs/{id}/roles",
+	"PATCH /api/orgs/{id}/roles/{key}",
+	"DELETE /api/orgs/{id}/roles/{key}",
+	"POST /api/orgs/{id}/permissions",
+	"DELETE /api/orgs/{id}/permissions/{key}",
+	"POST /api/passkeys/sign-in/begin",
+	"POST /api/passkeys/sign-in/finish",
+	"POST /api/passkeys/register/begin",
+	"POST /api/passkeys/register/finish",
+	"GET /api/passkeys",
+	"PATCH /api/passkeys/{id}",
+	"DELETE /api/passkeys/{id}",
+	"POST /api/passkeys/reauth/begin",
+	"POST /api/passkeys/reauth/finish",
+	"POST /api/passkeys/sign-up",
+	"POST /api/passkeys/sign-up/verify",
+	"POST /api/passkeys/sign-up/resend",
+	"POST /api/passkeys/sign-up/begin",
+	"POST /api/passkeys/sign-up/finish",
 }
 
 var openAPIMethods = []string{"get", "put", "post", "delete", "options", "head", "patch", "trace"}
@@ -386,6 +467,26 @@ func TestOpenAPIErrorResponses(t *testing.T) {
 	doc, _ := oaFetch(t, env)
 	signedIn := []string{"POST /api/password/change", "GET /api/me", "PATCH /api/me", "DELETE /api/me",
 		"GET /api/sessions", "DELETE /api/sessions/{id}", "POST /api/sessions/revoke-others"}
+	for _, k := range openAPIRouteList { // tokens and the admin routes (jwt-*, webhooks) need a signed-in user
+		if k == "GET /api/token" || strings.Contains(k, " /api/jwt-") || strings.Contains(k, " /api/webhooks/") {
+			signedIn = append(signedIn, k)
+		}
+	}
+	for _, k := range openAPIRouteList { // every organization route needs a signed-in user
+		if strings.Contains(k, " /api/orgs") {
+			signedIn = append(signedIn, k)
+		}
+	}
+	for _, k := range openAPIRouteList { // so does every route of the user's addresses
+		if strings.Contains(k, " /api/me/identifiers") {
+			signedIn = append(signedIn, k)
+		}
+	}
+	for _, k := range openAPIRouteList { // and every passkey route but sign-in and sign-up
+		if strings.Contains(k, " /api/passkeys") && !strings.Contains(k, "/sign-in/") && !strings.Contains(k, "/sign-up") {
+			signedIn = append(signedIn, k)
+		}
+	}
 
 	for key, op := range doc.operations() {
 		codes := map[int][]string{}
@@ -617,6 +718,11 @@ func TestOpenAPIAnswersMatch(t *testing.T) {
 	mc.signIn(menv.CreateUser(t, "mb@example.com", pw).Email, pw)
 	check(t, "POST /api/sessions/switch", mc.postJSON("/auth/api/sessions/switch", map[string]string{"session_id": a.Session.ID}))
 
+	ogDriveOpenAPI(t, env, check)   // organizations (org_openapi_test.go)
+	oaPasswordlessAnswers(t, check) // passwordless and addresses (passwordless_openapi_test.go)
+	oaPasskeyAnswers(t, check)      // passkeys (passkey_openapi_test.go)
+
+	oaTokenWebhookAnswers(t, check) // tokens and webhooks (webhook_openapi_test.go)
 	// Every documented success answer was seen.
 	for key, op := range ops {
 		for status := range op["responses"].(map[string]any) {

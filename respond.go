@@ -30,7 +30,8 @@ var pageTitles = map[string]string{
 
 // page returns the frame every page shows, taking any one-time notice.
 func (a *Auth) page(r *http.Request, name string) ui.Page {
-	p := ui.Page{AppName: a.s.AppName, LogoURL: a.s.Appearance.LogoURL, Base: a.s.Path, Title: pageTitles[name], DevMode: a.s.dev}
+	p := ui.Page{AppName: a.s.AppName, LogoURL: a.s.Appearance.LogoURL, Base: a.s.Path, Title: pageTitles[name], DevMode: a.s.dev,
+		Passkeys: a.passkeysOn()}
 	if r != nil {
 		p.Notice = a.sm.PopString(r.Context(), keyNotice)
 	}

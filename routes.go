@@ -36,7 +36,11 @@ func (a *Auth) routes() http.Handler {
 	h("POST "+p+"/profile/sessions/revoke-others", a.revokeOthersForm)
 	h("POST "+p+"/profile/delete", a.deleteForm)
 	h("POST "+p+"/sessions/switch", a.switchForm)
+	a.orgRoutes(h)
+	a.passwordlessRoutes(h)
+	a.passkeyRoutes(h)
 	h("GET "+p+"/dev/mail", a.devMailPage)
+	a.webhookPageRoutes(h) // admin pages (webhook_admin.go)
 	for _, route := range a.apiRoutes() {
 		h(route.Method+" "+p+route.Path, route.Handler)
 	}
@@ -73,7 +77,7 @@ func (a *Auth) signInPage(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, a.afterSignIn(redirect), http.StatusSeeOther)
 		return nil
 	}
-	return a.render(w, http.StatusOK, "sign-in", ui.SignIn{Page: a.page(r, "sign-in"), RedirectURL: redirect})
+	return a.render(w, http.StatusOK, "sign-in", ui.SignIn{Page: a.page(r, "sign-in"), RedirectURL: redirect, Methods: a.methodsView()})
 }
 
 func (a *Auth) signInForm(w http.ResponseWriter, r *http.Request) error {
@@ -81,18 +85,19 @@ func (a *Auth) signInForm(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	email, redirect := r.PostFormValue("email"), a.safeRedirect(formRedirect(r))
-	if _, err := a.passwordSignIn(w, r, email, r.PostFormValue("password")); err != nil {
+	st, err := a.passwordSignIn(w, r, email, r.PostFormValue("password"))
+	if err != nil {
 		return a.formFail(w, r, err, "sign-in", func(p ui.Page) any {
-			return ui.SignIn{Page: p, Email: email, RedirectURL: redirect}
+			return ui.SignIn{Page: p, Email: email, RedirectURL: redirect, Methods: a.methodsView()}
 		})
 	}
-	http.Redirect(w, r, a.afterSignIn(redirect), http.StatusSeeOther)
+	http.Redirect(w, r, a.passkeyNudge(r, st, a.afterSignIn(redirect)), http.StatusSeeOther)
 	return nil
 }
 
 func (a *Auth) signUpPage(w http.ResponseWriter, r *http.Request) error {
 	redirect := a.safeRedirect(r.URL.Query().Get("redirect_url"))
-	return a.render(w, http.StatusOK, "sign-up", ui.SignUp{Page: a.page(r, "sign-up"), RedirectURL: redirect, MinLength: a.s.PasswordMinLength})
+	return a.render(w, http.StatusOK, "sign-up", ui.SignUp{Page: a.page(r, "sign-up"), RedirectURL: redirect, MinLength: a.s.PasswordMinLength, Methods: a.methodsView()})
 }
 
 func (a *Auth) signUpForm(w http.ResponseWriter, r *http.Request) error {
@@ -103,7 +108,7 @@ func (a *Auth) signUpForm(w http.ResponseWriter, r *http.Request) error {
 	redirect := a.safeRedirect(formRedirect(r))
 	if _, err := a.signUp(r, in); err != nil {
 		return a.formFail(w, r, err, "sign-up", func(p ui.Page) any {
-			return ui.SignUp{Page: p, Email: in.Email, Name: in.Name, RedirectURL: redirect, MinLength: a.s.PasswordMinLength}
+			return ui.SignUp{Page: p, Email: in.Email, Name: in.Name, RedirectURL: redirect, MinLength: a.s.PasswordMinLength, Methods: a.methodsView()}
 		})
 	}
 	target := a.s.Path + "/verify"
@@ -131,7 +136,8 @@ func (a *Auth) verifyForm(w http.ResponseWriter, r *http.Request) error {
 	if err := httpx.ParseForm(w, r, maxBody); err != nil {
 		return err
 	}
-	if _, err := a.verifySignup(r, r.PostFormValue("code")); err != nil {
+	st, err := a.verifySignup(r, r.PostFormValue("code"))
+	if err != nil {
 		if err == errSignupGone {
 			a.notice(r, errSignupGone.Message)
 			http.Redirect(w, r, a.s.Path+"/sign-up", http.StatusSeeOther)
@@ -139,7 +145,7 @@ func (a *Auth) verifyForm(w http.ResponseWriter, r *http.Request) error {
 		}
 		return a.formFail(w, r, err, "verify", func(p ui.Page) any { return a.verifyData(r, p) })
 	}
-	http.Redirect(w, r, a.afterSignIn(formRedirect(r)), http.StatusSeeOther)
+	http.Redirect(w, r, a.passkeyNudge(r, st, a.afterSignIn(formRedirect(r))), http.StatusSeeOther)
 	return nil
 }
 
@@ -257,8 +263,16 @@ func (a *Auth) signedIn(w http.ResponseWriter, r *http.Request) (*authState, boo
 
 func (a *Auth) profileData(r *http.Request, st *authState, p ui.Page) (ui.Profile, error) {
 	sessions, err := a.sessionViews(r, st)
+	if err != nil {
+		return ui.Profile{}, err
+	}
+	ids, err := a.identifierViews(r, st)
+	if err != nil {
+		return ui.Profile{}, err
+	}
+	passkeys, err := a.passkeyList(r, st)
 	return ui.Profile{Page: p, User: userView(st.user), Sessions: sessions, MinLength: a.s.PasswordMinLength,
-		Accounts: a.accounts(r, st), Multi: a.s.SessionMode == SessionMulti}, err
+		Accounts: a.accounts(r, st), Multi: a.s.SessionMode == SessionMulti, Identifiers: ids, PasskeyList: passkeys}, err
 }
 
 func (a *Auth) profilePage(w http.ResponseWriter, r *http.Request) error {
@@ -387,6 +401,9 @@ func (a *Auth) devMailPage(w http.ResponseWriter, r *http.Request) error {
 			}
 		}
 		data.Messages = append(data.Messages, dm)
+	}
+	if data.SMS, err = a.devSMS(r); err != nil {
+		return err
 	}
 	return a.render(w, http.StatusOK, "dev-mail", data)
 }

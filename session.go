@@ -120,7 +120,9 @@ func (jsonCodec) Decode(b []byte) (time.Time, map[string]any, error) {
 type authState struct {
 	user    core.User
 	session core.Session
-	hash    string // the cookie token's hash
+	hash    string       // the cookie token's hash
+	org     *orgState    // the active organization, if any (org.go)
+	bearer  *TokenClaims // set when a bearer token authenticated the request (bearer.go)
 }
 
 type stateKey struct{}
@@ -159,6 +161,11 @@ type sessionCache struct {
 
 	mu      sync.RWMutex
 	entries map[string]*cacheEntry
+	// gen counts invalidations. A lookup that missed puts its result only
+	// if no invalidation happened since it started, so a read racing with
+	// a revocation or a membership change cannot cache the state from
+	// before it.
+	gen uint64
 }
 
 type cacheEntry struct {
@@ -170,24 +177,33 @@ func newSessionCache(ttl time.Duration) *sessionCache {
 	return &sessionCache{ttl: ttl, max: 50_000, entries: map[string]*cacheEntry{}}
 }
 
-func (c *sessionCache) get(hash []byte, now time.Time) *authState {
+// getGen returns the cached state of a token's hash, and the count of
+// invalidations so far, for putIfGen.
+func (c *sessionCache) getGen(hash []byte, now time.Time) (*authState, uint64) {
 	if c.ttl < 0 {
-		return nil
+		return nil, 0
 	}
 	c.mu.RLock()
 	e := c.entries[string(hash)] // no allocation for a map index
+	gen := c.gen
 	c.mu.RUnlock()
 	if e == nil || now.Sub(e.loaded) >= c.ttl || now.Before(e.loaded) {
-		return nil
+		return nil, gen
 	}
-	return e.st
+	return e.st, gen
 }
 
-func (c *sessionCache) put(st *authState, now time.Time) {
+// putIfGen caches st unless an invalidation happened since getGen
+// returned gen.
+func (c *sessionCache) putIfGen(st *authState, now time.Time, gen uint64) {
 	if c.ttl < 0 {
 		return
 	}
 	c.mu.Lock()
+	if c.gen != gen {
+		c.mu.Unlock()
+		return
+	}
 	if len(c.entries) >= c.max {
 		clear(c.entries)
 	}
@@ -197,12 +213,14 @@ func (c *sessionCache) put(st *authState, now time.Time) {
 
 func (c *sessionCache) forgetToken(hash string) {
 	c.mu.Lock()
+	c.gen++
 	delete(c.entries, hash)
 	c.mu.Unlock()
 }
 
 func (c *sessionCache) forgetWhere(match func(*authState) bool) {
 	c.mu.Lock()
+	c.gen++
 	for k, e := range c.entries {
 		if match(e.st) {
 			delete(c.entries, k)
@@ -244,7 +262,7 @@ func cookieValue(r *http.Request, name string) string {
 // lookup resolves the request's signed-in session: from the context when a
 // middleware already did, else from the cache, else with one indexed read.
 func (a *Auth) lookup(r *http.Request) (*authState, error) {
-	if st := stateFrom(r.Context()); st != nil {
+	if st := stateFrom(r.Context()); st != nil && st.bearer == nil {
 		return st, nil
 	}
 	token := cookieValue(r, a.s.cookieName)
@@ -254,18 +272,18 @@ func (a *Auth) lookup(r *http.Request) (*authState, error) {
 	var buf [43]byte
 	hashBytes := tokenHashTo(&buf, token)
 	now := a.s.Now()
-	st := a.cache.get(hashBytes, now)
+	st, gen := a.cache.getGen(hashBytes, now)
 	if st == nil {
 		hash := string(hashBytes)
-		sess, user, err := a.db.SessionByToken(r.Context(), hash)
+		sess, user, org, err := a.db.SessionByTokenWithOrg(r.Context(), hash)
 		if err != nil {
 			if errorsIsNotFound(err) {
 				return nil, nil
 			}
 			return nil, err
 		}
-		st = &authState{user: user, session: sess, hash: hash}
-		a.cache.put(st, now)
+		st = &authState{user: user, session: sess, hash: hash, org: a.orgState(org)}
+		a.cache.putIfGen(st, now, gen)
 	}
 	if st.user.Banned {
 		return nil, nil
@@ -288,7 +306,7 @@ func (a *Auth) lookup(r *http.Request) (*authState, error) {
 		fresh := *st
 		fresh.session.LastActiveAt = now.UTC()
 		st = &fresh
-		a.cache.put(st, now)
+		a.cache.putIfGen(st, now, gen)
 	}
 	return st, nil
 }
@@ -300,6 +318,9 @@ func (a *Auth) lookup(r *http.Request) (*authState, error) {
 func (a *Auth) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		st, err := a.lookup(r)
+		if st == nil && err == nil {
+			st, err = a.bearer(r) // no cookie session: an Authorization: Bearer session token
+		}
 		if err != nil {
 			a.adapter.Write(w, r, err)
 			return
@@ -318,6 +339,9 @@ func (a *Auth) Middleware(next http.Handler) http.Handler {
 func (a *Auth) RequireUser(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		st, err := a.lookup(r)
+		if st == nil && err == nil {
+			st, err = a.bearer(r) // no cookie session: an Authorization: Bearer session token
+		}
 		if err != nil {
 			a.adapter.Write(w, r, err)
 			return

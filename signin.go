@@ -101,10 +101,12 @@ func (a *Auth) checkPassword(ctx context.Context, user *core.User, pw string) er
 }
 
 // confirmPassword asks a signed-in user who has a password to prove it
-// again before a sensitive change; field names the form input.
+// again before a sensitive change; field names the form input. A user
+// without a password who has passkeys needs a recent passkey
+// re-authentication instead.
 func (a *Auth) confirmPassword(ctx context.Context, user core.User, pw, field, missing string) error {
 	if !user.HasPassword {
-		return nil
+		return a.confirmWithoutPassword(ctx, user)
 	}
 	if pw == "" {
 		return httpx.FieldError(field, "password_required", missing)
@@ -118,6 +120,9 @@ func (a *Auth) confirmPassword(ctx context.Context, user core.User, pw, field, m
 
 // passwordSignIn checks an email and password and signs the browser in.
 func (a *Auth) passwordSignIn(w http.ResponseWriter, r *http.Request, email, pw string) (*authState, error) {
+	if !a.enabled(MethodPassword) {
+		return nil, errMethodDisabled
+	}
 	if err := rateLimited(a.limits.signIn, a.s.ClientIP(r)); err != nil {
 		return nil, err
 	}

@@ -31,6 +31,9 @@ type signUpInput struct {
 // and answers the same: a new address gets a code, a taken one gets a
 // notice to its owner, and the caller learns nothing.
 func (a *Auth) signUp(r *http.Request, in signUpInput) (email string, err error) {
+	if !a.enabled(MethodPassword) {
+		return "", errMethodDisabled
+	}
 	if err := rateLimited(a.limits.signUp, a.s.ClientIP(r)); err != nil {
 		return "", err
 	}

@@ -67,7 +67,15 @@ func run(addr, dbPath, baseURL string) error {
 
 // config is the embedauth configuration of `go run ./example`.
 func config(dbPath, baseURL string) auth.Config {
-	return auth.Config{DatabasePath: dbPath, BaseURL: baseURL, AppName: "Notes"}
+	return auth.Config{DatabasePath: dbPath, BaseURL: baseURL, AppName: "Notes",
+		// Notes belong to the active organization. Deleting them takes
+		// org:admin or the org:notes:delete permission, which the
+		// moderator role holds and an organization's own roles can hold.
+		Organizations: auth.OrganizationsConfig{
+			Permissions: []auth.OrgPermission{{Key: "org:notes:delete", Name: "Delete notes", Description: "Delete any note of the organization."}},
+			Roles: []auth.OrgRole{{Key: "org:moderator", Name: "Moderator", Description: "A member who may delete notes.",
+				Permissions: []string{"org:notes:delete", "org:sys_memberships:read"}}},
+		}}
 }
 
 // newServer starts embedauth with cfg and builds the notes app on its
@@ -123,6 +131,13 @@ func newApp(a *auth.Auth) (*app, error) {
 		created_at BIGINT NOT NULL)`); err != nil {
 		return nil, err
 	}
+	// Notes of an organization (NULL: the author's personal notes). A
+	// database from before organizations gets the column.
+	if _, err := db.Exec(`SELECT org_id FROM notes LIMIT 0`); err != nil {
+		if _, err := db.Exec(`ALTER TABLE notes ADD COLUMN org_id TEXT REFERENCES auth_organizations(id) ON DELETE CASCADE`); err != nil {
+			return nil, err
+		}
+	}
 	tmpl, err := template.ParseFS(templateFS, "templates/*.html")
 	if err != nil {
 		return nil, err
@@ -143,6 +158,7 @@ func (app *app) routes() http.Handler {
 type note struct {
 	ID        int64
 	Body      string
+	Author    string
 	CreatedAt time.Time
 }
 
@@ -152,11 +168,37 @@ type pageData struct {
 	In    bool
 	Notes []note
 	Error string
+	// OrgName is the active organization ("" for personal notes);
+	// CanDelete tells whether its notes may be deleted.
+	OrgName   string
+	CanDelete bool
 }
 
 func (app *app) data(r *http.Request) pageData {
 	u, ok := auth.UserFrom(r.Context())
-	return pageData{Auth: app.auth.Components(r), User: u, In: ok}
+	d := pageData{Auth: app.auth.Components(r), User: u, In: ok, CanDelete: true}
+	if org, _, ok := auth.OrgFrom(r.Context()); ok {
+		d.OrgName, d.CanDelete = org.Name, canDeleteNotes(r)
+	}
+	return d
+}
+
+// canDeleteNotes reports whether the user may delete the notes of the
+// active organization: admins, and roles with org:notes:delete. The check
+// reads only the request context.
+func canDeleteNotes(r *http.Request) bool {
+	return auth.HasRole(r.Context(), "org:admin") || auth.Has(r.Context(), "org:notes:delete")
+}
+
+// scope is the SQL condition (with its arguments from $first) that selects
+// the notes of the request's active organization, or the user's personal
+// notes without one.
+func scope(r *http.Request, first int) (string, []any) {
+	if org, _, ok := auth.OrgFrom(r.Context()); ok {
+		return fmt.Sprintf("org_id = $%d", first), []any{org.ID}
+	}
+	u, _ := auth.UserFrom(r.Context())
+	return fmt.Sprintf("org_id IS NULL AND user_id = $%d", first), []any{u.ID}
 }
 
 func (app *app) render(w http.ResponseWriter, name string, d pageData) {
@@ -172,7 +214,9 @@ func (app *app) home(w http.ResponseWriter, r *http.Request) {
 
 func (app *app) dashboard(w http.ResponseWriter, r *http.Request) {
 	d := app.data(r)
-	rows, err := app.db.QueryContext(r.Context(), `SELECT id, body, created_at FROM notes WHERE user_id = $1 ORDER BY id DESC`, d.User.ID)
+	where, args := scope(r, 1)
+	rows, err := app.db.QueryContext(r.Context(), `SELECT n.id, n.body, n.created_at, COALESCE(NULLIF(u.name, ''), u.email)
+		FROM (SELECT * FROM notes WHERE `+where+`) n JOIN auth_users u ON u.id = n.user_id ORDER BY n.id DESC`, args...)
 	if err != nil {
 		http.Error(w, "could not load notes", http.StatusInternalServerError)
 		return
@@ -181,7 +225,7 @@ func (app *app) dashboard(w http.ResponseWriter, r *http.Request) {
 	for rows.Next() {
 		var n note
 		var created int64
-		if err := rows.Scan(&n.ID, &n.Body, &created); err != nil {
+		if err := rows.Scan(&n.ID, &n.Body, &created, &n.Author); err != nil {
 			http.Error(w, "could not load notes", http.StatusInternalServerError)
 			return
 		}
@@ -199,8 +243,12 @@ func (app *app) addNote(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/dashboard", http.StatusSeeOther)
 		return
 	}
-	if _, err := app.db.ExecContext(r.Context(), `INSERT INTO notes (user_id, body, created_at) VALUES ($1, $2, $3)`,
-		u.ID, body, time.Now().UnixMilli()); err != nil {
+	var orgID any
+	if org, _, ok := auth.OrgFrom(r.Context()); ok {
+		orgID = org.ID
+	}
+	if _, err := app.db.ExecContext(r.Context(), `INSERT INTO notes (user_id, org_id, body, created_at) VALUES ($1, $2, $3, $4)`,
+		u.ID, orgID, body, time.Now().UnixMilli()); err != nil {
 		http.Error(w, "could not save the note", http.StatusInternalServerError)
 		return
 	}
@@ -208,9 +256,13 @@ func (app *app) addNote(w http.ResponseWriter, r *http.Request) {
 }
 
 func (app *app) deleteNote(w http.ResponseWriter, r *http.Request) {
-	u, _ := auth.UserFrom(r.Context())
-	// The user id in the WHERE clause keeps one user from deleting another's note.
-	if _, err := app.db.ExecContext(r.Context(), `DELETE FROM notes WHERE id = $1 AND user_id = $2`, r.PathValue("id"), u.ID); err != nil {
+	if !canDeleteNotes(r) {
+		http.Error(w, "only admins and moderators delete the notes of an organization", http.StatusForbidden)
+		return
+	}
+	// The scope keeps one user (or organization) from deleting another's note.
+	where, args := scope(r, 2)
+	if _, err := app.db.ExecContext(r.Context(), `DELETE FROM notes WHERE id = $1 AND `+where, append([]any{r.PathValue("id")}, args...)...); err != nil {
 		http.Error(w, "could not delete the note", http.StatusInternalServerError)
 		return
 	}

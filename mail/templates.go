@@ -33,6 +33,33 @@ const (
 	MsgPasswordChanged = "password_changed"
 	// MsgAccountDeleted notices that the account was deleted (Data.Time).
 	MsgAccountDeleted = "account_deleted"
+	// MsgSignInCode carries a one-time sign-in code (Data.Code) and its
+	// validity (Data.ExpiresIn).
+	MsgSignInCode = "sign_in_code"
+	// MsgSignUpCode carries the one-time code that creates an account for
+	// a new address.
+	MsgSignUpCode = "sign_up_code"
+	// MsgMagicLink carries a sign-in link (Data.Link) and its validity.
+	MsgMagicLink = "magic_link"
+	// MsgMagicLinkSignUp carries the link that creates an account for a
+	// new address.
+	MsgMagicLinkSignUp = "magic_link_sign_up"
+	// MsgVerifyIdentifier carries the code that adds an email address to
+	// a signed-in user's account.
+	MsgVerifyIdentifier = "verify_identifier"
+	// MsgIdentifierAdded, MsgIdentifierRemoved and MsgPrimaryChanged
+	// notice a change of the account's addresses (Data.Address, Time,
+	// Device, IP).
+	MsgIdentifierAdded   = "identifier_added"
+	MsgIdentifierRemoved = "identifier_removed"
+	MsgPrimaryChanged    = "primary_changed"
+	// MsgOrgInvitation invites the recipient to an organization (Data.Org)
+	// on behalf of Data.Inviter with a role (Data.Role); Data.Link accepts
+	// it within Data.ExpiresIn.
+	MsgOrgInvitation = "org_invitation"
+	// MsgOrgDomainCode carries the code (Data.Code) that proves an
+	// organization (Data.Org) controls the recipient's domain.
+	MsgOrgDomainCode = "org_domain_code"
 )
 
 // DefaultColor is the button and link colour used when Brand.Color is empty
@@ -86,6 +113,14 @@ type Data struct {
 	// Time is when the event happened; Render uses the current time if it
 	// is zero. Templates print it with the func "when".
 	Time time.Time
+	// Address is the email address or phone number a notice is about.
+	Address string
+	// Org is the name of the organization a message is about.
+	Org string
+	// Inviter is the name (or email) of who sent an invitation.
+	Inviter string
+	// Role is the name of the role an invitation grants.
+	Role string
 }
 
 // view is the value templates execute on.
@@ -289,6 +324,10 @@ func sampleData() Data {
 		Device:    "Firefox on Linux",
 		IP:        "192.0.2.1",
 		Time:      time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
+		Address:   "ada@example.org",
+		Org:       "Acme",
+		Inviter:   "Grace",
+		Role:      "Admin",
 	}
 }
 

@@ -51,8 +51,14 @@ func TestRenderEveryMessage(t *testing.T) {
 		mail.MsgAccountDeleted: {
 			"Your Acme account was deleted on 4 March 2026 at 05:06 UTC",
 		},
+		mail.MsgOrgInvitation: {
+			"to join", "https://acme.test/action?token=t0k3n", "The invitation expires in 10 minutes",
+		},
+		mail.MsgOrgDomainCode: {
+			"Your domain verification code is 123456. It expires in 10 minutes.",
+		},
 	}
-	if got := tpl.Names(); strings.Join(got, ",") != "account_deleted,password_changed,reset_password,signup_existing_account,verify_email" {
+	if got := tpl.Names(); strings.Join(got, ",") != "account_deleted,identifier_added,identifier_removed,magic_link,magic_link_sign_up,org_domain_code,org_invitation,password_changed,primary_changed,reset_password,sign_in_code,sign_up_code,signup_existing_account,verify_email,verify_identifier" {
 		t.Errorf("Names() = %v", got)
 	}
 	for name, phrases := range want {

@@ -16,6 +16,9 @@ type Page struct {
 	// FieldErrors maps a field name to its message.
 	FieldErrors map[string]string
 	DevMode     bool
+	// Passkeys is set when passkeys are enabled: pages offer them and load
+	// static/passkey.js.
+	Passkeys bool
 }
 
 // SignIn is the sign-in page.
@@ -23,6 +26,7 @@ type SignIn struct {
 	Page
 	Email       string
 	RedirectURL string
+	Methods     Methods
 }
 
 // SignUp is the sign-up page.
@@ -32,6 +36,7 @@ type SignUp struct {
 	Name        string
 	RedirectURL string
 	MinLength   int
+	Methods     Methods
 }
 
 // Verify asks for the code mailed at sign-up.
@@ -80,6 +85,10 @@ type Profile struct {
 	// Accounts lists the other accounts signed in in this browser (multi-session mode).
 	Accounts []AccountView
 	Multi    bool
+	// Identifiers lists the user's email addresses and phone numbers.
+	Identifiers Identifiers
+	// PasskeyList is the passkey section, nil when passkeys are off.
+	PasskeyList *PasskeyList
 }
 
 // UserView is the signed-in user as pages show it.
@@ -117,6 +126,8 @@ type AccountView struct {
 type DevMail struct {
 	Page
 	Messages []DevMessage
+	// SMS lists the text messages, newest first.
+	SMS []DevMessage
 }
 
 // DevMessage is one message of the dev outbox.
@@ -139,4 +150,63 @@ type UserButton struct {
 	Email      string
 	ProfileURL string
 	Accounts   []AccountView
+}
+
+// WebhookEndpoints is the admin page that lists webhook endpoints and adds
+// one.
+type WebhookEndpoints struct {
+	Page
+	Endpoints  []WebhookEndpointView
+	EventTypes []WebhookEventType
+	// URL and Description refill the form after an error.
+	URL         string
+	Description string
+}
+
+// WebhookEventType is one checkbox of the event types.
+type WebhookEventType struct {
+	Name    string
+	Checked bool
+}
+
+// WebhookEndpointView is one endpoint as admin pages show it.
+type WebhookEndpointView struct {
+	ID                 string
+	URL                string
+	Description        string
+	EventTypes         []string
+	Enabled            bool
+	DisabledReason     string
+	FailingSince       *time.Time
+	SecretRotatedUntil *time.Time
+	CreatedAt          time.Time
+}
+
+// WebhookEndpoint is the admin page of one endpoint: its secret, state,
+// replay forms and delivery log.
+type WebhookEndpoint struct {
+	Page
+	Endpoint   WebhookEndpointView
+	Secret     string
+	Deliveries []WebhookDeliveryView
+}
+
+// WebhookDeliveryView is one message of the delivery log.
+type WebhookDeliveryView struct {
+	EventID       string
+	EventType     string
+	Status        string
+	CreatedAt     time.Time
+	NextAttemptAt *time.Time
+	Attempts      []WebhookAttemptView
+}
+
+// WebhookAttemptView is one delivery attempt.
+type WebhookAttemptView struct {
+	Number     int
+	At         time.Time
+	DurationMS int64
+	StatusCode int
+	Response   string
+	Error      string
 }

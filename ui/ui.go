@@ -11,8 +11,9 @@
 // files replace embedded ones of the same path, for example
 // "templates/pages/sign-in.html" or "static/style.css".
 //
-// The pages need no JavaScript and no inline script or style, so they run
-// under a strict Content-Security-Policy.
+// The pages need no inline script or style, so they run under a strict
+// Content-Security-Policy. The only script, static/passkey.js, is a small
+// module that runs passkey ceremonies; everything else works without it.
 package ui
 
 import (
@@ -76,11 +77,17 @@ func New(overrides fs.FS, theme Theme) (*UI, error) {
 		return nil, fmt.Errorf("ui: %w", err)
 	}
 	themeCSS := []byte(themeCSS(theme))
+	passkeyJS, err := o.ReadFile("static/passkey.js")
+	if err != nil {
+		return nil, fmt.Errorf("ui: %w", err)
+	}
 	u.static["style.css"] = staticFile{css, "text/css; charset=utf-8"}
 	u.static["theme.css"] = staticFile{themeCSS, "text/css; charset=utf-8"}
+	u.static["passkey.js"] = staticFile{passkeyJS, "text/javascript; charset=utf-8"}
 	h := sha256.New()
 	h.Write(css)
 	h.Write(themeCSS)
+	h.Write(passkeyJS)
 	u.version = hex.EncodeToString(h.Sum(nil))[:12]
 
 	funcs := template.FuncMap{
@@ -165,7 +172,7 @@ func (u *UI) Component(name string, data any) (template.HTML, error) {
 	return template.HTML(buf.String()), nil
 }
 
-// Static serves the stylesheets under any prefix (strip it
+// Static serves the stylesheets and passkey.js under any prefix (strip it
 // first). Files are immutable per version, so they are cached for a year.
 func (u *UI) Static() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -45,6 +45,24 @@ func pageData() map[string]any {
 		"profile":  ui.Profile{Page: p, User: ui.UserView{Email: "ada@example.com"}, MinLength: 8},
 		"dev-mail": ui.DevMail{Page: p},
 		"sign-out": ui.Message{Page: p},
+
+		"webhooks": ui.WebhookEndpoints{Page: p, EventTypes: []ui.WebhookEventType{{Name: "user.created", Checked: true}},
+			Endpoints: []ui.WebhookEndpointView{{ID: "ep_1", URL: "https://hooks.example.com/x", EventTypes: []string{"user.created"}}}},
+		"webhooks-endpoint": ui.WebhookEndpoint{Page: p, Endpoint: ui.WebhookEndpointView{ID: "ep_1", URL: "https://hooks.example.com/x"}, Secret: "whsec_x",
+			Deliveries: []ui.WebhookDeliveryView{{EventID: "evt_1", EventType: "user.created", Status: "delivered", Attempts: []ui.WebhookAttemptView{{Number: 1, StatusCode: 200}}}}},
+
+		"org-list":       ui.OrgList{Page: p, Orgs: []ui.OrgView{{ID: "org_1", Name: "Acme", Initials: "A", Active: true}}, Suggestions: []ui.SuggestionView{{OrgID: "org_2", Name: "Beta", AutoJoin: true}}},
+		"org-new":        ui.OrgNew{Page: p},
+		"org-profile":    ui.OrgProfile{Page: p, Org: ui.OrgView{ID: "org_1", Name: "Acme"}, Tab: "general", CanManage: true, CanDelete: true, HasPassword: true},
+		"org-invitation": ui.OrgInvitation{Page: p, State: "sign-up", OrgName: "Acme", Email: "ann@example.com", MinLength: 15},
+
+		"passkey-sign-up": ui.PasskeySignUp{Page: p, Step: ui.PasskeyStepEmail},
+		"passkey-setup":   ui.PasskeySetup{Page: p, Next: "/"},
+
+		"code":            ui.Code{Page: p, To: "a***@example.com", Channel: "email", TTL: "10 minutes", Digits: 6, Action: "/auth/code", BackURL: "/auth/sign-in"},
+		"phone":           ui.Phone{Page: p, SignUp: true},
+		"magic-link":      ui.LinkConfirm{Page: p, To: "a***@example.com", Token: "t", Requester: "Chrome on macOS (192.0.2.1)"},
+		"magic-link-sent": ui.LinkSent{Page: p, To: "a***@example.com", TTL: "15 minutes", BackURL: "/auth/sign-in"},
 	}
 }
 

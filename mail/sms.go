@@ -1,0 +1,158 @@
+package mail
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	texttemplate "text/template"
+	"time"
+)
+
+// SMS is one text message.
+type SMS struct {
+	// To is the recipient's number in E.164 form, such as "+14155550123".
+	To string
+	// Body is the text.
+	Body string
+}
+
+// SMSSender delivers text messages. Implementations must be safe for
+// concurrent use. embedauth ships two: [DevSMS], which keeps messages in
+// the dev outbox, and [TwilioSender], a client of the Twilio Messages API
+// (and of the providers that copy it).
+type SMSSender interface {
+	// SendSMS delivers m, or returns an error if it could not; it must
+	// honour ctx. A nil error means the provider accepted the message.
+	SendSMS(ctx context.Context, m SMS) error
+}
+
+// SMSSenderFunc adapts a function to [SMSSender].
+type SMSSenderFunc func(ctx context.Context, m SMS) error
+
+// SendSMS calls f(ctx, m).
+func (f SMSSenderFunc) SendSMS(ctx context.Context, m SMS) error { return f(ctx, m) }
+
+// DevSMS is the development SMSSender: it sends nothing, and embedauth
+// keeps each message's text in its outbox, shown at /auth/dev/mail beside
+// the mail, so a developer can sign in with SMS codes without a provider.
+type DevSMS struct{}
+
+// SendSMS returns nil, or ctx's error if ctx has already ended.
+func (DevSMS) SendSMS(ctx context.Context, _ SMS) error { return ctx.Err() }
+
+// SMSCapture records text messages in memory, for tests. The zero value
+// is ready to use; it must not be copied after first use.
+type SMSCapture struct {
+	mu       sync.Mutex
+	msgs     []SMS
+	returned []bool
+	arrived  chan struct{}
+}
+
+var (
+	_ SMSSender = DevSMS{}
+	_ SMSSender = (*SMSCapture)(nil)
+	_ SMSSender = SMSSenderFunc(nil)
+	_ SMSSender = (*TwilioSender)(nil)
+)
+
+// SendSMS records m.
+func (c *SMSCapture) SendSMS(ctx context.Context, m SMS) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.msgs = append(c.msgs, m)
+	c.returned = append(c.returned, false)
+	if c.arrived != nil {
+		close(c.arrived)
+		c.arrived = nil
+	}
+	return nil
+}
+
+// Messages returns every message recorded so far, oldest first.
+func (c *SMSCapture) Messages() []SMS {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]SMS(nil), c.msgs...)
+}
+
+// Wait returns the oldest message to `to` that Wait has not returned yet,
+// blocking until one arrives or ctx ends.
+func (c *SMSCapture) Wait(ctx context.Context, to string) (SMS, error) {
+	for {
+		c.mu.Lock()
+		for i, m := range c.msgs {
+			if !c.returned[i] && m.To == to {
+				c.returned[i] = true
+				c.mu.Unlock()
+				return m, nil
+			}
+		}
+		if c.arrived == nil {
+			c.arrived = make(chan struct{})
+		}
+		arrived := c.arrived
+		c.mu.Unlock()
+		select {
+		case <-arrived:
+		case <-ctx.Done():
+			return SMS{}, ctx.Err()
+		}
+	}
+}
+
+// DefaultSMSTemplate is the text of a one-time code message. The last
+// line is the origin-bound form ("@host #code") that lets phones offer the
+// code to the right site only.
+const DefaultSMSTemplate = "{{.Code}} is your {{.AppName}} code. It expires in {{duration .ExpiresIn}}. Don't share it.\n\n@{{.Host}} #{{.Code}}"
+
+// SMSData is what an SMS template sees.
+type SMSData struct {
+	// AppName is the app's name.
+	AppName string
+	// Host is the host of the app's origin, such as "example.com".
+	Host string
+	// Code is the one-time code.
+	Code string
+	// ExpiresIn is how long the code works; print it with the func
+	// "duration" ("10 minutes").
+	ExpiresIn time.Duration
+}
+
+// SMSTemplate renders text messages from a text/template.
+type SMSTemplate struct{ t *texttemplate.Template }
+
+// NewSMSTemplate parses src (empty: [DefaultSMSTemplate]) and renders it
+// once with sample data, so a broken template fails at start-up.
+func NewSMSTemplate(src string) (*SMSTemplate, error) {
+	if strings.TrimSpace(src) == "" {
+		src = DefaultSMSTemplate
+	}
+	t, err := texttemplate.New("sms").Funcs(funcs).Option("missingkey=error").Parse(src)
+	if err != nil {
+		return nil, fmt.Errorf("mail: sms template: %w", err)
+	}
+	st := &SMSTemplate{t}
+	body, err := st.Render(SMSData{AppName: "Example", Host: "example.com", Code: "123456", ExpiresIn: 10 * time.Minute})
+	if err != nil {
+		return nil, err
+	}
+	if !strings.Contains(body, "123456") {
+		return nil, fmt.Errorf("mail: sms template does not print {{.Code}}")
+	}
+	return st, nil
+}
+
+// Render returns the message text for data.
+func (s *SMSTemplate) Render(data SMSData) (string, error) {
+	var buf bytes.Buffer
+	if err := s.t.Execute(&buf, data); err != nil {
+		return "", fmt.Errorf("mail: render sms: %w", err)
+	}
+	return strings.TrimSpace(buf.String()), nil
+}

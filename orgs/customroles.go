@@ -1,0 +1,216 @@
+package orgs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/embedauth/auth/core"
+)
+
+// Catalog is every role and permission an organization has: system,
+// configured and its own.
+type Catalog struct {
+	Roles       []core.Role       `json:"roles"`
+	Permissions []core.Permission `json:"permissions"`
+}
+
+// Catalog returns an organization's roles and permissions. Any member may
+// read it.
+func (s *Service[M]) Catalog(ctx context.Context, userID, orgID string) (Catalog, error) {
+	if _, err := s.Access(ctx, userID, orgID); err != nil {
+		return Catalog{}, err
+	}
+	return s.catalog(ctx, orgID)
+}
+
+func (s *Service[M]) catalog(ctx context.Context, orgID string) (Catalog, error) {
+	roles, err := s.store.OrgRoles(ctx, orgID)
+	if err != nil {
+		return Catalog{}, err
+	}
+	perms, err := s.store.OrgPermissions(ctx, orgID)
+	if err != nil {
+		return Catalog{}, err
+	}
+	c := Catalog{Roles: append(s.roles.List(), roles...), Permissions: append(s.roles.Permissions(), perms...)}
+	return c, nil
+}
+
+// checkPermissions checks that every key names a permission of the
+// organization and returns them sorted without repeats.
+func (s *Service[M]) checkPermissions(ctx context.Context, orgID string, keys []string) ([]string, error) {
+	known := map[string]bool{}
+	for _, p := range s.roles.Permissions() {
+		known[p.Key] = true
+	}
+	custom, err := s.store.OrgPermissions(ctx, orgID)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range custom {
+		known[p.Key] = true
+	}
+	out := make([]string, 0, len(keys))
+	for _, k := range keys {
+		if !known[k] {
+			return nil, invalid("permissions", "unknown_permission", fmt.Sprintf("%q is not a permission of this organization.", truncate(k, 60)))
+		}
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
+}
+
+// CreateRole defines a role for one organization. It needs
+// [PermRolesManage], and the actor's permissions must cover the role's.
+func (s *Service[M]) CreateRole(ctx context.Context, userID, orgID string, r core.Role) (core.Role, error) {
+	acc, err := s.Require(ctx, userID, orgID, PermRolesManage)
+	if err != nil {
+		return core.Role{}, err
+	}
+	if e := checkRoleFields(r.Key, r.Name, r.Description); e != nil {
+		return core.Role{}, e
+	}
+	if _, ok := s.roles.Role(r.Key); ok {
+		return core.Role{}, errRoleExists
+	}
+	if r.Permissions, err = s.checkPermissions(ctx, orgID, r.Permissions); err != nil {
+		return core.Role{}, err
+	}
+	if !acc.Permissions.Covers(NewPermissionSet(r.Permissions...)) {
+		return core.Role{}, errEscalation
+	}
+	r.Source = core.SourceCustom
+	err = s.store.CreateOrgRole(ctx, orgID, r)
+	if errors.Is(err, core.ErrConflict) {
+		return core.Role{}, errRoleExists
+	}
+	return r, err
+}
+
+// RoleUpdate lists a role's fields to change; nil fields stay.
+type RoleUpdate struct {
+	Name        *string
+	Description *string
+	Permissions *[]string
+}
+
+// customRole returns one of the organization's own roles.
+func (s *Service[M]) customRole(ctx context.Context, orgID, key string) (core.Role, error) {
+	roles, err := s.store.OrgRoles(ctx, orgID)
+	if err != nil {
+		return core.Role{}, err
+	}
+	for _, r := range roles {
+		if r.Key == key {
+			return r, nil
+		}
+	}
+	return core.Role{}, errRoleNotFound
+}
+
+// UpdateRole changes one of the organization's own roles. It needs
+// [PermRolesManage], and the actor's permissions must cover the role's,
+// before and after. Members with the role get its new permissions on
+// their next request.
+func (s *Service[M]) UpdateRole(ctx context.Context, userID, orgID, key string, up RoleUpdate) (core.Role, error) {
+	acc, err := s.Require(ctx, userID, orgID, PermRolesManage)
+	if err != nil {
+		return core.Role{}, err
+	}
+	r, err := s.customRole(ctx, orgID, key)
+	if err != nil {
+		return r, err
+	}
+	if !acc.Permissions.Covers(NewPermissionSet(r.Permissions...)) {
+		return r, errEscalation
+	}
+	if up.Name != nil {
+		r.Name = *up.Name
+	}
+	if up.Description != nil {
+		r.Description = *up.Description
+	}
+	if e := checkRoleFields(r.Key, r.Name, r.Description); e != nil {
+		return r, e
+	}
+	if up.Permissions != nil {
+		if r.Permissions, err = s.checkPermissions(ctx, orgID, *up.Permissions); err != nil {
+			return r, err
+		}
+		if !acc.Permissions.Covers(NewPermissionSet(r.Permissions...)) {
+			return r, errEscalation
+		}
+	}
+	err = s.store.UpdateOrgRole(ctx, orgID, r)
+	if errors.Is(err, core.ErrNotFound) {
+		return r, errRoleNotFound
+	}
+	return r, err
+}
+
+// DeleteRole deletes one of the organization's own roles, which nobody may
+// hold and no pending invitation may grant. It needs [PermRolesManage].
+func (s *Service[M]) DeleteRole(ctx context.Context, userID, orgID, key string) error {
+	acc, err := s.Require(ctx, userID, orgID, PermRolesManage)
+	if err != nil {
+		return err
+	}
+	r, err := s.customRole(ctx, orgID, key)
+	if err != nil {
+		return err
+	}
+	if !acc.Permissions.Covers(NewPermissionSet(r.Permissions...)) {
+		return errEscalation
+	}
+	err = s.store.DeleteOrgRole(ctx, orgID, key)
+	switch {
+	case errors.Is(err, core.ErrConflict):
+		return errRoleInUse
+	case errors.Is(err, core.ErrNotFound):
+		return errRoleNotFound
+	}
+	return err
+}
+
+// CreatePermission defines a permission for one organization, to put in
+// its roles. It needs [PermRolesManage].
+func (s *Service[M]) CreatePermission(ctx context.Context, userID, orgID string, p core.Permission) (core.Permission, error) {
+	if _, err := s.Require(ctx, userID, orgID, PermRolesManage); err != nil {
+		return core.Permission{}, err
+	}
+	if e := checkPermission(p); e != nil {
+		return core.Permission{}, e
+	}
+	for _, known := range s.roles.Permissions() {
+		if known.Key == p.Key {
+			return core.Permission{}, errPermissionExists
+		}
+	}
+	p.Source = core.SourceCustom
+	err := s.store.CreateOrgPermission(ctx, orgID, p)
+	if errors.Is(err, core.ErrConflict) {
+		return core.Permission{}, errPermissionExists
+	}
+	return p, err
+}
+
+// DeletePermission deletes one of the organization's own permissions and
+// takes it out of its roles, returning the keys of the roles that changed.
+// It needs [PermRolesManage], and the actor must hold the permission.
+func (s *Service[M]) DeletePermission(ctx context.Context, userID, orgID, key string) ([]string, error) {
+	acc, err := s.Require(ctx, userID, orgID, PermRolesManage)
+	if err != nil {
+		return nil, err
+	}
+	if !acc.Can(key) {
+		return nil, errEscalation
+	}
+	changed, err := s.store.DeleteOrgPermission(ctx, orgID, key)
+	if errors.Is(err, core.ErrNotFound) {
+		return nil, errPermissionNotFound
+	}
+	return changed, err
+}

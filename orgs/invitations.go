@@ -1,0 +1,155 @@
+package orgs
+
+import (
+	"context"
+	"errors"
+
+	"github.com/embedauth/auth/core"
+)
+
+// InviteInput is an invitation to send: the address and the role it
+// grants (default org:member).
+type InviteInput struct {
+	Email string
+	Role  string
+}
+
+// Invite invites an address to an organization. It needs
+// [PermMembersManage], and the actor's permissions must cover the role
+// granted. compose renders the mail carrying token (the only copy: the
+// store keeps its hash), which is queued with the invitation in one
+// transaction. An invitation works once, for the invited address only,
+// until Config.InvitationTTL passes or it is revoked. An organization sends
+// at most MaxInvitationsPerHour, so it cannot be used to mail strangers in
+// bulk.
+func (s *Service[M]) Invite(ctx context.Context, inviter core.User, orgID string, in InviteInput,
+	compose func(inv core.Invitation, org core.Org, token string) (M, error)) (core.Invitation, error) {
+	acc, err := s.Require(ctx, inviter.ID, orgID, PermMembersManage)
+	if err != nil {
+		return core.Invitation{}, err
+	}
+	email, err := CleanEmail(in.Email)
+	if err != nil {
+		return core.Invitation{}, err
+	}
+	role := in.Role
+	if role == "" {
+		role = core.RoleMember
+	}
+	set, err := s.knownRole(ctx, orgID, role, "role")
+	if err != nil {
+		return core.Invitation{}, err
+	}
+	if !acc.Permissions.Covers(set) {
+		return core.Invitation{}, errEscalation
+	}
+	token, hash := newToken()
+	inv := core.Invitation{OrgID: orgID, Email: email, Role: role, InviterID: inviter.ID, TokenHash: hash,
+		Status: core.InvitationPending, ExpiresAt: s.cfg.Now().Add(s.cfg.InvitationTTL)}
+	mail, err := compose(inv, acc.Org, token)
+	if err != nil {
+		return core.Invitation{}, err
+	}
+	inv, err = s.store.CreateInvitation(ctx, inv, s.cfg.MaxMembers, MaxInvitationsPerHour, mail)
+	if errors.Is(err, core.ErrRateLimited) {
+		return inv, errTooManyInvitations
+	}
+	return inv, s.storeError(err, errOrgNotFound)
+}
+
+// Invitations lists an organization's invitations, newest first, with
+// their status now. It needs [PermMembersManage].
+func (s *Service[M]) Invitations(ctx context.Context, userID, orgID string) ([]core.Invitation, error) {
+	if _, err := s.Require(ctx, userID, orgID, PermMembersManage); err != nil {
+		return nil, err
+	}
+	list, err := s.store.Invitations(ctx, orgID)
+	if err != nil {
+		return nil, err
+	}
+	now := s.cfg.Now()
+	for i := range list {
+		list[i].Status = list[i].StatusAt(now)
+	}
+	return list, nil
+}
+
+// Revoke revokes a pending invitation. It needs [PermMembersManage].
+func (s *Service[M]) Revoke(ctx context.Context, userID, orgID, invitationID string) (core.Invitation, error) {
+	if _, err := s.Require(ctx, userID, orgID, PermMembersManage); err != nil {
+		return core.Invitation{}, err
+	}
+	inv, err := s.store.RevokeInvitation(ctx, orgID, invitationID)
+	switch {
+	case errors.Is(err, core.ErrNotFound):
+		return inv, errInvitationNotFound
+	case errors.Is(err, core.ErrExpired):
+		return inv, errInvitationExpired
+	case errors.Is(err, core.ErrUsed):
+		if cur, err := s.store.Invitation(ctx, orgID, invitationID); err == nil && cur.Status == core.InvitationRevoked {
+			return inv, errInvitationRevoked
+		}
+		return inv, errInvitationUsed
+	}
+	return inv, err
+}
+
+// Invitation returns the invitation whose token hashes to hash (see
+// [HashToken]), with its status now and its organization, for the page
+// that leads the invited person in. Used, revoked and expired invitations
+// are returned too (with the refusal Accept would give).
+func (s *Service[M]) Invitation(ctx context.Context, hash string) (core.Invitation, core.Org, error) {
+	inv, err := s.store.InvitationByToken(ctx, hash)
+	if errors.Is(err, core.ErrNotFound) {
+		return inv, core.Org{}, errInvitationNotFound
+	}
+	if err != nil {
+		return inv, core.Org{}, err
+	}
+	inv.Status = inv.StatusAt(s.cfg.Now())
+	org, err := s.store.Org(ctx, inv.OrgID)
+	if errors.Is(err, core.ErrNotFound) {
+		return inv, org, errInvitationNotFound
+	}
+	if err != nil {
+		return inv, org, err
+	}
+	return inv, org, statusError(inv.Status)
+}
+
+func statusError(status string) error {
+	switch status {
+	case core.InvitationAccepted:
+		return errInvitationUsed
+	case core.InvitationRevoked:
+		return errInvitationRevoked
+	case core.InvitationExpired:
+		return errInvitationExpired
+	}
+	return nil
+}
+
+// Accept redeems an invitation for the user: only under the invited
+// address, only while it is pending, once. The user joins with the
+// invitation's role.
+func (s *Service[M]) Accept(ctx context.Context, user core.User, hash string) (core.Invitation, core.Membership, error) {
+	inv, _, err := s.Invitation(ctx, hash)
+	var refusal *Error
+	if err != nil && !(errors.As(err, &refusal) && refusal.Kind != core.ErrNotFound) {
+		return inv, core.Membership{}, err
+	}
+	if s.cfg.EmailKey(user.Email) != s.cfg.EmailKey(inv.Email) {
+		return inv, core.Membership{}, errEmailMismatch
+	}
+	if err != nil {
+		return inv, core.Membership{}, err
+	}
+	inv, m, err := s.store.AcceptInvitation(ctx, inv.ID, user.ID, s.cfg.MaxMembers)
+	switch {
+	case errors.Is(err, core.ErrUsed):
+		return inv, m, errInvitationUsed
+	case errors.Is(err, core.ErrExpired):
+		return inv, m, errInvitationExpired
+	}
+	return inv, m, s.storeError(err, errInvitationNotFound)
+}

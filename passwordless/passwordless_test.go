@@ -1,0 +1,177 @@
+package passwordless_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/embedauth/auth/core"
+	"github.com/embedauth/auth/passwordless"
+	"github.com/embedauth/auth/store"
+)
+
+type clock struct{ t time.Time }
+
+func (c *clock) Now() time.Time { return c.t }
+
+func newService(t testing.TB, cfg passwordless.Config) (*passwordless.Service, *store.DB, *clock) {
+	t.Helper()
+	db, err := store.Open(filepath.Join(t.TempDir(), "pl.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	c := &clock{time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	db.Now = c.Now
+	cfg.Key = make([]byte, 32)
+	cfg.Now = c.Now
+	s, err := passwordless.New(db, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, db, c
+}
+
+// keep returns a Render that remembers the secret and sends nothing.
+func keep(sec *passwordless.Secret) passwordless.Render {
+	return func(s passwordless.Secret) (*core.Outgoing, error) { *sec = s; return nil, nil }
+}
+
+func req(kind, address string) passwordless.Request {
+	return passwordless.Request{Kind: kind, Purpose: core.PurposeSignIn, Address: address,
+		AddressKey: store.IdentifierKey("email", address), AllowSignUp: true}
+}
+
+func TestCodes(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for _, n := range []int{6, 8} {
+		s, _, _ := newService(t, passwordless.Config{CodeLength: n})
+		var sec passwordless.Secret
+		c, err := s.Start(ctx, req(core.ChallengeEmailCode, "a@example.com"), keep(&sec))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !regexp.MustCompile(`^\d{`+string(rune('0'+n))+`}$`).MatchString(sec.Code) || sec.Token != "" || sec.ExpiresIn != 10*time.Minute {
+			t.Errorf("secret %+v", sec)
+		}
+		if c.SecretHash == sec.Code || len(c.SecretHash) != 64 {
+			t.Errorf("hash %q", c.SecretHash)
+		}
+		done, err := s.VerifyCode(ctx, c.ID, sec.Code, nil)
+		if err != nil || !done.SignedUp {
+			t.Errorf("verify: %+v %v", done, err)
+		}
+	}
+	if _, err := passwordless.New(nil, passwordless.Config{Key: make([]byte, 32), CodeLength: 7}); err == nil {
+		t.Error("CodeLength 7 accepted")
+	}
+	if _, err := passwordless.New(nil, passwordless.Config{Key: make([]byte, 16)}); err == nil {
+		t.Error("a short key accepted")
+	}
+}
+
+func TestResendKeepsFailuresAndKillsOldCode(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, db, _ := newService(t, passwordless.Config{MaxFailures: 7})
+	var first, second passwordless.Secret
+	c, _ := s.Start(ctx, req(core.ChallengeEmailCode, "b@example.com"), keep(&first))
+	for range 3 {
+		if _, err := s.VerifyCode(ctx, c.ID, "000000", nil); !errors.Is(err, core.ErrInvalidCode) && first.Code != "000000" {
+			t.Fatalf("wrong code: %v", err)
+		}
+	}
+	if _, err := s.Resend(ctx, c.ID, nil, keep(&second)); err != nil {
+		t.Fatal(err)
+	}
+	if first.Code != second.Code {
+		if _, err := s.VerifyCode(ctx, c.ID, first.Code, nil); !errors.Is(err, core.ErrInvalidCode) {
+			t.Errorf("old code after resend: %v", err)
+		}
+	}
+	if n, _ := db.ChallengeFailures(ctx, "email", "b@example.com"); n < 3 {
+		t.Errorf("failures %d after a resend", n)
+	}
+	for range 3 {
+		s.VerifyCode(ctx, c.ID, "000001", nil)
+	}
+	if _, err := s.VerifyCode(ctx, c.ID, second.Code, nil); !errors.Is(err, core.ErrLocked) && !errors.Is(err, core.ErrRateLimited) {
+		t.Errorf("right code after 7 failures: %v, want locked", err)
+	}
+}
+
+func TestMagicLinks(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, _, clk := newService(t, passwordless.Config{})
+	var sec passwordless.Secret
+	c, err := s.Start(ctx, req(core.ChallengeMagicLink, "c@example.com"), keep(&sec))
+	if err != nil || len(sec.Token) != 43 || sec.Code != "" || sec.ExpiresIn != 15*time.Minute {
+		t.Fatalf("%+v %v", sec, err)
+	}
+	if _, err := s.Link(ctx, "not-a-token"); !errors.Is(err, passwordless.ErrMalformedToken) {
+		t.Errorf("malformed: %v", err)
+	}
+	if got, err := s.Link(ctx, sec.Token); err != nil || got.ID != c.ID {
+		t.Errorf("peek: %v", err)
+	}
+	if st, _, _ := s.Status(ctx, c.ID); st != passwordless.StatusPending {
+		t.Errorf("status %q", st)
+	}
+	if _, err := s.VerifyLink(ctx, sec.Token, "", &core.Session{ExpiresAt: clk.t.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if st, _, _ := s.Status(ctx, c.ID); st != passwordless.StatusElsewhere {
+		t.Errorf("status %q, want completed elsewhere", st)
+	}
+	if _, err := s.ClaimWaiting(ctx, c.ID, core.Session{ExpiresAt: clk.t.Add(time.Hour)}); err != nil {
+		t.Errorf("claim: %v", err)
+	}
+	if _, err := s.ClaimWaiting(ctx, c.ID, core.Session{ExpiresAt: clk.t.Add(time.Hour)}); !errors.Is(err, core.ErrUsed) {
+		t.Errorf("second claim: %v", err)
+	}
+	if _, err := s.Link(ctx, sec.Token); !errors.Is(err, core.ErrUsed) {
+		t.Errorf("used link: %v", err)
+	}
+	c2, _ := s.Start(ctx, req(core.ChallengeMagicLink, "c@example.com"), keep(&sec))
+	clk.t = clk.t.Add(15 * time.Minute)
+	if _, err := s.Link(ctx, sec.Token); !errors.Is(err, core.ErrExpired) {
+		t.Errorf("expired link: %v", err)
+	}
+	if st, _, _ := s.Status(ctx, c2.ID); st != passwordless.StatusExpired {
+		t.Errorf("status %q", st)
+	}
+}
+
+func TestCleanCode(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{"123456": "123456", " 123456\n": "123456", "12345": "", "1234567": "", "12 345": "",
+		"12-456": "", "abcdef": "", "12345a": "", "١٢٣٤٥٦": "", "": ""} {
+		got, err := passwordless.CleanCode(in, 6)
+		if got != want || (want == "") != errors.Is(err, passwordless.ErrMalformedCode) {
+			t.Errorf("CleanCode(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+}
+
+func TestNormalizePhone(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"+14155550123": "+14155550123", "+1 (415) 555-0123": "+14155550123", "0044 20 7946 0958": "+442079460958",
+		"+44.20.7946.0958": "+442079460958", " +33 1 23 45 67 89 ": "+33123456789", "4155550123": "", "+0123456789": "",
+		"+1 415": "", "+1234567890123456": "", "+1 415 555 0123 x5": "", "+-14155550123": "", "++14155550123": "", "": "",
+		"+１４１５５５５０１２３": "",
+	} {
+		got, err := passwordless.NormalizePhone(in)
+		if got != want || (want == "") != errors.Is(err, passwordless.ErrMalformedPhone) {
+			t.Errorf("NormalizePhone(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	if got := passwordless.MaskPhone("+14155550123"); got != "+1******0123" {
+		t.Errorf("MaskPhone = %q", got)
+	}
+}

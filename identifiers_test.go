@@ -74,6 +74,14 @@ func TestIdentifiers_AddVerifyPrimaryRemove(t *testing.T) {
 	if in.User.ID != u.ID {
 		t.Errorf("the second address signed in as %s, want %s", in.User.ID, u.ID)
 	}
+	// So does the password, and a sign-up with the address only tells its owner.
+	if me := flNew(t, env).signIn("oli@work.example", pw); me.User.ID != u.ID {
+		t.Errorf("password sign-in with the second address: user %s, want %s", me.User.ID, u.ID)
+	}
+	flNew(t, env).postJSON("/auth/api/sign-up", map[string]string{"email": "oli@work.example", "password": authtest.Password()}).want(http.StatusAccepted)
+	if m := flWaitMail(t, env, "oli@work.example"); !strings.Contains(m.Subject, "already exists") {
+		t.Errorf("sign-up with a verified second address mailed %q, want the existing-account notice", m.Subject)
+	}
 
 	// A phone number.
 	c.postJSON("/auth/api/me/identifiers", map[string]string{"type": "phone", "value": "+33 1 23 45 67 89", "password": pw}).want(http.StatusAccepted)

@@ -410,7 +410,7 @@ func (a *Auth) verifyCodeSignIn(r *http.Request, code string) (*authState, strin
 	}
 	a.sm.Remove(ctx, keyCodeFlow)
 	st, err := a.completed(r, done)
-	return st, a.afterSignIn(done.Challenge.RedirectURL), err
+	return st, a.passkeyNudge(r, st, a.afterSignIn(done.Challenge.RedirectURL)), err
 }
 
 // completed signs this browser in with the session a flow created.
@@ -441,7 +441,7 @@ func (a *Auth) verifyLink(r *http.Request, token string) (*authState, string, er
 	// The flow stays in the browser session: a waiting tab of this browser
 	// sees it completed and moves on to its redirect.
 	st, err := a.completed(r, done)
-	return st, a.afterSignIn(done.Challenge.RedirectURL), err
+	return st, a.passkeyNudge(r, st, a.afterSignIn(done.Challenge.RedirectURL)), err
 }
 
 // linkStatus reports the browser's magic-link flow: pending, completed
@@ -478,7 +478,7 @@ func (a *Auth) continueLink(r *http.Request) (*authState, string, error) {
 	}
 	a.sm.Remove(ctx, keyLinkFlow)
 	st, err := a.completed(r, done)
-	return st, a.afterSignIn(done.Challenge.RedirectURL), err
+	return st, a.passkeyNudge(r, st, a.afterSignIn(done.Challenge.RedirectURL)), err
 }
 
 // queryWith appends redirect_url to path when set.

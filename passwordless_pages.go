@@ -43,7 +43,7 @@ func (a *Auth) passwordlessRoutes(h func(string, httpx.HandlerFunc)) {
 
 // methodsView tells pages which methods to offer.
 func (a *Auth) methodsView() ui.Methods {
-	return ui.Methods{Password: a.enabled(MethodPassword), Passkey: a.enabled(MethodPasskey), EmailCode: a.enabled(MethodEmailCode),
+	return ui.Methods{Password: a.enabled(MethodPassword), Passkey: a.enabled(MethodPasskey) && a.passkeysOn(), EmailCode: a.enabled(MethodEmailCode),
 		MagicLink: a.enabled(MethodMagicLink), SMSCode: a.enabled(MethodSMSCode)}
 }
 

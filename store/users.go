@@ -120,10 +120,13 @@ func (db *DB) User(ctx context.Context, id string) (core.User, error) {
 	return u, nil
 }
 
-// UserByEmail finds a user by email in any case or Unicode form, or
-// returns [core.ErrNotFound].
+// UserByEmail finds a user by email in any case or Unicode form: their
+// primary email, or any other email of theirs that is verified. It
+// returns [core.ErrNotFound] otherwise.
 func (db *DB) UserByEmail(ctx context.Context, email string) (core.User, error) {
-	u, err := scanUser(db.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM auth_users u WHERE u.email_key = $1`, EmailKey(email)))
+	u, err := scanUser(db.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM auth_identifiers i
+		JOIN auth_users u ON u.id = i.user_id
+		WHERE i.kind = 'email' AND i.value_key = $1 AND (i.is_primary = 1 OR i.verified_at IS NOT NULL)`, EmailKey(email)))
 	if err != nil {
 		return u, fmt.Errorf("store: user by email: %w", err)
 	}

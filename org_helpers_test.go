@@ -17,7 +17,6 @@ import (
 
 	auth "github.com/embedauth/auth"
 	"github.com/embedauth/auth/authtest"
-	"github.com/embedauth/auth/core"
 )
 
 // ogOrg mirrors the JSON of core.Org; ogMembership of core.Membership.
@@ -213,5 +212,3 @@ func ogForm(c *flClient, path string, kv ...string) *flResp {
 	}
 	return c.postForm(path, v)
 }
-
-var _ = core.RoleAdmin

@@ -58,31 +58,13 @@ func TestT8_NoEnumerationOnSend(t *testing.T) {
 			if !slices.Equal(sk, su) || len(sk) != 1 {
 				t.Errorf("cookies differ:\nknown   %q\nunknown %q", sk, su)
 			}
-			var tk, tu []time.Duration
-			for i := range samples {
-				order := []string{c.known, c.unknown}
-				if i%2 == 1 {
-					order = []string{c.unknown, c.known}
+			secSameTiming(t, samples, c.known, c.unknown, func(i int, addr string) time.Duration {
+				r, d := do(addr)
+				if r.Status != http.StatusAccepted {
+					t.Fatalf("sample %d for %s: %s", i, addr, r)
 				}
-				for _, addr := range order {
-					r, d := do(addr)
-					if r.Status != http.StatusAccepted {
-						t.Fatalf("sample %d for %s: %s", i, addr, r)
-					}
-					if addr == c.known {
-						tk = append(tk, d)
-					} else {
-						tu = append(tu, d)
-					}
-				}
-			}
-			mk, mu := secMedian(tk), secMedian(tu)
-			gap := max(mk-mu, mu-mk)
-			limit := max(2*time.Millisecond, max(mk, mu)/4)
-			t.Logf("median over %d samples: known %v, unknown %v, gap %v (limit %v)", samples, mk, mu, gap, limit)
-			if gap >= limit {
-				t.Errorf("timing reveals the account: median known %v, unknown %v", mk, mu)
-			}
+				return d
+			})
 		})
 	}
 }

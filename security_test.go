@@ -822,6 +822,40 @@ func secMedian(ds []time.Duration) time.Duration {
 }
 
 // TestT8_NoEnumeration is not parallel: it measures time.
+// secSameTiming times alternating requests for a known and an unknown
+// address and fails when their medians differ by 2 ms or a quarter or
+// more. A real leak shows in every round; a noisy neighbour on a shared
+// machine rarely disturbs three rounds in a row, so one clean round passes.
+func secSameTiming(t *testing.T, samples int, known, unknown string, do func(i int, addr string) time.Duration) {
+	t.Helper()
+	var mk, mu, gap, limit time.Duration
+	for round := 1; round <= 3; round++ {
+		var tk, tu []time.Duration
+		for i := range samples {
+			order := []string{known, unknown}
+			if i%2 == 1 {
+				order = []string{unknown, known}
+			}
+			for _, addr := range order {
+				d := do(i, addr)
+				if addr == known {
+					tk = append(tk, d)
+				} else {
+					tu = append(tu, d)
+				}
+			}
+		}
+		mk, mu = secMedian(tk), secMedian(tu)
+		gap = max(mk-mu, mu-mk)
+		limit = max(2*time.Millisecond, max(mk, mu)/4)
+		t.Logf("round %d, median over %d samples: known %v, unknown %v, gap %v (limit %v)", round, samples, mk, mu, gap, limit)
+		if gap < limit {
+			return
+		}
+	}
+	t.Errorf("timing reveals the account in three rounds: median known %v, unknown %v", mk, mu)
+}
+
 func TestT8_NoEnumeration(t *testing.T) {
 	env := authtest.New(t, func(c *auth.Config) { c.LockoutThreshold = 1 << 30 }, secQuietLog)
 	pw := authtest.Password()
@@ -864,31 +898,13 @@ func TestT8_NoEnumeration(t *testing.T) {
 				t.Errorf("Set-Cookie %q: expected cookies %v", sk, c.cookies)
 			}
 
-			var tk, tu []time.Duration
-			for i := range samples {
-				order := []string{known, unknown}
-				if i%2 == 1 {
-					order = []string{unknown, known}
+			secSameTiming(t, samples, known, unknown, func(i int, email string) time.Duration {
+				r, d := do(email)
+				if r.Status != c.status {
+					t.Fatalf("sample %d for %s: %s", i, email, r)
 				}
-				for _, email := range order {
-					r, d := do(email)
-					if r.Status != c.status {
-						t.Fatalf("sample %d for %s: %s", i, email, r)
-					}
-					if email == known {
-						tk = append(tk, d)
-					} else {
-						tu = append(tu, d)
-					}
-				}
-			}
-			mk, mu := secMedian(tk), secMedian(tu)
-			gap := max(mk-mu, mu-mk)
-			limit := max(2*time.Millisecond, max(mk, mu)/4)
-			t.Logf("median over %d samples: known %v, unknown %v, gap %v (limit %v)", samples, mk, mu, gap, limit)
-			if gap >= limit {
-				t.Errorf("timing reveals the account: median known %v, unknown %v", mk, mu)
-			}
+				return d
+			})
 		})
 	}
 }

@@ -151,7 +151,7 @@ func (a *Auth) bearer(r *http.Request) (*authState, error) {
 	if d := vt.derived.Load(); d != nil && d.base == base {
 		return d.st, nil
 	}
-	st := &authState{user: base.user, session: base.session, hash: base.hash, bearer: vt.claims}
+	st := &authState{user: base.user, session: base.session, hash: base.hash, org: base.org, bearer: vt.claims}
 	vt.derived.Store(&derivedState{base: base, st: st})
 	return st, nil
 }

@@ -24,19 +24,16 @@ func (a *Auth) tokenOrg(ctx context.Context, st *authState) (*token.Org, error) 
 	return &token.Org{ID: st.org.org.ID, Slug: st.org.org.Slug, Role: st.org.role, Permissions: slices.Clone(st.org.keys)}, nil
 }
 
-// bearerSession loads the session a bearer token names, with its user, on
-// a session-cache miss: one indexed read, as for a cookie. A session that
-// has ended is (nil, nil). It does not load the session's active
-// organization yet, so OrgFrom and Has see none on bearer requests; the
-// organizations feature should load it here, in the same read (a
-// by-session-id form of its SessionByTokenWithOrg), and set org.
+// bearerSession loads the session a bearer token names, with its user and
+// its active organization, on a session-cache miss: one indexed read, as
+// for a cookie. A session that has ended is (nil, nil).
 func (a *Auth) bearerSession(ctx context.Context, sid string) (*authState, error) {
-	sess, user, err := a.db.LiveSession(ctx, sid)
+	sess, user, org, err := a.db.LiveSessionWithOrg(ctx, sid)
 	if err != nil {
 		if errorsIsNotFound(err) {
 			return nil, nil
 		}
 		return nil, err
 	}
-	return &authState{user: user, session: sess, hash: sid}, nil
+	return &authState{user: user, session: sess, hash: sid, org: a.orgState(org)}, nil
 }

@@ -4,10 +4,12 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
 
+	auth "github.com/embedauth/auth"
 	"github.com/embedauth/auth/authtest"
 )
 
@@ -43,5 +45,32 @@ func TestOrgClaimsInSessionToken(t *testing.T) {
 	if c["org_id"] != org.ID || c["org_slug"] != "acme" || c["org_role"] != "org:admin" ||
 		!slices.Contains(perms, any("org:sys_memberships:manage")) {
 		t.Fatalf("claims = %v", c)
+	}
+}
+
+// A bearer token carries the session's active organization into the
+// request context, as the session cookie does: OrgFrom, Has and HasRole see
+// it.
+func TestOrgContextOnBearerRequests(t *testing.T) {
+	t.Parallel()
+	env := authtest.New(t)
+	ann := ogSignIn(t, env, "ann@example.com")
+	org := ogCreate(t, ann, "Acme", "acme").Organization
+	var out struct{ JWT string }
+	ann.get("/auth/api/token").want(http.StatusOK).decode(&out)
+
+	var gotOrg, gotRole string
+	var canManage, isAdmin bool
+	h := env.Auth.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		o, role, _ := auth.OrgFrom(r.Context())
+		gotOrg, gotRole = o.ID, role
+		canManage = auth.Has(r.Context(), "org:sys_memberships:manage")
+		isAdmin = auth.HasRole(r.Context(), "org:admin")
+	}))
+	req := httptest.NewRequest("GET", "/api/things", nil)
+	req.Header.Set("Authorization", "Bearer "+out.JWT)
+	h.ServeHTTP(httptest.NewRecorder(), req)
+	if gotOrg != org.ID || gotRole != "org:admin" || !canManage || !isAdmin {
+		t.Fatalf("bearer request: org %q role %q manage %v admin %v, want %s org:admin true true", gotOrg, gotRole, canManage, isAdmin, org.ID)
 	}
 }

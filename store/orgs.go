@@ -1128,21 +1128,43 @@ func (db *DB) SetActiveOrg(ctx context.Context, sessionID, userID, orgID string)
 // organization is nil when the session has none active, or the user is no
 // longer a member of it.
 func (db *DB) SessionByTokenWithOrg(ctx context.Context, tokenHash string) (core.Session, core.User, *core.SessionOrg, error) {
+	s, u, so, err := db.sessionWithOrg(ctx, `FROM auth_session_tokens t
+		JOIN auth_sessions s ON s.id = t.session_id`, `t.token_hash = $1 AND t.expiry > $2`, tokenHash, ms(time.Now()))
+	if err != nil {
+		return s, u, nil, fmt.Errorf("store: session by token: %w", err)
+	}
+	return s, u, so, nil
+}
+
+// LiveSessionWithOrg is [DB.LiveSession] with the session's active
+// organization, as [DB.SessionByTokenWithOrg] gives it: the read behind a
+// bearer token.
+func (db *DB) LiveSessionWithOrg(ctx context.Context, id string) (core.Session, core.User, *core.SessionOrg, error) {
+	s, u, so, err := db.sessionWithOrg(ctx, `FROM auth_sessions s`, `s.id = $1`, id)
+	if err != nil {
+		return s, u, nil, fmt.Errorf("store: live session: %w", err)
+	}
+	return s, u, so, nil
+}
+
+// sessionWithOrg reads a live session, its user and its active
+// organization in one query; from names the session's source and where
+// selects it.
+func (db *DB) sessionWithOrg(ctx context.Context, from, where string, args ...any) (core.Session, core.User, *core.SessionOrg, error) {
 	var ss sessionScan
 	var oid, name, slug, logo, creator, role, perms sql.NullString
 	var created, updated sql.NullInt64
 	dest := append(ss.dest(), &oid, &name, &slug, &logo, &creator, &created, &updated, &role, &perms)
 	u, err := scanUser(db.db.QueryRowContext(ctx, `SELECT `+userColumns+`, `+sessionColumns+`,
 		o.id, o.name, o.slug, o.logo_url, o.created_by, o.created_at, o.updated_at, m.role, r.permissions
-		FROM auth_session_tokens t
-		JOIN auth_sessions s ON s.id = t.session_id
+		`+from+`
 		JOIN auth_users u ON u.id = s.user_id
 		LEFT JOIN auth_org_memberships m ON m.org_id = s.active_org_id AND m.user_id = s.user_id
 		LEFT JOIN auth_organizations o ON o.id = m.org_id
 		LEFT JOIN auth_org_roles r ON r.org_id = m.org_id AND r.key = m.role
-		WHERE t.token_hash = $1 AND t.expiry > $2 AND s.ended_at IS NULL`, tokenHash, ms(time.Now())), dest...)
+		WHERE `+where+` AND s.ended_at IS NULL`, args...), dest...)
 	if err != nil {
-		return core.Session{}, core.User{}, nil, fmt.Errorf("store: session by token: %w", err)
+		return core.Session{}, core.User{}, nil, err
 	}
 	var so *core.SessionOrg
 	if oid.Valid {

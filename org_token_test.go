@@ -1,6 +1,7 @@
 package auth_test
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
@@ -73,4 +74,20 @@ func TestOrgContextOnBearerRequests(t *testing.T) {
 	if gotOrg != org.ID || gotRole != "org:admin" || !canManage || !isAdmin {
 		t.Fatalf("bearer request: org %q role %q manage %v admin %v, want %s org:admin true true", gotOrg, gotRole, canManage, isAdmin, org.ID)
 	}
+}
+
+// An organization is never left without an admin: its only admin cannot
+// delete their account until another member is admin or the organization
+// is gone.
+func TestOrgLastAdminCannotDeleteAccount(t *testing.T) {
+	t.Parallel()
+	env := authtest.New(t)
+	ann := ogSignIn(t, env, "ann@example.com")
+	org := ogCreate(t, ann, "Acme", "acme").Organization
+	ann.deleteJSON("/auth/api/me", map[string]string{"password": ann.pw}).wantError(http.StatusConflict, "last_admin")
+	if _, err := env.Auth.GetUser(context.Background(), ann.user.ID); err != nil {
+		t.Fatalf("the account was deleted: %v", err)
+	}
+	ann.deleteJSON("/auth/api/orgs/"+org.ID, map[string]string{"password": ann.pw}).want(http.StatusOK)
+	ann.deleteJSON("/auth/api/me", map[string]string{"password": ann.pw}).want(http.StatusOK)
 }

@@ -108,6 +108,15 @@ func (a *Auth) deleteAccount(r *http.Request, st *authState, pw string) error {
 	if err := a.confirmPassword(ctx, user, pw, "password", "Enter your password to delete your account."); err != nil {
 		return err
 	}
+	// An organization must not be left without an admin.
+	orgs, err := a.db.SoleAdminOrgs(ctx, user.ID)
+	if err != nil {
+		return err
+	}
+	if len(orgs) > 0 {
+		return httpx.Errorf(http.StatusConflict, "last_admin",
+			"You are the only admin of %s. Make another member an admin, or delete the organization, before deleting your account.", orgs[0].Name)
+	}
 	m, err := a.newMail("account_deleted", user.Email, mail.Data{Name: user.Name})
 	if err != nil {
 		return err

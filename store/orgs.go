@@ -1180,3 +1180,26 @@ func (db *DB) sessionWithOrg(ctx context.Context, from, where string, args ...an
 	}
 	return ss.session(), u, so, nil
 }
+
+// SoleAdminOrgs returns the organizations in which the user is the only
+// org:admin, by name.
+func (db *DB) SoleAdminOrgs(ctx context.Context, userID string) ([]core.Org, error) {
+	rows, err := db.db.QueryContext(ctx, `SELECT o.id, o.name, o.slug FROM auth_org_memberships m
+		JOIN auth_organizations o ON o.id = m.org_id
+		WHERE m.user_id = $1 AND m.role = $2
+		AND NOT EXISTS (SELECT 1 FROM auth_org_memberships x WHERE x.org_id = m.org_id AND x.role = $2 AND x.user_id <> $1)
+		ORDER BY o.name`, userID, core.RoleAdmin)
+	if err != nil {
+		return nil, fmt.Errorf("store: sole admin orgs: %w", err)
+	}
+	defer rows.Close()
+	var out []core.Org
+	for rows.Next() {
+		var o core.Org
+		if err := rows.Scan(&o.ID, &o.Name, &o.Slug); err != nil {
+			return nil, fmt.Errorf("store: sole admin orgs: %w", err)
+		}
+		out = append(out, o)
+	}
+	return out, rows.Err()
+}

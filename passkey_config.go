@@ -21,6 +21,11 @@ type PasskeyConfig struct {
 	// sign-in) or PasskeyUVPreferred (security keys without a PIN work
 	// too).
 	UserVerification PasskeyUserVerification
+	// Attestation is PasskeyAttestationNone (default: registrations ask
+	// for no attestation statement), PasskeyAttestationIndirect or
+	// PasskeyAttestationDirect (the authenticator's statement is verified
+	// and its format recorded; it is not checked against a trust store).
+	Attestation PasskeyAttestation
 	// RPID is the WebAuthn relying party id, the domain passkeys belong
 	// to. Default: the host of BaseURL. Set the parent domain, such as
 	// "example.com", when the app runs on a subdomain and passkeys should
@@ -46,6 +51,18 @@ const (
 	// PasskeysDisabled hides every passkey page, button and script, and
 	// answers the passkey API with 404.
 	PasskeysDisabled
+)
+
+// PasskeyAttestation is the attestation conveyance registrations ask for.
+type PasskeyAttestation int
+
+const (
+	// PasskeyAttestationNone asks for no attestation (the default).
+	PasskeyAttestationNone PasskeyAttestation = iota
+	// PasskeyAttestationIndirect lets the browser anonymise the statement.
+	PasskeyAttestationIndirect
+	// PasskeyAttestationDirect asks for the authenticator's own statement.
+	PasskeyAttestationDirect
 )
 
 // PasskeyUserVerification says whether ceremonies require user
@@ -89,6 +106,16 @@ func (s *settings) checkPasskeys() []error {
 	default:
 		errs = append(errs, fmt.Errorf("Passkeys.UserVerification %d is unknown", c.UserVerification))
 	}
+	att := passkey.AttestationNone
+	switch c.Attestation {
+	case PasskeyAttestationNone:
+	case PasskeyAttestationIndirect:
+		att = passkey.AttestationIndirect
+	case PasskeyAttestationDirect:
+		att = passkey.AttestationDirect
+	default:
+		errs = append(errs, fmt.Errorf("Passkeys.Attestation %d is unknown", c.Attestation))
+	}
 	if s.base == nil {
 		return errs // BaseURL is reported already
 	}
@@ -102,7 +129,7 @@ func (s *settings) checkPasskeys() []error {
 	if len(c.Origins) == 0 {
 		c.Origins = []string{s.origin}
 	}
-	cfg := passkey.Config{RPID: rpID, RPName: s.AppName, Origins: c.Origins, UserVerification: uv}
+	cfg := passkey.Config{RPID: rpID, RPName: s.AppName, Origins: c.Origins, UserVerification: uv, Attestation: att}
 	// Validate now, so New reports it with the other problems.
 	probe := cfg
 	probe.DecoyKey = bytes.Repeat([]byte{1}, 32)

@@ -543,13 +543,14 @@ func TestPasskeyConfig(t *testing.T) {
 		}
 	})
 	for name, pk := range map[string]auth.PasskeyConfig{
-		"ForeignRPID":      {RPID: "example.org"},
-		"OriginOffRPID":    {Origins: []string{"https://evil.example"}},
-		"PlainHTTPOrigin":  {Origins: []string{"http://app.example.com"}},
-		"UnknownMode":      {Mode: 7},
-		"UnknownUV":        {UserVerification: 7},
-		"OriginWithAPath":  {Origins: []string{"https://app.example.com/x"}},
-		"IPRPIDExplicitly": {RPID: "10.0.0.1"},
+		"ForeignRPID":        {RPID: "example.org"},
+		"OriginOffRPID":      {Origins: []string{"https://evil.example"}},
+		"PlainHTTPOrigin":    {Origins: []string{"http://app.example.com"}},
+		"UnknownMode":        {Mode: 7},
+		"UnknownUV":          {UserVerification: 7},
+		"UnknownAttestation": {Attestation: 7},
+		"OriginWithAPath":    {Origins: []string{"https://app.example.com/x"}},
+		"IPRPIDExplicitly":   {RPID: "10.0.0.1"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()

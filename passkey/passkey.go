@@ -57,6 +57,22 @@ const (
 	VerificationPreferred
 )
 
+// Attestation is the attestation conveyance a registration asks for.
+type Attestation int
+
+const (
+	// AttestationNone asks for no attestation statement (the default):
+	// the authenticator's make and model are not needed to trust a passkey.
+	AttestationNone Attestation = iota
+	// AttestationIndirect lets the client anonymise the statement.
+	AttestationIndirect
+	// AttestationDirect asks for the authenticator's own statement. It is
+	// verified for integrity (the go-webauthn formats: packed, tpm,
+	// android-key, android-safetynet, fido-u2f, apple) and its format is
+	// recorded on the passkey; it is not checked against a trust store.
+	AttestationDirect
+)
+
 // Flow names what a ceremony is for. A challenge issued for one flow is
 // refused by every other.
 type Flow string
@@ -105,6 +121,8 @@ type Config struct {
 	Origins []string
 	// UserVerification defaults to VerificationRequired.
 	UserVerification UserVerification
+	// Attestation defaults to AttestationNone.
+	Attestation Attestation
 	// ChallengeTTL is how long a ceremony may take. Default 5 minutes.
 	ChallengeTTL time.Duration
 	// DecoyKey (at least 16 bytes) derives the credential ids offered to a
@@ -171,6 +189,16 @@ func New(store Store, cfg Config) (*Service, error) {
 	default:
 		errs = append(errs, fmt.Errorf("unknown UserVerification %d", cfg.UserVerification))
 	}
+	conveyance := protocol.PreferNoAttestation
+	switch cfg.Attestation {
+	case AttestationNone:
+	case AttestationIndirect:
+		conveyance = protocol.PreferIndirectAttestation
+	case AttestationDirect:
+		conveyance = protocol.PreferDirectAttestation
+	default:
+		errs = append(errs, fmt.Errorf("unknown Attestation %d", cfg.Attestation))
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("passkey: config: %w", err)
 	}
@@ -190,7 +218,7 @@ func New(store Store, cfg Config) (*Service, error) {
 		RPID:                  rpID,
 		RPDisplayName:         name,
 		RPOrigins:             list,
-		AttestationPreference: protocol.PreferNoAttestation,
+		AttestationPreference: conveyance,
 		AuthenticatorSelection: protocol.AuthenticatorSelection{
 			ResidentKey:        protocol.ResidentKeyRequirementRequired,
 			RequireResidentKey: protocol.ResidentKeyRequired(),

@@ -755,3 +755,39 @@ func slicesEqual(a, b []string) bool {
 	}
 	return true
 }
+
+// The attestation conveyance reaches the browser's options, and a
+// registration still verifies (the software authenticator answers "none",
+// which every conveyance accepts).
+func TestAttestationConveyance(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		att  passkey.Attestation
+		want string
+	}{
+		{passkey.AttestationNone, `"attestation":"none"`},
+		{passkey.AttestationIndirect, `"attestation":"indirect"`},
+		{passkey.AttestationDirect, `"attestation":"direct"`},
+	} {
+		e := newEnv(t, func(c *passkey.Config) { c.Attestation = tc.att })
+		u := e.user("ann@example.com")
+		c := passkey.Ceremony{Flow: passkey.FlowRegister, Subject: u.ID, Binding: binding}
+		opts, err := e.svc.BeginRegistration(e.ctx, c, passkey.Account{Name: u.Email})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(opts), tc.want) {
+			t.Errorf("attestation %d: options %s lack %s", tc.att, opts, tc.want)
+		}
+		resp, _, err := passkeytest.New(origin).Create(opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.svc.FinishRegistration(e.ctx, c, resp); err != nil {
+			t.Errorf("attestation %d: %v", tc.att, err)
+		}
+	}
+	if _, err := passkey.New(nil, passkey.Config{RPID: rpID, Origins: []string{origin}, Attestation: 9, DecoyKey: make([]byte, 32)}); err == nil {
+		t.Error("an unknown attestation was accepted")
+	}
+}

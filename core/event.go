@@ -13,6 +13,11 @@ const (
 	EventUserDeleted    = "user.deleted"
 	EventSessionCreated = "session.created"
 	EventSessionEnded   = "session.ended"
+	// EventEmailCreated and EventSMSCreated are written when a message is
+	// queued; their data names the message (id, recipient, template), never
+	// its body, which may carry a code.
+	EventEmailCreated = "email.created"
+	EventSMSCreated   = "sms.created"
 )
 
 // Event is one row of the events outbox.

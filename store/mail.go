@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/embedauth/auth/core"
 )
 
 // OutMail is a message to queue in the mail outbox. Body is opaque to the
@@ -43,12 +45,21 @@ func (db *DB) enqueueMail(ctx context.Context, tx *sql.Tx, m *OutMail) error {
 		return nil
 	}
 	now := ms(db.Now())
-	_, err := tx.ExecContext(ctx, `INSERT INTO auth_mail_outbox (recipient, template, body, next_attempt_at, created_at)
-		VALUES ($1, $2, $3, $4, $4)`, m.To, m.Template, m.Body, now)
+	var id int64
+	err := tx.QueryRowContext(ctx, `INSERT INTO auth_mail_outbox (recipient, template, body, next_attempt_at, created_at)
+		VALUES ($1, $2, $3, $4, $4) RETURNING id`, m.To, m.Template, m.Body, now).Scan(&id)
 	if err != nil {
 		return fmt.Errorf("enqueue mail: %w", err)
 	}
-	return nil
+	// The event names the message, never its body: bodies may carry codes.
+	return db.insertEvent(ctx, tx, core.EventEmailCreated, outgoingEvent{ID: id, To: m.To, Template: m.Template})
+}
+
+// outgoingEvent is the data of email.created and sms.created events.
+type outgoingEvent struct {
+	ID       int64  `json:"id"`
+	To       string `json:"to"`
+	Template string `json:"template"`
 }
 
 // EnqueueMail queues one message on its own.

@@ -81,12 +81,13 @@ func (db *DB) enqueueOutgoing(ctx context.Context, tx *sql.Tx, out *core.Outgoin
 	}
 	if out.Channel == core.IdentifierPhone {
 		now := ms(db.Now())
-		_, err := tx.ExecContext(ctx, `INSERT INTO auth_sms_outbox (recipient, template, body, next_attempt_at, created_at)
-			VALUES ($1, $2, $3, $4, $4)`, out.To, out.Template, out.Body, now)
+		var id int64
+		err := tx.QueryRowContext(ctx, `INSERT INTO auth_sms_outbox (recipient, template, body, next_attempt_at, created_at)
+			VALUES ($1, $2, $3, $4, $4) RETURNING id`, out.To, out.Template, out.Body, now).Scan(&id)
 		if err != nil {
 			return fmt.Errorf("enqueue sms: %w", err)
 		}
-		return nil
+		return db.insertEvent(ctx, tx, core.EventSMSCreated, outgoingEvent{ID: id, To: out.To, Template: out.Template})
 	}
 	return db.enqueueMail(ctx, tx, &OutMail{To: out.To, Template: out.Template, Body: out.Body})
 }

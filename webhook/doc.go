@@ -34,6 +34,7 @@
 //	user.deleted                    {"id", "deleted": true}
 //	session.created                 {"id", "user_id", "auth_method"}
 //	session.ended                   {"id", "user_id", "reason"} (signed_out, revoked, expired, ...)
+//	email.created, sms.created      {"id", "to", "template"}: a message was queued (never its body)
 //	organization.created, .updated  the organization: id, name, slug, logo_url, created_by, ...
 //	organization.deleted            {"id", "slug", "deleted": true}
 //	organization.membership.*       the membership: id, org_id, user_id, role, created_at, updated_at

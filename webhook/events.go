@@ -14,6 +14,7 @@ import (
 var eventTypes = []string{
 	"user.created", "user.updated", "user.deleted",
 	"session.created", "session.ended",
+	"email.created", "sms.created",
 	"organization.created", "organization.updated", "organization.deleted",
 	"organization.membership.created", "organization.membership.updated", "organization.membership.deleted",
 	"organization.invitation.created", "organization.invitation.accepted", "organization.invitation.revoked",

@@ -71,10 +71,16 @@ func (db *DB) EnqueueMail(ctx context.Context, m OutMail) error {
 // oldest first: their next attempt moves to now+lease, so a concurrent
 // dispatcher does not take them too.
 func (db *DB) DueMail(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]DueEnvelope, error) {
+	return db.dueOutbox(ctx, "auth_mail_outbox", now, lease, limit)
+}
+
+// dueOutbox leases due messages of one outbox table (auth_mail_outbox or
+// auth_sms_outbox, which share their shape), oldest first.
+func (db *DB) dueOutbox(ctx context.Context, table string, now time.Time, lease time.Duration, limit int) ([]DueEnvelope, error) {
 	var out []DueEnvelope
 	err := db.tx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `UPDATE auth_mail_outbox SET next_attempt_at = $1
-			WHERE id IN (SELECT id FROM auth_mail_outbox WHERE status = 'pending' AND next_attempt_at <= $2
+		rows, err := tx.QueryContext(ctx, `UPDATE `+table+` SET next_attempt_at = $1
+			WHERE id IN (SELECT id FROM `+table+` WHERE status = 'pending' AND next_attempt_at <= $2
 			             ORDER BY next_attempt_at, id LIMIT $3)
 			RETURNING id, recipient, body, attempts`, ms(now.Add(lease)), ms(now), limit)
 		if err != nil {
@@ -91,7 +97,7 @@ func (db *DB) DueMail(ctx context.Context, now time.Time, lease time.Duration, l
 		return rows.Err()
 	})
 	if err != nil {
-		return nil, fmt.Errorf("store: due mail: %w", err)
+		return nil, fmt.Errorf("store: due %s: %w", table, err)
 	}
 	// RETURNING gives no order; send the oldest first.
 	slices.SortFunc(out, func(a, b DueEnvelope) int { return cmp.Compare(a.ID, b.ID) })
@@ -109,10 +115,14 @@ type DueEnvelope struct {
 // MailSent marks a message delivered. Its body is dropped unless
 // keepBody is set (the dev outbox shows bodies).
 func (db *DB) MailSent(ctx context.Context, id int64, now time.Time, keepBody bool) error {
-	_, err := db.db.ExecContext(ctx, `UPDATE auth_mail_outbox SET status = 'sent', sent_at = $2, attempts = attempts + 1,
+	return db.outboxSent(ctx, "auth_mail_outbox", id, now, keepBody)
+}
+
+func (db *DB) outboxSent(ctx context.Context, table string, id int64, now time.Time, keepBody bool) error {
+	_, err := db.db.ExecContext(ctx, `UPDATE `+table+` SET status = 'sent', sent_at = $2, attempts = attempts + 1,
 		body = CASE WHEN $3 THEN body ELSE NULL END WHERE id = $1`, id, ms(now), keepBody)
 	if err != nil {
-		return fmt.Errorf("store: mail sent: %w", err)
+		return fmt.Errorf("store: %s sent: %w", table, err)
 	}
 	return nil
 }
@@ -120,24 +130,32 @@ func (db *DB) MailSent(ctx context.Context, id int64, now time.Time, keepBody bo
 // MailFailed records a failed attempt; giveUp marks the message failed for
 // good. It stays in the table either way.
 func (db *DB) MailFailed(ctx context.Context, id int64, attempts int, retryAt time.Time, lastErr string, giveUp bool) error {
+	return db.outboxFailed(ctx, "auth_mail_outbox", id, attempts, retryAt, lastErr, giveUp)
+}
+
+func (db *DB) outboxFailed(ctx context.Context, table string, id int64, attempts int, retryAt time.Time, lastErr string, giveUp bool) error {
 	status := MailPending
 	if giveUp {
 		status = MailFailed
 	}
-	_, err := db.db.ExecContext(ctx, `UPDATE auth_mail_outbox SET status = $2, attempts = $3, next_attempt_at = $4, last_error = $5
+	_, err := db.db.ExecContext(ctx, `UPDATE `+table+` SET status = $2, attempts = $3, next_attempt_at = $4, last_error = $5
 		WHERE id = $1`, id, status, attempts, ms(retryAt), lastErr)
 	if err != nil {
-		return fmt.Errorf("store: mail failed: %w", err)
+		return fmt.Errorf("store: %s failed: %w", table, err)
 	}
 	return nil
 }
 
 // ListMail returns the newest messages first.
 func (db *DB) ListMail(ctx context.Context, limit int) ([]QueuedMail, error) {
+	return db.listOutbox(ctx, "auth_mail_outbox", limit)
+}
+
+func (db *DB) listOutbox(ctx context.Context, table string, limit int) ([]QueuedMail, error) {
 	rows, err := db.db.QueryContext(ctx, `SELECT id, recipient, template, body, status, attempts, last_error, created_at, sent_at
-		FROM auth_mail_outbox ORDER BY id DESC LIMIT $1`, limit)
+		FROM `+table+` ORDER BY id DESC LIMIT $1`, limit)
 	if err != nil {
-		return nil, fmt.Errorf("store: list mail: %w", err)
+		return nil, fmt.Errorf("store: list %s: %w", table, err)
 	}
 	defer rows.Close()
 	var out []QueuedMail
@@ -146,7 +164,7 @@ func (db *DB) ListMail(ctx context.Context, limit int) ([]QueuedMail, error) {
 		var created int64
 		var sent sql.NullInt64
 		if err := rows.Scan(&m.ID, &m.To, &m.Template, &m.Body, &m.Status, &m.Attempts, &m.LastError, &created, &sent); err != nil {
-			return nil, fmt.Errorf("store: list mail: %w", err)
+			return nil, fmt.Errorf("store: list %s: %w", table, err)
 		}
 		m.CreatedAt = fromMS(created)
 		m.SentAt = fromNullMS(sent)

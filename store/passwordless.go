@@ -538,75 +538,21 @@ func (db *DB) PrunePasswordless(ctx context.Context, keep time.Duration) error {
 // DueSMS leases up to limit pending text messages whose next attempt is
 // due, like [DB.DueMail].
 func (db *DB) DueSMS(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]DueEnvelope, error) {
-	var out []DueEnvelope
-	err := db.tx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `UPDATE auth_sms_outbox SET next_attempt_at = $1
-			WHERE id IN (SELECT id FROM auth_sms_outbox WHERE status = 'pending' AND next_attempt_at <= $2
-			             ORDER BY next_attempt_at, id LIMIT $3)
-			RETURNING id, recipient, body, attempts`, ms(now.Add(lease)), ms(now), limit)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var e DueEnvelope
-			if err := rows.Scan(&e.ID, &e.To, &e.Body, &e.Attempts); err != nil {
-				return err
-			}
-			out = append(out, e)
-		}
-		return rows.Err()
-	})
-	if err != nil {
-		return nil, fmt.Errorf("store: due sms: %w", err)
-	}
-	return out, nil
+	return db.dueOutbox(ctx, "auth_sms_outbox", now, lease, limit)
 }
 
 // SMSSent marks a text message delivered, dropping its body unless
 // keepBody is set.
 func (db *DB) SMSSent(ctx context.Context, id int64, now time.Time, keepBody bool) error {
-	_, err := db.db.ExecContext(ctx, `UPDATE auth_sms_outbox SET status = 'sent', sent_at = $2, attempts = attempts + 1,
-		body = CASE WHEN $3 THEN body ELSE NULL END WHERE id = $1`, id, ms(now), keepBody)
-	if err != nil {
-		return fmt.Errorf("store: sms sent: %w", err)
-	}
-	return nil
+	return db.outboxSent(ctx, "auth_sms_outbox", id, now, keepBody)
 }
 
 // SMSFailed records a failed attempt; giveUp marks it failed for good.
 func (db *DB) SMSFailed(ctx context.Context, id int64, attempts int, retryAt time.Time, lastErr string, giveUp bool) error {
-	status := MailPending
-	if giveUp {
-		status = MailFailed
-	}
-	_, err := db.db.ExecContext(ctx, `UPDATE auth_sms_outbox SET status = $2, attempts = $3, next_attempt_at = $4, last_error = $5
-		WHERE id = $1`, id, status, attempts, ms(retryAt), lastErr)
-	if err != nil {
-		return fmt.Errorf("store: sms failed: %w", err)
-	}
-	return nil
+	return db.outboxFailed(ctx, "auth_sms_outbox", id, attempts, retryAt, lastErr, giveUp)
 }
 
 // ListSMS returns the newest text messages first.
 func (db *DB) ListSMS(ctx context.Context, limit int) ([]QueuedMail, error) {
-	rows, err := db.db.QueryContext(ctx, `SELECT id, recipient, template, body, status, attempts, last_error, created_at, sent_at
-		FROM auth_sms_outbox ORDER BY id DESC LIMIT $1`, limit)
-	if err != nil {
-		return nil, fmt.Errorf("store: list sms: %w", err)
-	}
-	defer rows.Close()
-	var out []QueuedMail
-	for rows.Next() {
-		var m QueuedMail
-		var created int64
-		var sent sql.NullInt64
-		if err := rows.Scan(&m.ID, &m.To, &m.Template, &m.Body, &m.Status, &m.Attempts, &m.LastError, &created, &sent); err != nil {
-			return nil, fmt.Errorf("store: list sms: %w", err)
-		}
-		m.CreatedAt = fromMS(created)
-		m.SentAt = fromNullMS(sent)
-		out = append(out, m)
-	}
-	return out, rows.Err()
+	return db.listOutbox(ctx, "auth_sms_outbox", limit)
 }

@@ -3,6 +3,7 @@ package auth
 import (
 	_ "embed"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -30,6 +31,10 @@ func (a *Auth) apiRoutes() []apiRoute {
 		{"POST", "/api/sign-up/verify", a.apiVerify},
 		{"POST", "/api/sign-up/resend", a.apiResend},
 		{"POST", "/api/sign-in", a.apiSignIn},
+		{"POST", "/api/sign-in/factor-two", a.apiFactorTwo},
+		{"POST", "/api/sign-in/factor-two/passkey/begin", a.apiFactorTwoPasskeyBegin},
+		{"POST", "/api/sign-in/factor-two/passkey/finish", a.apiFactorTwoPasskeyFinish},
+		{"POST", "/api/reverify", a.apiReverify},
 		{"POST", "/api/sign-out", a.apiSignOut},
 		{"POST", "/api/password/forgot", a.apiForgot},
 		{"POST", "/api/password/reset", a.apiReset},
@@ -195,6 +200,9 @@ func (a *Auth) apiSignIn(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	st, err := a.passwordSignIn(w, r, in.Email, in.Password)
+	if errors.Is(err, errFactorTwoRequired) {
+		return a.apiFactorTwoRequired(w, r)
+	}
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/embedauth/auth/internal/ratelimit"
 	"github.com/embedauth/auth/internal/secretbox"
 	"github.com/embedauth/auth/mail"
+	"github.com/embedauth/auth/mfa"
 	"github.com/embedauth/auth/store"
 	"github.com/embedauth/auth/ui"
 )
@@ -50,6 +51,7 @@ type Auth struct {
 	jwt        *jwtState     // signing keys, session tokens, JWT templates (jwt.go)
 	hooks      *webhookState // webhook endpoints and their dispatcher (webhook.go)
 	pk         *passkeys     // WebAuthn passkeys, nil when off (passkey.go)
+	mfa        *mfa.Service  // TOTP and backup codes (mfa.go)
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -100,6 +102,9 @@ func (a *Auth) init() error {
 	}
 	a.box = box
 	a.codeKey = hmacKey(key, "embedauth code v1")
+	if err := a.initMFA(key); err != nil {
+		return fmt.Errorf("auth: %w", err)
+	}
 	a.hasher = password.NewHasher(s.PasswordHashing, s.PasswordHashConcurrency, s.PasswordHashWait)
 	a.policy = password.Policy{MinLength: s.PasswordMinLength, MaxLength: s.PasswordMaxLength}
 	a.ui, err = ui.New(s.Templates, ui.Theme{PrimaryColor: s.Appearance.PrimaryColor, Radius: s.Appearance.Radius, FontFamily: s.Appearance.FontFamily})

@@ -37,6 +37,10 @@ var openAPIRouteList = []string{
 	"POST /api/sign-up/verify",
 	"POST /api/sign-up/resend",
 	"POST /api/sign-in",
+	"POST /api/sign-in/factor-two",
+	"POST /api/sign-in/factor-two/passkey/begin",
+	"POST /api/sign-in/factor-two/passkey/finish",
+	"POST /api/reverify",
 	"POST /api/sign-out",
 	"POST /api/password/forgot",
 	"POST /api/password/reset",
@@ -466,7 +470,7 @@ func TestOpenAPIErrorResponses(t *testing.T) {
 	env := authtest.New(t)
 	doc, _ := oaFetch(t, env)
 	signedIn := []string{"POST /api/password/change", "GET /api/me", "PATCH /api/me", "DELETE /api/me",
-		"GET /api/sessions", "DELETE /api/sessions/{id}", "POST /api/sessions/revoke-others"}
+		"GET /api/sessions", "DELETE /api/sessions/{id}", "POST /api/sessions/revoke-others", "POST /api/reverify"}
 	for _, k := range openAPIRouteList { // tokens and the admin routes (jwt-*, webhooks) need a signed-in user
 		if k == "GET /api/token" || strings.Contains(k, " /api/jwt-") || strings.Contains(k, " /api/webhooks/") {
 			signedIn = append(signedIn, k)
@@ -721,6 +725,7 @@ func TestOpenAPIAnswersMatch(t *testing.T) {
 	ogDriveOpenAPI(t, env, check)   // organizations (org_openapi_test.go)
 	oaPasswordlessAnswers(t, check) // passwordless and addresses (passwordless_openapi_test.go)
 	oaPasskeyAnswers(t, check)      // passkeys (passkey_openapi_test.go)
+	oaMFAAnswers(t, check)          // second factors (mfa_test.go)
 
 	oaTokenWebhookAnswers(t, check) // tokens and webhooks (webhook_openapi_test.go)
 	// Every documented success answer was seen.

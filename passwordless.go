@@ -410,6 +410,9 @@ func (a *Auth) verifyCodeSignIn(r *http.Request, code string) (*authState, strin
 	}
 	a.sm.Remove(ctx, keyCodeFlow)
 	st, err := a.completed(r, done)
+	if errors.Is(err, errFactorTwoRequired) {
+		return nil, a.factorTwoTarget(done.Challenge.RedirectURL), err
+	}
 	return st, a.passkeyNudge(r, st, a.afterSignIn(done.Challenge.RedirectURL)), err
 }
 
@@ -417,6 +420,9 @@ func (a *Auth) verifyCodeSignIn(r *http.Request, code string) (*authState, strin
 func (a *Auth) completed(r *http.Request, done core.Completion) (*authState, error) {
 	if done.Claimed { // the account lost its password and sessions
 		a.cache.forgetUser(done.User.ID)
+	}
+	if err := a.holdForSecondFactor(r, done.User, done.Session); err != nil {
+		return nil, err // errFactorTwoRequired for a user with MFA (mfa.go)
 	}
 	return a.attachSession(r, done.User, done.Session)
 }
@@ -441,6 +447,9 @@ func (a *Auth) verifyLink(r *http.Request, token string) (*authState, string, er
 	// The flow stays in the browser session: a waiting tab of this browser
 	// sees it completed and moves on to its redirect.
 	st, err := a.completed(r, done)
+	if errors.Is(err, errFactorTwoRequired) {
+		return nil, a.factorTwoTarget(done.Challenge.RedirectURL), err
+	}
 	return st, a.passkeyNudge(r, st, a.afterSignIn(done.Challenge.RedirectURL)), err
 }
 
@@ -478,6 +487,9 @@ func (a *Auth) continueLink(r *http.Request) (*authState, string, error) {
 	}
 	a.sm.Remove(ctx, keyLinkFlow)
 	st, err := a.completed(r, done)
+	if errors.Is(err, errFactorTwoRequired) {
+		return nil, a.factorTwoTarget(done.Challenge.RedirectURL), err
+	}
 	return st, a.passkeyNudge(r, st, a.afterSignIn(done.Challenge.RedirectURL)), err
 }
 

@@ -91,7 +91,7 @@ func (a *Auth) apiCodeVerify(w http.ResponseWriter, r *http.Request) error {
 	}
 	st, next, err := a.verifyCodeSignIn(r, in.Code)
 	if err != nil {
-		return err
+		return a.apiFactorTwoOr(w, r, err)
 	}
 	return writeSignedIn(w, st, next)
 }
@@ -127,7 +127,7 @@ func (a *Auth) apiLinkVerify(w http.ResponseWriter, r *http.Request) error {
 	}
 	st, next, err := a.verifyLink(r, in.Token)
 	if err != nil {
-		return err
+		return a.apiFactorTwoOr(w, r, err)
 	}
 	return writeSignedIn(w, st, next)
 }
@@ -146,7 +146,7 @@ func (a *Auth) apiLinkContinue(w http.ResponseWriter, r *http.Request) error {
 	}
 	st, next, err := a.continueLink(r)
 	if err != nil {
-		return err
+		return a.apiFactorTwoOr(w, r, err)
 	}
 	return writeSignedIn(w, st, next)
 }

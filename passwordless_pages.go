@@ -177,6 +177,10 @@ func (a *Auth) codeForm(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	_, next, err := a.verifyCodeSignIn(r, r.PostFormValue("code"))
+	if errors.Is(err, errFactorTwoRequired) {
+		http.Redirect(w, r, next, http.StatusSeeOther)
+		return nil
+	}
 	if err != nil {
 		return a.flowFail(w, r, err, keyCodeFlow, a.s.Path+"/sign-in")
 	}
@@ -228,6 +232,10 @@ func (a *Auth) linkConfirmForm(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	_, next, err := a.verifyLink(r, r.PostFormValue("token"))
+	if errors.Is(err, errFactorTwoRequired) {
+		http.Redirect(w, r, next, http.StatusSeeOther)
+		return nil
+	}
 	if err != nil {
 		return a.formFail(w, r, err, "magic-link", func(p ui.Page) any {
 			p.Title = "Confirm sign-in"
@@ -296,6 +304,10 @@ func (a *Auth) linkContinueForm(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	_, next, err := a.continueLink(r)
+	if errors.Is(err, errFactorTwoRequired) {
+		http.Redirect(w, r, next, http.StatusSeeOther)
+		return nil
+	}
 	if err != nil {
 		e := httpx.Public(err)
 		if e.Status >= 500 {

@@ -26,6 +26,11 @@ var pageTitles = map[string]string{
 	"message":  "",
 	"error":    "Something went wrong",
 	"sign-out": "Sign out",
+
+	"factor-two":       "Two-step verification",
+	"mfa":              "Two-step verification",
+	"mfa-backup-codes": "Your backup codes",
+	"mfa-reverify":     "Confirm it's you",
 }
 
 // page returns the frame every page shows, taking any one-time notice.

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"errors"
 	"net/http"
 	"regexp"
 
@@ -18,6 +19,8 @@ func (a *Auth) routes() http.Handler {
 
 	h("GET "+p+"/sign-in", a.signInPage)
 	h("POST "+p+"/sign-in", a.signInForm)
+	h("GET "+p+"/sign-in/factor-two", a.factorTwoPage)
+	h("POST "+p+"/sign-in/factor-two", a.factorTwoForm)
 	h("GET "+p+"/sign-up", a.signUpPage)
 	h("POST "+p+"/sign-up", a.signUpForm)
 	h("GET "+p+"/verify", a.verifyPage)
@@ -35,6 +38,13 @@ func (a *Auth) routes() http.Handler {
 	h("POST "+p+"/profile/sessions/revoke", a.revokeForm)
 	h("POST "+p+"/profile/sessions/revoke-others", a.revokeOthersForm)
 	h("POST "+p+"/profile/delete", a.deleteForm)
+	h("GET "+p+"/reverify", a.reverifyPage)
+	h("POST "+p+"/reverify", a.reverifyForm)
+	h("GET "+p+"/profile/mfa", a.mfaPage)
+	h("POST "+p+"/profile/mfa/totp", a.mfaBeginForm)
+	h("POST "+p+"/profile/mfa/totp/confirm", a.mfaConfirmForm)
+	h("POST "+p+"/profile/mfa/backup-codes", a.mfaBackupCodesForm)
+	h("POST "+p+"/profile/mfa/disable", a.mfaDisableForm)
 	h("POST "+p+"/sessions/switch", a.switchForm)
 	a.orgRoutes(h)
 	a.passwordlessRoutes(h)
@@ -86,6 +96,10 @@ func (a *Auth) signInForm(w http.ResponseWriter, r *http.Request) error {
 	}
 	email, redirect := r.PostFormValue("email"), a.safeRedirect(formRedirect(r))
 	st, err := a.passwordSignIn(w, r, email, r.PostFormValue("password"))
+	if errors.Is(err, errFactorTwoRequired) {
+		http.Redirect(w, r, a.factorTwoTarget(redirect), http.StatusSeeOther)
+		return nil
+	}
 	if err != nil {
 		return a.formFail(w, r, err, "sign-in", func(p ui.Page) any {
 			return ui.SignIn{Page: p, Email: email, RedirectURL: redirect, Methods: a.methodsView()}

@@ -154,6 +154,9 @@ func (a *Auth) passwordSignIn(w http.ResponseWriter, r *http.Request, email, pw 
 	if user.Banned {
 		return nil, &httpx.Error{Status: http.StatusForbidden, Code: "user_banned", Message: "This account has been disabled.", Err: core.ErrBanned}
 	}
+	if err := a.requireSecondFactor(r, user, "password"); err != nil {
+		return nil, err // errFactorTwoRequired: no session until the second factor (mfa.go)
+	}
 	sess, err := a.db.CreateSession(ctx, a.newSession(r, user.ID, "password"))
 	if err != nil {
 		return nil, err
@@ -192,6 +195,7 @@ func (a *Auth) attachSession(r *http.Request, user core.User, sess core.Session)
 	}
 	a.sm.Remove(ctx, keySignup)
 	a.sm.Remove(ctx, keyReset)
+	a.sm.Remove(ctx, keyFactorTwo) // a sign-in waiting for its second factor (mfa.go)
 	a.sm.Put(ctx, keySessionID, sess.ID)
 	if a.s.SessionMode == SessionMulti {
 		if !slices.Contains(ids, sess.ID) {

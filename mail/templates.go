@@ -60,6 +60,12 @@ const (
 	// MsgOrgDomainCode carries the code (Data.Code) that proves an
 	// organization (Data.Org) controls the recipient's domain.
 	MsgOrgDomainCode = "org_domain_code"
+	// MsgMFAEnabled, MsgMFADisabled and MsgMFABackupCodes notice a change
+	// of the account's two-step verification (Data.Time, Device, IP), with
+	// a link (Data.Link) to review it.
+	MsgMFAEnabled     = "mfa_enabled"
+	MsgMFADisabled    = "mfa_disabled"
+	MsgMFABackupCodes = "mfa_backup_codes"
 )
 
 // DefaultColor is the button and link colour used when Brand.Color is empty

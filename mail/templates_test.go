@@ -54,11 +54,14 @@ func TestRenderEveryMessage(t *testing.T) {
 		mail.MsgOrgInvitation: {
 			"to join", "https://acme.test/action?token=t0k3n", "The invitation expires in 10 minutes",
 		},
+		mail.MsgMFAEnabled:     {"Two-step verification was turned on for your Acme account", "Chrome on macOS", "203.0.113.7"},
+		mail.MsgMFADisabled:    {"Two-step verification was turned off for your Acme account", "Chrome on macOS"},
+		mail.MsgMFABackupCodes: {"New backup codes were created for your Acme account", "The old codes no longer work."},
 		mail.MsgOrgDomainCode: {
 			"Your domain verification code is 123456. It expires in 10 minutes.",
 		},
 	}
-	if got := tpl.Names(); strings.Join(got, ",") != "account_deleted,identifier_added,identifier_removed,magic_link,magic_link_sign_up,org_domain_code,org_invitation,password_changed,primary_changed,reset_password,sign_in_code,sign_up_code,signup_existing_account,verify_email,verify_identifier" {
+	if got := tpl.Names(); strings.Join(got, ",") != "account_deleted,identifier_added,identifier_removed,magic_link,magic_link_sign_up,mfa_backup_codes,mfa_disabled,mfa_enabled,org_domain_code,org_invitation,password_changed,primary_changed,reset_password,sign_in_code,sign_up_code,signup_existing_account,verify_email,verify_identifier" {
 		t.Errorf("Names() = %v", got)
 	}
 	for name, phrases := range want {

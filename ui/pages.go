@@ -1,6 +1,9 @@
 package ui
 
-import "time"
+import (
+	"html/template"
+	"time"
+)
 
 // Page is what every page shows around its form.
 type Page struct {
@@ -209,4 +212,66 @@ type WebhookAttemptView struct {
 	StatusCode int
 	Response   string
 	Error      string
+}
+
+// FactorTwo asks a user who gave their first factor for the second.
+type FactorTwo struct {
+	Page
+	RedirectURL string
+	// Method is the factor the form asks for: "totp" or "backup_code".
+	Method string
+	// Factors lists the user's second factors, in the same terms, and
+	// "passkey".
+	Factors []string
+	// Next is where the browser goes after a passkey verification.
+	Next string
+}
+
+// HasFactor reports whether the user can use the named second factor.
+func (f FactorTwo) HasFactor(name string) bool {
+	for _, x := range f.Factors {
+		if x == name {
+			return true
+		}
+	}
+	return false
+}
+
+// MFA is the profile page of the user's second factors.
+type MFA struct {
+	Page
+	// TOTP is true when an authenticator app is enrolled.
+	TOTP bool
+	// BackupCodesLeft counts unused backup codes.
+	BackupCodesLeft int
+	// HasPassword says whether the forms ask for the password.
+	HasPassword bool
+	// Pending is the enrolment waiting for its first code, if any.
+	Pending *MFAEnrolment
+}
+
+// MFAEnrolment shows a new TOTP secret: as a QR code image (a PNG data
+// URI built by the caller), as an otpauth:// URI and as text.
+type MFAEnrolment struct {
+	QR     template.URL
+	URL    string
+	Secret string
+}
+
+// MFABackupCodes shows a new set of backup codes, once, with a text
+// download (a data URI built by the caller).
+type MFABackupCodes struct {
+	Page
+	Codes    []string
+	Download template.URL
+}
+
+// MFAReverify asks a signed-in user to prove their factors again before a
+// sensitive action.
+type MFAReverify struct {
+	Page
+	RedirectURL string
+	// HasPassword and TOTP say which fields the form asks for.
+	HasPassword bool
+	TOTP        bool
 }

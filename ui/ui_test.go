@@ -46,6 +46,11 @@ func pageData() map[string]any {
 		"dev-mail": ui.DevMail{Page: p},
 		"sign-out": ui.Message{Page: p},
 
+		"factor-two":       ui.FactorTwo{Page: p, Method: "totp", Factors: []string{"totp", "backup_code"}, Next: "/"},
+		"mfa":              ui.MFA{Page: p, HasPassword: true, Pending: &ui.MFAEnrolment{QR: "data:image/png;base64,AA==", URL: "otpauth://totp/x", Secret: "ABC"}},
+		"mfa-reverify":     ui.MFAReverify{Page: p, HasPassword: true, TOTP: true},
+		"mfa-backup-codes": ui.MFABackupCodes{Page: p, Codes: []string{"abcde-fghjk"}, Download: "data:text/plain,x"},
+
 		"webhooks": ui.WebhookEndpoints{Page: p, EventTypes: []ui.WebhookEventType{{Name: "user.created", Checked: true}},
 			Endpoints: []ui.WebhookEndpointView{{ID: "ep_1", URL: "https://hooks.example.com/x", EventTypes: []string{"user.created"}}}},
 		"webhooks-endpoint": ui.WebhookEndpoint{Page: p, Endpoint: ui.WebhookEndpointView{ID: "ep_1", URL: "https://hooks.example.com/x"}, Secret: "whsec_x",

@@ -1,0 +1,325 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/embedauth/auth/core"
+	"github.com/embedauth/auth/internal/httpx"
+	"github.com/embedauth/auth/mfa"
+	"github.com/embedauth/auth/store"
+	"github.com/embedauth/auth/ui"
+)
+
+var _ mfa.Store = (*store.DB)(nil)
+
+// keyFactorTwo holds "userID|first-factor method|expiry unix ms" while a
+// browser that proved a first factor completes the second. No device
+// session exists until then, so every other route sees a signed-out
+// browser.
+const keyFactorTwo = "mfa_pending"
+
+// factorTwoTTL bounds how long the second step may wait for the first.
+const factorTwoTTL = 10 * time.Minute
+
+// errFactorTwoRequired tells a sign-in handler that the first factor was
+// right and the browser must now complete the second (it is never shown
+// as an error).
+var errFactorTwoRequired = errors.New("auth: second factor required")
+
+var errFactorTwoNotStarted = httpx.Errorf(http.StatusUnauthorized, "second_factor_not_started",
+	"Your sign-in expired or was not started. Sign in again.")
+
+// mfaMaxFailures caps wrong second-factor codes in a row before the
+// second factor locks for LockoutDuration: a 6-digit code needs a far
+// lower limit than a password (LockoutThreshold applies when lower).
+const mfaMaxFailures = 10
+
+func (a *Auth) initMFA(key []byte) error {
+	svc, err := mfa.New(a.db, mfa.Config{Key: key, Issuer: a.s.AppName, Now: a.s.Now,
+		MaxFailures: min(a.s.LockoutThreshold, mfaMaxFailures), LockFor: a.s.LockoutDuration})
+	if err != nil {
+		return err
+	}
+	a.mfa = svc
+	return nil
+}
+
+// secondFactors lists the second factors userID can use, empty when the
+// user has no MFA. A passkey is offered beside TOTP when passkeys are on
+// and the user has one.
+func (a *Auth) secondFactors(ctx context.Context, userID string) ([]string, error) {
+	st, err := a.mfa.Status(ctx, userID)
+	if err != nil || !st.TOTP {
+		return nil, err
+	}
+	out := []string{string(mfa.MethodTOTP)}
+	if st.BackupCodesLeft > 0 {
+		out = append(out, string(mfa.MethodBackup))
+	}
+	if a.pk != nil {
+		pks, err := a.db.UserPasskeys(ctx, userID)
+		if err != nil {
+			return nil, err
+		}
+		if len(pks) > 0 {
+			out = append(out, "passkey")
+		}
+	}
+	return out, nil
+}
+
+// requireSecondFactor is called after a first factor succeeded for user.
+// For a user with MFA it keeps the proof in the browser session, with a
+// new cookie token, and returns errFactorTwoRequired; otherwise nil.
+func (a *Auth) requireSecondFactor(r *http.Request, user core.User, method string) error {
+	ctx := r.Context()
+	factors, err := a.secondFactors(ctx, user.ID)
+	if err != nil || len(factors) == 0 {
+		return err
+	}
+	if err := a.sm.RenewToken(ctx); err != nil {
+		return err
+	}
+	exp := a.s.Now().Add(factorTwoTTL).UnixMilli()
+	a.sm.Put(ctx, keyFactorTwo, user.ID+"|"+method+"|"+strconv.FormatInt(exp, 10))
+	return errFactorTwoRequired
+}
+
+// pendingFactorTwo returns the user and first-factor method waiting for a
+// second factor in this browser, or errFactorTwoNotStarted.
+func (a *Auth) pendingFactorTwo(r *http.Request) (core.User, string, error) {
+	ctx := r.Context()
+	parts := strings.Split(a.sm.GetString(ctx, keyFactorTwo), "|")
+	if len(parts) != 3 {
+		return core.User{}, "", errFactorTwoNotStarted
+	}
+	exp, err := strconv.ParseInt(parts[2], 10, 64)
+	if err != nil || a.s.Now().UnixMilli() >= exp {
+		a.sm.Remove(ctx, keyFactorTwo)
+		return core.User{}, "", errFactorTwoNotStarted
+	}
+	user, err := a.db.User(ctx, parts[0])
+	if errors.Is(err, core.ErrNotFound) {
+		a.sm.Remove(ctx, keyFactorTwo)
+		return core.User{}, "", errFactorTwoNotStarted
+	}
+	if err != nil {
+		return core.User{}, "", err
+	}
+	if user.Banned {
+		a.sm.Remove(ctx, keyFactorTwo)
+		return core.User{}, "", &httpx.Error{Status: http.StatusForbidden, Code: "user_banned", Message: "This account has been disabled.", Err: core.ErrBanned}
+	}
+	return user, parts[1], nil
+}
+
+// completeSecondFactor checks a TOTP or backup code for the pending
+// sign-in and, when right, creates the device session with a new cookie
+// token.
+func (a *Auth) completeSecondFactor(r *http.Request, method, code string) (*authState, error) {
+	user, first, err := a.pendingFactorTwo(r)
+	if err != nil {
+		return nil, err
+	}
+	if err := rateLimited(a.limits.signIn, a.s.ClientIP(r)); err != nil {
+		return nil, err
+	}
+	m := mfa.Method(method)
+	if m != mfa.MethodTOTP && m != mfa.MethodBackup {
+		return nil, httpx.FieldError("method", "invalid_method", "Choose an authenticator app code or a backup code.")
+	}
+	if strings.TrimSpace(code) == "" {
+		return nil, httpx.FieldError("code", "code_required", "Enter the code.")
+	}
+	if err := a.mfa.Verify(r.Context(), user.ID, m, code); err != nil {
+		return nil, a.mfaError(err)
+	}
+	return a.finishSecondFactor(r, user, first+"+"+method)
+}
+
+// finishSecondFactor creates the session after the second factor.
+func (a *Auth) finishSecondFactor(r *http.Request, user core.User, method string) (*authState, error) {
+	ctx := r.Context()
+	a.sm.Remove(ctx, keyFactorTwo)
+	sess, err := a.db.CreateSession(ctx, a.newSession(r, user.ID, method))
+	if err != nil {
+		return nil, err
+	}
+	return a.attachSession(r, user, sess)
+}
+
+// mfaError maps the mfa package's errors to public ones.
+func (a *Auth) mfaError(err error) error {
+	var locked *mfa.LockedError
+	switch {
+	case errors.As(err, &locked):
+		return lockedError(locked.Until.Sub(a.s.Now()))
+	case errors.Is(err, mfa.ErrMalformed):
+		return httpx.FieldError("code", "invalid_code_format", "Enter the 6-digit code from your app, or a 10-character backup code.")
+	case errors.Is(err, core.ErrInvalidCode), errors.Is(err, mfa.ErrNotEnrolled):
+		return httpx.FieldError("code", "incorrect_code", "That code is incorrect or was already used.")
+	case errors.Is(err, mfa.ErrNoPending):
+		return httpx.Errorf(http.StatusConflict, "enrolment_not_started", "Start setting up the authenticator app again.")
+	}
+	return err
+}
+
+// factorTwoPage asks for the second factor.
+func (a *Auth) factorTwoPage(w http.ResponseWriter, r *http.Request) error {
+	redirect := a.safeRedirect(r.URL.Query().Get("redirect_url"))
+	user, _, err := a.pendingFactorTwo(r)
+	if err != nil {
+		http.Redirect(w, r, a.s.Path+"/sign-in", http.StatusSeeOther)
+		return nil
+	}
+	data, err := a.factorTwoData(r, a.page(r, "factor-two"), user.ID, redirect, r.URL.Query().Get("method"))
+	if err != nil {
+		return err
+	}
+	return a.render(w, http.StatusOK, "factor-two", data)
+}
+
+func (a *Auth) factorTwoData(r *http.Request, p ui.Page, userID, redirect, method string) (ui.FactorTwo, error) {
+	factors, err := a.secondFactors(r.Context(), userID)
+	if err != nil {
+		return ui.FactorTwo{}, err
+	}
+	if method != string(mfa.MethodBackup) {
+		method = string(mfa.MethodTOTP)
+	}
+	return ui.FactorTwo{Page: p, RedirectURL: redirect, Method: method, Factors: factors, Next: a.afterSignIn(redirect)}, nil
+}
+
+// factorTwoForm completes the sign-in with a TOTP or backup code.
+func (a *Auth) factorTwoForm(w http.ResponseWriter, r *http.Request) error {
+	if err := httpx.ParseForm(w, r, maxBody); err != nil {
+		return err
+	}
+	redirect, method := a.safeRedirect(formRedirect(r)), r.PostFormValue("method")
+	st, err := a.completeSecondFactor(r, method, r.PostFormValue("code"))
+	if err != nil {
+		if errors.Is(err, errFactorTwoNotStarted) {
+			return err
+		}
+		user, _, perr := a.pendingFactorTwo(r)
+		if perr != nil {
+			return perr
+		}
+		return a.formFail(w, r, err, "factor-two", func(p ui.Page) any {
+			d, _ := a.factorTwoData(r, p, user.ID, redirect, method)
+			return d
+		})
+	}
+	http.Redirect(w, r, a.passkeyNudge(r, st, a.afterSignIn(redirect)), http.StatusSeeOther)
+	return nil
+}
+
+// factorTwoTarget is where a sign-in form sends a browser that must give
+// its second factor.
+func (a *Auth) factorTwoTarget(redirect string) string {
+	target := a.s.Path + "/sign-in/factor-two"
+	if redirect != "" {
+		target += "?redirect_url=" + queryEscape(redirect)
+	}
+	return target
+}
+
+// factorTwoBody answers a JSON sign-in that needs a second factor.
+type factorTwoBody struct {
+	Status  string   `json:"status"`
+	Factors []string `json:"factors"`
+}
+
+func (a *Auth) apiFactorTwoRequired(w http.ResponseWriter, r *http.Request) error {
+	user, _, err := a.pendingFactorTwo(r)
+	if err != nil {
+		return err
+	}
+	factors, err := a.secondFactors(r.Context(), user.ID)
+	if err != nil {
+		return err
+	}
+	return httpx.WriteJSON(w, http.StatusAccepted, factorTwoBody{Status: "second_factor_required", Factors: factors})
+}
+
+// apiFactorTwo completes a sign-in with a TOTP or backup code.
+func (a *Auth) apiFactorTwo(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Method string `json:"method"`
+		Code   string `json:"code"`
+	}
+	if err := httpx.DecodeJSON(w, r, maxBody, &in); err != nil {
+		return err
+	}
+	st, err := a.completeSecondFactor(r, in.Method, in.Code)
+	if err != nil {
+		return err
+	}
+	return writeMe(w, st)
+}
+
+// holdForSecondFactor is called when a passwordless flow has created
+// sess for user. For a user with MFA the session is ended at once and the
+// browser is left waiting for the second factor (errFactorTwoRequired).
+func (a *Auth) holdForSecondFactor(r *http.Request, user core.User, sess core.Session) error {
+	factors, err := a.secondFactors(r.Context(), user.ID)
+	if err != nil || len(factors) == 0 {
+		return err
+	}
+	if err := a.db.EndSession(r.Context(), sess.ID, "second_factor_required"); err != nil && !errors.Is(err, core.ErrNotFound) {
+		return err
+	}
+	a.cache.forgetSessions(sess.ID)
+	return a.requireSecondFactor(r, user, sess.AuthMethod)
+}
+
+// apiFactorTwoOr answers 202 when err says a second factor is needed, and
+// returns err otherwise.
+func (a *Auth) apiFactorTwoOr(w http.ResponseWriter, r *http.Request, err error) error {
+	if errors.Is(err, errFactorTwoRequired) {
+		return a.apiFactorTwoRequired(w, r)
+	}
+	return err
+}
+
+// apiFactorTwoPasskeyBegin starts a passkey assertion as the second factor
+// of the pending sign-in.
+func (a *Auth) apiFactorTwoPasskeyBegin(w http.ResponseWriter, r *http.Request) error {
+	user, _, err := a.pendingFactorTwo(r)
+	if err != nil {
+		return err
+	}
+	if err := httpx.DecodeJSON(w, r, maxBody, &struct{}{}); err != nil {
+		return err
+	}
+	opts, err := a.passkeySecondFactorBegin(r, user.ID)
+	if err != nil {
+		return err
+	}
+	return writeOptions(w, opts)
+}
+
+// apiFactorTwoPasskeyFinish verifies the passkey and creates the session.
+func (a *Auth) apiFactorTwoPasskeyFinish(w http.ResponseWriter, r *http.Request) error {
+	user, first, err := a.pendingFactorTwo(r)
+	if err != nil {
+		return err
+	}
+	body, err := readCredential(w, r)
+	if err != nil {
+		return err
+	}
+	if _, err := a.passkeySecondFactorFinish(r, user.ID, body); err != nil {
+		return err
+	}
+	st, err := a.finishSecondFactor(r, user, first+"+passkey")
+	if err != nil {
+		return err
+	}
+	return writeMe(w, st)
+}

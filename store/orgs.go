@@ -407,20 +407,7 @@ func scanInvitation(s scanner) (core.Invitation, error) {
 }
 
 func (db *DB) queryInvitations(ctx context.Context, query string, args ...any) ([]core.Invitation, error) {
-	rows, err := db.db.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []core.Invitation{}
-	for rows.Next() {
-		inv, err := scanInvitation(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, inv)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, db, scanInvitation, query, args...)
 }
 
 // CreateInvitation stores an invitation (ID, status and creation time
@@ -805,20 +792,7 @@ func scanDomain(s scanner) (core.Domain, error) {
 }
 
 func (db *DB) queryDomains(ctx context.Context, query string, args ...any) ([]core.Domain, error) {
-	rows, err := db.db.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []core.Domain{}
-	for rows.Next() {
-		d, err := scanDomain(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, db, scanDomain, query, args...)
 }
 
 // CreateDomain adds an unverified domain to an organization (ID and time
@@ -985,22 +959,17 @@ func (db *DB) VerifyDomain(ctx context.Context, orgID, id string) (core.Domain, 
 const requestColumns = `r.id, r.org_id, r.user_id, u.email, u.name, r.status, r.created_at`
 
 func (db *DB) queryRequests(ctx context.Context, query string, args ...any) ([]core.MembershipRequest, error) {
-	rows, err := db.db.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
+	return queryAll(ctx, db, scanRequest, query, args...)
+}
+
+func scanRequest(s scanner) (core.MembershipRequest, error) {
+	var r core.MembershipRequest
+	var created int64
+	if err := s.Scan(&r.ID, &r.OrgID, &r.UserID, &r.Email, &r.Name, &r.Status, &created); err != nil {
+		return r, err
 	}
-	defer rows.Close()
-	out := []core.MembershipRequest{}
-	for rows.Next() {
-		var r core.MembershipRequest
-		var created int64
-		if err := rows.Scan(&r.ID, &r.OrgID, &r.UserID, &r.Email, &r.Name, &r.Status, &created); err != nil {
-			return nil, err
-		}
-		r.CreatedAt = fromMS(created)
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	r.CreatedAt = fromMS(created)
+	return r, nil
 }
 
 // CreateMembershipRequest records a user's request to join an
@@ -1200,6 +1169,25 @@ func (db *DB) SoleAdminOrgs(ctx context.Context, userID string) ([]core.Org, err
 			return nil, fmt.Errorf("store: sole admin orgs: %w", err)
 		}
 		out = append(out, o)
+	}
+	return out, rows.Err()
+}
+
+// queryAll runs query and scans every row with scan; no rows is an empty,
+// non-nil slice.
+func queryAll[T any](ctx context.Context, db *DB, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := db.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
 	}
 	return out, rows.Err()
 }

@@ -35,6 +35,7 @@ func (a *Auth) apiRoutes() []apiRoute {
 		{"POST", "/api/sign-in/factor-two/passkey/begin", a.apiFactorTwoPasskeyBegin},
 		{"POST", "/api/sign-in/factor-two/passkey/finish", a.apiFactorTwoPasskeyFinish},
 		{"POST", "/api/reverify", a.apiReverify},
+		{"POST", "/api/reverify/email-code", a.apiReverifyEmailCode},
 		{"POST", "/api/sign-out", a.apiSignOut},
 		{"POST", "/api/password/forgot", a.apiForgot},
 		{"POST", "/api/password/reset", a.apiReset},

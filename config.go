@@ -134,6 +134,9 @@ type Config struct {
 	Tokens TokensConfig
 	// Webhooks configures the delivery of events to webhook endpoints.
 	Webhooks WebhooksConfig
+	// MFA configures two-step verification (who must use it) and
+	// reverification before sensitive changes.
+	MFA MFAConfig
 	// IsAdmin reports whether a signed-in user administers this app: may
 	// manage webhook endpoints, JWT templates and signing keys through the
 	// API and the admin pages (Path+"/admin/webhooks"). Default nil: nobody,
@@ -320,6 +323,7 @@ func (c Config) settings() (*settings, error) {
 	errs = append(errs, s.tokenDefaults()...)
 	errs = append(errs, s.webhookDefaults()...)
 	errs = append(errs, s.checkPasskeys()...)
+	errs = append(errs, s.mfaDefaults()...)
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("auth: invalid config: %w", err)
 	}

@@ -798,6 +798,7 @@ func TestFlowMe_Delete(t *testing.T) {
 			env.SignInWithPassword(t, other.hc, email, pw)
 			old := c.sessionCookie()
 
+			env.Clock.Advance(auth.DefaultReverificationAge + time.Second) // past the sign-in's proof
 			if mode == "json" {
 				c.deleteJSON("/auth/api/me", map[string]string{"password": "wrong-password-here"}).
 					wantError(http.StatusUnprocessableEntity, "incorrect_password").wantField("password")

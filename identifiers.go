@@ -13,20 +13,10 @@ import (
 	"github.com/embedauth/auth/ui"
 )
 
-// addressReauthWindow is how recent a sign-in must be for a user without a
-// password to change their addresses.
-const addressReauthWindow = 15 * time.Minute
-
 // reauth asks a signed-in user to prove it is still them before changing
-// their addresses: the password when they have one, else a recent sign-in.
+// their addresses (see stepUp).
 func (a *Auth) reauth(r *http.Request, st *authState, pw, field string) error {
-	if st.user.HasPassword {
-		return a.confirmPassword(r.Context(), st.user, pw, field, "Enter your password to change your email addresses and phone numbers.")
-	}
-	if a.s.Now().Sub(st.session.CreatedAt) > addressReauthWindow {
-		return httpx.Errorf(http.StatusForbidden, "reauth_required", "For your security, sign in again to change your email addresses and phone numbers.")
-	}
-	return nil
+	return a.stepUp(r, st, pw, field, "Enter your password to change your email addresses and phone numbers.")
 }
 
 // identifierViews lists the user's addresses for the profile.

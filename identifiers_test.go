@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	auth "github.com/embedauth/auth"
 	"github.com/embedauth/auth/authtest"
 	"github.com/embedauth/auth/core"
 )
@@ -34,7 +35,9 @@ func TestIdentifiers_AddVerifyPrimaryRemove(t *testing.T) {
 	c := flNew(t, env)
 	c.signIn("oli@example.com", pw)
 
-	// Adding needs the password of a user who has one.
+	// Once the sign-in is older than the reverification window, adding
+	// needs the password of a user who has one.
+	env.Clock.Advance(auth.DefaultReverificationAge + time.Second)
 	c.postJSON("/auth/api/me/identifiers", map[string]string{"type": "email", "value": "oli@work.example"}).
 		wantError(http.StatusUnprocessableEntity, "password_required")
 	c.postJSON("/auth/api/me/identifiers", map[string]string{"type": "email", "value": "oli@work.example", "password": "wrong-wrong-wrong"}).
@@ -154,7 +157,7 @@ func TestIdentifiers_LastIdentifierAndOtherUsers(t *testing.T) {
 }
 
 // TestIdentifiers_ReauthWithoutPassword: a user without a password must
-// have signed in recently to change addresses.
+// have signed in (or reverified) recently to change addresses.
 func TestIdentifiers_ReauthWithoutPassword(t *testing.T) {
 	t.Parallel()
 	env, _ := pwEnv(t)
@@ -162,7 +165,7 @@ func TestIdentifiers_ReauthWithoutPassword(t *testing.T) {
 	c.postJSON("/auth/api/sign-up/email-code", map[string]string{"email": "pia@example.com"}).want(http.StatusAccepted)
 	c.postJSON("/auth/api/code/verify", map[string]string{"code": pwMailCode(t, env, "pia@example.com")}).want(http.StatusOK)
 	c.postJSON("/auth/api/me/identifiers", map[string]string{"type": "email", "value": "pia2@example.com"}).want(http.StatusAccepted)
-	env.Clock.Advance(16 * time.Minute)
-	c.postJSON("/auth/api/me/identifiers", map[string]string{"type": "email", "value": "pia3@example.com"}).wantError(http.StatusForbidden, "reauth_required")
+	env.Clock.Advance(auth.DefaultReverificationAge + time.Second)
+	c.postJSON("/auth/api/me/identifiers", map[string]string{"type": "email", "value": "pia3@example.com"}).wantError(http.StatusForbidden, "reverification_required")
 	flNew(t, env).get("/auth/api/me/identifiers").wantError(http.StatusUnauthorized, "unauthenticated")
 }

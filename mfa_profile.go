@@ -89,6 +89,7 @@ func (a *Auth) mfaAction(w http.ResponseWriter, r *http.Request, fn func(st *aut
 		return err
 	}
 	codes, notice, err := fn(st)
+	a.cache.forgetUser(st.user.ID) // User.TwoFactorEnabled may have changed
 	if err != nil {
 		if httpx.Public(err).Status >= 500 {
 			return err
@@ -115,7 +116,7 @@ func (a *Auth) mfaAction(w http.ResponseWriter, r *http.Request, fn func(st *aut
 func (a *Auth) mfaBeginForm(w http.ResponseWriter, r *http.Request) error {
 	return a.mfaAction(w, r, func(st *authState) ([]string, string, error) {
 		ctx := r.Context()
-		if err := a.confirmPassword(ctx, st.user, r.PostFormValue("password"), "password", "Enter your password."); err != nil {
+		if err := a.stepUp(r, st, r.PostFormValue("password"), "password", "Enter your password."); err != nil {
 			return nil, "", err
 		}
 		if on, err := a.mfa.Enabled(ctx, st.user.ID); err != nil || on {
@@ -147,7 +148,7 @@ func (a *Auth) mfaConfirmForm(w http.ResponseWriter, r *http.Request) error {
 func (a *Auth) mfaBackupCodesForm(w http.ResponseWriter, r *http.Request) error {
 	return a.mfaAction(w, r, func(st *authState) ([]string, string, error) {
 		ctx := r.Context()
-		if err := a.confirmPassword(ctx, st.user, r.PostFormValue("password"), "password", "Enter your password."); err != nil {
+		if err := a.stepUp(r, st, r.PostFormValue("password"), "password", "Enter your password."); err != nil {
 			return nil, "", err
 		}
 		if on, err := a.mfa.Enabled(ctx, st.user.ID); err != nil || !on {
@@ -166,7 +167,7 @@ func (a *Auth) mfaBackupCodesForm(w http.ResponseWriter, r *http.Request) error 
 func (a *Auth) mfaDisableForm(w http.ResponseWriter, r *http.Request) error {
 	return a.mfaAction(w, r, func(st *authState) ([]string, string, error) {
 		ctx := r.Context()
-		if err := a.confirmPassword(ctx, st.user, r.PostFormValue("password"), "password", "Enter your password."); err != nil {
+		if err := a.stepUp(r, st, r.PostFormValue("password"), "password", "Enter your password."); err != nil {
 			return nil, "", err
 		}
 		if err := a.mfa.Disable(ctx, st.user.ID); err != nil {

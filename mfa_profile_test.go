@@ -43,7 +43,9 @@ func TestT23_EnrolFromProfile(t *testing.T) {
 	}
 	// Confirming without a pending secret fails cleanly.
 	c.postForm("/auth/profile/mfa/totp/confirm", url.Values{"code": {"123456"}}).want(http.StatusConflict)
-	// Starting needs the password.
+	// Starting needs the password once the sign-in is older than the
+	// reverification window.
+	env.Clock.Advance(auth.DefaultReverificationAge + time.Second)
 	c.postForm("/auth/profile/mfa/totp", url.Values{"password": {"wrong-password-123"}}).want(http.StatusUnprocessableEntity)
 	c.postForm("/auth/profile/mfa/totp", url.Values{}).want(http.StatusUnprocessableEntity)
 	c.postForm("/auth/profile/mfa/totp", url.Values{"password": {pw}}).want(http.StatusSeeOther)
@@ -104,11 +106,19 @@ func TestT23_EnrolFromProfile(t *testing.T) {
 		wantError(http.StatusUnprocessableEntity, "incorrect_code")
 	s.postJSON("/auth/api/sign-in/factor-two", map[string]string{"method": "backup_code", "code": newCodes[0][1]}).want(http.StatusOK)
 
-	// Disabling needs the password (re-authentication).
-	c.postForm("/auth/profile/mfa/disable", url.Values{}).want(http.StatusUnprocessableEntity)
+	// Past the reverification window, disabling needs both factors again:
+	// the password alone sends the browser to the reverification page.
+	env.Clock.Advance(auth.DefaultReverificationAge + time.Second)
+	if loc := c.postForm("/auth/profile/mfa/disable", url.Values{"password": {pw}}).want(http.StatusSeeOther).location(); loc != "/auth/reverify?redirect_url=%2Fauth%2Fprofile%2Fmfa" {
+		t.Fatalf("disable without a recent proof went to %q", loc)
+	}
 	c.postForm("/auth/profile/mfa/disable", url.Values{"password": {"wrong-password-123"}}).want(http.StatusUnprocessableEntity)
 	mfaFirstStep(t, flNew(t, env), "ann@example.com", pw) // still on
-	c.postForm("/auth/profile/mfa/disable", url.Values{"password": {pw}}).want(http.StatusSeeOther)
+	c.postForm("/auth/reverify", url.Values{"password": {pw}, "redirect_url": {"/auth/profile/mfa"}}).want(http.StatusUnprocessableEntity).fieldError("code")
+	if loc := c.postForm("/auth/reverify", url.Values{"password": {pw}, "code": {mfaCode(t, env, secret)}, "redirect_url": {"/auth/profile/mfa"}}).want(http.StatusSeeOther).location(); loc != "/auth/profile/mfa" {
+		t.Fatalf("reverification went to %q", loc)
+	}
+	c.postForm("/auth/profile/mfa/disable", url.Values{}).want(http.StatusSeeOther)
 	flNew(t, env).signIn("ann@example.com", pw)
 	if s := mfaMailSubjects(env, "ann@example.com"); len(s) != 3 || !strings.Contains(s[1], "backup codes") || !strings.Contains(s[2], "turned off") {
 		t.Fatalf("mail: %v", s)

@@ -10,7 +10,10 @@ import (
 
 	"github.com/embedauth/auth/core"
 	"github.com/embedauth/auth/internal/httpx"
+	"github.com/embedauth/auth/mail"
 	"github.com/embedauth/auth/mfa"
+	"github.com/embedauth/auth/passwordless"
+	"github.com/embedauth/auth/store"
 	"github.com/embedauth/auth/ui"
 )
 
@@ -75,9 +78,79 @@ func (a *Auth) recentlyVerified(ctx context.Context, st *authState, maxAge time.
 	return a.s.Now().Sub(at) <= maxAge, nil
 }
 
+// keyReverifyFlow is the email code flow of a reverification this
+// browser started.
+const keyReverifyFlow = "reverify_flow"
+
+// stepUp guards a sensitive change by the signed-in user: it passes when
+// the session proved the user's factors within MFA.ReverificationWindow
+// (at sign-in or a later reverification). Otherwise a user with a
+// password and no two-step verification may prove it inline with pw
+// (the form's password field, named field; missing is its message when
+// empty), which counts as a reverification; everyone else, and every
+// form without a password field (field == ""), gets
+// errReverificationRequired, which sends browsers to the reverification
+// page. A password that is given is always checked.
+func (a *Auth) stepUp(r *http.Request, st *authState, pw, field, missing string) error {
+	ctx := r.Context()
+	recent, err := a.recentlyVerified(ctx, st, a.s.MFA.ReverificationWindow)
+	if err != nil {
+		return err
+	}
+	if pw == "" && recent {
+		return nil
+	}
+	if !st.user.HasPassword || field == "" {
+		if recent {
+			return nil
+		}
+		return errReverificationRequired
+	}
+	if pw == "" {
+		if st.user.TwoFactorEnabled {
+			return errReverificationRequired
+		}
+		return httpx.FieldError(field, "password_required", missing)
+	}
+	user := st.user
+	if err := a.checkPassword(ctx, &user, pw); err != nil {
+		if errors.Is(err, core.ErrInvalidCredentials) {
+			return httpx.FieldError(field, "incorrect_password", "That password is incorrect.")
+		}
+		return err
+	}
+	if recent {
+		return nil
+	}
+	if st.user.TwoFactorEnabled {
+		return errReverificationRequired
+	}
+	return a.db.SetReverified(ctx, st.session.ID)
+}
+
+// reverifyTarget is where a form of page name sends the browser to
+// confirm it's the user: the reverification page, coming back to back.
+func (a *Auth) reverifyTarget(back string) string {
+	return a.s.Path + "/reverify?redirect_url=" + url.QueryEscape(back)
+}
+
 func (a *Auth) reverifyData(r *http.Request, st *authState, p ui.Page, redirect string) (ui.MFAReverify, error) {
-	on, err := a.mfa.Enabled(r.Context(), st.user.ID)
-	return ui.MFAReverify{Page: p, RedirectURL: redirect, HasPassword: st.user.HasPassword, TOTP: on}, err
+	ctx := r.Context()
+	d := ui.MFAReverify{Page: p, RedirectURL: redirect, HasPassword: st.user.HasPassword, TOTP: st.user.TwoFactorEnabled}
+	if a.pk != nil {
+		pks, err := a.db.UserPasskeys(ctx, st.user.ID)
+		if err != nil {
+			return d, err
+		}
+		d.Passkey = len(pks) > 0
+	}
+	if !st.user.HasPassword && st.user.EmailVerified && st.user.Email != "" {
+		d.EmailCode = true
+		if c, ok := a.flowOf(r, keyReverifyFlow); ok && c.UserID == st.user.ID {
+			d.EmailSentTo = maskEmail(c.Address)
+		}
+	}
+	return d, nil
 }
 
 func (a *Auth) reverifyPage(w http.ResponseWriter, r *http.Request) error {
@@ -92,6 +165,17 @@ func (a *Auth) reverifyPage(w http.ResponseWriter, r *http.Request) error {
 	return a.render(w, http.StatusOK, "mfa-reverify", d)
 }
 
+// reverifyInput is what a reverification form or API call proves: the
+// password or an email code as the first factor (or a passkey, already
+// proven through the passkey re-authentication API), and a TOTP or
+// backup code when two-step verification is on.
+type reverifyInput struct {
+	Password  string `json:"password"`
+	Code      string `json:"code"`
+	EmailCode string `json:"email_code"`
+	Method    string `json:"method"`
+}
+
 func (a *Auth) reverifyForm(w http.ResponseWriter, r *http.Request) error {
 	st, ok, err := a.signedIn(w, r)
 	if !ok {
@@ -101,7 +185,19 @@ func (a *Auth) reverifyForm(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	redirect := a.safeRedirect(formRedirect(r))
-	if err := a.reverify(r, st, r.PostFormValue("password"), r.PostFormValue("code")); err != nil {
+	in := reverifyInput{Password: r.PostFormValue("password"), Code: r.PostFormValue("code"),
+		EmailCode: r.PostFormValue("email_code"), Method: r.PostFormValue("method")}
+	if in.Method == "send_email_code" {
+		err = a.sendReverifyCode(r, st)
+		if err == nil {
+			a.notice(r, "We sent a code to your email address.")
+			http.Redirect(w, r, a.reverifyTarget(redirect), http.StatusSeeOther)
+			return nil
+		}
+	} else {
+		err = a.reverify(r, st, in)
+	}
+	if err != nil {
 		if httpx.Public(err).Status >= 500 {
 			return err
 		}
@@ -115,20 +211,62 @@ func (a *Auth) reverifyForm(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// reverify checks the user's first factor and, when enrolled, a TOTP or
-// backup code, then records the proof for this session and renews the
-// cookie token.
-func (a *Auth) reverify(r *http.Request, st *authState, pw, code string) error {
+// sendReverifyCode mails a code to the user's primary email, for users
+// without a password.
+func (a *Auth) sendReverifyCode(r *http.Request, st *authState) error {
+	user := st.user
+	if !user.EmailVerified || user.Email == "" {
+		return httpx.Errorf(http.StatusConflict, "no_verified_email", "Your account has no verified email address to send a code to.")
+	}
+	if err := rateLimited(a.limits.codes, a.s.ClientIP(r)); err != nil {
+		return err
+	}
 	ctx := r.Context()
-	if err := a.confirmPassword(ctx, st.user, pw, "password", "Enter your password."); err != nil {
-		return err
-	}
-	on, err := a.mfa.Enabled(ctx, st.user.ID)
+	key := store.IdentifierKey(core.IdentifierEmail, user.Email)
+	c, err := a.pwl.svc.Start(ctx, passwordless.Request{Kind: core.ChallengeEmailCode, Purpose: core.PurposeReverify,
+		Address: user.Email, AddressKey: key, UserID: user.ID, Limits: a.sendLimits(r, core.IdentifierEmail, key)},
+		a.renderEmail(mail.MsgReverifyCode, user.Email, user.Name))
 	if err != nil {
-		return err
+		return sendError(err)
 	}
-	if on {
-		code = strings.TrimSpace(code)
+	a.wake()
+	a.sm.Put(ctx, keyReverifyFlow, c.ID)
+	return nil
+}
+
+// reverify checks the user's first factor (password, email code, or a
+// passkey re-authentication just made) and, when two-step verification
+// is on, a TOTP or backup code, then records the proof for this session
+// and renews the cookie token.
+func (a *Auth) reverify(r *http.Request, st *authState, in reverifyInput) error {
+	ctx := r.Context()
+	if in.Method == "passkey" {
+		// passkeyReauthFinish recorded the proof; the form only returns.
+		ok, err := a.recentlyVerified(ctx, st, time.Minute)
+		if err != nil || ok {
+			return err
+		}
+		return httpx.Errorf(http.StatusUnauthorized, "passkey_required", "Confirm with one of your passkeys first.")
+	}
+	switch {
+	case st.user.HasPassword:
+		if in.Password == "" {
+			return httpx.FieldError("password", "password_required", "Enter your password.")
+		}
+		user := st.user
+		if err := a.checkPassword(ctx, &user, in.Password); err != nil {
+			if errors.Is(err, core.ErrInvalidCredentials) {
+				return httpx.FieldError("password", "incorrect_password", "That password is incorrect.")
+			}
+			return err
+		}
+	default:
+		if err := a.checkReverifyCode(r, st, in.EmailCode); err != nil {
+			return err
+		}
+	}
+	if st.user.TwoFactorEnabled {
+		code := strings.TrimSpace(in.Code)
 		if code == "" {
 			return httpx.FieldError("code", "code_required", "Enter the code from your app, or a backup code.")
 		}
@@ -146,22 +284,67 @@ func (a *Auth) reverify(r *http.Request, st *authState, pw, code string) error {
 	return a.sm.RenewToken(ctx)
 }
 
-// apiReverify proves the signed-in user's factors again (password, and a
-// TOTP or backup code when enrolled) for RequireReverification.
+// checkReverifyCode uses the email code of this browser's reverification
+// flow.
+func (a *Auth) checkReverifyCode(r *http.Request, st *authState, code string) error {
+	ctx := r.Context()
+	c, ok := a.flowOf(r, keyReverifyFlow)
+	if !ok || c.UserID != st.user.ID || c.Purpose != core.PurposeReverify {
+		a.sm.Remove(ctx, keyReverifyFlow)
+		return httpx.FieldError("email_code", "code_not_sent", "Send yourself a code by email first.")
+	}
+	if strings.TrimSpace(code) == "" {
+		return httpx.FieldError("email_code", "code_required", "Enter the code we emailed you.")
+	}
+	if err := rateLimited(a.limits.codes, a.s.ClientIP(r)); err != nil {
+		return err
+	}
+	if _, err := a.pwl.svc.VerifyCode(ctx, c.ID, code, nil); err != nil {
+		e := a.codeError(err)
+		if e == errFlowGone {
+			a.sm.Remove(ctx, keyReverifyFlow)
+		}
+		var he *httpx.Error
+		if errors.As(e, &he) && he.Field == "code" {
+			moved := *he
+			moved.Field = "email_code"
+			return &moved
+		}
+		return e
+	}
+	a.sm.Remove(ctx, keyReverifyFlow)
+	return nil
+}
+
+// apiReverify proves the signed-in user's factors again for
+// RequireReverification and the built-in sensitive changes: the password
+// (or, for users without one, an email code from POST
+// /api/reverify/email-code), and a TOTP or backup code when enrolled.
 func (a *Auth) apiReverify(w http.ResponseWriter, r *http.Request) error {
 	st, err := a.apiUser(r)
 	if err != nil {
 		return err
 	}
-	var in struct {
-		Password string `json:"password"`
-		Code     string `json:"code"`
-	}
+	var in reverifyInput
 	if err := httpx.DecodeJSON(w, r, maxBody, &in); err != nil {
 		return err
 	}
-	if err := a.reverify(r, st, in.Password, in.Code); err != nil {
+	if err := a.reverify(r, st, in); err != nil {
 		return err
 	}
 	return httpx.WriteJSON(w, http.StatusOK, statusBody{Status: "reverified"})
+}
+
+// apiReverifyEmailCode mails a reverification code to the user's primary
+// email.
+func (a *Auth) apiReverifyEmailCode(w http.ResponseWriter, r *http.Request) error {
+	st, err := a.apiUser(r)
+	if err != nil {
+		return err
+	}
+	if err := a.sendReverifyCode(r, st); err != nil {
+		return err
+	}
+	return httpx.WriteJSON(w, http.StatusOK, sentBody{Status: "sent", Channel: core.IdentifierEmail, To: maskEmail(st.user.Email),
+		ExpiresIn: int(a.s.Passwordless.CodeTTL / time.Second)})
 }

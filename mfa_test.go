@@ -274,6 +274,18 @@ func oaMFAAnswers(t *testing.T, check func(t *testing.T, op string, r *flResp)) 
 	env.Clock.Advance(30 * time.Second)
 	check(t, "POST /api/reverify", rv.postJSON("/auth/api/reverify", map[string]string{"password": pw, "code": mfaCode(t, env, secret)}))
 
+	// Reverification of a user without a password, by email code.
+	ec := flNew(t, penv)
+	check(t, "POST /api/reverify/email-code", ec.postJSON("/auth/api/reverify/email-code", map[string]any{}))
+	ec.postJSON("/auth/api/sign-up/email-code", map[string]string{"email": "oa-rv@example.com"}).want(http.StatusAccepted)
+	ec.postJSON("/auth/api/code/verify", map[string]string{"code": pwMailCode(t, penv, "oa-rv@example.com")}).want(http.StatusOK)
+	check(t, "POST /api/reverify", ec.postJSON("/auth/api/reverify", map[string]string{"email_code": "123456"}))
+	check(t, "POST /api/reverify/email-code", ec.postJSON("/auth/api/reverify/email-code", map[string]any{}))
+	rvCode := pwMailCode(t, penv, "oa-rv@example.com")
+	check(t, "POST /api/reverify", ec.postJSON("/auth/api/reverify", map[string]string{"email_code": "12"}))
+	check(t, "POST /api/reverify", ec.postJSON("/auth/api/reverify", map[string]string{"email_code": pwOtherCode(rvCode)}))
+	check(t, "POST /api/reverify", ec.postJSON("/auth/api/reverify", map[string]string{"email_code": rvCode}))
+
 	// A passkey as the second factor.
 	kenv := authtest.New(t)
 	kpw, key := mfaPasskeyUser(t, kenv, "oa-mfa-pk@example.com")

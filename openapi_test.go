@@ -41,6 +41,7 @@ var openAPIRouteList = []string{
 	"POST /api/sign-in/factor-two/passkey/begin",
 	"POST /api/sign-in/factor-two/passkey/finish",
 	"POST /api/reverify",
+	"POST /api/reverify/email-code",
 	"POST /api/sign-out",
 	"POST /api/password/forgot",
 	"POST /api/password/reset",
@@ -470,7 +471,8 @@ func TestOpenAPIErrorResponses(t *testing.T) {
 	env := authtest.New(t)
 	doc, _ := oaFetch(t, env)
 	signedIn := []string{"POST /api/password/change", "GET /api/me", "PATCH /api/me", "DELETE /api/me",
-		"GET /api/sessions", "DELETE /api/sessions/{id}", "POST /api/sessions/revoke-others", "POST /api/reverify"}
+		"GET /api/sessions", "DELETE /api/sessions/{id}", "POST /api/sessions/revoke-others", "POST /api/reverify",
+		"POST /api/reverify/email-code"}
 	for _, k := range openAPIRouteList { // tokens and the admin routes (jwt-*, webhooks) need a signed-in user
 		if k == "GET /api/token" || strings.Contains(k, " /api/jwt-") || strings.Contains(k, " /api/webhooks/") {
 			signedIn = append(signedIn, k)

@@ -190,7 +190,7 @@ func (a *Auth) apiDeleteOrg(w http.ResponseWriter, r *http.Request) error {
 	if _, err := a.orgs.Require(ctx, st.user.ID, r.PathValue("id"), orgs.PermProfileDelete); err != nil {
 		return orgError(err)
 	}
-	if err := a.deleteOrg(ctx, st, r.PathValue("id"), in.Password, "password"); err != nil {
+	if err := a.deleteOrg(r, st, r.PathValue("id"), in.Password, "password"); err != nil {
 		return orgError(err)
 	}
 	return httpx.WriteJSON(w, http.StatusOK, statusBody{Status: "deleted"})
@@ -250,6 +250,9 @@ func (a *Auth) apiSetMemberRole(w http.ResponseWriter, r *http.Request) error {
 	st, err := a.apiSignedInJSON(w, r, &in)
 	if err != nil {
 		return err
+	}
+	if err := a.roleChangeStepUp(r, st, r.PathValue("id")); err != nil {
+		return orgError(err)
 	}
 	m, err := a.orgs.SetRole(r.Context(), st.user.ID, r.PathValue("id"), r.PathValue("user_id"), in.Role)
 	if err != nil {

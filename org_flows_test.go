@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	auth "github.com/embedauth/auth"
 	"github.com/embedauth/auth/authtest"
@@ -294,6 +295,7 @@ func TestOrgUpdateAndDelete(t *testing.T) {
 	}
 
 	bob.deleteJSON("/auth/api/orgs/"+org.ID, map[string]string{"password": bob.pw}).wantError(http.StatusForbidden, "permission_denied")
+	env.Clock.Advance(auth.DefaultReverificationAge + time.Second) // past the sign-in's proof
 	ann.deleteJSON("/auth/api/orgs/"+org.ID, map[string]string{}).wantError(http.StatusUnprocessableEntity, "password_required")
 	ann.deleteJSON("/auth/api/orgs/"+org.ID, map[string]string{"password": "wrong-wrong-wrong"}).wantError(http.StatusUnprocessableEntity, "incorrect_password")
 	ann.deleteJSON("/auth/api/orgs/"+org.ID, map[string]string{"password": ann.pw}).want(http.StatusOK)

@@ -361,6 +361,10 @@ func (a *Auth) orgForm(fn orgFormFunc) httpx.HandlerFunc {
 			http.Redirect(w, r, target, http.StatusSeeOther)
 			return nil
 		}
+		if errors.Is(err, errReverificationRequired) {
+			http.Redirect(w, r, a.reverifyTarget(a.s.Path+"/orgs/"+orgID+"?tab="+res.tab), http.StatusSeeOther)
+			return nil
+		}
 		e := httpx.Public(orgError(err))
 		if e.Status >= 500 {
 			return err
@@ -427,21 +431,30 @@ func (a *Auth) orgDeleteForm(r *http.Request, st *authState, orgID string) (orgF
 	if r.PostFormValue("confirm") != acc.Org.Slug {
 		return res, httpx.FieldError("confirm", "confirmation_required", "Type the organization's slug, "+acc.Org.Slug+", to confirm.")
 	}
-	if err := a.deleteOrg(ctx, st, orgID, r.PostFormValue("password"), "password"); err != nil {
+	if err := a.deleteOrg(r, st, orgID, r.PostFormValue("password"), "password"); err != nil {
 		return res, err
 	}
 	res.notice, res.redirect = acc.Org.Name+" was deleted.", a.s.Path+"/orgs"
 	return res, nil
 }
 
-// deleteOrg deletes an organization after the user proves it is them.
-// Until reverification (MFA, passkeys) exists, that is the password, for
-// users who have one.
-func (a *Auth) deleteOrg(ctx context.Context, st *authState, orgID, pw, field string) error {
+// roleChangeStepUp asks a member who may change roles in orgID to confirm
+// it's them (see stepUp) before changing a member's role.
+func (a *Auth) roleChangeStepUp(r *http.Request, st *authState, orgID string) error {
+	if _, err := a.orgs.Require(r.Context(), st.user.ID, orgID, orgs.PermMembersManage); err != nil {
+		return err
+	}
+	return a.stepUp(r, st, "", "", "")
+}
+
+// deleteOrg deletes an organization after the user proves it is them
+// (see stepUp).
+func (a *Auth) deleteOrg(r *http.Request, st *authState, orgID, pw, field string) error {
+	ctx := r.Context()
 	if _, err := a.orgs.Access(ctx, st.user.ID, orgID); err != nil {
 		return err
 	}
-	if err := a.confirmPassword(ctx, st.user, pw, field, "Enter your password to delete the organization."); err != nil {
+	if err := a.stepUp(r, st, pw, field, "Enter your password to delete the organization."); err != nil {
 		return err
 	}
 	if _, err := a.orgs.Delete(ctx, st.user.ID, orgID); err != nil {
@@ -463,6 +476,9 @@ func (a *Auth) orgLeaveForm(r *http.Request, st *authState, orgID string) (orgFo
 
 func (a *Auth) orgMemberRoleForm(r *http.Request, st *authState, orgID string) (orgFormResult, error) {
 	res := orgFormResult{tab: "members"}
+	if err := a.roleChangeStepUp(r, st, orgID); err != nil {
+		return res, err
+	}
 	m, err := a.orgs.SetRole(r.Context(), st.user.ID, orgID, r.PostFormValue("user_id"), r.PostFormValue("role"))
 	if err != nil {
 		return res, err

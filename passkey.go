@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -26,12 +25,7 @@ var _ passkey.Store = (*store.DB)(nil)
 const (
 	keyPasskeyBinding = "pkb"      // a random value that binds ceremonies to this browser
 	keyPasskeySignup  = "pksignup" // the pending passkey sign-up
-	keyPasskeyReauth  = "pkreauth" // "userID|unix ms" of the last passkey re-authentication
 )
-
-// reauthWindow is how long a passkey re-authentication allows sensitive
-// changes.
-const reauthWindow = 5 * time.Minute
 
 // passkeys is the running passkey feature; nil when it is off.
 type passkeys struct {
@@ -88,8 +82,6 @@ func (a *Auth) existingBinding(ctx context.Context) string {
 }
 
 var (
-	errReauthRequired = httpx.Errorf(http.StatusForbidden, "reauth_required",
-		"Confirm it's you first: use one of your passkeys, or enter your password.")
 	errPasskeyNotFound = httpx.Errorf(http.StatusNotFound, "passkey_not_found", "That passkey does not exist.")
 	errLastSignIn      = httpx.Errorf(http.StatusConflict, "last_sign_in_method",
 		"This passkey is your only way to sign in. Add another passkey or set a password first.")
@@ -242,6 +234,9 @@ func (a *Auth) passkeyRegisterBegin(r *http.Request, st *authState) (json.RawMes
 	if err := a.limitBegin(r); err != nil {
 		return nil, err
 	}
+	if err := a.stepUp(r, st, "", "", ""); err != nil {
+		return nil, err
+	}
 	ctx := r.Context()
 	c := passkey.Ceremony{Flow: passkey.FlowRegister, Subject: st.user.ID, Binding: a.passkeyBinding(ctx)}
 	return a.pk.svc.BeginRegistration(ctx, c, passkey.Account{Name: st.user.Email, DisplayName: st.user.DisplayName()})
@@ -290,49 +285,16 @@ func (a *Auth) passkeyReauthBegin(r *http.Request, st *authState) (json.RawMessa
 }
 
 // passkeyReauthFinish verifies the re-authentication. It renews the cookie
-// token and allows sensitive changes for reauthWindow.
+// token and counts as a reverification of the session (see stepUp).
 func (a *Auth) passkeyReauthFinish(r *http.Request, st *authState, body []byte) error {
 	ctx := r.Context()
 	if _, err := a.finishAssertion(r, passkey.Ceremony{Flow: passkey.FlowReauth, Subject: st.user.ID, Binding: a.existingBinding(ctx)}, body); err != nil {
 		return err
 	}
-	if err := a.sm.RenewToken(ctx); err != nil {
+	if err := a.db.SetReverified(ctx, st.session.ID); err != nil {
 		return err
 	}
-	a.sm.Put(ctx, keyPasskeyReauth, st.user.ID+"|"+strconv.FormatInt(a.s.Now().UnixMilli(), 10))
-	return nil
-}
-
-// recentPasskeyReauth reports whether this browser re-authenticated as
-// userID with a passkey within reauthWindow.
-func (a *Auth) recentPasskeyReauth(ctx context.Context, userID string) bool {
-	id, at, ok := strings.Cut(a.sm.GetString(ctx, keyPasskeyReauth), "|")
-	if !ok || id != userID {
-		return false
-	}
-	ms, err := strconv.ParseInt(at, 10, 64)
-	if err != nil {
-		return false
-	}
-	age := a.s.Now().Sub(time.UnixMilli(ms))
-	return age >= 0 && age <= reauthWindow
-}
-
-// confirmWithoutPassword is the re-authentication of a user without a
-// password before a sensitive change: a recent passkey re-authentication
-// when they have passkeys.
-func (a *Auth) confirmWithoutPassword(ctx context.Context, user core.User) error {
-	if a.pk == nil {
-		return nil
-	}
-	list, err := a.db.UserPasskeys(ctx, user.ID)
-	if err != nil || len(list) == 0 {
-		return err
-	}
-	if a.recentPasskeyReauth(ctx, user.ID) {
-		return nil
-	}
-	return errReauthRequired
+	return a.sm.RenewToken(ctx)
 }
 
 // passkeySecondFactorBegin starts proving a passkey of userID, who has
@@ -399,7 +361,7 @@ func (a *Auth) renamePasskey(r *http.Request, st *authState, id, rawName string)
 }
 
 // deletePasskey removes one of the signed-in user's passkeys after
-// re-authentication: a passkey re-authentication within reauthWindow, or
+// re-authentication (see stepUp): a passkey re-authentication, or
 // the password. The last way to sign in cannot be removed: the only
 // passkey of a user without a password, unless a code or link can be
 // mailed to their verified address.
@@ -413,13 +375,8 @@ func (a *Auth) deletePasskey(r *http.Request, st *authState, id, pw, pwField str
 	if err != nil {
 		return err
 	}
-	if !a.recentPasskeyReauth(ctx, user.ID) {
-		if !user.HasPassword {
-			return errReauthRequired
-		}
-		if err := a.confirmPassword(ctx, user, pw, pwField, "Enter your password to remove a passkey."); err != nil {
-			return err
-		}
+	if err := a.stepUp(r, st, pw, pwField, "Enter your password to remove a passkey."); err != nil {
+		return err
 	}
 	m, err := a.newMail(mailPasskeyRemoved, user.Email, a.passkeyMailData(r, user, p))
 	if err != nil {

@@ -3,7 +3,9 @@ package auth_test
 import (
 	"net/http"
 	"testing"
+	"time"
 
+	auth "github.com/embedauth/auth"
 	"github.com/embedauth/auth/authtest"
 	"github.com/embedauth/auth/passkey/passkeytest"
 )
@@ -51,6 +53,7 @@ func oaPasskeyAnswers(t *testing.T, check func(t *testing.T, op string, r *flRes
 	check(t, "PATCH /api/passkeys/{id}", su.patchJSON("/auth/api/passkeys/"+added.Passkey.ID, map[string]string{"name": "Second"}))
 	check(t, "PATCH /api/passkeys/{id}", su.patchJSON("/auth/api/passkeys/"+added.Passkey.ID, map[string]string{"name": ""}))
 	check(t, "PATCH /api/passkeys/{id}", su.patchJSON("/auth/api/passkeys/pk_unknown", map[string]string{"name": "X"}))
+	env.Clock.Advance(auth.DefaultReverificationAge + time.Second) // past the sign-in's proof
 	check(t, "DELETE /api/passkeys/{id}", su.deleteJSON("/auth/api/passkeys/"+added.Passkey.ID, map[string]string{}))
 	check(t, "DELETE /api/passkeys/{id}", su.deleteJSON("/auth/api/passkeys/pk_unknown", map[string]string{}))
 	begin = su.postJSON("/auth/api/passkeys/reauth/begin", map[string]any{})

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	auth "github.com/embedauth/auth"
 	"github.com/embedauth/auth/authtest"
@@ -335,7 +336,9 @@ func TestPasskeyRenameAndDelete(t *testing.T) {
 	other.patchJSON("/auth/api/passkeys/"+p.ID, map[string]string{"name": "Mine"}).wantError(http.StatusNotFound, "passkey_not_found")
 	other.deleteJSON("/auth/api/passkeys/"+p.ID, map[string]string{"password": pw}).wantError(http.StatusNotFound, "passkey_not_found")
 
-	// Deleting asks for the password.
+	// Deleting asks for the password once the sign-in is older than the
+	// reverification window.
+	env.Clock.Advance(auth.DefaultReverificationAge + time.Second)
 	c.deleteJSON("/auth/api/passkeys/"+p.ID, map[string]string{}).wantError(http.StatusUnprocessableEntity, "password_required")
 	c.deleteJSON("/auth/api/passkeys/"+p.ID, map[string]string{"password": "wrong-wrong-wrong"}).wantError(http.StatusUnprocessableEntity, "incorrect_password")
 	// Or a passkey re-authentication.
@@ -357,9 +360,9 @@ func TestPasskeyRenameAndDelete(t *testing.T) {
 		t.Fatalf("removal mail: %d new", len(mails)-before)
 	}
 	pkSignIn(t, flNew(t, env), key, "").wantError(http.StatusUnauthorized, "passkey_unknown")
-	// The re-authentication lasts 5 minutes.
+	// The re-authentication lasts for the reverification window.
 	p2 := pkRegister(t, c, pkKey(env))
-	env.Clock.Advance(5*60e9 + 1e9)
+	env.Clock.Advance(auth.DefaultReverificationAge + time.Second)
 	c.deleteJSON("/auth/api/passkeys/"+p2.ID, map[string]string{}).wantError(http.StatusUnprocessableEntity, "password_required")
 }
 
@@ -386,8 +389,10 @@ func TestPasskeyLastSignInMethod(t *testing.T) {
 	key := pkKey(env)
 	pkSignUp(t, env, c, key, "only@example.com")
 	p := pkPasskeys(t, c)[0]
-	// Without a password, deleting needs a passkey re-authentication.
-	c.deleteJSON("/auth/api/passkeys/"+p.ID, map[string]string{}).wantError(http.StatusForbidden, "reauth_required")
+	// Without a password, deleting needs a passkey re-authentication once
+	// the sign-in is older than the reverification window.
+	env.Clock.Advance(auth.DefaultReverificationAge + time.Second)
+	c.deleteJSON("/auth/api/passkeys/"+p.ID, map[string]string{}).wantError(http.StatusForbidden, "reverification_required")
 	begin := c.postJSON("/auth/api/passkeys/reauth/begin", map[string]any{}).want(http.StatusOK)
 	resp, _ := key.Get(begin.body)
 	c.postJSON("/auth/api/passkeys/reauth/finish", resp).want(http.StatusOK)
@@ -422,9 +427,11 @@ func TestPasskeyReauthGuardsAccountChanges(t *testing.T) {
 	c := flNew(t, env)
 	key := pkKey(env)
 	me := pkSignUp(t, env, c, key, "guard@example.com")
-	// Setting a password and deleting the account need a passkey first.
-	c.postJSON("/auth/api/password/change", map[string]string{"new_password": authtest.Password()}).wantError(http.StatusForbidden, "reauth_required")
-	c.deleteJSON("/auth/api/me", map[string]string{}).wantError(http.StatusForbidden, "reauth_required")
+	// Past the reverification window, setting a password and deleting the
+	// account need a passkey first.
+	env.Clock.Advance(auth.DefaultReverificationAge + time.Second)
+	c.postJSON("/auth/api/password/change", map[string]string{"new_password": authtest.Password()}).wantError(http.StatusForbidden, "reverification_required")
+	c.deleteJSON("/auth/api/me", map[string]string{}).wantError(http.StatusForbidden, "reverification_required")
 	page := c.get("/auth/profile").want(http.StatusOK)
 	page.contains(`action="/auth/profile/delete" class="ea-form" novalidate data-passkey-reauth`)
 	// Another user's passkey does not re-authenticate this one.

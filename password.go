@@ -127,10 +127,13 @@ func (a *Auth) passwordChangedMail(r *http.Request, user core.User) (*store.OutM
 func (a *Auth) changePassword(r *http.Request, st *authState, current, next string) error {
 	ctx := r.Context()
 	user := st.user
-	if err := a.confirmPassword(ctx, user, current, "current_password", "Enter your current password."); err != nil {
-		return err
+	if user.HasPassword && current == "" {
+		return httpx.FieldError("current_password", "password_required", "Enter your current password.")
 	}
 	if err := a.checkPolicy(next, "new_password", user.Email, user.Name); err != nil {
+		return err
+	}
+	if err := a.stepUp(r, st, current, "current_password", "Enter your current password."); err != nil {
 		return err
 	}
 	hash, err := a.hasher.Hash(ctx, next)

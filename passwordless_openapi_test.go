@@ -3,7 +3,9 @@ package auth_test
 import (
 	"net/http"
 	"testing"
+	"time"
 
+	auth "github.com/embedauth/auth"
 	"github.com/embedauth/auth/authtest"
 )
 
@@ -55,6 +57,7 @@ func oaPasswordlessAnswers(t *testing.T, check func(t *testing.T, op string, r *
 	// Addresses.
 	me := flNew(t, env)
 	me.signIn("pl@example.com", pw)
+	env.Clock.Advance(auth.DefaultReverificationAge + time.Second) // past the sign-in's proof
 	check(t, "POST /api/me/identifiers", me.postJSON("/auth/api/me/identifiers", map[string]string{"type": "email", "value": "pl2@example.com"}))
 	check(t, "POST /api/me/identifiers", me.postJSON("/auth/api/me/identifiers", map[string]string{"type": "email", "value": "pl2@example.com", "password": pw}))
 	check(t, "POST /api/me/identifiers/resend", me.postJSON("/auth/api/me/identifiers/resend", map[string]any{}))

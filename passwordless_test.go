@@ -30,7 +30,7 @@ func pwEnv(t testing.TB, opts ...authtest.Option) (*authtest.Env, *mail.SMSCaptu
 }
 
 var (
-	pwCodeRE = regexp.MustCompile(`(?:Your sign-in code is|Your code to create your account is|Your code to add this address to your account is) (\d{6,8})\.`)
+	pwCodeRE = regexp.MustCompile(`(?:Your sign-in code is|Your code to create your account is|Your code to add this address to your account is|Your code to confirm it's you before a change to your account is) (\d{6,8})\.`)
 	pwSMSRE  = regexp.MustCompile(`^(\d{6,8}) is your `)
 )
 

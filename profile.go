@@ -105,7 +105,7 @@ func (a *Auth) updateName(r *http.Request, st *authState, raw string) (core.User
 func (a *Auth) deleteAccount(r *http.Request, st *authState, pw string) error {
 	ctx := r.Context()
 	user := st.user
-	if err := a.confirmPassword(ctx, user, pw, "password", "Enter your password to delete your account."); err != nil {
+	if err := a.stepUp(r, st, pw, "password", "Enter your password to delete your account."); err != nil {
 		return err
 	}
 	// An organization must not be left without an admin.

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"bytes"
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -60,6 +61,14 @@ func (a *Auth) render(w http.ResponseWriter, status int, name string, data any) 
 // formFail re-renders a form page with the error when it is one the user
 // can act on; other errors go to the adapter (a logged 500).
 func (a *Auth) formFail(w http.ResponseWriter, r *http.Request, err error, name string, build func(ui.Page) any) error {
+	if errors.Is(err, errReverificationRequired) {
+		back := a.s.Path + "/profile"
+		if name == "mfa" {
+			back += "/mfa"
+		}
+		http.Redirect(w, r, a.reverifyTarget(back), http.StatusSeeOther)
+		return nil
+	}
 	e := httpx.Public(err)
 	if e.Status >= 500 {
 		return err

@@ -100,24 +100,6 @@ func (a *Auth) checkPassword(ctx context.Context, user *core.User, pw string) er
 	return nil
 }
 
-// confirmPassword asks a signed-in user who has a password to prove it
-// again before a sensitive change; field names the form input. A user
-// without a password who has passkeys needs a recent passkey
-// re-authentication instead.
-func (a *Auth) confirmPassword(ctx context.Context, user core.User, pw, field, missing string) error {
-	if !user.HasPassword {
-		return a.confirmWithoutPassword(ctx, user)
-	}
-	if pw == "" {
-		return httpx.FieldError(field, "password_required", missing)
-	}
-	err := a.checkPassword(ctx, &user, pw)
-	if errors.Is(err, core.ErrInvalidCredentials) {
-		return httpx.FieldError(field, "incorrect_password", "That password is incorrect.")
-	}
-	return err
-}
-
 // passwordSignIn checks an email and password and signs the browser in.
 func (a *Auth) passwordSignIn(w http.ResponseWriter, r *http.Request, email, pw string) (*authState, error) {
 	if !a.enabled(MethodPassword) {

@@ -19,6 +19,9 @@ const (
 	PurposeSignIn = "sign_in"
 	// PurposeVerify proves an address that a signed-in user is adding.
 	PurposeVerify = "verify"
+	// PurposeReverify proves again, for a sensitive change, that a
+	// signed-in user still holds one of their verified addresses.
+	PurposeReverify = "reverify"
 )
 
 // Identifier kinds: what an address is.
@@ -49,7 +52,7 @@ type Challenge struct {
 	ID string `json:"id"`
 	// Kind is ChallengeEmailCode, ChallengeSMSCode or ChallengeMagicLink.
 	Kind string `json:"kind"`
-	// Purpose is PurposeSignIn or PurposeVerify.
+	// Purpose is PurposeSignIn, PurposeVerify or PurposeReverify.
 	Purpose string `json:"purpose"`
 	// Channel is IdentifierEmail or IdentifierPhone.
 	Channel string `json:"channel"`

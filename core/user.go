@@ -16,6 +16,10 @@ type User struct {
 	UpdatedAt     time.Time `json:"updated_at"`
 	// HasPassword reports whether the user can sign in with a password.
 	HasPassword bool `json:"has_password"`
+	// TwoFactorEnabled reports whether the user has set up two-step
+	// verification (an authenticator app), so that every sign-in asks for
+	// a second factor.
+	TwoFactorEnabled bool `json:"two_factor_enabled"`
 	// PublicMetadata is readable by the user and by the app's front end,
 	// writable only by the app's back end.
 	PublicMetadata json.RawMessage `json:"public_metadata"`

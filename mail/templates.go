@@ -66,6 +66,9 @@ const (
 	MsgMFAEnabled     = "mfa_enabled"
 	MsgMFADisabled    = "mfa_disabled"
 	MsgMFABackupCodes = "mfa_backup_codes"
+	// MsgReverifyCode carries the code (Data.Code) a signed-in user enters
+	// to confirm it's them before a sensitive change.
+	MsgReverifyCode = "reverify_code"
 )
 
 // DefaultColor is the button and link colour used when Brand.Color is empty

@@ -61,7 +61,7 @@ func TestRenderEveryMessage(t *testing.T) {
 			"Your domain verification code is 123456. It expires in 10 minutes.",
 		},
 	}
-	if got := tpl.Names(); strings.Join(got, ",") != "account_deleted,identifier_added,identifier_removed,magic_link,magic_link_sign_up,mfa_backup_codes,mfa_disabled,mfa_enabled,org_domain_code,org_invitation,password_changed,primary_changed,reset_password,sign_in_code,sign_up_code,signup_existing_account,verify_email,verify_identifier" {
+	if got := tpl.Names(); strings.Join(got, ",") != "account_deleted,identifier_added,identifier_removed,magic_link,magic_link_sign_up,mfa_backup_codes,mfa_disabled,mfa_enabled,org_domain_code,org_invitation,password_changed,primary_changed,reset_password,reverify_code,sign_in_code,sign_up_code,signup_existing_account,verify_email,verify_identifier" {
 		t.Errorf("Names() = %v", got)
 	}
 	for name, phrases := range want {

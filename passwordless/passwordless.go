@@ -137,12 +137,14 @@ type Request struct {
 	// Kind is core.ChallengeEmailCode, core.ChallengeSMSCode or
 	// core.ChallengeMagicLink.
 	Kind string
-	// Purpose is core.PurposeSignIn or core.PurposeVerify.
+	// Purpose is core.PurposeSignIn, core.PurposeVerify or
+	// core.PurposeReverify.
 	Purpose string
 	// Address is a checked email address, or a phone number from
 	// [NormalizePhone]; AddressKey is how the store compares it.
 	Address, AddressKey string
-	// UserID is the user adding the address (PurposeVerify).
+	// UserID is the user adding the address (PurposeVerify) or proving
+	// it again (PurposeReverify).
 	UserID string
 	// Name is the new user's name if the flow signs up.
 	Name string

@@ -216,6 +216,8 @@ func (e errWrongSecret) Error() string { return e.err.Error() }
 //   - PurposeVerify: the address is added, verified, to the flow's user
 //     (as the primary email if they have none). An address that another
 //     user has is [core.ErrConflict].
+//   - PurposeReverify: nothing changes; the address must still be a
+//     verified address of the flow's user, or the flow is [core.ErrNotFound].
 //
 // When a.Session is set it is created for the user in the same
 // transaction.
@@ -327,6 +329,8 @@ func (db *DB) consumeChallenge(ctx context.Context, tx *sql.Tx, a core.Challenge
 		out, err = db.completeSignIn(ctx, tx, c, own)
 	case core.PurposeVerify:
 		out, err = db.completeVerify(ctx, tx, c)
+	case core.PurposeReverify:
+		out, err = db.completeReverify(ctx, tx, c, own)
 	default:
 		err = fmt.Errorf("unknown purpose %q", c.Purpose)
 	}
@@ -375,6 +379,22 @@ func nullString(s string) any {
 		return nil
 	}
 	return s
+}
+
+// completeReverify checks that a reverification challenge's address is
+// still a verified address of the flow's user, and changes nothing.
+func (db *DB) completeReverify(ctx context.Context, tx *sql.Tx, c core.Challenge, own owner) (core.Completion, error) {
+	if c.UserID == "" || own.userID != c.UserID || !own.verified.Valid {
+		return core.Completion{}, core.ErrNotFound
+	}
+	u, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM auth_users u WHERE u.id = $1`, c.UserID))
+	if err != nil {
+		return core.Completion{}, err
+	}
+	if u.Banned {
+		return core.Completion{}, core.ErrBanned
+	}
+	return core.Completion{User: u}, nil
 }
 
 // completeSignIn finds or creates the user a sign-in challenge proved.

@@ -274,4 +274,10 @@ type MFAReverify struct {
 	// HasPassword and TOTP say which fields the form asks for.
 	HasPassword bool
 	TOTP        bool
+	// Passkey offers confirming with one of the user's passkeys instead.
+	Passkey bool
+	// EmailCode offers a code mailed to the user's address (users without
+	// a password); EmailSentTo is the masked address once one is sent.
+	EmailCode   bool
+	EmailSentTo string
 }

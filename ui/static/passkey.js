@@ -197,6 +197,12 @@ async function register(button) {
     await makeKey(button.dataset.begin, button.dataset.finish);
     go(button.dataset.next);
   } catch (err) {
+    // A sensitive change after the reverification window: confirm it's
+    // the user on the server's page, which comes back here.
+    if (err.code === "reverification_required" && button.dataset.reverify) {
+      location.assign(button.dataset.reverify);
+      return;
+    }
     show(button, err);
   } finally {
     button.disabled = false;

@@ -193,6 +193,9 @@ func (a *Auth) apiToken(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if a.mustEnrol(st) {
+		return errMFAEnrollmentRequired
+	}
 	ctx := r.Context()
 	org, err := a.tokenOrg(ctx, st)
 	if err != nil {

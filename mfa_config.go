@@ -1,8 +1,13 @@
 package auth
 
 import (
+	"context"
 	"errors"
+	"net/http"
 	"time"
+
+	"github.com/embedauth/auth/core"
+	"github.com/embedauth/auth/internal/httpx"
 )
 
 // MFAPolicy says who must use two-step verification.
@@ -51,4 +56,66 @@ func (s *settings) mfaDefaults() []error {
 		errs = append(errs, errors.New("MFA.Policy must be MFAOptional or MFARequired"))
 	}
 	return errs
+}
+
+// mfaPolicyAllowsOff refuses to turn two-step verification off for a
+// user who must keep it: under MFARequired, or as a member of an
+// organization that requires it.
+func (a *Auth) mfaPolicyAllowsOff(ctx context.Context, st *authState) error {
+	if a.s.MFA.Policy == MFARequired {
+		return errMFARequiredHere
+	}
+	return nil
+}
+
+var errMFARequiredHere = httpx.Errorf(http.StatusConflict, "mfa_required",
+	"Two-step verification is required for your account and cannot be turned off.")
+
+// mfaRequiredFor reports whether userID must use two-step verification:
+// under MFARequired, or as a member of an organization that requires it.
+func (a *Auth) mfaRequiredFor(ctx context.Context, userID string) (bool, error) {
+	if a.s.MFA.Policy == MFARequired {
+		return true, nil
+	}
+	orgs, err := a.db.UserOrgs(ctx, userID)
+	if err != nil {
+		return false, err
+	}
+	for _, o := range orgs {
+		if o.Org.RequireMFA {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// codeMFAEnrollmentRequired is the error code of a request refused until
+// the user sets up two-step verification.
+const codeMFAEnrollmentRequired = "mfa_enrollment_required"
+
+var errMFAEnrollmentRequired = httpx.Errorf(http.StatusForbidden, codeMFAEnrollmentRequired,
+	"Set up two-step verification to continue.")
+
+// errOrgRequiresMFA refuses entering org to a member without two-step
+// verification.
+func errOrgRequiresMFA(org core.Org) error {
+	return httpx.Errorf(http.StatusForbidden, codeMFAEnrollmentRequired,
+		"%s requires two-step verification. Set it up in your profile to enter it.", org.Name)
+}
+
+// mustEnrol reports whether st's user must set up two-step verification
+// before the session can be used (MFARequired).
+func (a *Auth) mustEnrol(st *authState) bool {
+	return a.s.MFA.Policy == MFARequired && !st.user.TwoFactorEnabled
+}
+
+// enrolmentRequired answers a request of a user who must set up two-step
+// verification first: browsers go to the setup page, which comes back,
+// API clients get 403 "mfa_enrollment_required".
+func (a *Auth) enrolmentRequired(w http.ResponseWriter, r *http.Request) {
+	if httpx.WantsJSON(r) || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
+		httpx.WriteError(w, errMFAEnrollmentRequired)
+		return
+	}
+	http.Redirect(w, r, a.s.Path+"/profile/mfa?redirect_url="+queryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 }

@@ -19,7 +19,7 @@ func (a *Auth) EnrolTOTPForTest(ctx context.Context, userID, email string) (stri
 	if err != nil {
 		return "", nil, err
 	}
-	codes, err := a.mfa.ConfirmTOTP(ctx, userID, code)
+	codes, err := a.mfa.ConfirmTOTP(ctx, userID, code, nil)
 	return e.Secret, codes, err
 }
 

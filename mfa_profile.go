@@ -12,6 +12,7 @@ import (
 
 	"github.com/pquerna/otp"
 
+	"github.com/embedauth/auth/core"
 	"github.com/embedauth/auth/internal/httpx"
 	"github.com/embedauth/auth/mail"
 	"github.com/embedauth/auth/mfa"
@@ -49,7 +50,26 @@ func (a *Auth) mfaData(r *http.Request, st *authState, p ui.Page) (ui.MFA, error
 	if err != nil {
 		return ui.MFA{}, err
 	}
-	d := ui.MFA{Page: p, TOTP: status.TOTP, BackupCodesLeft: status.BackupCodesLeft, HasPassword: st.user.HasPassword}
+	recent, err := a.recentlyVerified(ctx, st, a.s.MFA.ReverificationWindow)
+	if err != nil {
+		return ui.MFA{}, err
+	}
+	d := ui.MFA{Page: p, TOTP: status.TOTP, BackupCodesLeft: status.BackupCodesLeft, HasPassword: st.user.HasPassword && !recent,
+		RequiredByPolicy: a.s.MFA.Policy == MFARequired, RedirectURL: a.safeRedirect(formRedirect(r))}
+	if d.RequiredByPolicy {
+		d.Required = true
+	} else {
+		ms, err := a.db.UserOrgs(ctx, st.user.ID)
+		if err != nil {
+			return ui.MFA{}, err
+		}
+		for _, m := range ms {
+			if m.Org.RequireMFA {
+				d.Required = true
+				d.RequiredBy = append(d.RequiredBy, m.Org.Name)
+			}
+		}
+	}
 	if !status.TOTP {
 		e, err := a.mfa.PendingTOTP(ctx, st.user.ID, st.user.Email)
 		switch {
@@ -89,7 +109,6 @@ func (a *Auth) mfaAction(w http.ResponseWriter, r *http.Request, fn func(st *aut
 		return err
 	}
 	codes, notice, err := fn(st)
-	a.cache.forgetUser(st.user.ID) // User.TwoFactorEnabled may have changed
 	if err != nil {
 		if httpx.Public(err).Status >= 500 {
 			return err
@@ -103,26 +122,22 @@ func (a *Auth) mfaAction(w http.ResponseWriter, r *http.Request, fn func(st *aut
 	if codes != nil {
 		text := "Backup codes for " + a.s.AppName + " (" + st.user.Email + "). Each works once.\n\n" + strings.Join(codes, "\n") + "\n"
 		return a.render(w, http.StatusOK, "mfa-backup-codes", ui.MFABackupCodes{Page: a.page(r, "mfa-backup-codes"), Codes: codes,
-			Download: template.URL("data:text/plain;charset=utf-8," + url.PathEscape(text))})
+			Download: template.URL("data:text/plain;charset=utf-8," + url.PathEscape(text)), RedirectURL: a.safeRedirect(formRedirect(r))})
 	}
 	if notice != "" {
 		a.notice(r, notice)
 	}
-	http.Redirect(w, r, a.s.Path+"/profile/mfa", http.StatusSeeOther)
+	http.Redirect(w, r, queryWith(a.s.Path+"/profile/mfa", a.safeRedirect(formRedirect(r))), http.StatusSeeOther)
 	return nil
 }
 
 // mfaBeginForm draws a pending TOTP secret, after the password.
 func (a *Auth) mfaBeginForm(w http.ResponseWriter, r *http.Request) error {
 	return a.mfaAction(w, r, func(st *authState) ([]string, string, error) {
-		ctx := r.Context()
-		if err := a.stepUp(r, st, r.PostFormValue("password"), "password", "Enter your password."); err != nil {
-			return nil, "", err
+		_, err := a.mfaBegin(r, st, r.PostFormValue("password"))
+		if errors.Is(err, errMFAAlreadyOn) {
+			err = nil // a second tab: the page shows it is on
 		}
-		if on, err := a.mfa.Enabled(ctx, st.user.ID); err != nil || on {
-			return nil, "", err
-		}
-		_, err := a.mfa.BeginTOTP(ctx, st.user.ID, st.user.Email)
 		return nil, "", err
 	})
 }
@@ -131,64 +146,145 @@ func (a *Auth) mfaBeginForm(w http.ResponseWriter, r *http.Request) error {
 // backup codes once.
 func (a *Auth) mfaConfirmForm(w http.ResponseWriter, r *http.Request) error {
 	return a.mfaAction(w, r, func(st *authState) ([]string, string, error) {
-		code := r.PostFormValue("code")
-		if strings.TrimSpace(code) == "" {
-			return nil, "", httpx.FieldError("code", "code_required", "Enter the code from your app.")
-		}
-		codes, err := a.mfa.ConfirmTOTP(r.Context(), st.user.ID, code)
-		if err != nil {
-			return nil, "", a.mfaError(err)
-		}
-		a.mfaNotice(r, st, mailMFAEnabled)
-		return codes, "", nil
+		codes, err := a.mfaConfirm(r, st, r.PostFormValue("code"))
+		return codes, "", err
 	})
 }
 
 // mfaBackupCodesForm replaces the backup codes, after the password.
 func (a *Auth) mfaBackupCodesForm(w http.ResponseWriter, r *http.Request) error {
 	return a.mfaAction(w, r, func(st *authState) ([]string, string, error) {
-		ctx := r.Context()
-		if err := a.stepUp(r, st, r.PostFormValue("password"), "password", "Enter your password."); err != nil {
-			return nil, "", err
-		}
-		if on, err := a.mfa.Enabled(ctx, st.user.ID); err != nil || !on {
-			return nil, "", err
-		}
-		codes, err := a.mfa.RegenerateBackupCodes(ctx, st.user.ID)
-		if err != nil {
-			return nil, "", err
-		}
-		a.mfaNotice(r, st, mailMFABackupCodes)
-		return codes, "", nil
+		codes, err := a.mfaRegenerate(r, st, r.PostFormValue("password"))
+		return codes, "", err
 	})
 }
 
 // mfaDisableForm turns MFA off, after the password.
 func (a *Auth) mfaDisableForm(w http.ResponseWriter, r *http.Request) error {
 	return a.mfaAction(w, r, func(st *authState) ([]string, string, error) {
-		ctx := r.Context()
-		if err := a.stepUp(r, st, r.PostFormValue("password"), "password", "Enter your password."); err != nil {
+		if err := a.mfaDisable(r, st, r.PostFormValue("password")); err != nil {
 			return nil, "", err
 		}
-		if err := a.mfa.Disable(ctx, st.user.ID); err != nil {
-			return nil, "", err
-		}
-		a.mfaNotice(r, st, mailMFADisabled)
 		return nil, "Two-step verification is off.", nil
 	})
 }
 
-// mfaNotice mails the user about an MFA change. A failure is logged: the
-// change is made either way.
-func (a *Auth) mfaNotice(r *http.Request, st *authState, template string) {
+var (
+	errMFAAlreadyOn = httpx.Errorf(http.StatusConflict, "mfa_already_enabled", "Two-step verification is already on.")
+	errMFAOff       = httpx.Errorf(http.StatusConflict, "mfa_not_enabled", "Two-step verification is off.")
+)
+
+// mfaBegin draws a pending TOTP secret for the user, after stepUp.
+func (a *Auth) mfaBegin(r *http.Request, st *authState, pw string) (mfa.Enrolment, error) {
+	ctx := r.Context()
+	if err := a.stepUp(r, st, pw, "password", "Enter your password."); err != nil {
+		return mfa.Enrolment{}, err
+	}
+	on, err := a.mfa.Enabled(ctx, st.user.ID)
+	if err != nil {
+		return mfa.Enrolment{}, err
+	}
+	if on {
+		return mfa.Enrolment{}, errMFAAlreadyOn
+	}
+	return a.mfa.BeginTOTP(ctx, st.user.ID, a.totpAccount(st.user))
+}
+
+// totpAccount names the account in authenticator apps.
+func (a *Auth) totpAccount(u core.User) string {
+	if u.Email != "" {
+		return u.Email
+	}
+	return u.ID
+}
+
+// mfaConfirm completes enrolment with a valid code and returns the backup
+// codes to show once; the notice mail is queued with the change.
+func (a *Auth) mfaConfirm(r *http.Request, st *authState, code string) ([]string, error) {
+	if strings.TrimSpace(code) == "" {
+		return nil, httpx.FieldError("code", "code_required", "Enter the code from your app.")
+	}
+	notice, err := a.mfaNotice(r, st, mailMFAEnabled)
+	if err != nil {
+		return nil, err
+	}
+	codes, err := a.mfa.ConfirmTOTP(r.Context(), st.user.ID, code, notice)
+	if err != nil {
+		return nil, a.mfaError(err)
+	}
+	a.mfaChanged(st)
+	return codes, nil
+}
+
+// mfaRegenerate replaces the backup codes, after stepUp.
+func (a *Auth) mfaRegenerate(r *http.Request, st *authState, pw string) ([]string, error) {
+	ctx := r.Context()
+	if err := a.stepUp(r, st, pw, "password", "Enter your password."); err != nil {
+		return nil, err
+	}
+	on, err := a.mfa.Enabled(ctx, st.user.ID)
+	if err != nil {
+		return nil, err
+	}
+	if !on {
+		return nil, errMFAOff
+	}
+	notice, err := a.mfaNotice(r, st, mailMFABackupCodes)
+	if err != nil {
+		return nil, err
+	}
+	codes, err := a.mfa.RegenerateBackupCodes(ctx, st.user.ID, notice)
+	if err != nil {
+		return nil, err
+	}
+	a.mfaChanged(st)
+	return codes, nil
+}
+
+// mfaDisable turns two-step verification off, after stepUp.
+func (a *Auth) mfaDisable(r *http.Request, st *authState, pw string) error {
+	ctx := r.Context()
+	if err := a.stepUp(r, st, pw, "password", "Enter your password."); err != nil {
+		return err
+	}
+	if err := a.mfaPolicyAllowsOff(ctx, st); err != nil {
+		return err
+	}
+	on, err := a.mfa.Enabled(ctx, st.user.ID)
+	if err != nil {
+		return err
+	}
+	if !on {
+		return errMFAOff
+	}
+	notice, err := a.mfaNotice(r, st, mailMFADisabled)
+	if err != nil {
+		return err
+	}
+	if err := a.mfa.Disable(ctx, st.user.ID, notice); err != nil {
+		return err
+	}
+	a.mfaChanged(st)
+	return nil
+}
+
+// mfaChanged forgets the user's cached sessions (User.TwoFactorEnabled)
+// and wakes the mail dispatcher.
+func (a *Auth) mfaChanged(st *authState) {
+	a.cache.forgetUser(st.user.ID)
+	a.dispatcher.Wake()
+}
+
+// mfaNotice is the mail telling the user about an MFA change (R6), queued
+// in the change's transaction; nil for a user without an email address.
+func (a *Auth) mfaNotice(r *http.Request, st *authState, template string) (*core.Outgoing, error) {
+	if st.user.Email == "" {
+		return nil, nil
+	}
 	m, err := a.newMail(template, st.user.Email, mail.Data{Name: st.user.Name, Device: describeDevice(r.UserAgent()),
 		IP: a.s.ClientIP(r), Link: a.s.origin + a.s.Path + "/profile/mfa"})
-	if err == nil {
-		err = a.db.EnqueueMail(r.Context(), *m)
-	}
 	if err != nil {
-		a.s.Logger.Error("embedauth: mfa notice", "template", template, "err", err)
-		return
+		return nil, err
 	}
-	a.dispatcher.Wake()
+	return &core.Outgoing{Channel: core.IdentifierEmail, To: m.To, Template: m.Template, Body: m.Body}, nil
 }

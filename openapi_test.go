@@ -42,6 +42,11 @@ var openAPIRouteList = []string{
 	"POST /api/sign-in/factor-two/passkey/finish",
 	"POST /api/reverify",
 	"POST /api/reverify/email-code",
+	"GET /api/me/mfa",
+	"POST /api/me/mfa/totp",
+	"POST /api/me/mfa/totp/confirm",
+	"POST /api/me/mfa/backup-codes",
+	"DELETE /api/me/mfa",
 	"POST /api/sign-out",
 	"POST /api/password/forgot",
 	"POST /api/password/reset",
@@ -472,7 +477,8 @@ func TestOpenAPIErrorResponses(t *testing.T) {
 	doc, _ := oaFetch(t, env)
 	signedIn := []string{"POST /api/password/change", "GET /api/me", "PATCH /api/me", "DELETE /api/me",
 		"GET /api/sessions", "DELETE /api/sessions/{id}", "POST /api/sessions/revoke-others", "POST /api/reverify",
-		"POST /api/reverify/email-code"}
+		"POST /api/reverify/email-code", "GET /api/me/mfa", "POST /api/me/mfa/totp", "POST /api/me/mfa/totp/confirm",
+		"POST /api/me/mfa/backup-codes", "DELETE /api/me/mfa"}
 	for _, k := range openAPIRouteList { // tokens and the admin routes (jwt-*, webhooks) need a signed-in user
 		if k == "GET /api/token" || strings.Contains(k, " /api/jwt-") || strings.Contains(k, " /api/webhooks/") {
 			signedIn = append(signedIn, k)

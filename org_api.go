@@ -164,12 +164,14 @@ func (a *Auth) apiUpdateOrg(w http.ResponseWriter, r *http.Request) error {
 		Name    *string `json:"name"`
 		Slug    *string `json:"slug"`
 		LogoURL *string `json:"logo_url"`
+		// RequireMFA turns the two-step verification requirement on or off.
+		RequireMFA *bool `json:"require_mfa"`
 	}
 	st, err := a.apiSignedInJSON(w, r, &in)
 	if err != nil {
 		return err
 	}
-	org, err := a.updateOrg(r.Context(), st, r.PathValue("id"), orgs.OrgUpdate{Name: in.Name, Slug: in.Slug, LogoURL: in.LogoURL})
+	org, err := a.updateOrg(r, st, r.PathValue("id"), orgs.OrgUpdate{Name: in.Name, Slug: in.Slug, LogoURL: in.LogoURL, RequireMFA: in.RequireMFA})
 	if err != nil {
 		return orgError(err)
 	}

@@ -34,6 +34,7 @@ func (a *Auth) orgRoutes(h func(pattern string, fn httpx.HandlerFunc)) {
 		fn   orgFormFunc
 	}{
 		{"general", a.orgGeneralForm},
+		{"security", a.orgSecurityForm},
 		{"delete", a.orgDeleteForm},
 		{"leave", a.orgLeaveForm},
 		{"members/role", a.orgMemberRoleForm},
@@ -129,6 +130,15 @@ func (a *Auth) createOrg(r *http.Request, st *authState, in orgs.OrgInput) (core
 // request's device session. The cookie token is renewed, as at every
 // change of what the session may do.
 func (a *Auth) setActiveOrg(r *http.Request, st *authState, orgID string) error {
+	if orgID != "" && !st.user.TwoFactorEnabled {
+		acc, err := a.orgs.Access(r.Context(), st.user.ID, orgID)
+		if err != nil {
+			return err
+		}
+		if acc.Org.RequireMFA {
+			return errOrgRequiresMFA(acc.Org)
+		}
+	}
 	if _, err := a.orgs.SetActive(r.Context(), st.user.ID, st.session.ID, orgID); err != nil {
 		return err
 	}
@@ -180,7 +190,20 @@ func (a *Auth) joinOrg(r *http.Request, st *authState, orgID string) (*core.Memb
 		return m, req, err
 	}
 	a.forgetOrgMember(st.user.ID)
-	return m, req, a.setActiveOrg(r, st, m.OrgID)
+	return m, req, a.enterIfAllowed(r, st, m.OrgID)
+}
+
+// enterIfAllowed makes orgID, which the user just joined, active; an
+// organization requiring two-step verification of a user without it
+// stays inactive, with a notice saying why.
+func (a *Auth) enterIfAllowed(r *http.Request, st *authState, orgID string) error {
+	err := a.setActiveOrg(r, st, orgID)
+	var he *httpx.Error
+	if errors.As(err, &he) && he.Code == codeMFAEnrollmentRequired {
+		a.notice(r, he.Message)
+		return nil
+	}
+	return err
 }
 
 // orgInvitationPage takes an invitation token off the URL into the
@@ -293,7 +316,7 @@ func (a *Auth) acceptInvitation(r *http.Request, st *authState, hash string) (co
 		return core.Org{}, err
 	}
 	a.forgetOrgMember(st.user.ID)
-	if err := a.setActiveOrg(r, st, inv.OrgID); err != nil {
+	if err := a.enterIfAllowed(r, st, inv.OrgID); err != nil {
 		return core.Org{}, err
 	}
 	return a.db.Org(ctx, inv.OrgID)
@@ -405,14 +428,47 @@ func (a *Auth) orgGeneralForm(r *http.Request, st *authState, orgID string) (org
 	res := orgFormResult{tab: "general", fields: true, form: map[string]string{
 		"name": r.PostFormValue("name"), "slug": r.PostFormValue("slug"), "logo_url": r.PostFormValue("logo_url")}}
 	up := orgs.OrgUpdate{Name: formPtr(r, "name"), Slug: formPtr(r, "slug"), LogoURL: formPtr(r, "logo_url")}
-	if _, err := a.updateOrg(r.Context(), st, orgID, up); err != nil {
+	if _, err := a.updateOrg(r, st, orgID, up); err != nil {
 		return res, err
 	}
 	res.notice = "The organization was saved."
 	return res, nil
 }
 
-func (a *Auth) updateOrg(ctx context.Context, st *authState, orgID string, up orgs.OrgUpdate) (core.Org, error) {
+// orgSecurityForm turns the organization's two-step verification
+// requirement on or off.
+func (a *Auth) orgSecurityForm(r *http.Request, st *authState, orgID string) (orgFormResult, error) {
+	res := orgFormResult{tab: "general"}
+	on := r.PostFormValue("require_mfa") == "on"
+	if _, err := a.updateOrg(r, st, orgID, orgs.OrgUpdate{RequireMFA: &on}); err != nil {
+		return res, err
+	}
+	res.notice = "Two-step verification is no longer required of members."
+	if on {
+		res.notice = "Members now need two-step verification to enter the organization."
+	}
+	return res, nil
+}
+
+var errRequireMFAYourself = httpx.Errorf(http.StatusForbidden, codeMFAEnrollmentRequired,
+	"Set up two-step verification for yourself before requiring it of members.")
+
+// updateOrg changes an organization. Changing its two-step verification
+// requirement is a sensitive change (stepUp), and turning it on needs the
+// user to have two-step verification.
+func (a *Auth) updateOrg(r *http.Request, st *authState, orgID string, up orgs.OrgUpdate) (core.Org, error) {
+	ctx := r.Context()
+	if up.RequireMFA != nil {
+		if _, err := a.orgs.Require(ctx, st.user.ID, orgID, orgs.PermProfileManage); err != nil {
+			return core.Org{}, err
+		}
+		if *up.RequireMFA && !st.user.TwoFactorEnabled {
+			return core.Org{}, errRequireMFAYourself
+		}
+		if err := a.stepUp(r, st, "", "", ""); err != nil {
+			return core.Org{}, err
+		}
+	}
 	o, err := a.orgs.Update(ctx, st.user.ID, orgID, up)
 	if err != nil {
 		return o, err

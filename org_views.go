@@ -85,7 +85,7 @@ func (a *Auth) orgView(ctx context.Context, o core.Org, role string, active bool
 	if names == nil {
 		names = a.roleNames(ctx, o.ID)
 	}
-	return ui.OrgView{ID: o.ID, Name: o.Name, Slug: o.Slug, LogoURL: o.LogoURL, Initials: orgInitials(o.Name),
+	return ui.OrgView{ID: o.ID, Name: o.Name, Slug: o.Slug, LogoURL: o.LogoURL, Initials: orgInitials(o.Name), RequireMFA: o.RequireMFA,
 		Role: role, RoleName: names.name(role), Active: active}
 }
 

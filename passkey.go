@@ -396,9 +396,14 @@ func (a *Auth) deletePasskey(r *http.Request, st *authState, id, pw, pwField str
 	return nil
 }
 
-// passkeyNudge sends a user who has no passkey to the page that asks them
-// to add one, in PasskeysRequired mode, on the way to target.
+// passkeyNudge is where a browser goes once signed in, on the way to
+// target: the two-step verification setup page for a user who must set it
+// up (MFARequired), the page that asks to add a passkey for a user who has
+// none in PasskeysRequired mode, else target.
 func (a *Auth) passkeyNudge(r *http.Request, st *authState, target string) string {
+	if st != nil && a.mustEnrol(st) { // MFARequired comes first
+		return a.s.Path + "/profile/mfa?redirect_url=" + queryEscape(target)
+	}
 	if a.pk == nil || a.pk.mode != PasskeysRequired || st == nil {
 		return target
 	}

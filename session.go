@@ -325,7 +325,7 @@ func (a *Auth) Middleware(next http.Handler) http.Handler {
 			a.adapter.Write(w, r, err)
 			return
 		}
-		if st != nil {
+		if st != nil && !a.mustEnrol(st) { // MFARequired: signed out until enrolled
 			r = r.WithContext(context.WithValue(r.Context(), stateKey{}, st))
 		}
 		next.ServeHTTP(w, r)
@@ -348,6 +348,10 @@ func (a *Auth) RequireUser(next http.Handler) http.Handler {
 		}
 		if st == nil {
 			a.unauthenticated(w, r)
+			return
+		}
+		if a.mustEnrol(st) {
+			a.enrolmentRequired(w, r)
 			return
 		}
 		if stateFrom(r.Context()) == nil {

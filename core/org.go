@@ -57,6 +57,10 @@ type Org struct {
 	CreatedBy string    `json:"created_by"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+	// RequireMFA makes the organization require two-step verification:
+	// a member who has not set it up cannot make it their active
+	// organization (it is not active for them while they have none).
+	RequireMFA bool `json:"require_mfa"`
 }
 
 // Membership is a user's place in an organization.

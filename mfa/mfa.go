@@ -52,11 +52,11 @@ import (
 type Store interface {
 	PutPendingTOTP(ctx context.Context, userID string, sealed []byte) error
 	PendingTOTP(ctx context.Context, userID string) ([]byte, time.Time, error)
-	ActivateTOTP(ctx context.Context, userID string, sealed []byte, step int64, codeHashes [][]byte) error
+	ActivateTOTP(ctx context.Context, userID string, sealed []byte, step int64, codeHashes [][]byte, notice *core.Outgoing) error
 	TOTPSecret(ctx context.Context, userID string) ([]byte, int64, error)
 	AdvanceTOTPStep(ctx context.Context, userID string, step int64) (bool, error)
-	DisableMFA(ctx context.Context, userID string) error
-	ReplaceBackupCodes(ctx context.Context, userID string, hashes [][]byte) error
+	DisableMFA(ctx context.Context, userID string, notice *core.Outgoing) error
+	ReplaceBackupCodes(ctx context.Context, userID string, hashes [][]byte, notice *core.Outgoing) error
 	UseBackupCode(ctx context.Context, userID string, hash []byte) (bool, error)
 	BackupCodesLeft(ctx context.Context, userID string) (int, error)
 	ReserveMFAAttempt(ctx context.Context, userID string, limit int, lockFor time.Duration) (bool, time.Time, error)
@@ -216,8 +216,9 @@ func (s *Service) pending(ctx context.Context, userID string) ([]byte, string, e
 
 // ConfirmTOTP completes enrolment when code is valid for the pending
 // secret, and returns a fresh set of backup codes to show once (the old
-// set, if any, dies).
-func (s *Service) ConfirmTOTP(ctx context.Context, userID, code string) ([]string, error) {
+// set, if any, dies). notice, if not nil, is queued in the same
+// transaction (the mail telling the user).
+func (s *Service) ConfirmTOTP(ctx context.Context, userID, code string, notice *core.Outgoing) ([]string, error) {
 	code, err := cleanTOTP(code)
 	if err != nil {
 		return nil, err
@@ -231,7 +232,7 @@ func (s *Service) ConfirmTOTP(ctx context.Context, userID, code string) ([]strin
 		return nil, fmt.Errorf("mfa: confirm totp: %w", core.ErrInvalidCode)
 	}
 	codes, hashes := s.newBackupCodes()
-	if err := s.st.ActivateTOTP(ctx, userID, sealed, step, hashes); err != nil {
+	if err := s.st.ActivateTOTP(ctx, userID, sealed, step, hashes, notice); err != nil {
 		if errors.Is(err, core.ErrNotFound) {
 			return nil, ErrNoPending
 		}
@@ -360,9 +361,10 @@ func (e *LockedError) Error() string { return "mfa: " + core.ErrLocked.Error() }
 func (e *LockedError) Unwrap() error { return core.ErrLocked }
 
 // Disable removes the user's TOTP secret and backup codes. The caller
-// must have re-authenticated the user.
-func (s *Service) Disable(ctx context.Context, userID string) error {
-	if err := s.st.DisableMFA(ctx, userID); err != nil {
+// must have re-authenticated the user. notice, if not nil, is queued in
+// the same transaction.
+func (s *Service) Disable(ctx context.Context, userID string, notice *core.Outgoing) error {
+	if err := s.st.DisableMFA(ctx, userID, notice); err != nil {
 		return fmt.Errorf("mfa: disable: %w", err)
 	}
 	return nil
@@ -460,10 +462,11 @@ func (s *Service) verifyBackup(ctx context.Context, userID, code string) error {
 }
 
 // RegenerateBackupCodes replaces the user's backup codes with a new set,
-// returned to show once; the old set stops working.
-func (s *Service) RegenerateBackupCodes(ctx context.Context, userID string) ([]string, error) {
+// returned to show once; the old set stops working. notice, if not nil,
+// is queued in the same transaction.
+func (s *Service) RegenerateBackupCodes(ctx context.Context, userID string, notice *core.Outgoing) ([]string, error) {
 	codes, hashes := s.newBackupCodes()
-	if err := s.st.ReplaceBackupCodes(ctx, userID, hashes); err != nil {
+	if err := s.st.ReplaceBackupCodes(ctx, userID, hashes, notice); err != nil {
 		return nil, fmt.Errorf("mfa: regenerate backup codes: %w", err)
 	}
 	return codes, nil

@@ -66,7 +66,7 @@ func (f *fixture) enrol(t *testing.T) (string, []string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	codes, err := f.svc.ConfirmTOTP(ctx, f.user, code(t, e.Secret, f.clock.Now()))
+	codes, err := f.svc.ConfirmTOTP(ctx, f.user, code(t, e.Secret, f.clock.Now()), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +185,7 @@ func TestT22_FailuresCountedPerAccount(t *testing.T) {
 func TestT23_EnrolmentNeedsValidCode(t *testing.T) {
 	f := setup(t)
 	ctx := context.Background()
-	if _, err := f.svc.ConfirmTOTP(ctx, f.user, "123456"); !errors.Is(err, mfa.ErrNoPending) {
+	if _, err := f.svc.ConfirmTOTP(ctx, f.user, "123456", nil); !errors.Is(err, mfa.ErrNoPending) {
 		t.Fatalf("confirm without pending: %v", err)
 	}
 	e, err := f.svc.BeginTOTP(ctx, f.user, "ann@example.com")
@@ -208,13 +208,13 @@ func TestT23_EnrolmentNeedsValidCode(t *testing.T) {
 		t.Fatal("enabled before confirmation")
 	}
 	wrong := code(t, e.Secret, f.clock.Now().Add(-2*time.Minute))
-	if _, err := f.svc.ConfirmTOTP(ctx, f.user, wrong); !errors.Is(err, core.ErrInvalidCode) {
+	if _, err := f.svc.ConfirmTOTP(ctx, f.user, wrong, nil); !errors.Is(err, core.ErrInvalidCode) {
 		t.Fatalf("wrong code: %v", err)
 	}
 	if on, _ := f.svc.Enabled(ctx, f.user); on {
 		t.Fatal("enabled by a wrong code")
 	}
-	codes, err := f.svc.ConfirmTOTP(ctx, f.user, code(t, e.Secret, f.clock.Now()))
+	codes, err := f.svc.ConfirmTOTP(ctx, f.user, code(t, e.Secret, f.clock.Now()), nil)
 	if err != nil || len(codes) != 10 {
 		t.Fatalf("confirm: %v, %d codes", err, len(codes))
 	}
@@ -230,11 +230,11 @@ func TestT23_EnrolmentNeedsValidCode(t *testing.T) {
 		t.Fatalf("enrolment code replayed: %v", err)
 	}
 	// A second confirmation has no pending secret.
-	if _, err := f.svc.ConfirmTOTP(ctx, f.user, code(t, e.Secret, f.clock.Now())); !errors.Is(err, mfa.ErrNoPending) {
+	if _, err := f.svc.ConfirmTOTP(ctx, f.user, code(t, e.Secret, f.clock.Now()), nil); !errors.Is(err, mfa.ErrNoPending) {
 		t.Fatalf("second confirm: %v", err)
 	}
 	// Disable removes TOTP and backup codes.
-	if err := f.svc.Disable(ctx, f.user); err != nil {
+	if err := f.svc.Disable(ctx, f.user, nil); err != nil {
 		t.Fatal(err)
 	}
 	if st, _ := f.svc.Status(ctx, f.user); st.TOTP || st.BackupCodesLeft != 0 {
@@ -250,7 +250,7 @@ func TestPendingEnrolmentExpires(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.clock.Advance(16 * time.Minute)
-	if _, err := f.svc.ConfirmTOTP(ctx, f.user, code(t, e.Secret, f.clock.Now())); !errors.Is(err, mfa.ErrNoPending) {
+	if _, err := f.svc.ConfirmTOTP(ctx, f.user, code(t, e.Secret, f.clock.Now()), nil); !errors.Is(err, mfa.ErrNoPending) {
 		t.Fatalf("expired pending: %v", err)
 	}
 }
@@ -291,7 +291,7 @@ func TestT24_BackupCodeSingleUse(t *testing.T) {
 	if st, _ := f.svc.Status(ctx, f.user); st.BackupCodesLeft != 8 {
 		t.Fatalf("left %d", st.BackupCodesLeft)
 	}
-	fresh, err := f.svc.RegenerateBackupCodes(ctx, f.user)
+	fresh, err := f.svc.RegenerateBackupCodes(ctx, f.user, nil)
 	if err != nil || len(fresh) != 10 {
 		t.Fatal(err)
 	}

@@ -300,6 +300,9 @@ type OrgUpdate struct {
 	Name    *string
 	Slug    *string
 	LogoURL *string
+	// RequireMFA sets [core.Org].RequireMFA; the caller checks that the
+	// user setting it has two-step verification.
+	RequireMFA *bool
 }
 
 // Update renames an organization or changes its slug or logo. It needs
@@ -324,6 +327,9 @@ func (s *Service[M]) Update(ctx context.Context, userID, orgID string, up OrgUpd
 		if o.LogoURL, err = CleanLogoURL(*up.LogoURL); err != nil {
 			return core.Org{}, err
 		}
+	}
+	if up.RequireMFA != nil {
+		o.RequireMFA = *up.RequireMFA
 	}
 	o, err = s.store.UpdateOrg(ctx, o)
 	switch {

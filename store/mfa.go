@@ -45,7 +45,8 @@ func (db *DB) PendingTOTP(ctx context.Context, userID string) ([]byte, time.Time
 // it is still the one given (sealed), with step as the last accepted step,
 // and replaces the user's backup codes with codeHashes when any are given.
 // It returns [core.ErrNotFound] when the pending secret changed or is gone.
-func (db *DB) ActivateTOTP(ctx context.Context, userID string, sealed []byte, step int64, codeHashes [][]byte) error {
+// notice, if not nil, is queued in the same transaction.
+func (db *DB) ActivateTOTP(ctx context.Context, userID string, sealed []byte, step int64, codeHashes [][]byte, notice *core.Outgoing) error {
 	err := db.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE auth_mfa SET totp_secret = pending_secret, totp_last_step = $3,
 				totp_enabled_at = $4, pending_secret = NULL, pending_at = NULL, failures = 0, locked_until = 0
@@ -57,9 +58,11 @@ func (db *DB) ActivateTOTP(ctx context.Context, userID string, sealed []byte, st
 			return core.ErrNotFound
 		}
 		if len(codeHashes) > 0 {
-			return replaceBackupCodes(ctx, tx, userID, codeHashes, db.Now())
+			if err := replaceBackupCodes(ctx, tx, userID, codeHashes, db.Now()); err != nil {
+				return err
+			}
 		}
-		return nil
+		return db.enqueueOutgoing(ctx, tx, notice)
 	})
 	if err != nil {
 		return fmt.Errorf("store: activate totp: %w", err)
@@ -99,15 +102,17 @@ func (db *DB) AdvanceTOTPStep(ctx context.Context, userID string, step int64) (b
 }
 
 // DisableMFA removes the user's TOTP secret, pending secret and backup
-// codes.
-func (db *DB) DisableMFA(ctx context.Context, userID string) error {
+// codes; notice, if not nil, is queued in the same transaction.
+func (db *DB) DisableMFA(ctx context.Context, userID string, notice *core.Outgoing) error {
 	err := db.tx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE auth_mfa SET totp_secret = NULL, totp_last_step = 0, totp_enabled_at = NULL,
 				pending_secret = NULL, pending_at = NULL WHERE user_id = $1`, userID); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `DELETE FROM auth_backup_codes WHERE user_id = $1`, userID)
-		return err
+		if _, err := tx.ExecContext(ctx, `DELETE FROM auth_backup_codes WHERE user_id = $1`, userID); err != nil {
+			return err
+		}
+		return db.enqueueOutgoing(ctx, tx, notice)
 	})
 	if err != nil {
 		return fmt.Errorf("store: disable mfa: %w", err)
@@ -129,9 +134,15 @@ func replaceBackupCodes(ctx context.Context, tx *sql.Tx, userID string, hashes [
 }
 
 // ReplaceBackupCodes replaces every backup code of the user (used or not)
-// with the given hashes, in one transaction.
-func (db *DB) ReplaceBackupCodes(ctx context.Context, userID string, hashes [][]byte) error {
-	if err := db.tx(ctx, func(tx *sql.Tx) error { return replaceBackupCodes(ctx, tx, userID, hashes, db.Now()) }); err != nil {
+// with the given hashes, in one transaction, with notice (if not nil).
+func (db *DB) ReplaceBackupCodes(ctx context.Context, userID string, hashes [][]byte, notice *core.Outgoing) error {
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		if err := replaceBackupCodes(ctx, tx, userID, hashes, db.Now()); err != nil {
+			return err
+		}
+		return db.enqueueOutgoing(ctx, tx, notice)
+	})
+	if err != nil {
 		return fmt.Errorf("store: replace backup codes: %w", err)
 	}
 	return nil

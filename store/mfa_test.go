@@ -29,10 +29,10 @@ func TestDB_MFATOTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Activating a replaced pending secret fails.
-	if err := db.ActivateTOTP(ctx, u.ID, []byte("sealed-1"), 10, nil); !errors.Is(err, core.ErrNotFound) {
+	if err := db.ActivateTOTP(ctx, u.ID, []byte("sealed-1"), 10, nil, nil); !errors.Is(err, core.ErrNotFound) {
 		t.Fatalf("activate stale pending: %v", err)
 	}
-	if err := db.ActivateTOTP(ctx, u.ID, []byte("sealed-2"), 10, [][]byte{[]byte("h1"), []byte("h2")}); err != nil {
+	if err := db.ActivateTOTP(ctx, u.ID, []byte("sealed-2"), 10, [][]byte{[]byte("h1"), []byte("h2")}, nil); err != nil {
 		t.Fatal(err)
 	}
 	sealed, step, err := db.TOTPSecret(ctx, u.ID)
@@ -75,7 +75,7 @@ func TestDB_MFATOTP(t *testing.T) {
 	if n, _ := db.BackupCodesLeft(ctx, u.ID); n != 2 {
 		t.Fatalf("backup codes %d", n)
 	}
-	if err := db.DisableMFA(ctx, u.ID); err != nil {
+	if err := db.DisableMFA(ctx, u.ID, nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := db.TOTPSecret(ctx, u.ID); !errors.Is(err, core.ErrNotFound) {
@@ -95,7 +95,7 @@ func TestDB_BackupCodes(t *testing.T) {
 	ctx := context.Background()
 	u := mustCreateUser(t, db, "codes@example.com")
 	other := mustCreateUser(t, db, "other@example.com")
-	if err := db.ReplaceBackupCodes(ctx, u.ID, [][]byte{[]byte("a"), []byte("b")}); err != nil {
+	if err := db.ReplaceBackupCodes(ctx, u.ID, [][]byte{[]byte("a"), []byte("b")}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if ok, _ := db.UseBackupCode(ctx, other.ID, []byte("a")); ok {
@@ -121,7 +121,7 @@ func TestDB_BackupCodes(t *testing.T) {
 	if wins != 1 {
 		t.Fatalf("%d parallel uses won", wins)
 	}
-	if err := db.ReplaceBackupCodes(ctx, u.ID, [][]byte{[]byte("c")}); err != nil {
+	if err := db.ReplaceBackupCodes(ctx, u.ID, [][]byte{[]byte("c")}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if ok, _ := db.UseBackupCode(ctx, u.ID, []byte("b")); ok {

@@ -19,7 +19,7 @@ import (
 // checked inside the write transaction; every change writes its event in
 // that transaction too.
 
-const orgColumns = `o.id, o.name, o.slug, o.logo_url, COALESCE(o.created_by, ''), o.created_at, o.updated_at`
+const orgColumns = `o.id, o.name, o.slug, o.logo_url, COALESCE(o.created_by, ''), o.created_at, o.updated_at, o.require_mfa`
 
 type orgScan struct {
 	o                core.Org
@@ -27,7 +27,7 @@ type orgScan struct {
 }
 
 func (sc *orgScan) dest() []any {
-	return []any{&sc.o.ID, &sc.o.Name, &sc.o.Slug, &sc.o.LogoURL, &sc.o.CreatedBy, &sc.created, &sc.updated}
+	return []any{&sc.o.ID, &sc.o.Name, &sc.o.Slug, &sc.o.LogoURL, &sc.o.CreatedBy, &sc.created, &sc.updated, &sc.o.RequireMFA}
 }
 
 func (sc *orgScan) org() core.Org {
@@ -132,13 +132,14 @@ func (db *DB) OrgBySlug(ctx context.Context, slug string) (core.Org, error) {
 	return oscan.org(), nil
 }
 
-// UpdateOrg sets an organization's name, slug and logo URL and writes
-// organization.updated. A taken slug is [core.ErrConflict].
+// UpdateOrg sets an organization's name, slug, logo URL and whether it
+// requires two-step verification, and writes organization.updated. A
+// taken slug is [core.ErrConflict].
 func (db *DB) UpdateOrg(ctx context.Context, o core.Org) (core.Org, error) {
 	var out core.Org
 	err := db.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE auth_organizations SET name = $2, slug = $3, logo_url = $4, updated_at = $5 WHERE id = $1`,
-			o.ID, o.Name, o.Slug, o.LogoURL, ms(db.Now()))
+		res, err := tx.ExecContext(ctx, `UPDATE auth_organizations SET name = $2, slug = $3, logo_url = $4, updated_at = $5, require_mfa = $6
+			WHERE id = $1`, o.ID, o.Name, o.Slug, o.LogoURL, ms(db.Now()), o.RequireMFA)
 		if err != nil {
 			if isUnique(err) {
 				return core.ErrConflict
@@ -1123,13 +1124,17 @@ func (db *DB) sessionWithOrg(ctx context.Context, from, where string, args ...an
 	var ss sessionScan
 	var oid, name, slug, logo, creator, role, perms sql.NullString
 	var created, updated sql.NullInt64
-	dest := append(ss.dest(), &oid, &name, &slug, &logo, &creator, &created, &updated, &role, &perms)
+	var requireMFA sql.NullBool
+	dest := append(ss.dest(), &oid, &name, &slug, &logo, &creator, &created, &updated, &requireMFA, &role, &perms)
+	// An organization that requires two-step verification is not active
+	// for a member without it.
 	u, err := scanUser(db.db.QueryRowContext(ctx, `SELECT `+userColumns+`, `+sessionColumns+`,
-		o.id, o.name, o.slug, o.logo_url, o.created_by, o.created_at, o.updated_at, m.role, r.permissions
+		o.id, o.name, o.slug, o.logo_url, o.created_by, o.created_at, o.updated_at, o.require_mfa, m.role, r.permissions
 		`+from+`
 		JOIN auth_users u ON u.id = s.user_id
 		LEFT JOIN auth_org_memberships m ON m.org_id = s.active_org_id AND m.user_id = s.user_id
-		LEFT JOIN auth_organizations o ON o.id = m.org_id
+		LEFT JOIN auth_organizations o ON o.id = m.org_id AND (o.require_mfa = 0
+			OR EXISTS (SELECT 1 FROM auth_mfa f WHERE f.user_id = s.user_id AND f.totp_enabled_at IS NOT NULL))
 		LEFT JOIN auth_org_roles r ON r.org_id = m.org_id AND r.key = m.role
 		WHERE `+where+` AND s.ended_at IS NULL`, args...), dest...)
 	if err != nil {
@@ -1139,7 +1144,7 @@ func (db *DB) sessionWithOrg(ctx context.Context, from, where string, args ...an
 	if oid.Valid {
 		so = &core.SessionOrg{
 			Org: core.Org{ID: oid.String, Name: name.String, Slug: slug.String, LogoURL: logo.String, CreatedBy: creator.String,
-				CreatedAt: fromMS(created.Int64), UpdatedAt: fromMS(updated.Int64)},
+				CreatedAt: fromMS(created.Int64), UpdatedAt: fromMS(updated.Int64), RequireMFA: requireMFA.Bool},
 			Role:   role.String,
 			Custom: perms.Valid,
 		}

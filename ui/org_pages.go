@@ -13,6 +13,8 @@ type OrgView struct {
 	Role     string
 	RoleName string
 	Active   bool
+	// RequireMFA says members need two-step verification to enter it.
+	RequireMFA bool
 }
 
 // SuggestionView is an organization the viewer may join through the

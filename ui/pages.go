@@ -244,10 +244,19 @@ type MFA struct {
 	TOTP bool
 	// BackupCodesLeft counts unused backup codes.
 	BackupCodesLeft int
-	// HasPassword says whether the forms ask for the password.
+	// HasPassword says whether the forms ask for the password (users
+	// with one whose last proof is older than the reverification window).
 	HasPassword bool
 	// Pending is the enrolment waiting for its first code, if any.
 	Pending *MFAEnrolment
+	// Required says the user must use two-step verification: everyone
+	// must (RequiredByPolicy, which also hides turning it off), or the
+	// organizations named in RequiredBy do.
+	Required         bool
+	RequiredByPolicy bool
+	RequiredBy       []string
+	// RedirectURL is where to go once done (a checked URL, or empty).
+	RedirectURL string
 }
 
 // MFAEnrolment shows a new TOTP secret: as a QR code image (a PNG data
@@ -264,6 +273,9 @@ type MFABackupCodes struct {
 	Page
 	Codes    []string
 	Download template.URL
+	// RedirectURL is where Done goes (a checked URL; empty for the MFA
+	// page).
+	RedirectURL string
 }
 
 // MFAReverify asks a signed-in user to prove their factors again before a

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/embedauth/auth/core"
 	"github.com/embedauth/auth/internal/httpx"
 	"github.com/embedauth/auth/mfa"
+	"github.com/embedauth/auth/passwordless"
 	"github.com/embedauth/auth/store"
 	"github.com/embedauth/auth/ui"
 )
@@ -50,14 +52,22 @@ func (a *Auth) initMFA(key []byte) error {
 }
 
 // secondFactors lists the second factors userID can use, empty when the
-// user has no MFA. A passkey is offered beside TOTP when passkeys are on
-// and the user has one.
+// user has no MFA: "totp", "sms", "backup_code", and "passkey" when
+// passkeys are on and the user has one. A user whose text message factor
+// is on keeps "sms" listed even when it cannot be sent now (SMS off, or
+// no verified phone), so that the sign-in still asks for a second factor.
 func (a *Auth) secondFactors(ctx context.Context, userID string) ([]string, error) {
 	st, err := a.mfa.Status(ctx, userID)
-	if err != nil || !st.TOTP {
+	if err != nil || !st.On() {
 		return nil, err
 	}
-	out := []string{string(mfa.MethodTOTP)}
+	var out []string
+	if st.TOTP {
+		out = append(out, string(mfa.MethodTOTP))
+	}
+	if st.SMS {
+		out = append(out, methodSMS)
+	}
 	if st.BackupCodesLeft > 0 {
 		out = append(out, string(mfa.MethodBackup))
 	}
@@ -130,13 +140,24 @@ func (a *Auth) completeSecondFactor(r *http.Request, method, code string) (*auth
 		return nil, err
 	}
 	m := mfa.Method(method)
-	if m != mfa.MethodTOTP && m != mfa.MethodBackup {
-		return nil, httpx.FieldError("method", "invalid_method", "Choose an authenticator app code or a backup code.")
+	if m != mfa.MethodTOTP && m != mfa.MethodBackup && method != methodSMS {
+		return nil, httpx.FieldError("method", "invalid_method", "Choose an authenticator app code, a text message code or a backup code.")
 	}
 	if strings.TrimSpace(code) == "" {
 		return nil, httpx.FieldError("code", "code_required", "Enter the code.")
 	}
-	if err := a.mfa.Verify(r.Context(), user.ID, m, code); err != nil {
+	if method == methodSMS {
+		on, err := a.db.SMSFactor(r.Context(), user.ID)
+		if err != nil {
+			return nil, err
+		}
+		if !on {
+			return nil, httpx.FieldError("method", "invalid_method", "Text message codes are not on for your account.")
+		}
+		if err := a.checkSMSFactorCode(r, user, code); err != nil {
+			return nil, err
+		}
+	} else if err := a.mfa.Verify(r.Context(), user.ID, m, code); err != nil {
 		return nil, a.mfaError(err)
 	}
 	return a.finishSecondFactor(r, user, first+"+"+method)
@@ -189,10 +210,21 @@ func (a *Auth) factorTwoData(r *http.Request, p ui.Page, userID, redirect, metho
 	if err != nil {
 		return ui.FactorTwo{}, err
 	}
-	if method != string(mfa.MethodBackup) {
-		method = string(mfa.MethodTOTP)
+	if !slices.Contains(factors, method) || method == "passkey" {
+		method = ""
 	}
-	return ui.FactorTwo{Page: p, RedirectURL: redirect, Method: method, Factors: factors, Next: a.afterSignIn(redirect)}, nil
+	for _, f := range factors { // the first the user has, unless one was chosen
+		if method == "" && f != "passkey" {
+			method = f
+		}
+	}
+	d := ui.FactorTwo{Page: p, RedirectURL: redirect, Method: method, Factors: factors, Next: a.afterSignIn(redirect)}
+	if method == methodSMS {
+		if c, ok := a.flowOf(r, keySMSFactorFlow); ok && c.UserID == userID {
+			d.SMSSentTo = passwordless.MaskPhone(c.Address)
+		}
+	}
+	return d, nil
 }
 
 // factorTwoForm completes the sign-in with a TOTP or backup code.

@@ -9,6 +9,7 @@ import (
 // mfaStatusBody is the answer of GET /api/me/mfa.
 type mfaStatusBody struct {
 	TOTP            bool     `json:"totp"`
+	SMS             bool     `json:"sms"`
 	BackupCodesLeft int      `json:"backup_codes_left"`
 	Pending         bool     `json:"pending"`
 	Required        bool     `json:"required"`
@@ -34,7 +35,7 @@ func (a *Auth) apiMFAStatus(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	body := mfaStatusBody{TOTP: s.TOTP, BackupCodesLeft: s.BackupCodesLeft, Required: required, SecondFactors: factors}
+	body := mfaStatusBody{TOTP: s.TOTP, SMS: s.SMS, BackupCodesLeft: s.BackupCodesLeft, Required: required, SecondFactors: factors}
 	if body.SecondFactors == nil {
 		body.SecondFactors = []string{}
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/embedauth/auth/internal/httpx"
 	"github.com/embedauth/auth/mail"
 	"github.com/embedauth/auth/mfa"
+	"github.com/embedauth/auth/passwordless"
 	"github.com/embedauth/auth/ui"
 )
 
@@ -54,8 +55,18 @@ func (a *Auth) mfaData(r *http.Request, st *authState, p ui.Page) (ui.MFA, error
 	if err != nil {
 		return ui.MFA{}, err
 	}
-	d := ui.MFA{Page: p, TOTP: status.TOTP, BackupCodesLeft: status.BackupCodesLeft, HasPassword: st.user.HasPassword && !recent,
+	d := ui.MFA{Page: p, TOTP: status.TOTP, SMS: status.SMS, On: status.On(), SMSAvailable: a.smsFactorAvailable(),
+		BackupCodesLeft: status.BackupCodesLeft, HasPassword: st.user.HasPassword && !recent,
 		RequiredByPolicy: a.s.MFA.Policy == MFARequired, RedirectURL: a.safeRedirect(formRedirect(r))}
+	if d.SMSAvailable || d.SMS {
+		phone, err := a.smsFactorPhone(ctx, st.user.ID)
+		if err != nil {
+			return ui.MFA{}, err
+		}
+		if phone != "" {
+			d.Phone = passwordless.MaskPhone(phone)
+		}
+	}
 	if d.RequiredByPolicy {
 		d.Required = true
 	} else {
@@ -222,11 +233,11 @@ func (a *Auth) mfaRegenerate(r *http.Request, st *authState, pw string) ([]strin
 	if err := a.stepUp(r, st, pw, "password", "Enter your password."); err != nil {
 		return nil, err
 	}
-	on, err := a.mfa.Enabled(ctx, st.user.ID)
+	status, err := a.mfa.Status(ctx, st.user.ID)
 	if err != nil {
 		return nil, err
 	}
-	if !on {
+	if !status.On() {
 		return nil, errMFAOff
 	}
 	notice, err := a.mfaNotice(r, st, mailMFABackupCodes)
@@ -250,11 +261,11 @@ func (a *Auth) mfaDisable(r *http.Request, st *authState, pw string) error {
 	if err := a.mfaPolicyAllowsOff(ctx, st); err != nil {
 		return err
 	}
-	on, err := a.mfa.Enabled(ctx, st.user.ID)
+	status, err := a.mfa.Status(ctx, st.user.ID)
 	if err != nil {
 		return err
 	}
-	if !on {
+	if !status.On() {
 		return errMFAOff
 	}
 	notice, err := a.mfaNotice(r, st, mailMFADisabled)
@@ -278,11 +289,17 @@ func (a *Auth) mfaChanged(st *authState) {
 // mfaNotice is the mail telling the user about an MFA change (R6), queued
 // in the change's transaction; nil for a user without an email address.
 func (a *Auth) mfaNotice(r *http.Request, st *authState, template string) (*core.Outgoing, error) {
+	return a.mfaNoticeAbout(r, st, template, "")
+}
+
+// mfaNoticeAbout is mfaNotice for a change of the text message factor to
+// phone (masked).
+func (a *Auth) mfaNoticeAbout(r *http.Request, st *authState, template, phone string) (*core.Outgoing, error) {
 	if st.user.Email == "" {
 		return nil, nil
 	}
 	m, err := a.newMail(template, st.user.Email, mail.Data{Name: st.user.Name, Device: describeDevice(r.UserAgent()),
-		IP: a.s.ClientIP(r), Link: a.s.origin + a.s.Path + "/profile/mfa"})
+		IP: a.s.ClientIP(r), Link: a.s.origin + a.s.Path + "/profile/mfa", Address: phone})
 	if err != nil {
 		return nil, err
 	}

@@ -23,7 +23,7 @@ var (
 func mfaMailSubjects(env *authtest.Env, to string) []string {
 	var out []string
 	for _, m := range flMailTo(env, to) {
-		if strings.Contains(m.Subject, "Two-step") || strings.Contains(m.Subject, "backup codes") {
+		if strings.Contains(m.Subject, "Two-step") || strings.Contains(m.Subject, "backup codes") || strings.Contains(m.Subject, "Text message codes") {
 			out = append(out, m.Subject)
 		}
 	}

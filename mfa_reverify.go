@@ -137,6 +137,18 @@ func (a *Auth) reverifyTarget(back string) string {
 func (a *Auth) reverifyData(r *http.Request, st *authState, p ui.Page, redirect string) (ui.MFAReverify, error) {
 	ctx := r.Context()
 	d := ui.MFAReverify{Page: p, RedirectURL: redirect, HasPassword: st.user.HasPassword, TOTP: st.user.TwoFactorEnabled}
+	if st.user.TwoFactorEnabled {
+		status, err := a.mfa.Status(ctx, st.user.ID)
+		if err != nil {
+			return d, err
+		}
+		if !status.TOTP && status.SMS { // the second step is a text message code
+			d.SMS = true
+			if c, ok := a.flowOf(r, keySMSFactorFlow); ok && c.UserID == st.user.ID {
+				d.SMSSentTo = passwordless.MaskPhone(c.Address)
+			}
+		}
+	}
 	if a.pk != nil {
 		pks, err := a.db.UserPasskeys(ctx, st.user.ID)
 		if err != nil {
@@ -187,14 +199,23 @@ func (a *Auth) reverifyForm(w http.ResponseWriter, r *http.Request) error {
 	redirect := a.safeRedirect(formRedirect(r))
 	in := reverifyInput{Password: r.PostFormValue("password"), Code: r.PostFormValue("code"),
 		EmailCode: r.PostFormValue("email_code"), Method: r.PostFormValue("method")}
-	if in.Method == "send_email_code" {
+	switch in.Method {
+	case "send_email_code":
 		err = a.sendReverifyCode(r, st)
 		if err == nil {
 			a.notice(r, "We sent a code to your email address.")
 			http.Redirect(w, r, a.reverifyTarget(redirect), http.StatusSeeOther)
 			return nil
 		}
-	} else {
+	case "send_sms_code":
+		var sent sentBody
+		sent, err = a.sendSMSFactorCode(r, st.user)
+		if err == nil {
+			a.notice(r, "We texted a code to "+sent.To+".")
+			http.Redirect(w, r, a.reverifyTarget(redirect), http.StatusSeeOther)
+			return nil
+		}
+	default:
 		err = a.reverify(r, st, in)
 	}
 	if err != nil {
@@ -268,13 +289,21 @@ func (a *Auth) reverify(r *http.Request, st *authState, in reverifyInput) error 
 	if st.user.TwoFactorEnabled {
 		code := strings.TrimSpace(in.Code)
 		if code == "" {
-			return httpx.FieldError("code", "code_required", "Enter the code from your app, or a backup code.")
+			return httpx.FieldError("code", "code_required", "Enter the code from your app or text message, or a backup code.")
+		}
+		status, err := a.mfa.Status(ctx, st.user.ID)
+		if err != nil {
+			return err
 		}
 		method := mfa.MethodTOTP
 		if len(strings.ReplaceAll(code, " ", "")) > mfa.Digits {
 			method = mfa.MethodBackup
 		}
-		if err := a.mfa.Verify(ctx, st.user.ID, method, code); err != nil {
+		if method != mfa.MethodBackup && smsSecondStep(status.TOTP, code) {
+			if err := a.checkSMSFactorCode(r, st.user, code); err != nil {
+				return err
+			}
+		} else if err := a.mfa.Verify(ctx, st.user.ID, method, code); err != nil {
 			return a.mfaError(err)
 		}
 	}

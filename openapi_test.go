@@ -47,6 +47,10 @@ var openAPIRouteList = []string{
 	"POST /api/me/mfa/totp/confirm",
 	"POST /api/me/mfa/backup-codes",
 	"DELETE /api/me/mfa",
+	"POST /api/me/mfa/sms",
+	"DELETE /api/me/mfa/sms",
+	"POST /api/sign-in/factor-two/sms",
+	"POST /api/reverify/sms-code",
 	"POST /api/sign-out",
 	"POST /api/password/forgot",
 	"POST /api/password/reset",
@@ -478,7 +482,8 @@ func TestOpenAPIErrorResponses(t *testing.T) {
 	signedIn := []string{"POST /api/password/change", "GET /api/me", "PATCH /api/me", "DELETE /api/me",
 		"GET /api/sessions", "DELETE /api/sessions/{id}", "POST /api/sessions/revoke-others", "POST /api/reverify",
 		"POST /api/reverify/email-code", "GET /api/me/mfa", "POST /api/me/mfa/totp", "POST /api/me/mfa/totp/confirm",
-		"POST /api/me/mfa/backup-codes", "DELETE /api/me/mfa"}
+		"POST /api/me/mfa/backup-codes", "DELETE /api/me/mfa", "POST /api/me/mfa/sms", "DELETE /api/me/mfa/sms",
+		"POST /api/reverify/sms-code"}
 	for _, k := range openAPIRouteList { // tokens and the admin routes (jwt-*, webhooks) need a signed-in user
 		if k == "GET /api/token" || strings.Contains(k, " /api/jwt-") || strings.Contains(k, " /api/webhooks/") {
 			signedIn = append(signedIn, k)

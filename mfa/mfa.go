@@ -56,6 +56,8 @@ type Store interface {
 	TOTPSecret(ctx context.Context, userID string) ([]byte, int64, error)
 	AdvanceTOTPStep(ctx context.Context, userID string, step int64) (bool, error)
 	DisableMFA(ctx context.Context, userID string, notice *core.Outgoing) error
+	SetSMSFactor(ctx context.Context, userID string, on bool, codeHashes [][]byte, notice *core.Outgoing) error
+	SMSFactor(ctx context.Context, userID string) (bool, error)
 	ReplaceBackupCodes(ctx context.Context, userID string, hashes [][]byte, notice *core.Outgoing) error
 	UseBackupCode(ctx context.Context, userID string, hash []byte) (bool, error)
 	BackupCodesLeft(ctx context.Context, userID string) (int, error)
@@ -348,6 +350,27 @@ func (s *Service) Verify(ctx context.Context, userID string, method Method, code
 	return nil
 }
 
+// Attempt counts a second-factor check made outside this package (a text
+// message code) against the account, like [Service.Verify]: past
+// MaxFailures it fails with a *LockedError without calling check; a nil
+// from check resets the count.
+func (s *Service) Attempt(ctx context.Context, userID string, check func() error) error {
+	ok, until, err := s.st.ReserveMFAAttempt(ctx, userID, s.cfg.MaxFailures, s.cfg.LockFor)
+	if err != nil {
+		return fmt.Errorf("mfa: attempt: %w", err)
+	}
+	if !ok {
+		return &LockedError{Until: until}
+	}
+	if err := check(); err != nil {
+		return err
+	}
+	if err := s.st.ResetMFAAttempts(ctx, userID); err != nil {
+		return fmt.Errorf("mfa: attempt: %w", err)
+	}
+	return nil
+}
+
 // LockedError says the account's second factor is locked after too many
 // failures. It matches [core.ErrLocked].
 type LockedError struct {
@@ -374,9 +397,15 @@ func (s *Service) Disable(ctx context.Context, userID string, notice *core.Outgo
 type Status struct {
 	// TOTP is true when an authenticator app is enrolled.
 	TOTP bool
+	// SMS is true when text message codes are on as a second factor (the
+	// caller sends and checks them; see [Service.EnableSMS]).
+	SMS bool
 	// BackupCodesLeft counts unused backup codes.
 	BackupCodesLeft int
 }
+
+// On reports whether the user has any second factor.
+func (st Status) On() bool { return st.TOTP || st.SMS }
 
 // Status returns the user's second factors.
 func (s *Service) Status(ctx context.Context, userID string) (Status, error) {
@@ -384,11 +413,46 @@ func (s *Service) Status(ctx context.Context, userID string) (Status, error) {
 	if err != nil {
 		return Status{}, err
 	}
+	sms, err := s.st.SMSFactor(ctx, userID)
+	if err != nil {
+		return Status{}, fmt.Errorf("mfa: status: %w", err)
+	}
 	n, err := s.st.BackupCodesLeft(ctx, userID)
 	if err != nil {
 		return Status{}, fmt.Errorf("mfa: status: %w", err)
 	}
-	return Status{TOTP: on, BackupCodesLeft: n}, nil
+	return Status{TOTP: on, SMS: sms, BackupCodesLeft: n}, nil
+}
+
+// EnableSMS turns on text message codes as a second factor. A user who
+// had no second factor gets a first set of backup codes, returned to show
+// once (nil otherwise). notice, if not nil, is queued in the same
+// transaction.
+func (s *Service) EnableSMS(ctx context.Context, userID string, notice *core.Outgoing) ([]string, error) {
+	st, err := s.Status(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	var codes []string
+	var hashes [][]byte
+	if !st.On() {
+		codes, hashes = s.newBackupCodes()
+	}
+	if err := s.st.SetSMSFactor(ctx, userID, true, hashes, notice); err != nil {
+		return nil, fmt.Errorf("mfa: enable sms: %w", err)
+	}
+	return codes, nil
+}
+
+// DisableSMS turns text message codes off as a second factor; without an
+// authenticator app, the backup codes go too. notice, if not nil, is
+// queued in the same transaction. The caller must have re-authenticated
+// the user.
+func (s *Service) DisableSMS(ctx context.Context, userID string, notice *core.Outgoing) error {
+	if err := s.st.SetSMSFactor(ctx, userID, false, nil, notice); err != nil {
+		return fmt.Errorf("mfa: disable sms: %w", err)
+	}
+	return nil
 }
 
 // backupAlphabet has 32 symbols, without the look-alikes o, i, l and 1.

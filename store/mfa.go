@@ -26,6 +26,53 @@ func (db *DB) PutPendingTOTP(ctx context.Context, userID string, sealed []byte) 
 	return nil
 }
 
+// SetSMSFactor turns text message codes as a second factor on or off for
+// the user. Turning on also stores codeHashes as the user's backup codes
+// when any are given (a user without other factors gets a first set).
+// notice, if not nil, is queued in the same transaction.
+func (db *DB) SetSMSFactor(ctx context.Context, userID string, on bool, codeHashes [][]byte, notice *core.Outgoing) error {
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		var at any
+		if on {
+			at = ms(db.Now())
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO auth_mfa (user_id, sms_enabled_at) VALUES ($1, $2)
+			ON CONFLICT (user_id) DO UPDATE SET sms_enabled_at = excluded.sms_enabled_at`, userID, at); err != nil {
+			return err
+		}
+		if on && len(codeHashes) > 0 {
+			if err := replaceBackupCodes(ctx, tx, userID, codeHashes, db.Now()); err != nil {
+				return err
+			}
+		}
+		if !on { // without any second factor left, the backup codes go too
+			if _, err := tx.ExecContext(ctx, `DELETE FROM auth_backup_codes WHERE user_id = $1
+				AND NOT EXISTS (SELECT 1 FROM auth_mfa WHERE user_id = $1 AND totp_secret IS NOT NULL)`, userID); err != nil {
+				return err
+			}
+		}
+		return db.enqueueOutgoing(ctx, tx, notice)
+	})
+	if err != nil {
+		return fmt.Errorf("store: set sms factor: %w", err)
+	}
+	return nil
+}
+
+// SMSFactor reports whether the user has text message codes on as a
+// second factor.
+func (db *DB) SMSFactor(ctx context.Context, userID string) (bool, error) {
+	var at sql.NullInt64
+	err := db.db.QueryRowContext(ctx, `SELECT sms_enabled_at FROM auth_mfa WHERE user_id = $1`, userID).Scan(&at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("store: sms factor: %w", err)
+	}
+	return at.Valid, nil
+}
+
 // PendingTOTP returns the user's sealed pending secret and when it was
 // stored, or [core.ErrNotFound].
 func (db *DB) PendingTOTP(ctx context.Context, userID string) ([]byte, time.Time, error) {
@@ -101,12 +148,12 @@ func (db *DB) AdvanceTOTPStep(ctx context.Context, userID string, step int64) (b
 	return n == 1, nil
 }
 
-// DisableMFA removes the user's TOTP secret, pending secret and backup
-// codes; notice, if not nil, is queued in the same transaction.
+// DisableMFA removes the user's TOTP secret, pending secret, text message
+// second factor and backup codes; notice, if not nil, is queued in the same transaction.
 func (db *DB) DisableMFA(ctx context.Context, userID string, notice *core.Outgoing) error {
 	err := db.tx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE auth_mfa SET totp_secret = NULL, totp_last_step = 0, totp_enabled_at = NULL,
-				pending_secret = NULL, pending_at = NULL WHERE user_id = $1`, userID); err != nil {
+				pending_secret = NULL, pending_at = NULL, sms_enabled_at = NULL WHERE user_id = $1`, userID); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM auth_backup_codes WHERE user_id = $1`, userID); err != nil {

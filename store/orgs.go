@@ -1134,7 +1134,7 @@ func (db *DB) sessionWithOrg(ctx context.Context, from, where string, args ...an
 		JOIN auth_users u ON u.id = s.user_id
 		LEFT JOIN auth_org_memberships m ON m.org_id = s.active_org_id AND m.user_id = s.user_id
 		LEFT JOIN auth_organizations o ON o.id = m.org_id AND (o.require_mfa = 0
-			OR EXISTS (SELECT 1 FROM auth_mfa f WHERE f.user_id = s.user_id AND f.totp_enabled_at IS NOT NULL))
+			OR EXISTS (SELECT 1 FROM auth_mfa f WHERE f.user_id = s.user_id AND (f.totp_enabled_at IS NOT NULL OR f.sms_enabled_at IS NOT NULL)))
 		LEFT JOIN auth_org_roles r ON r.org_id = m.org_id AND r.key = m.role
 		WHERE `+where+` AND s.ended_at IS NULL`, args...), dest...)
 	if err != nil {

@@ -27,7 +27,7 @@ type NewUser struct {
 const userColumns = `u.id, u.email, u.email_verified, u.name, u.banned, u.created_at, u.updated_at,
 	u.public_metadata, u.private_metadata, u.unsafe_metadata,
 	EXISTS (SELECT 1 FROM auth_passwords p WHERE p.user_id = u.id),
-	EXISTS (SELECT 1 FROM auth_mfa f WHERE f.user_id = u.id AND f.totp_enabled_at IS NOT NULL)`
+	EXISTS (SELECT 1 FROM auth_mfa f WHERE f.user_id = u.id AND (f.totp_enabled_at IS NOT NULL OR f.sms_enabled_at IS NOT NULL))`
 
 type scanner interface{ Scan(dest ...any) error }
 

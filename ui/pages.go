@@ -218,13 +218,17 @@ type WebhookAttemptView struct {
 type FactorTwo struct {
 	Page
 	RedirectURL string
-	// Method is the factor the form asks for: "totp" or "backup_code".
+	// Method is the factor the form asks for: "totp", "sms" or
+	// "backup_code".
 	Method string
 	// Factors lists the user's second factors, in the same terms, and
 	// "passkey".
 	Factors []string
 	// Next is where the browser goes after a passkey verification.
 	Next string
+	// SMSSentTo is the masked phone number a text message code went to,
+	// once sent (Method "sms").
+	SMSSentTo string
 }
 
 // HasFactor reports whether the user can use the named second factor.
@@ -242,6 +246,14 @@ type MFA struct {
 	Page
 	// TOTP is true when an authenticator app is enrolled.
 	TOTP bool
+	// SMS is true when text message codes are on; SMSAvailable says they
+	// may be (SMS is configured); Phone is the masked verified number
+	// they go to, empty when the user has none.
+	SMS          bool
+	SMSAvailable bool
+	Phone        string
+	// On is true when any second factor is on.
+	On bool
 	// BackupCodesLeft counts unused backup codes.
 	BackupCodesLeft int
 	// HasPassword says whether the forms ask for the password (users
@@ -292,4 +304,8 @@ type MFAReverify struct {
 	// a password); EmailSentTo is the masked address once one is sent.
 	EmailCode   bool
 	EmailSentTo string
+	// SMS says the second step is a text message code (users whose only
+	// second factor it is); SMSSentTo is the masked number once sent.
+	SMS       bool
+	SMSSentTo string
 }

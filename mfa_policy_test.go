@@ -86,6 +86,7 @@ func TestMFAAPI(t *testing.T) {
 		t.Fatalf("status after: %+v", st)
 	}
 	c.postJSON("/auth/api/me/mfa/totp", map[string]any{}).wantError(http.StatusConflict, "mfa_already_enabled")
+	mfaWaitSubject(t, env, "api-mfa@example.com", "turned on")
 	if s := mfaMailSubjects(env, "api-mfa@example.com"); len(s) != 1 || !strings.Contains(s[0], "turned on") {
 		t.Fatalf("mails: %v", s)
 	}
@@ -112,6 +113,7 @@ func TestMFAAPI(t *testing.T) {
 	c.deleteJSON("/auth/api/me/mfa", map[string]any{}).wantError(http.StatusConflict, "mfa_not_enabled")
 	c.postJSON("/auth/api/me/mfa/backup-codes", map[string]any{}).wantError(http.StatusConflict, "mfa_not_enabled")
 	flNew(t, env).signIn("api-mfa@example.com", pw) // one factor again
+	mfaWaitSubject(t, env, "api-mfa@example.com", "turned off")
 	if s := mfaMailSubjects(env, "api-mfa@example.com"); len(s) != 3 || !strings.Contains(s[1], "backup codes") || !strings.Contains(s[2], "turned off") {
 		t.Fatalf("mails: %v", s)
 	}

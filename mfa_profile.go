@@ -223,8 +223,7 @@ func (a *Auth) mfaConfirm(r *http.Request, st *authState, code string) ([]string
 	if err != nil {
 		return nil, a.mfaError(err)
 	}
-	a.mfaChanged(st)
-	return codes, nil
+	return codes, a.mfaChanged(r, st)
 }
 
 // mfaRegenerate replaces the backup codes, after stepUp.
@@ -248,8 +247,7 @@ func (a *Auth) mfaRegenerate(r *http.Request, st *authState, pw string) ([]strin
 	if err != nil {
 		return nil, err
 	}
-	a.mfaChanged(st)
-	return codes, nil
+	return codes, a.mfaChanged(r, st)
 }
 
 // mfaDisable turns two-step verification off, after stepUp.
@@ -275,15 +273,21 @@ func (a *Auth) mfaDisable(r *http.Request, st *authState, pw string) error {
 	if err := a.mfa.Disable(ctx, st.user.ID, notice); err != nil {
 		return err
 	}
-	a.mfaChanged(st)
-	return nil
+	return a.mfaChanged(r, st)
 }
 
-// mfaChanged forgets the user's cached sessions (User.TwoFactorEnabled)
-// and wakes the mail dispatcher.
-func (a *Auth) mfaChanged(st *authState) {
+// mfaChanged follows a change of the user's second factors: their other
+// devices are signed out (R10) and this one gets a new cookie token,
+// cached sessions are forgotten (User.TwoFactorEnabled) and the notice
+// mail goes out.
+func (a *Auth) mfaChanged(r *http.Request, st *authState) error {
+	ctx := r.Context()
 	a.cache.forgetUser(st.user.ID)
 	a.dispatcher.Wake()
+	if _, err := a.db.EndUserSessions(ctx, st.user.ID, st.session.ID, "factors_changed"); err != nil {
+		return err
+	}
+	return a.sm.RenewToken(ctx)
 }
 
 // mfaNotice is the mail telling the user about an MFA change (R6), queued

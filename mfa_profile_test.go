@@ -18,6 +18,14 @@ var (
 	mfaBackupPattern = regexp.MustCompile(`<li><code>([a-z0-9]{5}-[a-z0-9]{5})</code></li>`)
 )
 
+// mfaWaitSubject waits until a mail to `to` whose subject contains s
+// has arrived (the notices are delivered in the background).
+func mfaWaitSubject(t *testing.T, env *authtest.Env, to, s string) {
+	t.Helper()
+	for !strings.Contains(flWaitMail(t, env, to).Subject, s) {
+	}
+}
+
 // mfaMailSubjects lists the subjects of the mail to `to` that mention
 // two-step verification or backup codes.
 func mfaMailSubjects(env *authtest.Env, to string) []string {
@@ -79,6 +87,7 @@ func TestT23_EnrolFromProfile(t *testing.T) {
 	if !strings.Contains(html.UnescapeString(string(done.body)), "data:text/plain") {
 		t.Fatal("no text download")
 	}
+	mfaWaitSubject(t, env, "ann@example.com", "turned on")
 	if s := mfaMailSubjects(env, "ann@example.com"); len(s) != 1 || !strings.Contains(s[0], "turned on") {
 		t.Fatalf("mail after enrolment: %v", s)
 	}
@@ -120,6 +129,7 @@ func TestT23_EnrolFromProfile(t *testing.T) {
 	}
 	c.postForm("/auth/profile/mfa/disable", url.Values{}).want(http.StatusSeeOther)
 	flNew(t, env).signIn("ann@example.com", pw)
+	mfaWaitSubject(t, env, "ann@example.com", "turned off")
 	if s := mfaMailSubjects(env, "ann@example.com"); len(s) != 3 || !strings.Contains(s[1], "backup codes") || !strings.Contains(s[2], "turned off") {
 		t.Fatalf("mail: %v", s)
 	}

@@ -155,8 +155,7 @@ func (a *Auth) smsFactorOn(r *http.Request, st *authState, pw string) ([]string,
 	if err != nil {
 		return nil, err
 	}
-	a.mfaChanged(st)
-	return codes, nil
+	return codes, a.mfaChanged(r, st)
 }
 
 // smsFactorOff turns text message codes off as a second factor, after
@@ -196,8 +195,7 @@ func (a *Auth) smsFactorOff(r *http.Request, st *authState, pw string) error {
 	if err := a.mfa.DisableSMS(ctx, st.user.ID, notice); err != nil {
 		return err
 	}
-	a.mfaChanged(st)
-	return nil
+	return a.mfaChanged(r, st)
 }
 
 // factorTwoSMSForm texts a code for the pending sign-in and shows the

@@ -48,6 +48,7 @@ func TestMFASMSFactor(t *testing.T) {
 	if st.TOTP || strings.Join(st.SecondFactors, ",") != "sms,backup_code" {
 		t.Fatalf("status: %+v", st)
 	}
+	mfaWaitSubject(t, env, "texts@example.com", "turned on")
 	if s := mfaMailSubjects(env, "texts@example.com"); len(s) != 1 || !strings.Contains(s[0], "turned on") {
 		t.Fatalf("mails: %v", s)
 	}
@@ -105,6 +106,7 @@ func TestMFASMSFactor(t *testing.T) {
 		t.Fatalf("factors after off: %v", st.SecondFactors)
 	}
 	flNew(t, env).signIn("texts@example.com", pw)
+	mfaWaitSubject(t, env, "texts@example.com", "turned off")
 	if s := mfaMailSubjects(env, "texts@example.com"); len(s) != 2 || !strings.Contains(s[1], "Two-step verification was turned off") {
 		t.Fatalf("mails: %v", s)
 	}
@@ -146,6 +148,7 @@ func TestMFASMSPages(t *testing.T) {
 	if loc := c.postForm("/auth/profile/mfa/sms/disable", url.Values{}).want(http.StatusSeeOther).location(); loc != "/auth/profile/mfa" {
 		t.Fatalf("turning off went to %q", loc)
 	}
+	mfaWaitSubject(t, env, "pages@example.com", "Text message codes were turned off")
 	if s := mfaMailSubjects(env, "pages@example.com"); len(s) != 3 || !strings.Contains(s[2], "Text message codes were turned off") {
 		t.Fatalf("mails: %v", s)
 	}

@@ -56,6 +56,9 @@ func (db *DB) ActivateTOTP(ctx context.Context, userID string, sealed []byte, st
 		if n, _ := res.RowsAffected(); n != 1 {
 			return core.ErrNotFound
 		}
+		if err := db.logSecurity(ctx, tx, core.SecurityEvent{UserID: userID, Kind: core.SecurityMFAEnabled}); err != nil {
+			return err
+		}
 		if len(codeHashes) > 0 {
 			return replaceBackupCodes(ctx, tx, userID, codeHashes, db.Now())
 		}
@@ -102,6 +105,15 @@ func (db *DB) AdvanceTOTPStep(ctx context.Context, userID string, step int64) (b
 // codes.
 func (db *DB) DisableMFA(ctx context.Context, userID string) error {
 	err := db.tx(ctx, func(tx *sql.Tx) error {
+		var on int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM auth_mfa WHERE user_id = $1 AND totp_secret IS NOT NULL`, userID).Scan(&on); err != nil {
+			return err
+		}
+		if on > 0 {
+			if err := db.logSecurity(ctx, tx, core.SecurityEvent{UserID: userID, Kind: core.SecurityMFADisabled}); err != nil {
+				return err
+			}
+		}
 		if _, err := tx.ExecContext(ctx, `UPDATE auth_mfa SET totp_secret = NULL, totp_last_step = 0, totp_enabled_at = NULL,
 				pending_secret = NULL, pending_at = NULL WHERE user_id = $1`, userID); err != nil {
 			return err
@@ -131,7 +143,13 @@ func replaceBackupCodes(ctx context.Context, tx *sql.Tx, userID string, hashes [
 // ReplaceBackupCodes replaces every backup code of the user (used or not)
 // with the given hashes, in one transaction.
 func (db *DB) ReplaceBackupCodes(ctx context.Context, userID string, hashes [][]byte) error {
-	if err := db.tx(ctx, func(tx *sql.Tx) error { return replaceBackupCodes(ctx, tx, userID, hashes, db.Now()) }); err != nil {
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		if err := db.logSecurity(ctx, tx, core.SecurityEvent{UserID: userID, Kind: core.SecurityBackupCodesRegenerated}); err != nil {
+			return err
+		}
+		return replaceBackupCodes(ctx, tx, userID, hashes, db.Now())
+	})
+	if err != nil {
 		return fmt.Errorf("store: replace backup codes: %w", err)
 	}
 	return nil

@@ -34,6 +34,7 @@ func (a *Auth) apiRoutes() []apiRoute {
 		{"POST", "/api/sign-in/factor-two", a.apiFactorTwo},
 		{"POST", "/api/sign-in/factor-two/passkey/begin", a.apiFactorTwoPasskeyBegin},
 		{"POST", "/api/sign-in/factor-two/passkey/finish", a.apiFactorTwoPasskeyFinish},
+		{"POST", "/api/sign-in/verify-device", a.apiVerifyDevice},
 		{"POST", "/api/reverify", a.apiReverify},
 		{"POST", "/api/sign-out", a.apiSignOut},
 		{"POST", "/api/password/forgot", a.apiForgot},
@@ -42,6 +43,7 @@ func (a *Auth) apiRoutes() []apiRoute {
 		{"GET", "/api/me", a.apiMe},
 		{"PATCH", "/api/me", a.apiUpdateMe},
 		{"DELETE", "/api/me", a.apiDeleteMe},
+		{"GET", "/api/me/security-log", a.apiSecurityLog},
 		{"GET", "/api/sessions", a.apiSessions},
 		{"DELETE", "/api/sessions/{id}", a.apiRevokeSession},
 		{"POST", "/api/sessions/revoke-others", a.apiRevokeOthers},
@@ -204,7 +206,7 @@ func (a *Auth) apiSignIn(w http.ResponseWriter, r *http.Request) error {
 		return a.apiFactorTwoRequired(w, r)
 	}
 	if err != nil {
-		return err
+		return a.apiDeviceStepOr(w, r, err)
 	}
 	return writeMe(w, st)
 }

@@ -137,6 +137,7 @@ func (a *Auth) completeSecondFactor(r *http.Request, method, code string) (*auth
 		return nil, httpx.FieldError("code", "code_required", "Enter the code.")
 	}
 	if err := a.mfa.Verify(r.Context(), user.ID, m, code); err != nil {
+		a.logSecondFactorFailure(r.Context(), user.ID, first+"+"+method, err) // security_log.go
 		return nil, a.mfaError(err)
 	}
 	return a.finishSecondFactor(r, user, first+"+"+method)
@@ -146,7 +147,7 @@ func (a *Auth) completeSecondFactor(r *http.Request, method, code string) (*auth
 func (a *Auth) finishSecondFactor(r *http.Request, user core.User, method string) (*authState, error) {
 	ctx := r.Context()
 	a.sm.Remove(ctx, keyFactorTwo)
-	sess, err := a.db.CreateSession(ctx, a.newSession(r, user.ID, method))
+	sess, err := a.deviceSession(r, user, method, nil, false) // errDeviceVerificationRequired for a new device (device.go)
 	if err != nil {
 		return nil, err
 	}
@@ -202,6 +203,10 @@ func (a *Auth) factorTwoForm(w http.ResponseWriter, r *http.Request) error {
 	}
 	redirect, method := a.safeRedirect(formRedirect(r)), r.PostFormValue("method")
 	st, err := a.completeSecondFactor(r, method, r.PostFormValue("code"))
+	if errors.Is(err, errDeviceVerificationRequired) {
+		http.Redirect(w, r, a.deviceTarget(redirect), http.StatusSeeOther)
+		return nil
+	}
 	if err != nil {
 		if errors.Is(err, errFactorTwoNotStarted) {
 			return err
@@ -258,7 +263,7 @@ func (a *Auth) apiFactorTwo(w http.ResponseWriter, r *http.Request) error {
 	}
 	st, err := a.completeSecondFactor(r, in.Method, in.Code)
 	if err != nil {
-		return err
+		return a.apiDeviceStepOr(w, r, err)
 	}
 	return writeMe(w, st)
 }
@@ -284,7 +289,7 @@ func (a *Auth) apiFactorTwoOr(w http.ResponseWriter, r *http.Request, err error)
 	if errors.Is(err, errFactorTwoRequired) {
 		return a.apiFactorTwoRequired(w, r)
 	}
-	return err
+	return a.apiDeviceStepOr(w, r, err)
 }
 
 // apiFactorTwoPasskeyBegin starts a passkey assertion as the second factor
@@ -319,7 +324,7 @@ func (a *Auth) apiFactorTwoPasskeyFinish(w http.ResponseWriter, r *http.Request)
 	}
 	st, err := a.finishSecondFactor(r, user, first+"+passkey")
 	if err != nil {
-		return err
+		return a.apiDeviceStepOr(w, r, err)
 	}
 	return writeMe(w, st)
 }

@@ -212,19 +212,18 @@ func (db *DB) CreateSignInSession(ctx context.Context, s core.Session, d DeviceS
 }
 
 // DeviceChallenge is a pending verification of an unknown device: the
-// sign-in it holds (user, method, where to go next) and the keyed hash of
+// sign-in it holds (user, device, method) and the keyed hash of
 // the code mailed to the user.
 type DeviceChallenge struct {
-	ID          string
-	UserID      string
-	DeviceHash  string
-	Method      string
-	RedirectURL string
-	CodeHash    string
-	Attempts    int
-	CreatedAt   time.Time
-	ExpiresAt   time.Time
-	UsedAt      *time.Time
+	ID         string
+	UserID     string
+	DeviceHash string
+	Method     string
+	CodeHash   string
+	Attempts   int
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+	UsedAt     *time.Time
 }
 
 // CreateDeviceChallenge stores c and queues the mail carrying its code,
@@ -234,8 +233,8 @@ func (db *DB) CreateDeviceChallenge(ctx context.Context, c DeviceChallenge, limi
 		if err := db.countSends(ctx, tx, limits); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO auth_device_challenges (id, user_id, device_hash, method, redirect_url, code_hash, created_at, expires_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, c.ID, c.UserID, c.DeviceHash, c.Method, c.RedirectURL, c.CodeHash,
+		_, err := tx.ExecContext(ctx, `INSERT INTO auth_device_challenges (id, user_id, device_hash, method, code_hash, created_at, expires_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`, c.ID, c.UserID, c.DeviceHash, c.Method, c.CodeHash,
 			ms(db.Now()), ms(c.ExpiresAt))
 		if err != nil {
 			return err
@@ -262,8 +261,8 @@ func (db *DB) deviceChallenge(ctx context.Context, q querier, id string) (Device
 	var c DeviceChallenge
 	var created, expires int64
 	var used sql.NullInt64
-	err := q.QueryRowContext(ctx, `SELECT id, user_id, device_hash, method, redirect_url, code_hash, attempts, created_at, expires_at, used_at
-		FROM auth_device_challenges WHERE id = $1`, id).Scan(&c.ID, &c.UserID, &c.DeviceHash, &c.Method, &c.RedirectURL,
+	err := q.QueryRowContext(ctx, `SELECT id, user_id, device_hash, method, code_hash, attempts, created_at, expires_at, used_at
+		FROM auth_device_challenges WHERE id = $1`, id).Scan(&c.ID, &c.UserID, &c.DeviceHash, &c.Method,
 		&c.CodeHash, &c.Attempts, &created, &expires, &used)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, core.ErrNotFound

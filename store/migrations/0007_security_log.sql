@@ -32,7 +32,6 @@ CREATE TABLE auth_device_challenges (
     user_id      TEXT NOT NULL REFERENCES auth_users(id) ON DELETE CASCADE,
     device_hash  TEXT NOT NULL,
     method       TEXT NOT NULL,
-    redirect_url TEXT NOT NULL DEFAULT '',
     code_hash    TEXT NOT NULL,
     attempts     INTEGER NOT NULL DEFAULT 0,
     created_at   BIGINT NOT NULL,

@@ -61,6 +61,7 @@ func (a *Auth) checkPassword(ctx context.Context, user *core.User, pw string) er
 		if err := a.hasher.Dummy(ctx, pw); err != nil {
 			return hashError(err)
 		}
+		a.logFailure(ctx, "", "password", core.SecurityFailureWrongPassword) // writes nothing, as long as a real one
 		return errInvalidCredentials
 	}
 	ok, until, err := a.db.ReserveAttempt(ctx, user.ID, a.s.LockoutThreshold, a.s.LockoutDuration)
@@ -76,6 +77,7 @@ func (a *Auth) checkPassword(ctx context.Context, user *core.User, pw string) er
 		if err := a.hasher.Dummy(ctx, pw); err != nil {
 			return hashError(err)
 		}
+		a.logFailure(ctx, user.ID, "password", core.SecurityFailureWrongPassword)
 		return errInvalidCredentials
 	}
 	if err != nil {

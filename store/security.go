@@ -14,16 +14,15 @@ import (
 // logSecurity writes one entry of the user's security log inside tx, so
 // the entry exists exactly when the change it records does. IP and user
 // agent come from the request's [core.Client] when e leaves them empty.
+// For a user that does not exist the same statement runs and writes
+// nothing, so a failed sign-in costs the same with or without an account.
 func (db *DB) logSecurity(ctx context.Context, tx *sql.Tx, e core.SecurityEvent) error {
-	if e.UserID == "" {
-		return nil
-	}
 	if e.IP == "" && e.UserAgent == "" {
 		c := core.ClientFrom(ctx)
 		e.IP, e.UserAgent = c.IP, c.UserAgent
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO auth_security_log (user_id, kind, method, ip, user_agent, detail, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, e.UserID, e.Kind, e.Method, e.IP, e.UserAgent, e.Detail, ms(db.Now()))
+		SELECT $1, $2, $3, $4, $5, $6, $7 WHERE EXISTS (SELECT 1 FROM auth_users WHERE id = $1)`, e.UserID, e.Kind, e.Method, e.IP, e.UserAgent, e.Detail, ms(db.Now()))
 	if err != nil {
 		return fmt.Errorf("security log: %w", err)
 	}

@@ -451,3 +451,45 @@ func TestDeviceVerification_BadInputNever500(t *testing.T) {
 	f.hc.Jar.SetCookies(u, []*http.Cookie{{Name: "embedauth_device", Value: "not-a-device-token", Path: "/"}})
 	f.postJSON("/auth/api/sign-in", map[string]string{"email": "ann@example.com", "password": pw}).want(http.StatusAccepted)
 }
+
+func TestDeviceVerification_FormsOfEveryStep(t *testing.T) {
+	env, _ := pwEnv(t, devVerify)
+	pw, secret, _ := mfaUser(t, env, "ann@example.com")
+	// Password, then the second-factor form: on to the device code page.
+	c := flNew(t, env)
+	if loc := c.postForm("/auth/sign-in", url.Values{"email": {"ann@example.com"}, "password": {pw}, "redirect_url": {"/app"}}).
+		want(http.StatusSeeOther).location(); !strings.HasPrefix(loc, "/auth/sign-in/factor-two") {
+		t.Fatalf("sign-in form redirects to %q", loc)
+	}
+	loc := c.postForm("/auth/sign-in/factor-two", url.Values{"method": {"totp"}, "code": {mfaCode(t, env, secret)}, "redirect_url": {"/app"}}).
+		want(http.StatusSeeOther).location()
+	if loc != "/auth/sign-in/verify-device?redirect_url=%2Fapp" {
+		t.Fatalf("factor-two form redirects to %q", loc)
+	}
+	c.get(loc).want(http.StatusOK).contains("a***@example.com")
+	c.postForm("/auth/sign-in/verify-device", url.Values{"code": {devMailCode(t, env, "ann@example.com")}, "redirect_url": {"/app"}}).
+		want(http.StatusSeeOther)
+	c.me()
+
+	// An email code typed on the code page, on another browser.
+	env.Clock.Advance(30 * time.Second)
+	e := flNew(t, env)
+	e.postJSON("/auth/api/sign-in/email-code", map[string]string{"email": "ann@example.com"}).want(http.StatusAccepted)
+	if loc := e.postForm("/auth/code", url.Values{"code": {pwMailCode(t, env, "ann@example.com")}}).want(http.StatusSeeOther).location(); !strings.HasPrefix(loc, "/auth/sign-in/factor-two") {
+		t.Fatalf("code form redirects to %q", loc)
+	}
+	if loc := e.postForm("/auth/sign-in/factor-two", url.Values{"method": {"totp"}, "code": {mfaCode(t, env, secret)}}).
+		want(http.StatusSeeOther).location(); loc != "/auth/sign-in/verify-device" {
+		t.Fatalf("factor-two form redirects to %q", loc)
+	}
+	// Used up: the form sends the browser back to sign in, with the reason.
+	code := devMailCode(t, env, "ann@example.com")
+	for range 5 {
+		e.postForm("/auth/sign-in/verify-device", url.Values{"code": {devOtherCode(code)}}).want(http.StatusUnprocessableEntity)
+	}
+	if loc := e.postForm("/auth/sign-in/verify-device", url.Values{"code": {code}}).want(http.StatusSeeOther).location(); loc != "/auth/sign-in" {
+		t.Fatalf("a used-up code redirects to %q", loc)
+	}
+	e.get("/auth/sign-in").want(http.StatusOK).contains("Too many wrong codes")
+	e.get("/auth/api/me").wantError(http.StatusUnauthorized, "unauthenticated")
+}

@@ -113,7 +113,8 @@ type Config struct {
 	DisableNewDeviceEmails bool
 	// VerifyNewDevices holds a sign-in from a device the account has not
 	// used before, after every other factor, until the user enters a
-	// 6-digit code mailed to their primary email. Default false.
+	// 6-digit code mailed to their primary email (texted to the primary
+	// phone of an account without an email). Default false.
 	VerifyNewDevices bool
 	// RateLimits caps requests per client IP per minute.
 	RateLimits RateLimits

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -13,8 +14,49 @@ import (
 	"github.com/embedauth/auth/core"
 	"github.com/embedauth/auth/internal/httpx"
 	"github.com/embedauth/auth/mail"
+	"github.com/embedauth/auth/passwordless"
 	"github.com/embedauth/auth/store"
 )
+
+// deviceCodeMessage renders the message carrying a device code: mail to
+// the primary email, or for an account without one (signed up with a
+// phone number) a text message to the primary phone. It returns the send
+// limits of that address.
+func (a *Auth) deviceCodeMessage(r *http.Request, user core.User, method, code string) (*core.Outgoing, []core.SendLimit, error) {
+	if user.Email != "" {
+		data := a.deviceMailData(r, user, method)
+		data.Link, data.Code, data.ExpiresIn = "", code, deviceCodeTTL
+		m, err := a.newMail(mail.MsgDeviceVerificationCode, user.Email, data)
+		if err != nil {
+			return nil, nil, err
+		}
+		out := &core.Outgoing{Channel: core.IdentifierEmail, To: m.To, Template: m.Template, Body: m.Body}
+		return out, a.sendLimits(r, core.IdentifierEmail, store.IdentifierKey(core.IdentifierEmail, user.Email)), nil
+	}
+	phone, err := a.primaryPhone(r.Context(), user.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	out, err := a.renderSMS(mail.MsgDeviceVerificationCode, phone)(passwordless.Secret{Code: code, ExpiresIn: deviceCodeTTL})
+	if err != nil {
+		return nil, nil, err
+	}
+	return out, a.sendLimits(r, core.IdentifierPhone, store.IdentifierKey(core.IdentifierPhone, phone)), nil
+}
+
+// primaryPhone returns the user's verified primary phone number.
+func (a *Auth) primaryPhone(ctx context.Context, userID string) (string, error) {
+	ids, err := a.db.Identifiers(ctx, userID)
+	if err != nil {
+		return "", err
+	}
+	for _, id := range ids {
+		if id.Kind == core.IdentifierPhone && id.Primary && id.Verified {
+			return id.Value, nil
+		}
+	}
+	return "", fmt.Errorf("auth: device verification: user %s has no email and no phone", userID)
+}
 
 // keyDeviceVerify holds the id of the device challenge this browser must
 // answer before its sign-in gets a session (Config.VerifyNewDevices).
@@ -136,7 +178,7 @@ func (a *Auth) deviceSession(r *http.Request, user core.User, method string, cre
 			}
 			return core.Session{}, a.startDeviceVerification(r, user, method, d.DeviceHash)
 		}
-		if !known && !a.s.DisableNewDeviceEmails {
+		if !known && !a.s.DisableNewDeviceEmails && user.Email != "" {
 			m, err := a.newMail(mail.MsgNewDeviceSignIn, user.Email, a.deviceMailData(r, user, method))
 			if err != nil {
 				return core.Session{}, err
@@ -177,17 +219,14 @@ func (a *Auth) startDeviceVerification(r *http.Request, user core.User, method, 
 		ExpiresAt: a.s.Now().Add(deviceCodeTTL)}
 	code := newCode(deviceCodeDigits)
 	c.CodeHash = a.codeHash("device:"+c.ID, code)
-	data := a.deviceMailData(r, user, method)
-	data.Link, data.Code, data.ExpiresIn = "", code, deviceCodeTTL
-	m, err := a.newMail(mail.MsgDeviceVerificationCode, user.Email, data)
+	out, limits, err := a.deviceCodeMessage(r, user, method, code)
 	if err != nil {
 		return err
 	}
-	limits := a.sendLimits(r, core.IdentifierEmail, store.IdentifierKey(core.IdentifierEmail, user.Email))
-	if err := a.db.CreateDeviceChallenge(ctx, c, limits, m); err != nil {
+	if err := a.db.CreateDeviceChallenge(ctx, c, limits, out); err != nil {
 		return sendError(err)
 	}
-	a.dispatcher.Wake()
+	a.wake()
 	if err := a.sm.RenewToken(ctx); err != nil {
 		return err
 	}
@@ -238,14 +277,14 @@ func (a *Auth) verifyDevice(r *http.Request, code, redirect string) (*authState,
 	}
 	code = strings.ReplaceAll(strings.TrimSpace(code), " ", "")
 	if code == "" {
-		return nil, "", httpx.FieldError("code", "code_required", "Enter the code from the email.")
+		return nil, "", httpx.FieldError("code", "code_required", "Enter the code we sent you.")
 	}
 	if len(code) != deviceCodeDigits || strings.Trim(code, "0123456789") != "" {
-		return nil, "", httpx.FieldError("code", "invalid_code", "Enter the 6-digit code from the email, digits only.")
+		return nil, "", httpx.FieldError("code", "invalid_code", "Enter the 6-digit code we sent you, digits only.")
 	}
 	d := store.DeviceSignIn{UserID: user.ID, DeviceHash: c.DeviceHash, Method: c.Method,
 		UserAgent: cleanUserAgent(r.UserAgent()), IP: a.s.ClientIP(r)}
-	if !a.s.DisableNewDeviceEmails {
+	if !a.s.DisableNewDeviceEmails && user.Email != "" {
 		if d.NewDeviceMail, err = a.newMail(mail.MsgNewDeviceSignIn, user.Email, a.deviceMailData(r, user, c.Method)); err != nil {
 			return nil, "", err
 		}
@@ -254,7 +293,7 @@ func (a *Auth) verifyDevice(r *http.Request, code, redirect string) (*authState,
 		a.newSession(r, user.ID, c.Method), d)
 	switch {
 	case errors.Is(err, core.ErrInvalidCode):
-		return nil, "", httpx.FieldError("code", "incorrect_code", "That code is incorrect. Check the latest email and try again.")
+		return nil, "", httpx.FieldError("code", "incorrect_code", "That code is incorrect. Check the latest message and try again.")
 	case errors.Is(err, core.ErrExpired), errors.Is(err, core.ErrUsed), errors.Is(err, core.ErrRateLimited):
 		a.sm.Remove(ctx, keyDeviceVerify)
 		msg := "That code has expired. Sign in again to get a new one."

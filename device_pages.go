@@ -5,13 +5,28 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/embedauth/auth/core"
 	"github.com/embedauth/auth/internal/httpx"
+	"github.com/embedauth/auth/passwordless"
 	"github.com/embedauth/auth/ui"
 )
 
 // verifyDeviceData is the code page of the pending device verification.
-func (a *Auth) verifyDeviceData(r *http.Request, p ui.Page, email, redirect string) ui.VerifyDevice {
-	return ui.VerifyDevice{Page: p, To: maskEmail(email), TTL: humanDuration(deviceCodeTTL), RedirectURL: redirect}
+func (a *Auth) verifyDeviceData(r *http.Request, p ui.Page, user core.User, redirect string) ui.VerifyDevice {
+	return ui.VerifyDevice{Page: p, To: a.deviceCodeTo(r, user), TTL: humanDuration(deviceCodeTTL), RedirectURL: redirect}
+}
+
+// deviceCodeTo is where the device code went, masked: the primary email,
+// or the primary phone of an account without one.
+func (a *Auth) deviceCodeTo(r *http.Request, user core.User) string {
+	if user.Email != "" {
+		return maskEmail(user.Email)
+	}
+	phone, err := a.primaryPhone(r.Context(), user.ID)
+	if err != nil {
+		return ""
+	}
+	return passwordless.MaskPhone(phone)
 }
 
 // verifyDevicePage asks for the code mailed for a sign-in from a new
@@ -26,7 +41,7 @@ func (a *Auth) verifyDevicePage(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, queryWith(a.s.Path+"/sign-in", redirect), http.StatusSeeOther)
 		return nil
 	}
-	return a.render(w, http.StatusOK, "verify-device", a.verifyDeviceData(r, a.page(r, "verify-device"), user.Email, redirect))
+	return a.render(w, http.StatusOK, "verify-device", a.verifyDeviceData(r, a.page(r, "verify-device"), user, redirect))
 }
 
 // verifyDeviceForm checks the code and signs the browser in.
@@ -52,7 +67,7 @@ func (a *Auth) verifyDeviceForm(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, queryWith(a.s.Path+"/sign-in", redirect), http.StatusSeeOther)
 		return nil
 	}
-	return a.formFail(w, r, err, "verify-device", func(p ui.Page) any { return a.verifyDeviceData(r, p, user.Email, redirect) })
+	return a.formFail(w, r, err, "verify-device", func(p ui.Page) any { return a.verifyDeviceData(r, p, user, redirect) })
 }
 
 // deviceVerificationBody answers a JSON sign-in held for device
@@ -73,7 +88,7 @@ func (a *Auth) apiDeviceVerificationRequired(w http.ResponseWriter, r *http.Requ
 		return err
 	}
 	return httpx.WriteJSON(w, http.StatusAccepted, deviceVerificationBody{Status: "device_verification_required",
-		To: maskEmail(user.Email), ExpiresIn: int(c.ExpiresAt.Sub(a.s.Now()).Round(time.Second) / time.Second),
+		To: a.deviceCodeTo(r, user), ExpiresIn: int(c.ExpiresAt.Sub(a.s.Now()).Round(time.Second) / time.Second),
 		Next: a.s.Path + "/sign-in/verify-device"})
 }
 

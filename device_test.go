@@ -493,3 +493,25 @@ func TestDeviceVerification_FormsOfEveryStep(t *testing.T) {
 	e.get("/auth/sign-in").want(http.StatusOK).contains("Too many wrong codes")
 	e.get("/auth/api/me").wantError(http.StatusUnauthorized, "unauthenticated")
 }
+
+func TestDeviceVerification_PhoneOnlyAccountGetsATextMessage(t *testing.T) {
+	env, sms := pwEnv(t, devVerify, func(c *auth.Config) { c.DisableNewDeviceEmails = false })
+	const phone = "+14155550123"
+	// Sign-up by text message: this device is trusted.
+	a := flNew(t, env)
+	a.postJSON("/auth/api/sign-up/sms", map[string]string{"phone": phone, "name": "Pat"}).want(http.StatusAccepted)
+	a.postJSON("/auth/api/code/verify", map[string]string{"code": pwSMSCode(t, env, sms, phone)}).want(http.StatusOK)
+	// Another browser: the device code goes by text message too.
+	b := flNew(t, env)
+	b.postJSON("/auth/api/sign-in/sms", map[string]string{"phone": phone}).want(http.StatusAccepted)
+	var held struct{ Status, To string }
+	b.postJSON("/auth/api/code/verify", map[string]string{"code": pwSMSCode(t, env, sms, phone)}).want(http.StatusAccepted).decode(&held)
+	if held.Status != "device_verification_required" || held.To == "" || strings.Contains(held.To, "5550123") {
+		t.Fatalf("202 body = %+v", held)
+	}
+	b.get("/auth/sign-in/verify-device").want(http.StatusOK).contains(held.To)
+	b.postJSON("/auth/api/sign-in/verify-device", map[string]string{"code": pwSMSCode(t, env, sms, phone)}).want(http.StatusOK)
+	if got := b.me().Session.AuthMethod; got != "sms_code" {
+		t.Errorf("session method %q", got)
+	}
+}

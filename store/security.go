@@ -225,9 +225,11 @@ type DeviceChallenge struct {
 	UsedAt     *time.Time
 }
 
-// CreateDeviceChallenge stores c and queues the mail carrying its code,
-// counted against limits ([core.ErrRateLimited] when one is reached).
-func (db *DB) CreateDeviceChallenge(ctx context.Context, c DeviceChallenge, limits []core.SendLimit, mail *OutMail) error {
+// CreateDeviceChallenge stores c and queues the message carrying its code
+// (mail, or a text message for an account without an email), counted
+// against limits ([core.ErrRateLimited] when one is reached: nothing is
+// stored or sent).
+func (db *DB) CreateDeviceChallenge(ctx context.Context, c DeviceChallenge, limits []core.SendLimit, out *core.Outgoing) error {
 	err := db.tx(ctx, func(tx *sql.Tx) error {
 		if err := db.countSends(ctx, tx, limits); err != nil {
 			return err
@@ -238,7 +240,7 @@ func (db *DB) CreateDeviceChallenge(ctx context.Context, c DeviceChallenge, limi
 		if err != nil {
 			return err
 		}
-		return db.enqueueMail(ctx, tx, mail)
+		return db.enqueueOutgoing(ctx, tx, out)
 	})
 	if err != nil {
 		return fmt.Errorf("store: create device challenge: %w", err)

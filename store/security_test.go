@@ -205,7 +205,7 @@ func TestDB_DeviceChallenge(t *testing.T) {
 		c := store.DeviceChallenge{ID: "dvc_1", UserID: u.ID, DeviceHash: "dev", Method: "password", CodeHash: "right",
 			ExpiresAt: clock.Now().Add(10 * time.Minute)}
 		limits := []core.SendLimit{{Key: "email:to:ann", Max: 2, Window: time.Hour}}
-		if err := db.CreateDeviceChallenge(context.Background(), c, limits, &store.OutMail{To: u.Email, Template: "device_verification_code"}); err != nil {
+		if err := db.CreateDeviceChallenge(context.Background(), c, limits, &core.Outgoing{Channel: core.IdentifierEmail, To: u.Email, Template: "device_verification_code"}); err != nil {
 			t.Fatal(err)
 		}
 		return db, clock, u, c

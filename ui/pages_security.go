@@ -23,11 +23,11 @@ type SecurityEntry struct {
 	Warning bool
 }
 
-// VerifyDevice asks for the code mailed to confirm a sign-in from a
-// device the account has not used before.
+// VerifyDevice asks for the code sent to confirm a sign-in from a device
+// the account has not used before.
 type VerifyDevice struct {
 	Page
-	To          string // masked, such as "a***@example.com"
+	To          string // masked, such as "a***@example.com" or "+44 ••• ••58"
 	TTL         string
 	RedirectURL string
 }

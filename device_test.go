@@ -515,3 +515,19 @@ func TestDeviceVerification_PhoneOnlyAccountGetsATextMessage(t *testing.T) {
 		t.Errorf("session method %q", got)
 	}
 }
+
+func TestDeviceVerification_SendsCapped(t *testing.T) {
+	env := authtest.New(t, devVerify, func(c *auth.Config) { c.Passwordless.EmailsPerAddressPerHour = 2 })
+	pw := authtest.Password()
+	env.CreateUser(t, "ann@example.com", pw)
+	for range 2 {
+		flNew(t, env).postJSON("/auth/api/sign-in", map[string]string{"email": "ann@example.com", "password": pw}).want(http.StatusAccepted)
+		devMailCode(t, env, "ann@example.com")
+	}
+	c := flNew(t, env)
+	c.postJSON("/auth/api/sign-in", map[string]string{"email": "ann@example.com", "password": pw}).wantError(http.StatusTooManyRequests, "too_many_messages")
+	c.get("/auth/api/me").wantError(http.StatusUnauthorized, "unauthenticated")
+	c.postJSON("/auth/api/sign-in/verify-device", map[string]string{"code": "123456"}).wantError(http.StatusUnauthorized, "device_verification_not_started")
+	env.Clock.Advance(time.Hour)
+	devSignIn(t, env, c, "ann@example.com", pw)
+}

@@ -253,3 +253,27 @@ func TestSecurityLog_PrunedByAge(t *testing.T) {
 		t.Fatalf("after 31 days: %v", got)
 	}
 }
+
+func TestSecurityLog_AddressChanges(t *testing.T) {
+	env, _ := pwEnv(t)
+	pw := authtest.Password()
+	env.CreateUser(t, "oli@example.com", pw)
+	c := flNew(t, env)
+	c.signIn("oli@example.com", pw)
+	c.postJSON("/auth/api/me/identifiers", map[string]string{"type": "email", "value": "oli@work.example", "password": pw}).want(http.StatusAccepted)
+	code := pwCodeRE.FindStringSubmatch(flWaitMail(t, env, "oli@work.example").Text)[1]
+	var list idList
+	c.postJSON("/auth/api/me/identifiers/verify", map[string]string{"code": code}).want(http.StatusOK).decode(&list)
+	work, _ := list.find("oli@work.example")
+	c.postJSON("/auth/api/me/identifiers/"+work.ID+"/primary", map[string]string{"password": pw}).want(http.StatusOK).decode(&list)
+	old, _ := list.find("oli@example.com")
+	c.deleteJSON("/auth/api/me/identifiers/"+old.ID, map[string]string{"password": pw}).want(http.StatusOK)
+
+	got := slKinds(slLog(t, c))
+	want := []string{"identifier_removed/oli@example.com", "primary_changed/oli@work.example", "identifier_added/oli@work.example", "sign_in/new_device"}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("log = %v, want %v", got, want)
+	}
+	c.get("/auth/profile/security").want(http.StatusOK).
+		contains("Email address added: oli@work.example", "Primary email address changed to oli@work.example", "Email address removed: oli@example.com")
+}

@@ -61,7 +61,7 @@ func (a *Auth) checkPassword(ctx context.Context, user *core.User, pw string) er
 		if err := a.hasher.Dummy(ctx, pw); err != nil {
 			return hashError(err)
 		}
-		a.logFailure(ctx, "", "password", core.SecurityFailureWrongPassword) // writes nothing, as long as a real one
+		a.logFailure(ctx, "", "password", core.SecurityFailureWrongPassword) // the statement a known user's failure runs; it writes nothing
 		return errInvalidCredentials
 	}
 	ok, until, err := a.db.ReserveAttempt(ctx, user.ID, a.s.LockoutThreshold, a.s.LockoutDuration)

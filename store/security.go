@@ -83,7 +83,7 @@ func (db *DB) SecurityLog(ctx context.Context, userID string, before int64, limi
 
 // PruneSecurityLog deletes security log entries written before logBefore,
 // known devices not seen since devicesBefore, and device challenges that
-// expired before logBefore.
+// expired more than a day ago.
 func (db *DB) PruneSecurityLog(ctx context.Context, logBefore, devicesBefore time.Time) error {
 	err := db.tx(ctx, func(tx *sql.Tx) error {
 		for _, q := range []struct {
@@ -92,7 +92,7 @@ func (db *DB) PruneSecurityLog(ctx context.Context, logBefore, devicesBefore tim
 		}{
 			{`DELETE FROM auth_security_log WHERE created_at < $1`, ms(logBefore)},
 			{`DELETE FROM auth_known_devices WHERE last_seen_at < $1`, ms(devicesBefore)},
-			{`DELETE FROM auth_device_challenges WHERE expires_at < $1`, ms(logBefore)},
+			{`DELETE FROM auth_device_challenges WHERE expires_at < $1`, ms(db.Now().Add(-24 * time.Hour))},
 		} {
 			if _, err := tx.ExecContext(ctx, q.sql, q.arg); err != nil {
 				return err

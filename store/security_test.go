@@ -136,6 +136,17 @@ func TestDB_SecurityLog(t *testing.T) {
 		if known, err := db.KnownDevice(ctx, u.ID, "d1"); err != nil || known {
 			t.Errorf("a device unseen for 10 days survived a 5-day prune: %v %v", known, err)
 		}
+		c := store.DeviceChallenge{ID: "dvc_old", UserID: u.ID, DeviceHash: "d2", Method: "password", CodeHash: "h", ExpiresAt: clock.Now().Add(10 * time.Minute)}
+		if err := db.CreateDeviceChallenge(ctx, c, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		clock.Advance(25 * time.Hour)
+		if err := db.PruneSecurityLog(ctx, clock.Now().Add(-90*24*time.Hour), clock.Now().Add(-400*24*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.DeviceChallenge(ctx, "dvc_old"); err == nil {
+			t.Error("a challenge that expired a day ago was kept")
+		}
 	})
 }
 

@@ -35,6 +35,7 @@ func (a *Auth) apiRoutes() []apiRoute {
 		{"POST", "/api/sign-in/factor-two/sms", a.apiFactorTwoSMS},
 		{"POST", "/api/sign-in/factor-two/passkey/begin", a.apiFactorTwoPasskeyBegin},
 		{"POST", "/api/sign-in/factor-two/passkey/finish", a.apiFactorTwoPasskeyFinish},
+		{"POST", "/api/sign-in/verify-device", a.apiVerifyDevice},
 		{"POST", "/api/reverify", a.apiReverify},
 		{"POST", "/api/reverify/email-code", a.apiReverifyEmailCode},
 		{"POST", "/api/reverify/sms-code", a.apiReverifySMSCode},
@@ -45,6 +46,7 @@ func (a *Auth) apiRoutes() []apiRoute {
 		{"GET", "/api/me", a.apiMe},
 		{"PATCH", "/api/me", a.apiUpdateMe},
 		{"DELETE", "/api/me", a.apiDeleteMe},
+		{"GET", "/api/me/security-log", a.apiSecurityLog},
 		{"GET", "/api/sessions", a.apiSessions},
 		{"DELETE", "/api/sessions/{id}", a.apiRevokeSession},
 		{"POST", "/api/sessions/revoke-others", a.apiRevokeOthers},
@@ -214,7 +216,7 @@ func (a *Auth) apiSignIn(w http.ResponseWriter, r *http.Request) error {
 		return a.apiFactorTwoRequired(w, r)
 	}
 	if err != nil {
-		return err
+		return a.apiDeviceStepOr(w, r, err)
 	}
 	return writeMe(w, st)
 }

@@ -195,6 +195,7 @@ func (a *Auth) pruneLoop(ctx context.Context) {
 		if err := a.db.Prune(ctx, 7*24*time.Hour); err != nil && ctx.Err() == nil {
 			a.s.Logger.Error("embedauth: prune", "err", err)
 		}
+		a.housekeepSecurity(ctx) // security log and known devices (security_log.go)
 		select {
 		case <-ctx.Done():
 			return

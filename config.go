@@ -103,6 +103,19 @@ type Config struct {
 	// ResetTokenTTL is how long a password reset link is valid. Default 30
 	// minutes.
 	ResetTokenTTL time.Duration
+	// SecurityLogRetention is how long entries of a user's security log
+	// (sign-ins, failures, factor changes, revocations) are kept. Default
+	// 90 days.
+	SecurityLogRetention time.Duration
+	// DisableNewDeviceEmails stops the mail a user gets when their account
+	// signs in from a device it has not used before. Default false: the
+	// mail is sent.
+	DisableNewDeviceEmails bool
+	// VerifyNewDevices holds a sign-in from a device the account has not
+	// used before, after every other factor, until the user enters a
+	// 6-digit code mailed to their primary email (texted to the primary
+	// phone of an account without an email). Default false.
+	VerifyNewDevices bool
 	// RateLimits caps requests per client IP per minute.
 	RateLimits RateLimits
 	// ClientIP returns the client's address for rate limits and the session
@@ -284,6 +297,10 @@ func (c Config) settings() (*settings, error) {
 	def(&s.LockoutDuration, time.Hour)
 	def(&s.VerificationCodeTTL, 10*time.Minute)
 	def(&s.ResetTokenTTL, 30*time.Minute)
+	def(&s.SecurityLogRetention, 90*24*time.Hour)
+	if s.SecurityLogRetention < 0 {
+		errs = append(errs, fmt.Errorf("SecurityLogRetention %v must not be negative", s.SecurityLogRetention))
+	}
 	if s.LockoutThreshold == 0 {
 		s.LockoutThreshold = 100
 	}

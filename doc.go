@@ -41,6 +41,12 @@
 // session or a banned user is signed out at the next request. Every
 // state-changing route is protected by [net/http.CrossOriginProtection].
 //
+// Each user has a security log of sign-ins, failures, factor changes and
+// revocations (Path+"/profile/security"). A sign-in from a device the
+// account has not used before (a long-lived device cookie) is mailed to
+// the user, and with Config.VerifyNewDevices it waits for a code sent to
+// them before it gets a session.
+//
 // # Hot path
 //
 // [Auth.Middleware] runs on every request of the app. It reads the session

@@ -155,9 +155,11 @@ func (a *Auth) completeSecondFactor(r *http.Request, method, code string) (*auth
 			return nil, httpx.FieldError("method", "invalid_method", "Text message codes are not on for your account.")
 		}
 		if err := a.checkSMSFactorCode(r, user, code); err != nil {
+			a.logSecondFactorFailure(r.Context(), user.ID, first+"+"+method, err) // security_log.go
 			return nil, err
 		}
 	} else if err := a.mfa.Verify(r.Context(), user.ID, m, code); err != nil {
+		a.logSecondFactorFailure(r.Context(), user.ID, first+"+"+method, err) // security_log.go
 		return nil, a.mfaError(err)
 	}
 	return a.finishSecondFactor(r, user, first+"+"+method)
@@ -167,7 +169,7 @@ func (a *Auth) completeSecondFactor(r *http.Request, method, code string) (*auth
 func (a *Auth) finishSecondFactor(r *http.Request, user core.User, method string) (*authState, error) {
 	ctx := r.Context()
 	a.sm.Remove(ctx, keyFactorTwo)
-	sess, err := a.db.CreateSession(ctx, a.newSession(r, user.ID, method))
+	sess, err := a.deviceSession(r, user, method, nil, false) // errDeviceVerificationRequired for a new device (device.go)
 	if err != nil {
 		return nil, err
 	}
@@ -234,6 +236,10 @@ func (a *Auth) factorTwoForm(w http.ResponseWriter, r *http.Request) error {
 	}
 	redirect, method := a.safeRedirect(formRedirect(r)), r.PostFormValue("method")
 	st, err := a.completeSecondFactor(r, method, r.PostFormValue("code"))
+	if errors.Is(err, errDeviceVerificationRequired) {
+		http.Redirect(w, r, a.deviceTarget(redirect), http.StatusSeeOther)
+		return nil
+	}
 	if err != nil {
 		if errors.Is(err, errFactorTwoNotStarted) {
 			return err
@@ -290,7 +296,7 @@ func (a *Auth) apiFactorTwo(w http.ResponseWriter, r *http.Request) error {
 	}
 	st, err := a.completeSecondFactor(r, in.Method, in.Code)
 	if err != nil {
-		return err
+		return a.apiDeviceStepOr(w, r, err)
 	}
 	return writeMe(w, st)
 }
@@ -316,7 +322,7 @@ func (a *Auth) apiFactorTwoOr(w http.ResponseWriter, r *http.Request, err error)
 	if errors.Is(err, errFactorTwoRequired) {
 		return a.apiFactorTwoRequired(w, r)
 	}
-	return err
+	return a.apiDeviceStepOr(w, r, err)
 }
 
 // apiFactorTwoPasskeyBegin starts a passkey assertion as the second factor
@@ -351,7 +357,7 @@ func (a *Auth) apiFactorTwoPasskeyFinish(w http.ResponseWriter, r *http.Request)
 	}
 	st, err := a.finishSecondFactor(r, user, first+"+passkey")
 	if err != nil {
-		return err
+		return a.apiDeviceStepOr(w, r, err)
 	}
 	return writeMe(w, st)
 }

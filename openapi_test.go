@@ -40,6 +40,7 @@ var openAPIRouteList = []string{
 	"POST /api/sign-in/factor-two",
 	"POST /api/sign-in/factor-two/passkey/begin",
 	"POST /api/sign-in/factor-two/passkey/finish",
+	"POST /api/sign-in/verify-device",
 	"POST /api/reverify",
 	"POST /api/reverify/email-code",
 	"GET /api/me/mfa",
@@ -58,6 +59,7 @@ var openAPIRouteList = []string{
 	"GET /api/me",
 	"PATCH /api/me",
 	"DELETE /api/me",
+	"GET /api/me/security-log",
 	"GET /api/sessions",
 	"DELETE /api/sessions/{id}",
 	"POST /api/sessions/revoke-others",
@@ -483,7 +485,7 @@ func TestOpenAPIErrorResponses(t *testing.T) {
 		"GET /api/sessions", "DELETE /api/sessions/{id}", "POST /api/sessions/revoke-others", "POST /api/reverify",
 		"POST /api/reverify/email-code", "GET /api/me/mfa", "POST /api/me/mfa/totp", "POST /api/me/mfa/totp/confirm",
 		"POST /api/me/mfa/backup-codes", "DELETE /api/me/mfa", "POST /api/me/mfa/sms", "DELETE /api/me/mfa/sms",
-		"POST /api/reverify/sms-code"}
+		"POST /api/reverify/sms-code", "GET /api/me/security-log"}
 	for _, k := range openAPIRouteList { // tokens and the admin routes (jwt-*, webhooks) need a signed-in user
 		if k == "GET /api/token" || strings.Contains(k, " /api/jwt-") || strings.Contains(k, " /api/webhooks/") {
 			signedIn = append(signedIn, k)
@@ -739,6 +741,7 @@ func TestOpenAPIAnswersMatch(t *testing.T) {
 	oaPasswordlessAnswers(t, check) // passwordless and addresses (passwordless_openapi_test.go)
 	oaPasskeyAnswers(t, check)      // passkeys (passkey_openapi_test.go)
 	oaMFAAnswers(t, check)          // second factors (mfa_test.go)
+	oaDeviceAnswers(t, check)       // device verification and the security log (device_test.go)
 
 	oaTokenWebhookAnswers(t, check) // tokens and webhooks (webhook_openapi_test.go)
 	// Every documented success answer was seen.

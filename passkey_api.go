@@ -76,7 +76,7 @@ func (a *Auth) apiPasskeySignInFinish(w http.ResponseWriter, r *http.Request) er
 	}
 	st, err := a.passkeySignIn(r, body)
 	if err != nil {
-		return err
+		return a.apiDeviceStepOr(w, r, err)
 	}
 	return writeMe(w, st)
 }

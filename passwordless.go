@@ -413,6 +413,9 @@ func (a *Auth) verifyCodeSignIn(r *http.Request, code string) (*authState, strin
 	if errors.Is(err, errFactorTwoRequired) {
 		return nil, a.factorTwoTarget(done.Challenge.RedirectURL), err
 	}
+	if errors.Is(err, errDeviceVerificationRequired) {
+		return nil, a.deviceTarget(done.Challenge.RedirectURL), err
+	}
 	return st, a.passkeyNudge(r, st, a.afterSignIn(done.Challenge.RedirectURL)), err
 }
 
@@ -424,7 +427,11 @@ func (a *Auth) completed(r *http.Request, done core.Completion) (*authState, err
 	if err := a.holdForSecondFactor(r, done.User, done.Session); err != nil {
 		return nil, err // errFactorTwoRequired for a user with MFA (mfa.go)
 	}
-	return a.attachSession(r, done.User, done.Session)
+	sess, err := a.deviceSession(r, done.User, done.Session.AuthMethod, &done.Session, done.SignedUp)
+	if err != nil {
+		return nil, err // errDeviceVerificationRequired for a new device (device.go)
+	}
+	return a.attachSession(r, done.User, sess)
 }
 
 // newSession's method is set from the flow's kind: the store fills the
@@ -449,6 +456,9 @@ func (a *Auth) verifyLink(r *http.Request, token string) (*authState, string, er
 	st, err := a.completed(r, done)
 	if errors.Is(err, errFactorTwoRequired) {
 		return nil, a.factorTwoTarget(done.Challenge.RedirectURL), err
+	}
+	if errors.Is(err, errDeviceVerificationRequired) {
+		return nil, a.deviceTarget(done.Challenge.RedirectURL), err
 	}
 	return st, a.passkeyNudge(r, st, a.afterSignIn(done.Challenge.RedirectURL)), err
 }
@@ -489,6 +499,9 @@ func (a *Auth) continueLink(r *http.Request) (*authState, string, error) {
 	st, err := a.completed(r, done)
 	if errors.Is(err, errFactorTwoRequired) {
 		return nil, a.factorTwoTarget(done.Challenge.RedirectURL), err
+	}
+	if errors.Is(err, errDeviceVerificationRequired) {
+		return nil, a.deviceTarget(done.Challenge.RedirectURL), err
 	}
 	return st, a.passkeyNudge(r, st, a.afterSignIn(done.Challenge.RedirectURL)), err
 }

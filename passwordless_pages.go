@@ -177,7 +177,7 @@ func (a *Auth) codeForm(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	_, next, err := a.verifyCodeSignIn(r, r.PostFormValue("code"))
-	if errors.Is(err, errFactorTwoRequired) {
+	if errors.Is(err, errFactorTwoRequired) || errors.Is(err, errDeviceVerificationRequired) {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return nil
 	}
@@ -232,7 +232,7 @@ func (a *Auth) linkConfirmForm(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	_, next, err := a.verifyLink(r, r.PostFormValue("token"))
-	if errors.Is(err, errFactorTwoRequired) {
+	if errors.Is(err, errFactorTwoRequired) || errors.Is(err, errDeviceVerificationRequired) {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return nil
 	}
@@ -304,7 +304,7 @@ func (a *Auth) linkContinueForm(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	_, next, err := a.continueLink(r)
-	if errors.Is(err, errFactorTwoRequired) {
+	if errors.Is(err, errFactorTwoRequired) || errors.Is(err, errDeviceVerificationRequired) {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return nil
 	}

@@ -32,6 +32,9 @@ var pageTitles = map[string]string{
 	"mfa":              "Two-step verification",
 	"mfa-backup-codes": "Your backup codes",
 	"mfa-reverify":     "Confirm it's you",
+
+	"security-log":  "Security log",
+	"verify-device": "Check your email",
 }
 
 // page returns the frame every page shows, taking any one-time notice.

@@ -22,6 +22,8 @@ func (a *Auth) routes() http.Handler {
 	h("GET "+p+"/sign-in/factor-two", a.factorTwoPage)
 	h("POST "+p+"/sign-in/factor-two", a.factorTwoForm)
 	h("POST "+p+"/sign-in/factor-two/sms", a.factorTwoSMSForm)
+	h("GET "+p+"/sign-in/verify-device", a.verifyDevicePage)
+	h("POST "+p+"/sign-in/verify-device", a.verifyDeviceForm)
 	h("GET "+p+"/sign-up", a.signUpPage)
 	h("POST "+p+"/sign-up", a.signUpForm)
 	h("GET "+p+"/verify", a.verifyPage)
@@ -42,6 +44,7 @@ func (a *Auth) routes() http.Handler {
 	h("GET "+p+"/reverify", a.reverifyPage)
 	h("POST "+p+"/reverify", a.reverifyForm)
 	h("GET "+p+"/profile/mfa", a.mfaPage)
+	h("GET "+p+"/profile/security", a.securityLogPage)
 	h("POST "+p+"/profile/mfa/totp", a.mfaBeginForm)
 	h("POST "+p+"/profile/mfa/totp/confirm", a.mfaConfirmForm)
 	h("POST "+p+"/profile/mfa/backup-codes", a.mfaBackupCodesForm)
@@ -66,7 +69,7 @@ func (a *Auth) routes() http.Handler {
 		a.adapter.Write(w, r, httpx.Errorf(http.StatusForbidden, "cross_origin_request",
 			"This request came from another site and was refused. Go back to the page and try again."))
 	}))
-	dynamic := a.securityHeaders(cop.Handler(a.sm.LoadAndSave(mux)))
+	dynamic := a.securityHeaders(cop.Handler(a.sm.LoadAndSave(a.withClient(mux))))
 
 	root := http.NewServeMux()
 	root.Handle("GET "+p+"/static/", a.securityHeaders(http.StripPrefix(p+"/static/", a.ui.Static())))
@@ -101,6 +104,10 @@ func (a *Auth) signInForm(w http.ResponseWriter, r *http.Request) error {
 	st, err := a.passwordSignIn(w, r, email, r.PostFormValue("password"))
 	if errors.Is(err, errFactorTwoRequired) {
 		http.Redirect(w, r, a.factorTwoTarget(redirect), http.StatusSeeOther)
+		return nil
+	}
+	if errors.Is(err, errDeviceVerificationRequired) {
+		http.Redirect(w, r, a.deviceTarget(redirect), http.StatusSeeOther)
 		return nil
 	}
 	if err != nil {

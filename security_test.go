@@ -1391,12 +1391,24 @@ func TestT38_HostCookieAttributes(t *testing.T) {
 		"sign-in":             post("/auth/api/sign-in", map[string]string{"email": "t38@example.com", "password": pw}),
 		"sign-up (anonymous)": post("/auth/api/sign-up", map[string]string{"email": "t38-new@example.com", "password": authtest.Password()}),
 	} {
-		lines := resp.Header.Values("Set-Cookie")
+		var lines []string
+		var cookies []*http.Cookie
+		for i, ck := range resp.Cookies() {
+			line := resp.Header.Values("Set-Cookie")[i]
+			if ck.Name == "__Host-embedauth_device" { // the device cookie of a sign-in: the same attributes
+				if !ck.Secure || !ck.HttpOnly || ck.SameSite != http.SameSiteLaxMode || ck.Path != "/" || ck.Domain != "" ||
+					strings.Contains(strings.ToLower(line), "domain=") || len(ck.Value) < 43 {
+					t.Errorf("%s: device Set-Cookie %q; want Secure, HttpOnly, SameSite=Lax, Path=/, no Domain, 256 bits", name, line)
+				}
+				continue
+			}
+			lines, cookies = append(lines, line), append(cookies, ck)
+		}
 		if resp.StatusCode >= 300 || len(lines) != 1 {
 			t.Fatalf("%s: %d with Set-Cookie %q", name, resp.StatusCode, lines)
 		}
 		line := lines[0]
-		ck := resp.Cookies()[0]
+		ck := cookies[0]
 		if ck.Name != "__Host-embedauth_session" || !ck.Secure || !ck.HttpOnly || ck.SameSite != http.SameSiteLaxMode ||
 			ck.Path != "/" || ck.Domain != "" || strings.Contains(strings.ToLower(line), "domain=") {
 			t.Errorf("%s: Set-Cookie %q; want __Host-embedauth_session, Secure, HttpOnly, SameSite=Lax, Path=/, no Domain", name, line)

@@ -61,6 +61,7 @@ func (a *Auth) checkPassword(ctx context.Context, user *core.User, pw string) er
 		if err := a.hasher.Dummy(ctx, pw); err != nil {
 			return hashError(err)
 		}
+		a.logFailure(ctx, "", "password", core.SecurityFailureWrongPassword) // the statement a known user's failure runs; it writes nothing
 		return errInvalidCredentials
 	}
 	ok, until, err := a.db.ReserveAttempt(ctx, user.ID, a.s.LockoutThreshold, a.s.LockoutDuration)
@@ -68,6 +69,7 @@ func (a *Auth) checkPassword(ctx context.Context, user *core.User, pw string) er
 		return err
 	}
 	if !ok {
+		a.logLocked(ctx, user.ID, "password")
 		return lockedError(until.Sub(a.s.Now()))
 	}
 	hash, err := a.db.PasswordHash(ctx, user.ID)
@@ -75,6 +77,7 @@ func (a *Auth) checkPassword(ctx context.Context, user *core.User, pw string) er
 		if err := a.hasher.Dummy(ctx, pw); err != nil {
 			return hashError(err)
 		}
+		a.logFailure(ctx, user.ID, "password", core.SecurityFailureWrongPassword)
 		return errInvalidCredentials
 	}
 	if err != nil {
@@ -85,6 +88,7 @@ func (a *Auth) checkPassword(ctx context.Context, user *core.User, pw string) er
 		return hashError(err)
 	}
 	if !match {
+		a.logFailure(ctx, user.ID, "password", core.SecurityFailureWrongPassword)
 		return errInvalidCredentials
 	}
 	if err := a.db.ResetAttempts(ctx, user.ID); err != nil {
@@ -139,7 +143,7 @@ func (a *Auth) passwordSignIn(w http.ResponseWriter, r *http.Request, email, pw 
 	if err := a.requireSecondFactor(r, user, "password"); err != nil {
 		return nil, err // errFactorTwoRequired: no session until the second factor (mfa.go)
 	}
-	sess, err := a.db.CreateSession(ctx, a.newSession(r, user.ID, "password"))
+	sess, err := a.deviceSession(r, user, "password", nil, false) // errDeviceVerificationRequired for a new device (device.go)
 	if err != nil {
 		return nil, err
 	}

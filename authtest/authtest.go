@@ -70,9 +70,10 @@ type Option func(*auth.Config)
 
 // New starts an Auth on a fresh database in t.TempDir(), serving
 // Handler and Middleware on loopback, with mail captured in env.Mail and
-// the clock in env.Clock. Password hashing is made cheap and per-IP rate
-// limits are off unless an option sets them. Everything stops at the end
-// of the test.
+// the clock in env.Clock. Password hashing is made cheap, and per-IP rate
+// limits and new-device sign-in mails are off, unless an option sets them
+// (so the mailbox holds only the mail a test asks for). Everything stops
+// at the end of the test.
 func New(t testing.TB, opts ...Option) *Env {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -94,6 +95,8 @@ func New(t testing.TB, opts ...Option) *Env {
 		Now:             env.Clock.Now,
 		PasswordHashing: auth.Argon2Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32},
 		RateLimits:      auth.RateLimits{SignIn: -1, SignUp: -1, Codes: -1, Reset: -1},
+		// Every test client is a new device; tests of the notice turn it on.
+		DisableNewDeviceEmails: true,
 	}
 	for _, o := range opts {
 		o(&cfg)

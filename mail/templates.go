@@ -69,6 +69,14 @@ const (
 	// MsgReverifyCode carries the code (Data.Code) a signed-in user enters
 	// to confirm it's them before a sensitive change.
 	MsgReverifyCode = "reverify_code"
+	// MsgNewDeviceSignIn notices a sign-in from a device the account had
+	// not used before (Data.Time, Device, IP, Method), with a link
+	// (Data.Link) to the signed-in devices to sign it out.
+	MsgNewDeviceSignIn = "new_device_sign_in"
+	// MsgDeviceVerificationCode carries the code (Data.Code) that lets a
+	// device the account had not used before finish signing in (Data.Time,
+	// Device, IP, Method, ExpiresIn).
+	MsgDeviceVerificationCode = "device_verification_code"
 )
 
 // DefaultColor is the button and link colour used when Brand.Color is empty
@@ -130,6 +138,9 @@ type Data struct {
 	Inviter string
 	// Role is the name of the role an invitation grants.
 	Role string
+	// Method describes how a sign-in was made, such as "Password and
+	// authenticator app".
+	Method string
 }
 
 // view is the value templates execute on.

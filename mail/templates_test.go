@@ -18,6 +18,7 @@ var testData = mail.Data{
 	Device:    "Chrome on macOS",
 	IP:        "203.0.113.7",
 	Time:      time.Date(2026, 3, 4, 5, 6, 0, 0, time.UTC),
+	Method:    "Password and authenticator app",
 }
 
 func mustTemplates(t *testing.T) *mail.Templates {
@@ -57,11 +58,19 @@ func TestRenderEveryMessage(t *testing.T) {
 		mail.MsgMFAEnabled:     {"Two-step verification was turned on for your Acme account", "Chrome on macOS", "203.0.113.7"},
 		mail.MsgMFADisabled:    {"Two-step verification was turned off for your Acme account", "Chrome on macOS"},
 		mail.MsgMFABackupCodes: {"New backup codes were created for your Acme account", "The old codes no longer work."},
+		mail.MsgNewDeviceSignIn: {
+			"signed in to from a device it hasn't used before", "4 March 2026 at 05:06 UTC", "Chrome on macOS", "203.0.113.7",
+			"Password and authenticator app", "https://acme.test/action?token=t0k3n",
+		},
+		mail.MsgDeviceVerificationCode: {
+			"To let this device in, enter this code:", "123456", "It expires in 10 minutes.", "Chrome on macOS", "203.0.113.7",
+			"Password and authenticator app",
+		},
 		mail.MsgOrgDomainCode: {
 			"Your domain verification code is 123456. It expires in 10 minutes.",
 		},
 	}
-	if got := tpl.Names(); strings.Join(got, ",") != "account_deleted,identifier_added,identifier_removed,magic_link,magic_link_sign_up,mfa_backup_codes,mfa_disabled,mfa_enabled,org_domain_code,org_invitation,password_changed,primary_changed,reset_password,reverify_code,sign_in_code,sign_up_code,signup_existing_account,verify_email,verify_identifier" {
+	if got := tpl.Names(); strings.Join(got, ",") != "account_deleted,device_verification_code,identifier_added,identifier_removed,magic_link,magic_link_sign_up,mfa_backup_codes,mfa_disabled,mfa_enabled,new_device_sign_in,org_domain_code,org_invitation,password_changed,primary_changed,reset_password,reverify_code,sign_in_code,sign_up_code,signup_existing_account,verify_email,verify_identifier" {
 		t.Errorf("Names() = %v", got)
 	}
 	for name, phrases := range want {

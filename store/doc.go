@@ -17,7 +17,10 @@
 // public method that writes runs in one transaction, and the events a
 // change causes (user.created, session.ended, ...) and the mail it sends
 // are written in that same transaction, so they exist exactly when the
-// change does.
+// change does. So is the entry of the user's security log
+// (auth_security_log) that a sign-in or a change of how the user signs in
+// writes, with the client the request's context carries
+// ([core.WithClient]).
 //
 // Emails are unique per user, compared after NFKC normalisation and case
 // folding ([EmailKey]).

@@ -222,6 +222,9 @@ func (db *DB) SetPrimaryIdentifier(ctx context.Context, userID, id string, mail 
 			WHERE user_id = $1 AND kind = $2`, userID, idn.Kind, id); err != nil {
 			return err
 		}
+		if err := db.logSecurity(ctx, tx, core.SecurityEvent{UserID: userID, Kind: core.SecurityPrimaryChanged, Method: idn.Kind, Detail: idn.Value}); err != nil {
+			return err
+		}
 		if idn.Kind == core.IdentifierEmail {
 			if _, err := tx.ExecContext(ctx, `UPDATE auth_users SET email = $2, email_key = $3, email_verified = 1, updated_at = $4
 				WHERE id = $1`, userID, idn.Value, EmailKey(idn.Value), now); err != nil {
@@ -267,6 +270,9 @@ func (db *DB) RemoveIdentifier(ctx context.Context, userID, id string, mail *Out
 			return ErrLastIdentifier
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM auth_identifiers WHERE id = $1`, id); err != nil {
+			return err
+		}
+		if err := db.logSecurity(ctx, tx, core.SecurityEvent{UserID: userID, Kind: core.SecurityIdentifierRemoved, Method: idn.Kind, Detail: idn.Value}); err != nil {
 			return err
 		}
 		if idn.Primary { // a primary phone: the oldest other phone takes over

@@ -36,6 +36,13 @@ func (db *DB) SetSMSFactor(ctx context.Context, userID string, on bool, codeHash
 		if on {
 			at = ms(db.Now())
 		}
+		kind := core.SecurityMFADisabled
+		if on {
+			kind = core.SecurityMFAEnabled
+		}
+		if err := db.logSecurity(ctx, tx, core.SecurityEvent{UserID: userID, Kind: kind, Detail: "sms"}); err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO auth_mfa (user_id, sms_enabled_at) VALUES ($1, $2)
 			ON CONFLICT (user_id) DO UPDATE SET sms_enabled_at = excluded.sms_enabled_at`, userID, at); err != nil {
 			return err
@@ -104,6 +111,9 @@ func (db *DB) ActivateTOTP(ctx context.Context, userID string, sealed []byte, st
 		if n, _ := res.RowsAffected(); n != 1 {
 			return core.ErrNotFound
 		}
+		if err := db.logSecurity(ctx, tx, core.SecurityEvent{UserID: userID, Kind: core.SecurityMFAEnabled}); err != nil {
+			return err
+		}
 		if len(codeHashes) > 0 {
 			if err := replaceBackupCodes(ctx, tx, userID, codeHashes, db.Now()); err != nil {
 				return err
@@ -152,6 +162,16 @@ func (db *DB) AdvanceTOTPStep(ctx context.Context, userID string, step int64) (b
 // second factor and backup codes; notice, if not nil, is queued in the same transaction.
 func (db *DB) DisableMFA(ctx context.Context, userID string, notice *core.Outgoing) error {
 	err := db.tx(ctx, func(tx *sql.Tx) error {
+		var on int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM auth_mfa WHERE user_id = $1
+			AND (totp_secret IS NOT NULL OR sms_enabled_at IS NOT NULL)`, userID).Scan(&on); err != nil {
+			return err
+		}
+		if on > 0 {
+			if err := db.logSecurity(ctx, tx, core.SecurityEvent{UserID: userID, Kind: core.SecurityMFADisabled}); err != nil {
+				return err
+			}
+		}
 		if _, err := tx.ExecContext(ctx, `UPDATE auth_mfa SET totp_secret = NULL, totp_last_step = 0, totp_enabled_at = NULL,
 				pending_secret = NULL, pending_at = NULL, sms_enabled_at = NULL WHERE user_id = $1`, userID); err != nil {
 			return err
@@ -184,6 +204,9 @@ func replaceBackupCodes(ctx context.Context, tx *sql.Tx, userID string, hashes [
 // with the given hashes, in one transaction, with notice (if not nil).
 func (db *DB) ReplaceBackupCodes(ctx context.Context, userID string, hashes [][]byte, notice *core.Outgoing) error {
 	err := db.tx(ctx, func(tx *sql.Tx) error {
+		if err := db.logSecurity(ctx, tx, core.SecurityEvent{UserID: userID, Kind: core.SecurityBackupCodesRegenerated}); err != nil {
+			return err
+		}
 		if err := replaceBackupCodes(ctx, tx, userID, hashes, db.Now()); err != nil {
 			return err
 		}

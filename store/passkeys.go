@@ -183,6 +183,9 @@ func (db *DB) AddPasskey(ctx context.Context, p core.Passkey, mail *OutMail) (co
 		if p, err = db.insertPasskey(ctx, tx, p); err != nil {
 			return err
 		}
+		if err := db.logSecurity(ctx, tx, core.SecurityEvent{UserID: p.UserID, Kind: core.SecurityPasskeyAdded, Detail: p.Name}); err != nil {
+			return err
+		}
 		return db.enqueueMail(ctx, tx, mail)
 	})
 	if err != nil {
@@ -230,6 +233,9 @@ func (db *DB) DeletePasskey(ctx context.Context, userID, id string, keepOne bool
 			return core.ErrLastSignInMethod
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM auth_passkeys WHERE id = $1`, id); err != nil {
+			return err
+		}
+		if err := db.logSecurity(ctx, tx, core.SecurityEvent{UserID: userID, Kind: core.SecurityPasskeyRemoved, Detail: p.Name}); err != nil {
 			return err
 		}
 		if err := db.enqueueMail(ctx, tx, mail); err != nil {

@@ -471,6 +471,9 @@ func (db *DB) completeVerify(ctx context.Context, tx *sql.Tx, c core.Challenge) 
 	if err != nil {
 		return out, err
 	}
+	if err := db.logSecurity(ctx, tx, core.SecurityEvent{UserID: u.ID, Kind: core.SecurityIdentifierAdded, Method: c.Channel, Detail: c.Address}); err != nil {
+		return out, err
+	}
 	u, err = scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM auth_users u WHERE u.id = $1`, c.UserID))
 	if err != nil {
 		return out, err

@@ -148,6 +148,11 @@ func (db *DB) endSession(ctx context.Context, tx *sql.Tx, id, userID, reason str
 	if _, err := tx.ExecContext(ctx, `DELETE FROM auth_session_tokens WHERE session_id = $1`, id); err != nil {
 		return err
 	}
+	if revocation(reason) {
+		if err := db.logSecurity(ctx, tx, core.SecurityEvent{UserID: userID, Kind: core.SecuritySessionRevoked, Detail: reason}); err != nil {
+			return err
+		}
+	}
 	return db.insertEvent(ctx, tx, core.EventSessionEnded, sessionEvent{ID: id, UserID: userID, Reason: reason})
 }
 

@@ -113,6 +113,9 @@ func (db *DB) ResetPassword(ctx context.Context, tokenHash, newHash string, mail
 		if _, err := db.setPassword(ctx, tx, t.UserID, newHash, ""); err != nil {
 			return err
 		}
+		if err := db.logSecurity(ctx, tx, core.SecurityEvent{UserID: t.UserID, Kind: core.SecurityPasswordChanged, Detail: "reset"}); err != nil {
+			return err
+		}
 		if err := db.enqueueMail(ctx, tx, mail); err != nil {
 			return err
 		}

@@ -286,6 +286,9 @@ func (db *DB) ChangePassword(ctx context.Context, userID, hash, keepSessionID st
 		if err != nil {
 			return err
 		}
+		if err := db.logSecurity(ctx, tx, core.SecurityEvent{UserID: userID, Kind: core.SecurityPasswordChanged}); err != nil {
+			return err
+		}
 		return db.enqueueMail(ctx, tx, mail)
 	})
 	if err != nil {

@@ -46,9 +46,13 @@ func pageData() map[string]any {
 		"dev-mail": ui.DevMail{Page: p},
 		"sign-out": ui.Message{Page: p},
 
-		"factor-two":       ui.FactorTwo{Page: p, Method: "totp", Factors: []string{"totp", "backup_code"}, Next: "/"},
-		"mfa":              ui.MFA{Page: p, HasPassword: true, Pending: &ui.MFAEnrolment{QR: "data:image/png;base64,AA==", URL: "otpauth://totp/x", Secret: "ABC"}},
-		"mfa-reverify":     ui.MFAReverify{Page: p, HasPassword: true, TOTP: true},
+		"factor-two":   ui.FactorTwo{Page: p, Method: "totp", Factors: []string{"totp", "backup_code"}, Next: "/"},
+		"mfa":          ui.MFA{Page: p, HasPassword: true, Pending: &ui.MFAEnrolment{QR: "data:image/png;base64,AA==", URL: "otpauth://totp/x", Secret: "ABC"}},
+		"mfa-reverify": ui.MFAReverify{Page: p, HasPassword: true, TOTP: true},
+		"security-log": ui.SecurityLog{Page: p, More: true, Entries: []ui.SecurityEntry{
+			{When: time.Date(2026, 3, 4, 5, 6, 0, 0, time.UTC), Description: "Signed in with a password", Device: "Chrome on macOS", IP: "203.0.113.7"},
+			{Description: "Failed sign-in: wrong password", Warning: true}}},
+		"verify-device":    ui.VerifyDevice{Page: p, To: "a***@example.com", TTL: "10 minutes"},
 		"mfa-backup-codes": ui.MFABackupCodes{Page: p, Codes: []string{"abcde-fghjk"}, Download: "data:text/plain,x"},
 
 		"webhooks": ui.WebhookEndpoints{Page: p, EventTypes: []ui.WebhookEventType{{Name: "user.created", Checked: true}},

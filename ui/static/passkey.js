@@ -118,6 +118,17 @@ function go(url) {
   window.location.assign(target.href);
 }
 
+// after is where to go once a sign-in answered: its next step when it needs
+// one (a new device waits for the code mailed to the user), else next.
+function after(data, next) {
+  if (data && data.status === "device_verification_required" && data.next) {
+    const target = new URL(data.next, window.location.href);
+    if (next) target.searchParams.set("redirect_url", next);
+    return target.href;
+  }
+  return next;
+}
+
 // The autofill request, while one is pending.
 let autofill = null; // { controller, done }
 
@@ -133,8 +144,7 @@ async function startAutofill(input) {
     const done = useKey(input.dataset.begin, input.dataset.finish, {}, "conditional", controller.signal);
     autofill = { controller, done };
     try {
-      await done;
-      go(input.dataset.next);
+      go(after(await done, input.dataset.next));
       return;
     } catch (err) {
       if (!controller.signal.aborted) {
@@ -165,8 +175,7 @@ async function signIn(button) {
   show(button, "");
   button.disabled = true;
   try {
-    await useKey(button.dataset.begin, button.dataset.finish, email ? { email } : {});
-    go(button.dataset.next);
+    go(after(await useKey(button.dataset.begin, button.dataset.finish, email ? { email } : {}), button.dataset.next));
     return;
   } catch (err) {
     show(button, err);
@@ -181,8 +190,7 @@ async function verify(button) {
   show(button, "");
   button.disabled = true;
   try {
-    await useKey(button.dataset.begin, button.dataset.finish, {});
-    go(button.dataset.next);
+    go(after(await useKey(button.dataset.begin, button.dataset.finish, {}), button.dataset.next));
   } catch (err) {
     show(button, err);
   } finally {

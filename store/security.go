@@ -1,0 +1,344 @@
+package store
+
+import (
+	"context"
+	"crypto/subtle"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/embedauth/auth/core"
+)
+
+// logSecurity writes one entry of the user's security log inside tx, so
+// the entry exists exactly when the change it records does. IP and user
+// agent come from the request's [core.Client] when e leaves them empty.
+// For a user that does not exist the same statement runs and writes
+// nothing, so a failed sign-in costs the same with or without an account.
+func (db *DB) logSecurity(ctx context.Context, tx *sql.Tx, e core.SecurityEvent) error {
+	if e.IP == "" && e.UserAgent == "" {
+		c := core.ClientFrom(ctx)
+		e.IP, e.UserAgent = c.IP, c.UserAgent
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO auth_security_log (user_id, kind, method, ip, user_agent, detail, created_at)
+		SELECT $1, $2, $3, $4, $5, $6, $7 WHERE EXISTS (SELECT 1 FROM auth_users WHERE id = $1)`, e.UserID, e.Kind, e.Method, e.IP, e.UserAgent, e.Detail, ms(db.Now()))
+	if err != nil {
+		return fmt.Errorf("security log: %w", err)
+	}
+	return nil
+}
+
+// LogSecurity writes one entry of a user's security log on its own: for
+// what is not a change of stored state, such as a wrong password.
+func (db *DB) LogSecurity(ctx context.Context, e core.SecurityEvent) error {
+	err := db.tx(ctx, func(tx *sql.Tx) error { return db.logSecurity(ctx, tx, e) })
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	return nil
+}
+
+// LogSecurityOnce writes e unless the user's log already has an entry of
+// the same kind newer than within: a locked account hammered by guesses
+// gets one entry per lockout, not one per guess.
+func (db *DB) LogSecurityOnce(ctx context.Context, e core.SecurityEvent, within time.Duration) error {
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		var n int
+		err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM auth_security_log WHERE user_id = $1 AND kind = $2 AND created_at > $3`,
+			e.UserID, e.Kind, ms(db.Now().Add(-within))).Scan(&n)
+		if err != nil || n > 0 {
+			return err
+		}
+		return db.logSecurity(ctx, tx, e)
+	})
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	return nil
+}
+
+// SecurityLog returns up to limit entries of the user's security log,
+// newest first, older than the entry before (0 for the newest).
+func (db *DB) SecurityLog(ctx context.Context, userID string, before int64, limit int) ([]core.SecurityEvent, error) {
+	rows, err := db.db.QueryContext(ctx, `SELECT id, user_id, kind, method, ip, user_agent, detail, created_at
+		FROM auth_security_log WHERE user_id = $1 AND ($2 = 0 OR id < $2)
+		ORDER BY created_at DESC, id DESC LIMIT $3`, userID, before, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: security log: %w", err)
+	}
+	defer rows.Close()
+	var out []core.SecurityEvent
+	for rows.Next() {
+		var e core.SecurityEvent
+		var created int64
+		if err := rows.Scan(&e.ID, &e.UserID, &e.Kind, &e.Method, &e.IP, &e.UserAgent, &e.Detail, &created); err != nil {
+			return nil, fmt.Errorf("store: security log: %w", err)
+		}
+		e.CreatedAt = fromMS(created)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// PruneSecurityLog deletes security log entries written before logBefore,
+// known devices not seen since devicesBefore, and device challenges that
+// expired more than a day ago.
+func (db *DB) PruneSecurityLog(ctx context.Context, logBefore, devicesBefore time.Time) error {
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		for _, q := range []struct {
+			sql string
+			arg int64
+		}{
+			{`DELETE FROM auth_security_log WHERE created_at < $1`, ms(logBefore)},
+			{`DELETE FROM auth_known_devices WHERE last_seen_at < $1`, ms(devicesBefore)},
+			{`DELETE FROM auth_device_challenges WHERE expires_at < $1`, ms(db.Now().Add(-24 * time.Hour))},
+		} {
+			if _, err := tx.ExecContext(ctx, q.sql, q.arg); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: prune security log: %w", err)
+	}
+	return nil
+}
+
+// KnownDevice reports whether the device whose cookie hashes to
+// deviceHash has signed in to the user's account before.
+func (db *DB) KnownDevice(ctx context.Context, userID, deviceHash string) (bool, error) {
+	var n int
+	err := db.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM auth_known_devices WHERE user_id = $1 AND device_hash = $2`,
+		userID, deviceHash).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("store: known device: %w", err)
+	}
+	return n > 0, nil
+}
+
+// DeviceSignIn is what a completed sign-in records beside its session:
+// the device, the security log entry, and the new-device notice.
+type DeviceSignIn struct {
+	UserID string
+	// DeviceHash is the hash of the browser's device cookie; empty when
+	// the request carried none that could be recorded.
+	DeviceHash string
+	Method     string
+	UserAgent  string
+	IP         string
+	// Detail goes in the log entry ("sign_up"); when empty it is
+	// "new_device" for a device the account had not seen.
+	Detail string
+	// NewDeviceMail is queued only when the device turns out to be new to
+	// the account (decided inside the transaction, so two racing sign-ins
+	// from one new device mail once).
+	NewDeviceMail *OutMail
+}
+
+// recordSignIn remembers the device, logs the sign-in and queues the
+// new-device notice inside tx. It reports whether the device was new.
+func (db *DB) recordSignIn(ctx context.Context, tx *sql.Tx, d DeviceSignIn) (bool, error) {
+	now := ms(db.Now())
+	fresh := false
+	if d.DeviceHash != "" {
+		res, err := tx.ExecContext(ctx, `INSERT INTO auth_known_devices (user_id, device_hash, user_agent, ip, first_seen_at, last_seen_at)
+			VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (user_id, device_hash) DO NOTHING`, d.UserID, d.DeviceHash, d.UserAgent, d.IP, now)
+		if err != nil {
+			return false, err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return false, err
+		}
+		fresh = n == 1
+		if !fresh {
+			if _, err := tx.ExecContext(ctx, `UPDATE auth_known_devices SET last_seen_at = $3, user_agent = $4, ip = $5
+				WHERE user_id = $1 AND device_hash = $2`, d.UserID, d.DeviceHash, now, d.UserAgent, d.IP); err != nil {
+				return false, err
+			}
+		}
+	}
+	detail := d.Detail
+	if detail == "" && fresh {
+		detail = "new_device"
+	}
+	err := db.logSecurity(ctx, tx, core.SecurityEvent{UserID: d.UserID, Kind: core.SecuritySignIn, Method: d.Method,
+		IP: d.IP, UserAgent: d.UserAgent, Detail: detail})
+	if err != nil {
+		return false, err
+	}
+	if fresh {
+		if err := db.enqueueMail(ctx, tx, d.NewDeviceMail); err != nil {
+			return false, err
+		}
+	}
+	return fresh, nil
+}
+
+// RecordSignIn records d for a session that already exists (one a
+// passwordless flow or a sign-up created). It reports whether the device
+// was new to the account.
+func (db *DB) RecordSignIn(ctx context.Context, d DeviceSignIn) (bool, error) {
+	var fresh bool
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		fresh, err = db.recordSignIn(ctx, tx, d)
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("store: record sign-in: %w", err)
+	}
+	return fresh, nil
+}
+
+// CreateSignInSession creates the session of a completed sign-in and
+// records d with it, in one transaction.
+func (db *DB) CreateSignInSession(ctx context.Context, s core.Session, d DeviceSignIn) (core.Session, error) {
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if s, err = db.createSession(ctx, tx, s); err != nil {
+			return err
+		}
+		_, err = db.recordSignIn(ctx, tx, d)
+		return err
+	})
+	if err != nil {
+		return core.Session{}, fmt.Errorf("store: create sign-in session: %w", err)
+	}
+	return s, nil
+}
+
+// DeviceChallenge is a pending verification of an unknown device: the
+// sign-in it holds (user, device, method) and the keyed hash of
+// the code mailed to the user.
+type DeviceChallenge struct {
+	ID         string
+	UserID     string
+	DeviceHash string
+	Method     string
+	CodeHash   string
+	Attempts   int
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+	UsedAt     *time.Time
+}
+
+// CreateDeviceChallenge stores c and queues the message carrying its code
+// (mail, or a text message for an account without an email), counted
+// against limits ([core.ErrRateLimited] when one is reached: nothing is
+// stored or sent).
+func (db *DB) CreateDeviceChallenge(ctx context.Context, c DeviceChallenge, limits []core.SendLimit, out *core.Outgoing) error {
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		if err := db.countSends(ctx, tx, limits); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO auth_device_challenges (id, user_id, device_hash, method, code_hash, created_at, expires_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`, c.ID, c.UserID, c.DeviceHash, c.Method, c.CodeHash,
+			ms(db.Now()), ms(c.ExpiresAt))
+		if err != nil {
+			return err
+		}
+		return db.enqueueOutgoing(ctx, tx, out)
+	})
+	if err != nil {
+		return fmt.Errorf("store: create device challenge: %w", err)
+	}
+	return nil
+}
+
+// DeviceChallenge returns a pending or finished device challenge, or
+// [core.ErrNotFound].
+func (db *DB) DeviceChallenge(ctx context.Context, id string) (DeviceChallenge, error) {
+	c, err := db.deviceChallenge(ctx, db.db, id)
+	if err != nil {
+		return c, fmt.Errorf("store: device challenge: %w", err)
+	}
+	return c, nil
+}
+
+func (db *DB) deviceChallenge(ctx context.Context, q querier, id string) (DeviceChallenge, error) {
+	var c DeviceChallenge
+	var created, expires int64
+	var used sql.NullInt64
+	err := q.QueryRowContext(ctx, `SELECT id, user_id, device_hash, method, code_hash, attempts, created_at, expires_at, used_at
+		FROM auth_device_challenges WHERE id = $1`, id).Scan(&c.ID, &c.UserID, &c.DeviceHash, &c.Method,
+		&c.CodeHash, &c.Attempts, &created, &expires, &used)
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, core.ErrNotFound
+	}
+	if err != nil {
+		return c, err
+	}
+	c.CreatedAt, c.ExpiresAt, c.UsedAt = fromMS(created), fromMS(expires), fromNullMS(used)
+	return c, nil
+}
+
+// UseDeviceChallenge checks codeHash against challenge id. A used
+// challenge is [core.ErrUsed], an expired one [core.ErrExpired], one with
+// maxAttempts wrong codes [core.ErrRateLimited], a wrong code
+// [core.ErrInvalidCode] (counted, and logged to the user's security log).
+// The right code uses the challenge and, in the same transaction, creates
+// sess and records d.
+func (db *DB) UseDeviceChallenge(ctx context.Context, id, codeHash string, maxAttempts int, sess core.Session, d DeviceSignIn) (DeviceChallenge, core.Session, error) {
+	var c DeviceChallenge
+	var verdict error
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if c, err = db.deviceChallenge(ctx, tx, id); err != nil {
+			return err
+		}
+		now := db.Now()
+		switch {
+		case c.UsedAt != nil:
+			verdict = core.ErrUsed
+			return nil
+		case !now.Before(c.ExpiresAt):
+			verdict = core.ErrExpired
+			return nil
+		case c.Attempts >= maxAttempts:
+			verdict = core.ErrRateLimited
+			return nil
+		}
+		if subtle.ConstantTimeCompare([]byte(codeHash), []byte(c.CodeHash)) != 1 {
+			verdict = core.ErrInvalidCode
+			if _, err := tx.ExecContext(ctx, `UPDATE auth_device_challenges SET attempts = attempts + 1 WHERE id = $1`, id); err != nil {
+				return err
+			}
+			return db.logSecurity(ctx, tx, core.SecurityEvent{UserID: c.UserID, Kind: core.SecuritySignInFailed,
+				Method: c.Method, Detail: core.SecurityFailureWrongDeviceCode})
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE auth_device_challenges SET used_at = $2 WHERE id = $1 AND used_at IS NULL`, id, ms(now))
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			verdict = core.ErrUsed
+			return err
+		}
+		if sess, err = db.createSession(ctx, tx, sess); err != nil {
+			return err
+		}
+		_, err = db.recordSignIn(ctx, tx, d)
+		return err
+	})
+	if err != nil {
+		return c, core.Session{}, fmt.Errorf("store: use device challenge: %w", err)
+	}
+	if verdict != nil {
+		return c, core.Session{}, fmt.Errorf("store: use device challenge: %w", verdict)
+	}
+	return c, sess, nil
+}
+
+// revocation reports whether a session ended for reason belongs in the
+// security log: a device signed out by someone or something else than the
+// browser itself, not a sign-out or a sign-in held for another step.
+func revocation(reason string) bool {
+	switch reason {
+	case "signed_out", "signed_in_again", "second_factor_required", "device_verification_required", "user_deleted":
+		return false
+	}
+	return true
+}

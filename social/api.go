@@ -158,5 +158,5 @@ func (p *Provider) Refresh(ctx context.Context, t Token) (Token, error) {
 	if err != nil {
 		return Token{}, fmt.Errorf("%w: %s: refresh: %v", ErrExchange, p.cfg.ID, err)
 	}
-	return fromOAuth(nt), nil
+	return p.fromOAuth(nt), nil
 }

@@ -103,12 +103,18 @@ func (p *Provider) Exchange(ctx context.Context, st Start, code string) (Profile
 		return Profile{}, err
 	}
 	prof.Provider = p.cfg.ID
-	prof.Token = fromOAuth(tok)
+	prof.Token = p.fromOAuth(tok)
 	return prof, nil
 }
 
-func fromOAuth(t *oauth2.Token) Token {
-	return Token{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken, TokenType: t.TokenType, Expiry: t.Expiry}
+// fromOAuth converts a token; its expiry is counted on the provider's
+// clock (Config.Now) from expires_in when the provider sent it.
+func (p *Provider) fromOAuth(t *oauth2.Token) Token {
+	out := Token{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken, TokenType: t.TokenType, Expiry: t.Expiry}
+	if t.ExpiresIn > 0 {
+		out.Expiry = p.cfg.Now().Add(time.Duration(t.ExpiresIn) * time.Second)
+	}
+	return out
 }
 
 // idClaims are the ID token and userinfo claims a profile is read from.

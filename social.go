@@ -15,6 +15,7 @@ import (
 
 	"github.com/embedauth/auth/core"
 	"github.com/embedauth/auth/internal/httpx"
+	"github.com/embedauth/auth/mail"
 	"github.com/embedauth/auth/social"
 	"github.com/embedauth/auth/store"
 	"github.com/embedauth/auth/ui"
@@ -303,8 +304,16 @@ type sealedToken struct {
 // store's rules allow) and returns where to go next.
 func (a *Auth) socialSignIn(r *http.Request, sp *socialProvider, flow socialFlow, ext store.ExternalProfile) (string, error) {
 	ctx := r.Context()
-	out, err := a.db.SignInExternal(ctx, store.ExternalSignIn{Profile: ext,
-		AutoLink: a.s.SocialLinking == SocialLinkVerifiedEmail, AllowSignUp: true})
+	in := store.ExternalSignIn{Profile: ext, AutoLink: a.s.SocialLinking == SocialLinkVerifiedEmail, AllowSignUp: true}
+	if in.AutoLink && ext.EmailVerified {
+		// Queued only if the identity joins the account of that address.
+		m, err := a.socialMail(r, mailAccountConnected, ext.Email, "", sp.cfg.Name, ext.Email)
+		if err != nil {
+			return "", err
+		}
+		in.LinkMail = m
+	}
+	out, err := a.db.SignInExternal(ctx, in)
 	switch {
 	case errors.Is(err, store.ErrAccountExists):
 		return "", errAccountExists{provider: sp.cfg.Name}
@@ -315,6 +324,9 @@ func (a *Auth) socialSignIn(r *http.Request, sp *socialProvider, flow socialFlow
 	}
 	if out.Claimed {
 		a.cache.forgetUser(out.User.ID)
+	}
+	if out.Linked {
+		a.dispatcher.Wake()
 	}
 	method := "oauth_" + sp.cfg.ID
 	if err := a.requireSecondFactor(r, out.User, method); errors.Is(err, errFactorTwoRequired) {
@@ -350,11 +362,16 @@ func (a *Auth) socialLink(r *http.Request, sp *socialProvider, flow socialFlow, 
 	if st == nil || st.user.ID != flow.UserID || st.session.ID != flow.SessionID {
 		return "", errSocialFlowGone
 	}
-	if _, err := a.db.LinkExternal(ctx, st.user.ID, ext); errors.Is(err, core.ErrConflict) {
+	m, err := a.socialMail(r, mailAccountConnected, st.user.Email, st.user.Name, sp.cfg.Name, ext.Email)
+	if err != nil {
+		return "", err
+	}
+	if _, err := a.db.LinkExternal(ctx, st.user.ID, ext, m); errors.Is(err, core.ErrConflict) {
 		return "", errSocialTaken
 	} else if err != nil {
 		return "", err
 	}
+	a.dispatcher.Wake()
 	a.notice(r, "Your "+sp.cfg.Name+" account is connected. You can sign in with it from now on.")
 	if t := a.safeRedirect(flow.RedirectURL); t != "" {
 		return t, nil
@@ -380,9 +397,25 @@ func (a *Auth) disconnectSocial(r *http.Request, st *authState, id, pw string) e
 			return errSocialReauth
 		}
 	}
+	list, err := a.db.ExternalAccounts(ctx, user.ID)
+	if err != nil {
+		return err
+	}
+	var m *store.OutMail
+	for _, x := range list {
+		if x.ID == id {
+			name := x.Provider
+			if sp := a.social.byID[x.Provider]; sp != nil {
+				name = sp.cfg.Name
+			}
+			if m, err = a.socialMail(r, mailAccountDisconnected, user.Email, user.Name, name, x.Email); err != nil {
+				return err
+			}
+		}
+	}
 	// A verified address that codes or links can be mailed to is a way in.
 	keepOne := !user.EmailVerified || !(a.enabled(MethodEmailCode) || a.enabled(MethodMagicLink))
-	switch _, err := a.db.UnlinkExternal(ctx, user.ID, id, keepOne); {
+	switch _, err := a.db.UnlinkExternal(ctx, user.ID, id, keepOne, m); {
 	case errors.Is(err, core.ErrNotFound):
 		return errSocialNotFound
 	case errors.Is(err, core.ErrLastSignInMethod):
@@ -390,7 +423,18 @@ func (a *Auth) disconnectSocial(r *http.Request, st *authState, id, pw string) e
 	case err != nil:
 		return err
 	}
+	a.dispatcher.Wake()
 	return nil
+}
+
+// socialMail renders a notice about a connected account for the user's
+// address to, or nil when the user has no address.
+func (a *Auth) socialMail(r *http.Request, template, to, name, provider, address string) (*store.OutMail, error) {
+	if to == "" {
+		return nil, nil
+	}
+	return a.newMail(template, to, mail.Data{Name: name, Device: provider, Address: address, IP: a.s.ClientIP(r),
+		Link: a.s.origin + a.s.Path + "/profile#connections"})
 }
 
 // connectionsView is the profile's connected-accounts section, nil when

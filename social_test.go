@@ -333,6 +333,20 @@ func TestSocialOIDC_LinkAndUnlink(t *testing.T) {
 	if len(evs) != 2 {
 		t.Errorf("%d user.updated events after unlinking", len(evs))
 	}
+	// Both changes were mailed to carol (R6).
+	if _, err := env.Auth.FlushMail(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var subjects []string
+	for _, m := range env.Mail.Messages() {
+		if m.To == "carol@example.com" {
+			subjects = append(subjects, m.Subject)
+		}
+	}
+	want := []string{"Test IdP was connected to your Test App account", "Test IdP was disconnected from your Test App account"}
+	if strings.Join(subjects, "|") != strings.Join(want, "|") {
+		t.Errorf("mail to carol: %q, want %q", subjects, want)
+	}
 }
 
 func TestSocialOIDC_LinkNeedsRecentSignIn(t *testing.T) {

@@ -49,6 +49,9 @@ type ExternalSignIn struct {
 	AutoLink bool
 	// AllowSignUp creates a user when no account matches.
 	AllowSignUp bool
+	// LinkMail, when set, is queued if the identity joins an existing
+	// account (to that account's address, the profile's email).
+	LinkMail *OutMail
 }
 
 // ExternalOutcome is what a social sign-in did.
@@ -251,6 +254,9 @@ func (db *DB) SignInExternal(ctx context.Context, in ExternalSignIn) (ExternalOu
 				return err
 			}
 			out.User, out.Linked = u, true
+			if err := db.enqueueMail(ctx, tx, in.LinkMail); err != nil {
+				return err
+			}
 			return db.userAccountsEvent(ctx, tx, core.EventUserUpdated, u)
 		}
 		if !in.AllowSignUp {
@@ -282,10 +288,10 @@ func (db *DB) SignInExternal(ctx context.Context, in ExternalSignIn) (ExternalOu
 }
 
 // LinkExternal connects a provider identity to a signed-in user, with
-// user.updated. An identity linked to another user is
-// [core.ErrConflict]; one already linked to this user is refreshed and
-// returned without an event.
-func (db *DB) LinkExternal(ctx context.Context, userID string, p ExternalProfile) (core.ExternalAccount, error) {
+// user.updated, and queues mail (may be nil). An identity linked to
+// another user is [core.ErrConflict]; one already linked to this user is
+// refreshed and returned without an event or mail.
+func (db *DB) LinkExternal(ctx context.Context, userID string, p ExternalProfile, mail *OutMail) (core.ExternalAccount, error) {
 	var x core.ExternalAccount
 	err := db.tx(ctx, func(tx *sql.Tx) error {
 		var err error
@@ -307,6 +313,9 @@ func (db *DB) LinkExternal(ctx context.Context, userID string, p ExternalProfile
 		if x, err = db.insertExternal(ctx, tx, userID, p); err != nil {
 			return err
 		}
+		if err := db.enqueueMail(ctx, tx, mail); err != nil {
+			return err
+		}
 		return db.userAccountsEvent(ctx, tx, core.EventUserUpdated, u)
 	})
 	if err != nil {
@@ -316,11 +325,11 @@ func (db *DB) LinkExternal(ctx context.Context, userID string, p ExternalProfile
 }
 
 // UnlinkExternal disconnects the user's provider identity id, with
-// user.updated. With keepOne, removing the user's last way to sign in
+// user.updated, and queues mail (may be nil). With keepOne, removing the user's last way to sign in
 // (no password, no passkey, no other identity) is
 // [core.ErrLastSignInMethod]; an identity of another user is
 // [core.ErrNotFound].
-func (db *DB) UnlinkExternal(ctx context.Context, userID, id string, keepOne bool) (core.ExternalAccount, error) {
+func (db *DB) UnlinkExternal(ctx context.Context, userID, id string, keepOne bool, mail *OutMail) (core.ExternalAccount, error) {
 	var x core.ExternalAccount
 	err := db.tx(ctx, func(tx *sql.Tx) error {
 		var err error
@@ -340,6 +349,9 @@ func (db *DB) UnlinkExternal(ctx context.Context, userID, id string, keepOne boo
 			return core.ErrLastSignInMethod
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM auth_external_accounts WHERE id = $1`, id); err != nil {
+			return err
+		}
+		if err := db.enqueueMail(ctx, tx, mail); err != nil {
 			return err
 		}
 		u, err := db.userTx(ctx, tx, userID)

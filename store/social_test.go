@@ -186,18 +186,21 @@ func TestLinkUnlinkExternal(t *testing.T) {
 
 	gh := store.ExternalProfile{Provider: "github", Subject: "42", Email: "someone-else@example.com", Name: "octo",
 		Tokens: &store.ExternalTokens{Access: []byte("sealed-a"), Refresh: []byte("sealed-r"), Expiry: time.Unix(2000000000, 0)}}
-	x, err := db.LinkExternal(ctx, u.ID, gh)
+	x, err := db.LinkExternal(ctx, u.ID, gh, &store.OutMail{To: u.Email, Template: "account_connected", Body: []byte("x")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.LinkExternal(ctx, other.ID, gh); !errors.Is(err, core.ErrConflict) {
+	if _, err := db.LinkExternal(ctx, other.ID, gh, nil); !errors.Is(err, core.ErrConflict) {
 		t.Errorf("linking another user's identity: %v", err)
 	}
-	if again, err := db.LinkExternal(ctx, u.ID, gh); err != nil || again.ID != x.ID {
+	if again, err := db.LinkExternal(ctx, u.ID, gh, nil); err != nil || again.ID != x.ID {
 		t.Errorf("relinking: %v", err)
 	}
 	if n := len(events(t, db, core.EventUserUpdated)); n != 1 {
 		t.Errorf("%d user.updated events after one link", n)
+	}
+	if n := countRows(t, db, "auth_mail_outbox", "template = 'account_connected'"); n != 1 {
+		t.Errorf("%d connected notices", n)
 	}
 	list, err := db.ExternalAccounts(ctx, u.ID)
 	if err != nil || len(list) != 1 || list[0].Provider != "github" {
@@ -222,12 +225,12 @@ func TestLinkUnlinkExternal(t *testing.T) {
 	})
 
 	t.Run("UnlinkOtherUsers", func(t *testing.T) {
-		if _, err := db.UnlinkExternal(ctx, other.ID, x.ID, true); !errors.Is(err, core.ErrNotFound) {
+		if _, err := db.UnlinkExternal(ctx, other.ID, x.ID, true, nil); !errors.Is(err, core.ErrNotFound) {
 			t.Errorf("err = %v", err)
 		}
 	})
 	t.Run("UnlinkLastMethodRefused", func(t *testing.T) {
-		if _, err := db.UnlinkExternal(ctx, u.ID, x.ID, true); !errors.Is(err, core.ErrLastSignInMethod) {
+		if _, err := db.UnlinkExternal(ctx, u.ID, x.ID, true, nil); !errors.Is(err, core.ErrLastSignInMethod) {
 			t.Errorf("err = %v, want ErrLastSignInMethod", err)
 		}
 		if n := countRows(t, db, "auth_external_accounts", ""); n != 1 {
@@ -235,8 +238,11 @@ func TestLinkUnlinkExternal(t *testing.T) {
 		}
 	})
 	t.Run("Unlink", func(t *testing.T) {
-		if _, err := db.UnlinkExternal(ctx, u.ID, x.ID, false); err != nil {
+		if _, err := db.UnlinkExternal(ctx, u.ID, x.ID, false, &store.OutMail{To: u.Email, Template: "account_disconnected", Body: []byte("x")}); err != nil {
 			t.Fatal(err)
+		}
+		if n := countRows(t, db, "auth_mail_outbox", "template = 'account_disconnected'"); n != 1 {
+			t.Errorf("%d disconnected notices", n)
 		}
 		evs := events(t, db, core.EventUserUpdated)
 		if len(evs) != 2 {
@@ -247,7 +253,7 @@ func TestLinkUnlinkExternal(t *testing.T) {
 		}
 	})
 	t.Run("CascadeOnUserDelete", func(t *testing.T) {
-		db.LinkExternal(ctx, other.ID, gh)
+		db.LinkExternal(ctx, other.ID, gh, nil)
 		if err := db.DeleteUser(ctx, other.ID, nil); err != nil {
 			t.Fatal(err)
 		}

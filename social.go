@@ -229,7 +229,7 @@ func (a *Auth) socialCallback(r *http.Request, id string) (string, error) {
 	if e := q.Get("error"); e != "" {
 		return "", providerError(sp, e)
 	}
-	if subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(flow.State)) != 1 {
+	if subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(flow.State)) != 1 || !sp.p.CallbackIssuerOK(q.Get("iss")) {
 		return "", errSocialFlowGone
 	}
 	code := q.Get("code")
@@ -345,8 +345,8 @@ func (a *Auth) socialSignIn(r *http.Request, sp *socialProvider, flow socialFlow
 	return a.passkeyNudge(r, st, a.afterSignIn(flow.RedirectURL)), nil
 }
 
-// errAccountExists answers a provider identity that may not join the
-// account its email belongs to by itself.
+// errAccountExists answers a provider identity whose verified email
+// belongs to an account it may not join by itself.
 type errAccountExists struct{ provider string }
 
 func (e errAccountExists) Error() string { return "auth: an account with this email exists" }

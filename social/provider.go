@@ -189,6 +189,18 @@ func (p *Provider) ID() string { return p.cfg.ID }
 // Kind returns the provider's kind.
 func (p *Provider) Kind() Kind { return p.cfg.Kind }
 
+// CallbackIssuerOK reports whether the iss parameter of a callback (RFC
+// 9207, sent by providers that defend against mix-up attacks) names this
+// provider. An absent parameter is accepted; so is any for a Microsoft
+// multi-tenant provider, whose issuer is per tenant, and for plain OAuth
+// 2.0 providers, which have no issuer.
+func (p *Provider) CallbackIssuerOK(iss string) bool {
+	if iss == "" || !p.oidc || p.multiTenant() {
+		return true
+	}
+	return strings.TrimSuffix(iss, "/") == p.issuer
+}
+
 // OpenIDConnect reports whether the provider signs in with an ID token.
 func (p *Provider) OpenIDConnect() bool { return p.oidc }
 

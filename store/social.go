@@ -14,10 +14,10 @@ import (
 // providers, and the rules that decide when such an identity may sign in
 // to, create, or join an account.
 
-// ErrAccountExists means a provider identity's email belongs to an
-// account it may not join by itself: the provider did not vouch for the
-// email, or automatic linking is off. The account's owner signs in to it
-// first and connects the provider from there.
+// ErrAccountExists means a provider identity's verified email belongs to
+// an account it may not join by itself (automatic linking is off). The
+// account's owner signs in to it first and connects the provider from
+// there.
 var ErrAccountExists = errors.New("store: an account with this email exists")
 
 // ExternalProfile is what a provider said about a user at sign-in.
@@ -184,10 +184,11 @@ func (db *DB) userTx(ctx context.Context, tx *sql.Tx, id string) (core.User, err
 // signs in to:
 //   - an identity already linked signs in to its user (a banned user is
 //     [core.ErrBanned]); the stored profile and tokens are refreshed;
-//   - an identity whose email is an address of an account joins that
-//     account only when the provider verified the email and in.AutoLink
-//     is set; otherwise nothing changes and the answer is
-//     [ErrAccountExists]. An account whose address was never verified
+//   - an identity whose provider-verified email is an address of an
+//     account joins that account when in.AutoLink is set; otherwise
+//     nothing changes and the answer is [ErrAccountExists]. An email the
+//     provider did not verify is never matched against accounts (the
+//     identity is treated as new). An account whose address was never verified
 //     (someone may have set it up to wait for its owner) is claimed like
 //     a passwordless sign-in claims it: the address becomes verified and
 //     the account's password and sessions are removed;
@@ -226,7 +227,10 @@ func (db *DB) SignInExternal(ctx context.Context, in ExternalSignIn) (ExternalOu
 		}
 		key := EmailKey(p.Email)
 		var own owner
-		if p.Email != "" {
+		// Only an email the provider verified is looked up: an unverified
+		// one never joins an account, and its answer must not tell whether
+		// an account has it.
+		if p.Email != "" && p.EmailVerified {
 			err := tx.QueryRowContext(ctx, `SELECT user_id, verified_at FROM auth_identifiers WHERE kind = 'email' AND value_key = $1`,
 				key).Scan(&own.userID, &own.verified)
 			if err != nil && !errors.Is(err, sql.ErrNoRows) {
@@ -234,7 +238,7 @@ func (db *DB) SignInExternal(ctx context.Context, in ExternalSignIn) (ExternalOu
 			}
 		}
 		if own.userID != "" {
-			if !p.EmailVerified || !in.AutoLink {
+			if !in.AutoLink {
 				return ErrAccountExists
 			}
 			u, err := db.userTx(ctx, tx, own.userID)

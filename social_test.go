@@ -666,3 +666,36 @@ func TestSocialOIDC_ProviderToken(t *testing.T) {
 		t.Errorf("unknown user: %v", err)
 	}
 }
+
+// oaSocialAnswers drives the connected-account routes to their success
+// and main errors for TestOpenAPIAnswersMatch.
+func oaSocialAnswers(t *testing.T, check func(t *testing.T, op string, r *flResp)) {
+	env := newSocialEnv(t, func(c *auth.Config) { c.Methods = []auth.Method{auth.MethodPassword} })
+	check(t, "GET /api/methods", flNew(t, env.Env).get("/auth/api/methods"))
+
+	// A user who has only the provider.
+	env.op.SetUser(oidctest.User{Subject: "oa-only", Email: "oa-only@example.com", EmailVerified: true, Name: "Only"})
+	only := flNew(t, env.Env)
+	socialSignIn(t, only, "idp").want(http.StatusSeeOther)
+	var list struct{ Connections []core.ExternalAccount }
+	r := only.get("/auth/api/me/connections")
+	check(t, "GET /api/me/connections", r)
+	r.decode(&list)
+	check(t, "DELETE /api/me/connections/{id}", only.deleteJSON("/auth/api/me/connections/"+list.Connections[0].ID, map[string]string{}))
+	check(t, "DELETE /api/me/connections/{id}", only.deleteJSON("/auth/api/me/connections/ext_unknown", map[string]string{}))
+	env.Clock.Advance(time.Hour)
+	check(t, "DELETE /api/me/connections/{id}", only.deleteJSON("/auth/api/me/connections/"+list.Connections[0].ID, map[string]string{}))
+
+	// A user with a password connects the provider, then disconnects it.
+	pw := authtest.Password()
+	env.CreateUser(t, "oa-pw@example.com", pw)
+	c := flNew(t, env.Env)
+	c.signIn("oa-pw@example.com", pw)
+	env.op.SetUser(oidctest.User{Subject: "oa-pw", Email: "oa-pw@example.com", EmailVerified: true})
+	c.get(socialAuthorize(t, c, "idp", url.Values{"intent": {"link"}})).want(http.StatusSeeOther)
+	c.get("/auth/api/me/connections").decode(&list)
+	check(t, "DELETE /api/me/connections/{id}", c.deleteJSON("/auth/api/me/connections/"+list.Connections[0].ID, map[string]string{}))
+	check(t, "DELETE /api/me/connections/{id}", c.deleteJSON("/auth/api/me/connections/"+list.Connections[0].ID, map[string]string{"password": "wrong-wrong-wrong"}))
+	check(t, "DELETE /api/me/connections/{id}", c.deleteJSON("/auth/api/me/connections/"+list.Connections[0].ID, map[string]string{"password": pw}))
+	check(t, "GET /api/me/connections", c.get("/auth/api/me/connections"))
+}

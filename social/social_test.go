@@ -235,3 +235,41 @@ func TestNew_Invalid(t *testing.T) {
 		t.Errorf("Origins = %v", o)
 	}
 }
+
+func TestDiscordExchange(t *testing.T) {
+	t.Parallel()
+	srv := oauthtest.New(t)
+	p, err := social.New(social.Config{ID: "discord", Kind: social.KindDiscord, ClientID: srv.ClientID, ClientSecret: srv.ClientSecret,
+		RedirectURL: callback, AuthURL: srv.URL + "/login/oauth/authorize", TokenURL: srv.URL + "/login/oauth/access_token", APIURL: srv.URL + "/api"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		user oauthtest.User
+		want social.Profile
+	}{
+		{"Verified", oauthtest.User{ID: 80351110224678912, Login: "nelly", Name: "Nelly", AvatarURL: "x",
+			Emails: []oauthtest.Email{{Email: "nelly@example.com", Primary: true, Verified: true}}},
+			social.Profile{Provider: "discord", Subject: "80351110224678912", Email: "nelly@example.com", EmailVerified: true, Name: "Nelly",
+				AvatarURL: "https://cdn.discordapp.com/avatars/80351110224678912/a1b2c3.png"}},
+		{"Unverified", oauthtest.User{ID: 5, Login: "kit", Emails: []oauthtest.Email{{Email: "kit@example.com", Primary: true}}},
+			social.Profile{Provider: "discord", Subject: "5", Email: "kit@example.com", Name: "kit"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv.SetUser(tc.user)
+			st, err := p.Begin(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			prof, err := p.Exchange(context.Background(), st, authorize(t, st.URL).Get("code"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			prof.Token = social.Token{}
+			if prof != tc.want {
+				t.Errorf("profile = %+v, want %+v", prof, tc.want)
+			}
+		})
+	}
+}

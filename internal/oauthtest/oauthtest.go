@@ -2,7 +2,8 @@
 // Connect) on loopback for tests: the authorization endpoint approves at
 // once as the configured user, the token endpoint checks the client, the
 // redirect URI, PKCE S256 and single use of codes, and the REST API
-// answers /user and /user/emails with the access token, as GitHub does.
+// answers /user and /user/emails with the access token, as GitHub does,
+// and /users/@me as Discord does.
 package oauthtest
 
 import (
@@ -13,6 +14,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -67,6 +69,7 @@ func New(t testing.TB) *Server {
 	mux.HandleFunc("POST /login/oauth/access_token", s.token)
 	mux.HandleFunc("GET /api/user", s.apiUser)
 	mux.HandleFunc("GET /api/user/emails", s.apiEmails)
+	mux.HandleFunc("GET /api/users/@me", s.apiDiscordMe)
 	srv := httptest.NewServer(mux)
 	s.URL = srv.URL
 	t.Cleanup(srv.Close)
@@ -179,4 +182,28 @@ func (s *Server) apiEmails(w http.ResponseWriter, r *http.Request) {
 		emails = []Email{}
 	}
 	json.NewEncoder(w).Encode(emails)
+}
+
+// apiDiscordMe answers as Discord's /users/@me: the primary email and
+// whether it is verified.
+func (s *Server) apiDiscordMe(w http.ResponseWriter, r *http.Request) {
+	u, ok := s.userFor(r)
+	if !ok {
+		http.Error(w, `{"message":"401: Unauthorized"}`, http.StatusUnauthorized)
+		return
+	}
+	out := map[string]any{"id": strconv.FormatInt(u.ID, 10), "username": u.Login, "global_name": nil, "avatar": nil}
+	if u.Name != "" {
+		out["global_name"] = u.Name
+	}
+	if u.AvatarURL != "" {
+		out["avatar"] = "a1b2c3"
+	}
+	for _, e := range u.Emails {
+		if e.Primary {
+			out["email"], out["verified"] = e.Email, e.Verified
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(out)
 }

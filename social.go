@@ -189,8 +189,7 @@ func (a *Auth) socialStart(r *http.Request, id, intent, redirect string) (string
 		return "", httpx.Errorf(http.StatusBadRequest, "invalid_intent", "This request is not valid. Go back and try again.")
 	}
 	start, err := sp.p.Begin(ctx)
-	if err != nil {
-		a.s.Logger.Error("embedauth: social sign-in start", "provider", id, "err", err)
+	if err != nil { // a 5xx: the adapter logs err
 		return "", &httpx.Error{Status: errSocialUnavailable.Status, Code: errSocialUnavailable.Code, Message: errSocialUnavailable.Message, Err: err}
 	}
 	flow.State, flow.Nonce, flow.Verifier = start.State, start.Nonce, start.Verifier
@@ -237,8 +236,7 @@ func (a *Auth) socialCallback(r *http.Request, id string) (string, error) {
 		return "", errSocialMissingCode
 	}
 	prof, err := sp.p.Exchange(ctx, social.Start{State: flow.State, Nonce: flow.Nonce, Verifier: flow.Verifier}, code)
-	if err != nil {
-		a.s.Logger.Warn("embedauth: social sign-in refused", "provider", id, "err", err)
+	if err != nil { // a 5xx: the adapter logs why
 		if errors.Is(err, social.ErrDiscovery) {
 			return "", &httpx.Error{Status: errSocialUnavailable.Status, Code: errSocialUnavailable.Code, Message: errSocialUnavailable.Message, Err: err}
 		}

@@ -115,12 +115,11 @@ func New(cfg Config) (*Provider, error) {
 	}
 	switch cfg.Kind {
 	case KindOIDC:
-		p.oidc, p.issuer, p.scopes = true, strings.TrimSuffix(cfg.IssuerURL, "/"), []string{"openid", "profile", "email"}
+		// Kept exactly as given: the discovery document must name the same
+		// issuer, trailing slash included (Auth0's has one, Keycloak's not).
+		p.oidc, p.issuer, p.scopes = true, cfg.IssuerURL, []string{"openid", "profile", "email"}
 		if u, err := url.Parse(cfg.IssuerURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			errs = append(errs, fmt.Errorf("social: provider %q needs an IssuerURL like https://idp.example.com/realms/app", cfg.ID))
-		}
-		if p.issuer == "" {
-			p.issuer = cfg.IssuerURL
 		}
 	case KindGoogle:
 		p.oidc, p.issuer, p.scopes = true, "https://accounts.google.com", []string{"openid", "profile", "email"}
@@ -198,7 +197,7 @@ func (p *Provider) CallbackIssuerOK(iss string) bool {
 	if iss == "" || !p.oidc || p.multiTenant() {
 		return true
 	}
-	return strings.TrimSuffix(iss, "/") == p.issuer
+	return strings.TrimSuffix(iss, "/") == strings.TrimSuffix(p.issuer, "/")
 }
 
 // OpenIDConnect reports whether the provider signs in with an ID token.

@@ -263,3 +263,29 @@ func TestLinkUnlinkExternal(t *testing.T) {
 		}
 	})
 }
+
+// TestDeletePasskey_ExternalAccountIsASignInMethod: a user whose only
+// passkey goes still has the provider, so the last-method rule allows it;
+// with neither, it refuses.
+func TestDeletePasskey_ExternalAccountIsASignInMethod(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, _ := mustOpen(t)
+	out, err := db.SignInExternal(ctx, store.ExternalSignIn{Profile: googleProfile("g-pk", "pk@example.com", true), AllowSignUp: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := mustAddPasskey(t, db, newPasskey(out.User.ID, 9, 9, 9))
+	if _, err := db.UnlinkExternal(ctx, out.User.ID, out.Account.ID, true, nil); err != nil {
+		t.Fatalf("unlinking with a passkey left: %v", err)
+	}
+	if _, err := db.DeletePasskey(ctx, out.User.ID, p.ID, true, nil); !errors.Is(err, core.ErrLastSignInMethod) {
+		t.Fatalf("deleting the last way in: %v", err)
+	}
+	if _, err := db.LinkExternal(ctx, out.User.ID, googleProfile("g-pk", "pk@example.com", true), nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.DeletePasskey(ctx, out.User.ID, p.ID, true, nil); err != nil {
+		t.Errorf("deleting the passkey of a user with a provider: %v", err)
+	}
+}

@@ -699,3 +699,23 @@ func oaSocialAnswers(t *testing.T, check func(t *testing.T, op string, r *flResp
 	check(t, "DELETE /api/me/connections/{id}", c.deleteJSON("/auth/api/me/connections/"+list.Connections[0].ID, map[string]string{"password": pw}))
 	check(t, "GET /api/me/connections", c.get("/auth/api/me/connections"))
 }
+
+func TestSocialPages_HiddenWithoutProviders(t *testing.T) {
+	t.Parallel()
+	env := authtest.New(t)
+	c := flNew(t, env)
+	if r := c.get("/auth/sign-in").want(http.StatusOK); bytes.Contains(r.body, []byte("/oauth/")) {
+		t.Error("the sign-in page offers a provider though none is configured")
+	}
+	pw := authtest.Password()
+	env.CreateUser(t, "plain@example.com", pw)
+	c.signIn("plain@example.com", pw)
+	if r := c.get("/auth/profile").want(http.StatusOK); bytes.Contains(r.body, []byte("Connected accounts")) {
+		t.Error("the profile shows connected accounts though no provider is configured")
+	}
+	var m struct{ Social []any }
+	c.get("/auth/api/methods").want(http.StatusOK).decode(&m)
+	if m.Social == nil || len(m.Social) != 0 {
+		t.Errorf("methods social = %v, want []", m.Social)
+	}
+}

@@ -218,7 +218,9 @@ func (p *Provider) Origins() []string {
 		}
 	}
 	if p.cfg.Kind == KindMicrosoft {
-		out = []string{"https://login.microsoftonline.com"}
+		// Personal accounts are sent on to login.live.com in the same chain
+		// of redirects.
+		out = []string{"https://login.microsoftonline.com", "https://login.live.com"}
 	}
 	return out
 }

@@ -231,8 +231,15 @@ func TestNew_Invalid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o := p.Origins(); len(o) != 1 || o[0] != "https://login.microsoftonline.com" {
+	if o := p.Origins(); len(o) != 2 || o[0] != "https://login.microsoftonline.com" {
 		t.Errorf("Origins = %v", o)
+	}
+	p, err = social.New(social.Config{ID: "github", Kind: social.KindGitHub, ClientID: "x", RedirectURL: callback})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := p.Origins(); len(o) != 1 || o[0] != "https://github.com" {
+		t.Errorf("GitHub Origins = %v", o)
 	}
 }
 

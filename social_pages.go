@@ -38,7 +38,7 @@ func (a *Auth) socialCallbackPage(w http.ResponseWriter, r *http.Request) error 
 		return a.render(w, http.StatusConflict, "message", ui.Message{Page: p,
 			Body: "An account with the email address that " + exists.provider + " gave us already exists. Sign in to it the way you usually do, " +
 				"then connect " + exists.provider + " from your profile to use it next time.",
-			LinkURL: a.s.Path + "/sign-in", LinkText: "Sign in"})
+			LinkURL: a.s.Path + "/sign-in?redirect_url=" + queryEscape(a.s.Path+"/profile#connections"), LinkText: "Sign in"})
 	}
 	if err != nil {
 		return err

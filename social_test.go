@@ -202,7 +202,7 @@ func TestSocialOIDC_VerifiedEmailLinking(t *testing.T) {
 		env.op.SetUser(oidctest.User{Subject: "bob-idp", Email: "bob@example.com", EmailVerified: true})
 		before := snapshot(t, env.Env)
 		c := flNew(t, env.Env)
-		socialSignIn(t, c, "idp").want(http.StatusConflict).contains("Sign in to it", "/auth/sign-in")
+		socialSignIn(t, c, "idp").want(http.StatusConflict).contains("Sign in to it", "/auth/sign-in?redirect_url=%2Fauth%2Fprofile%23connections")
 		before.same(t, env.Env)
 	})
 	t.Run("Automatic", func(t *testing.T) {

@@ -139,6 +139,8 @@ func (a *Auth) apiRoutes() []apiRoute {
 		{"POST", "/api/passkeys/sign-up/resend", a.apiPasskeySignUpResend},
 		{"POST", "/api/passkeys/sign-up/begin", a.apiPasskeySignUpBegin},
 		{"POST", "/api/passkeys/sign-up/finish", a.apiPasskeySignUpFinish},
+		{"GET", "/api/me/connections", a.apiConnections},
+		{"DELETE", "/api/me/connections/{id}", a.apiDisconnect},
 	}
 }
 

@@ -52,6 +52,7 @@ type Auth struct {
 	hooks      *webhookState // webhook endpoints and their dispatcher (webhook.go)
 	pk         *passkeys     // WebAuthn passkeys, nil when off (passkey.go)
 	mfa        *mfa.Service  // TOTP and backup codes (mfa.go)
+	social     *socialState  // OAuth 2.0 and OpenID Connect sign-in (social.go)
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -154,6 +155,9 @@ func (a *Auth) init() error {
 		return fmt.Errorf("auth: %w", err)
 	}
 	if err := a.initPasskeys(); err != nil {
+		return fmt.Errorf("auth: %w", err)
+	}
+	if err := a.initSocial(); err != nil {
 		return fmt.Errorf("auth: %w", err)
 	}
 	a.handler = a.routes()

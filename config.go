@@ -141,6 +141,22 @@ type Config struct {
 	// (see PasskeyConfig).
 	Passkeys PasskeyConfig
 
+	// Social lists the OAuth 2.0 and OpenID Connect providers people can
+	// sign in, sign up and connect their account with ("Continue with
+	// Google"). Default none.
+	Social []SocialProvider
+	// SocialLinking decides whether a provider identity whose verified
+	// email belongs to an existing account joins it by itself
+	// (SocialLinkVerifiedEmail) or only once the person has signed in to
+	// that account and connected the provider from the profile
+	// (SocialLinkAfterSignIn, the default).
+	SocialLinking SocialLinking
+	// StoreProviderTokens keeps each provider's access and refresh tokens,
+	// sealed with EncryptionKey, so the app can call the provider's API for
+	// the user with [Auth.ProviderToken]. Default false: tokens are used
+	// once to read the profile and dropped.
+	StoreProviderTokens bool
+
 	// Tokens configures the JWTs of GET Path+"/api/token" (session tokens,
 	// accepted by Middleware as "Authorization: Bearer", and JWT templates
 	// for other services) and their signing keys.
@@ -341,6 +357,7 @@ func (c Config) settings() (*settings, error) {
 	errs = append(errs, s.webhookDefaults()...)
 	errs = append(errs, s.checkPasskeys()...)
 	errs = append(errs, s.mfaDefaults()...)
+	errs = append(errs, s.checkSocial()...)
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("auth: invalid config: %w", err)
 	}

@@ -30,6 +30,15 @@
 // Templates place the switcher with [Components.OrganizationSwitcher].
 // See [OrganizationsConfig] and package orgs for the rules.
 //
+// # Social sign-in
+//
+// [Config].Social adds "Continue with Google" (GitHub, Microsoft, Apple,
+// GitLab, Discord, or any OpenID Connect issuer) to the sign-in and
+// sign-up pages and "Connected accounts" to the profile; see
+// [SocialProvider] and [SocialLinking]. With Config.StoreProviderTokens,
+// [Auth.ProviderToken] returns the provider's access token for the user,
+// refreshed when needed. Package social holds the protocol side.
+//
 // # Security model
 //
 // Every link and redirect is built from Config.BaseURL, never from the

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -82,6 +84,50 @@ func (a *Auth) recentlyVerified(ctx context.Context, st *authState, maxAge time.
 // browser started.
 const keyReverifyFlow = "reverify_flow"
 
+// keyReverifyFirst holds "userID|sessionID|unix ms" when this browser
+// proved a first factor through a connected provider and the second
+// step is still to come.
+const keyReverifyFirst = "reverify_first"
+
+// reverifyFirstTTL bounds the wait between a provider's proof and the
+// second step.
+const reverifyFirstTTL = 5 * time.Minute
+
+// firstFactorReverified follows a first factor proven outside the
+// reverification form (a connected provider): without two-step
+// verification that is the whole proof; with it, the browser goes back to
+// the reverification page for the second step. It returns where to go.
+func (a *Auth) firstFactorReverified(r *http.Request, st *authState, redirect string) (string, error) {
+	ctx := r.Context()
+	redirect = a.safeRedirect(redirect)
+	if st.user.TwoFactorEnabled {
+		a.sm.Put(ctx, keyReverifyFirst, st.user.ID+"|"+st.session.ID+"|"+strconv.FormatInt(a.s.Now().UnixMilli(), 10))
+		return a.reverifyTarget(redirect), nil
+	}
+	if err := a.db.SetReverified(ctx, st.session.ID); err != nil {
+		return "", err
+	}
+	if err := a.sm.RenewToken(ctx); err != nil {
+		return "", err
+	}
+	return a.afterSignIn(redirect), nil
+}
+
+// firstFactorDone reports whether this browser proved st's first factor
+// through a connected provider within reverifyFirstTTL.
+func (a *Auth) firstFactorDone(r *http.Request, st *authState) bool {
+	parts := strings.Split(a.sm.GetString(r.Context(), keyReverifyFirst), "|")
+	if len(parts) != 3 || parts[0] != st.user.ID || parts[1] != st.session.ID {
+		return false
+	}
+	at, err := strconv.ParseInt(parts[2], 10, 64)
+	if err != nil {
+		return false
+	}
+	age := a.s.Now().Sub(time.UnixMilli(at))
+	return age >= 0 && age <= reverifyFirstTTL
+}
+
 // stepUp guards a sensitive change by the signed-in user: it passes when
 // the session proved the user's factors within MFA.ReverificationWindow
 // (at sign-in or a later reverification). Otherwise a user with a
@@ -155,6 +201,18 @@ func (a *Auth) reverifyData(r *http.Request, st *authState, p ui.Page, redirect 
 			return d, err
 		}
 		d.Passkey = len(pks) > 0
+	}
+	d.FirstDone = a.firstFactorDone(r, st)
+	if a.social != nil {
+		conns, err := a.db.ExternalAccounts(ctx, st.user.ID)
+		if err != nil {
+			return d, err
+		}
+		for _, c := range conns {
+			if sp := a.social.byID[c.Provider]; sp != nil && !slices.ContainsFunc(d.Providers, func(b ui.SocialButton) bool { return b.ID == sp.cfg.ID }) {
+				d.Providers = append(d.Providers, ui.SocialButton{ID: sp.cfg.ID, Name: sp.cfg.Name})
+			}
+		}
 	}
 	if !st.user.HasPassword && st.user.EmailVerified && st.user.Email != "" {
 		d.EmailCode = true
@@ -269,7 +327,9 @@ func (a *Auth) reverify(r *http.Request, st *authState, in reverifyInput) error 
 		}
 		return httpx.Errorf(http.StatusUnauthorized, "passkey_required", "Confirm with one of your passkeys first.")
 	}
+	firstDone := a.firstFactorDone(r, st)
 	switch {
+	case firstDone: // a connected provider proved it (social.go)
 	case st.user.HasPassword:
 		if in.Password == "" {
 			return httpx.FieldError("password", "password_required", "Enter your password.")
@@ -310,6 +370,7 @@ func (a *Auth) reverify(r *http.Request, st *authState, in reverifyInput) error 
 	if err := a.db.SetReverified(ctx, st.session.ID); err != nil {
 		return err
 	}
+	a.sm.Remove(ctx, keyReverifyFirst)
 	return a.sm.RenewToken(ctx)
 }
 

@@ -145,6 +145,8 @@ var openAPIRouteList = []string{
 	"POST /api/passkeys/sign-up/resend",
 	"POST /api/passkeys/sign-up/begin",
 	"POST /api/passkeys/sign-up/finish",
+	"GET /api/me/connections",
+	"DELETE /api/me/connections/{id}",
 }
 
 var openAPIMethods = []string{"get", "put", "post", "delete", "options", "head", "patch", "trace"}
@@ -501,6 +503,11 @@ func TestOpenAPIErrorResponses(t *testing.T) {
 			signedIn = append(signedIn, k)
 		}
 	}
+	for _, k := range openAPIRouteList { // and every connected-account route
+		if strings.Contains(k, " /api/me/connections") {
+			signedIn = append(signedIn, k)
+		}
+	}
 	for _, k := range openAPIRouteList { // and every passkey route but sign-in and sign-up
 		if strings.Contains(k, " /api/passkeys") && !strings.Contains(k, "/sign-in/") && !strings.Contains(k, "/sign-up") {
 			signedIn = append(signedIn, k)
@@ -742,6 +749,7 @@ func TestOpenAPIAnswersMatch(t *testing.T) {
 	oaPasskeyAnswers(t, check)      // passkeys (passkey_openapi_test.go)
 	oaMFAAnswers(t, check)          // second factors (mfa_test.go)
 	oaDeviceAnswers(t, check)       // device verification and the security log (device_test.go)
+	oaSocialAnswers(t, check)       // connected accounts (social_test.go)
 
 	oaTokenWebhookAnswers(t, check) // tokens and webhooks (webhook_openapi_test.go)
 	// Every documented success answer was seen.

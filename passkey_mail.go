@@ -112,8 +112,8 @@ If you don't recognise this, remove that passkey, add a new one and review your 
 }
 
 // passkeyMailTemplates returns the app's mail template overrides (may be
-// nil) with the passkey messages beneath them.
-func passkeyMailTemplates(over fs.FS) fs.FS { return layeredFS{over: over, files: passkeyMailFiles} }
+// nil) with the passkey and connected-account messages beneath them.
+func passkeyMailTemplates(over fs.FS) fs.FS { return layeredFS{over: over, files: extraMailFiles()} }
 
 // layeredFS is a flat file system: the files of over, then those of files
 // that over lacks. It serves what package mail reads (the root directory

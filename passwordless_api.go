@@ -27,9 +27,10 @@ func (a *Auth) apiMethods(w http.ResponseWriter, r *http.Request) error {
 		methods = append(methods, string(m))
 	}
 	return httpx.WriteJSON(w, http.StatusOK, struct {
-		Methods    []string `json:"methods"`
-		CodeLength int      `json:"code_length"`
-	}{methods, a.s.Passwordless.CodeLength})
+		Methods    []string       `json:"methods"`
+		CodeLength int            `json:"code_length"`
+		Social     []socialMethod `json:"social"`
+	}{methods, a.s.Passwordless.CodeLength, a.socialMethods()})
 }
 
 // apiStart starts a flow of kind; signUp admits a name.

@@ -40,7 +40,7 @@ var pageTitles = map[string]string{
 // page returns the frame every page shows, taking any one-time notice.
 func (a *Auth) page(r *http.Request, name string) ui.Page {
 	p := ui.Page{AppName: a.s.AppName, LogoURL: a.s.Appearance.LogoURL, Base: a.s.Path, Title: pageTitles[name], DevMode: a.s.dev,
-		Passkeys: a.passkeysOn()}
+		Passkeys: a.passkeysOn(), Social: a.socialButtons()}
 	if r != nil {
 		p.Notice = a.sm.PopString(r.Context(), keyNotice)
 	}
@@ -115,6 +115,11 @@ func (a *Auth) unauthenticated(w http.ResponseWriter, r *http.Request) {
 func (a *Auth) securityHeaders(next http.Handler) http.Handler {
 	formAction := "'self'"
 	for o := range a.s.redirects {
+		formAction += " " + o
+	}
+	// A "Continue with" form's answer redirects to the provider, and
+	// form-action covers redirects.
+	for _, o := range a.social.origins {
 		formAction += " " + o
 	}
 	img := "'self' data:"

@@ -55,6 +55,7 @@ func (a *Auth) routes() http.Handler {
 	a.orgRoutes(h)
 	a.passwordlessRoutes(h)
 	a.passkeyRoutes(h)
+	a.socialRoutes(h)
 	h("GET "+p+"/dev/mail", a.devMailPage)
 	a.webhookPageRoutes(h) // admin pages (webhook_admin.go)
 	for _, route := range a.apiRoutes() {
@@ -295,8 +296,13 @@ func (a *Auth) profileData(r *http.Request, st *authState, p ui.Page) (ui.Profil
 		return ui.Profile{}, err
 	}
 	passkeys, err := a.passkeyList(r, st)
+	if err != nil {
+		return ui.Profile{}, err
+	}
+	conns, err := a.connectionsView(r, st)
 	return ui.Profile{Page: p, User: userView(st.user), Sessions: sessions, MinLength: a.s.PasswordMinLength,
-		Accounts: a.accounts(r, st), Multi: a.s.SessionMode == SessionMulti, Identifiers: ids, PasskeyList: passkeys}, err
+		Accounts: a.accounts(r, st), Multi: a.s.SessionMode == SessionMulti, Identifiers: ids, PasskeyList: passkeys,
+		Connections: conns}, err
 }
 
 func (a *Auth) profilePage(w http.ResponseWriter, r *http.Request) error {

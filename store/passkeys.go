@@ -209,8 +209,9 @@ func (db *DB) RenamePasskey(ctx context.Context, userID, id, name string) (core.
 // event, and queues mail (may be nil), in one transaction. It returns
 // [core.ErrNotFound] when the user has no such passkey. With keepOne, it
 // returns [core.ErrLastSignInMethod] when this is the user's only passkey
-// and they have no password; the caller clears keepOne when the user can
-// still sign in another way (a code mailed to a verified address). The
+// and they have no password and no provider identity; the caller clears
+// keepOne when the user can still sign in another way (a code mailed to
+// a verified address). The
 // check and the delete are one transaction, so two concurrent deletes
 // cannot both pass it.
 func (db *DB) DeletePasskey(ctx context.Context, userID, id string, keepOne bool, mail *OutMail) (core.Passkey, error) {
@@ -225,7 +226,8 @@ func (db *DB) DeletePasskey(ctx context.Context, userID, id string, keepOne bool
 		var others int
 		var hasPassword bool
 		if err := tx.QueryRowContext(ctx, `SELECT
-				(SELECT COUNT(*) FROM auth_passkeys WHERE user_id = $1 AND id <> $2),
+				(SELECT COUNT(*) FROM auth_passkeys WHERE user_id = $1 AND id <> $2) +
+				(SELECT COUNT(*) FROM auth_external_accounts WHERE user_id = $1),
 				EXISTS (SELECT 1 FROM auth_passwords WHERE user_id = $1)`, userID, id).Scan(&others, &hasPassword); err != nil {
 			return err
 		}

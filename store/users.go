@@ -78,6 +78,16 @@ func (db *DB) CreateUser(ctx context.Context, nu NewUser) (core.User, error) {
 }
 
 func (db *DB) createUser(ctx context.Context, tx *sql.Tx, nu NewUser) (core.User, error) {
+	u, err := db.insertUser(ctx, tx, nu, EmailKey(nu.Email))
+	if err != nil {
+		return u, err
+	}
+	return u, db.insertEvent(ctx, tx, core.EventUserCreated, u)
+}
+
+// insertUser writes a new user's rows, without the user.created event
+// (the caller writes it), with emailKey as the unique email key.
+func (db *DB) insertUser(ctx context.Context, tx *sql.Tx, nu NewUser, emailKey string) (core.User, error) {
 	now := db.Now()
 	u := core.User{
 		ID: core.NewID("user"), Email: nu.Email, EmailVerified: nu.EmailVerified, Name: nu.Name,
@@ -96,7 +106,7 @@ func (db *DB) createUser(ctx context.Context, tx *sql.Tx, nu NewUser) (core.User
 	_, err := tx.ExecContext(ctx, `INSERT INTO auth_users (id, email, email_key, email_verified, name,
 		public_metadata, private_metadata, unsafe_metadata, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)`,
-		u.ID, u.Email, EmailKey(u.Email), u.EmailVerified, u.Name, metas[0], metas[1], metas[2], ms(now))
+		u.ID, u.Email, emailKey, u.EmailVerified, u.Name, metas[0], metas[1], metas[2], ms(now))
 	if err != nil {
 		if isUnique(err) {
 			return u, core.ErrConflict
@@ -109,7 +119,7 @@ func (db *DB) createUser(ctx context.Context, tx *sql.Tx, nu NewUser) (core.User
 			return u, err
 		}
 	}
-	return u, db.insertEvent(ctx, tx, core.EventUserCreated, u)
+	return u, nil
 }
 
 // User returns the user with id, or [core.ErrNotFound].

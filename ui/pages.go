@@ -22,6 +22,9 @@ type Page struct {
 	// Passkeys is set when passkeys are enabled: pages offer them and load
 	// static/passkey.js.
 	Passkeys bool
+	// Social lists the "Continue with ..." buttons of the sign-in and
+	// sign-up pages, one per configured provider.
+	Social []SocialButton
 }
 
 // SignIn is the sign-in page.
@@ -92,6 +95,9 @@ type Profile struct {
 	Identifiers Identifiers
 	// PasskeyList is the passkey section, nil when passkeys are off.
 	PasskeyList *PasskeyList
+	// Connections is the connected-accounts section, nil when no social
+	// provider is configured.
+	Connections *Connections
 }
 
 // UserView is the signed-in user as pages show it.
@@ -308,4 +314,9 @@ type MFAReverify struct {
 	// second factor it is); SMSSentTo is the masked number once sent.
 	SMS       bool
 	SMSSentTo string
+	// Providers are the user's connected accounts that can prove the
+	// first factor again; FirstDone says one just did, so only the
+	// second step is asked.
+	Providers []SocialButton
+	FirstDone bool
 }

@@ -35,14 +35,16 @@ func page() ui.Page {
 func pageData() map[string]any {
 	p := page()
 	return map[string]any{
-		"sign-in":  ui.SignIn{Page: p},
-		"sign-up":  ui.SignUp{Page: p, MinLength: 8},
-		"verify":   ui.Verify{Page: p, Email: "a***@example.com", TTL: "10 minutes"},
-		"forgot":   ui.Forgot{Page: p},
-		"reset":    ui.Reset{Page: p, Valid: true, MinLength: 8},
-		"message":  ui.Message{Page: p},
-		"error":    ui.Error{Page: p, Status: 404, Message: "Not found."},
-		"profile":  ui.Profile{Page: p, User: ui.UserView{Email: "ada@example.com"}, MinLength: 8},
+		"sign-in": ui.SignIn{Page: social(p, "google", "Google")},
+		"sign-up": ui.SignUp{Page: social(p, "github", "GitHub"), MinLength: 8},
+		"verify":  ui.Verify{Page: p, Email: "a***@example.com", TTL: "10 minutes"},
+		"forgot":  ui.Forgot{Page: p},
+		"reset":   ui.Reset{Page: p, Valid: true, MinLength: 8},
+		"message": ui.Message{Page: p},
+		"error":   ui.Error{Page: p, Status: 404, Message: "Not found."},
+		"profile": ui.Profile{Page: p, User: ui.UserView{Email: "ada@example.com"}, MinLength: 8, Connections: &ui.Connections{
+			List:      []ui.Connection{{ID: "ext_1", ProviderID: "google", ProviderName: "Google", Email: "ada@example.com"}},
+			Available: []ui.SocialButton{{ID: "github", Name: "GitHub"}}, HasPassword: true}},
 		"dev-mail": ui.DevMail{Page: p},
 		"sign-out": ui.Message{Page: p},
 
@@ -616,4 +618,10 @@ func TestConcurrentRender(t *testing.T) {
 			}
 		})
 	}
+}
+
+// social returns p with one "Continue with" button.
+func social(p ui.Page, id, name string) ui.Page {
+	p.Social = []ui.SocialButton{{ID: id, Name: name}}
+	return p
 }

@@ -183,6 +183,7 @@ func (a *Auth) attachSession(r *http.Request, user core.User, sess core.Session)
 	a.sm.Remove(ctx, keyReset)
 	a.sm.Remove(ctx, keyFactorTwo) // a sign-in waiting for its second factor (mfa.go)
 	a.sm.Put(ctx, keySessionID, sess.ID)
+	a.linkPendingSocial(r, user) // an identity waiting for this account (social.go)
 	if a.s.SessionMode == SessionMulti {
 		if !slices.Contains(ids, sess.ID) {
 			ids = append(ids, sess.ID)

@@ -25,6 +25,20 @@ import (
 // progress (a socialFlow in JSON) until the provider sends it back.
 const keySocialFlow = "social_flow"
 
+// keySocialPending holds, as JSON, a provider identity whose verified
+// email belongs to an existing account (default linking): once this
+// browser signs in to that account, the identity is connected to it.
+const keySocialPending = "social_pending"
+
+// socialPending is a provider identity waiting for its account's owner to
+// sign in in the same browser.
+type socialPending struct {
+	UserID  string                `json:"user_id"`
+	Name    string                `json:"name"`
+	Profile store.ExternalProfile `json:"profile"`
+	Expires int64                 `json:"expires"`
+}
+
 // socialFlowTTL bounds how long a provider may take to send the browser
 // back.
 const socialFlowTTL = 10 * time.Minute
@@ -326,6 +340,7 @@ func (a *Auth) socialSignIn(r *http.Request, sp *socialProvider, flow socialFlow
 	out, err := a.db.SignInExternal(ctx, in)
 	switch {
 	case errors.Is(err, store.ErrAccountExists):
+		a.parkSocial(r, sp, ext)
 		return "", errAccountExists{provider: sp.cfg.Name}
 	case errors.Is(err, core.ErrBanned):
 		return "", &httpx.Error{Status: http.StatusForbidden, Code: "user_banned", Message: "This account has been disabled.", Err: err}
@@ -355,6 +370,49 @@ func (a *Auth) socialSignIn(r *http.Request, sp *socialProvider, flow socialFlow
 		return "", err
 	}
 	return a.passkeyNudge(r, st, a.afterSignIn(flow.RedirectURL)), nil
+}
+
+// parkSocial keeps an identity whose verified email belongs to an existing
+// account, so that it is connected once the account's owner signs in in
+// this browser (linkPendingSocial). Proving the account first is what
+// keeps a provider that vouches for someone else's address from taking
+// it over.
+func (a *Auth) parkSocial(r *http.Request, sp *socialProvider, ext store.ExternalProfile) {
+	ctx := r.Context()
+	owner, err := a.db.UserByEmail(ctx, ext.Email)
+	if err != nil {
+		return
+	}
+	b, err := json.Marshal(socialPending{UserID: owner.ID, Name: sp.cfg.Name, Profile: ext,
+		Expires: a.s.Now().Add(socialFlowTTL).UnixMilli()})
+	if err == nil {
+		a.sm.Put(ctx, keySocialPending, string(b))
+	}
+}
+
+// linkPendingSocial connects the identity parkSocial kept to user, who
+// has just signed in to the account it belongs to. Another user's sign-in,
+// or a late one, drops it. A failure is logged: the sign-in stands.
+func (a *Auth) linkPendingSocial(r *http.Request, user core.User) {
+	ctx := r.Context()
+	raw := a.sm.PopString(ctx, keySocialPending)
+	if raw == "" {
+		return
+	}
+	var p socialPending
+	if json.Unmarshal([]byte(raw), &p) != nil || p.UserID != user.ID || a.s.Now().UnixMilli() >= p.Expires {
+		return
+	}
+	m, err := a.socialMail(r, mailAccountConnected, user.Email, user.Name, p.Name, p.Profile.Email)
+	if err == nil {
+		_, err = a.db.LinkExternal(ctx, user.ID, p.Profile, m)
+	}
+	if err != nil {
+		a.s.Logger.Warn("embedauth: connect the provider after sign-in", "provider", p.Profile.Provider, "err", err)
+		return
+	}
+	a.dispatcher.Wake()
+	a.notice(r, "Your "+p.Name+" account is connected. You can sign in with it from now on.")
 }
 
 // errAccountExists answers a provider identity whose verified email

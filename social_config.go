@@ -71,9 +71,10 @@ const (
 type SocialLinking int
 
 const (
-	// SocialLinkAfterSignIn (the default) never joins accounts by email:
-	// the person is asked to sign in to the existing account the usual
-	// way and connect the provider from the profile.
+	// SocialLinkAfterSignIn (the default) never joins accounts by email
+	// alone: the person is asked to sign in to the existing account the
+	// usual way, and once they do, in the same browser within 10 minutes,
+	// the provider identity is connected to it.
 	SocialLinkAfterSignIn SocialLinking = iota
 	// SocialLinkVerifiedEmail joins the provider identity to the account
 	// when the provider verified the email and the account holds that

@@ -36,8 +36,8 @@ func (a *Auth) socialCallbackPage(w http.ResponseWriter, r *http.Request) error 
 	if errors.As(err, &exists) {
 		p := a.titled(r, "message", "You already have an account")
 		return a.render(w, http.StatusConflict, "message", ui.Message{Page: p,
-			Body: "An account with the email address that " + exists.provider + " gave us already exists. Sign in to it the way you usually do, " +
-				"then connect " + exists.provider + " from your profile to use it next time.",
+			Body: "An account with the email address that " + exists.provider + " gave us already exists. Sign in to it the way you usually do " +
+				"in the next 10 minutes, and " + exists.provider + " will be connected to it, so you can use it next time.",
 			LinkURL: a.s.Path + "/sign-in?redirect_url=" + queryEscape(a.s.Path+"/profile#connections"), LinkText: "Sign in"})
 	}
 	if err != nil {

@@ -198,12 +198,52 @@ func TestSocialOIDC_VerifiedEmailLinking(t *testing.T) {
 	t.Run("ProveFirstByDefault", func(t *testing.T) {
 		t.Parallel()
 		env := newSocialEnv(t)
-		env.CreateUser(t, "bob@example.com", authtest.Password())
+		pw := authtest.Password()
+		bob := env.CreateUser(t, "bob@example.com", pw)
 		env.op.SetUser(oidctest.User{Subject: "bob-idp", Email: "bob@example.com", EmailVerified: true})
 		before := snapshot(t, env.Env)
 		c := flNew(t, env.Env)
 		socialSignIn(t, c, "idp").want(http.StatusConflict).contains("Sign in to it", "/auth/sign-in?redirect_url=%2Fauth%2Fprofile%23connections")
 		before.same(t, env.Env)
+		// Proving the account in the same browser connects the identity.
+		c.signIn("bob@example.com", pw)
+		if list, _ := env.Auth.Store().ExternalAccounts(context.Background(), bob.ID); len(list) != 1 || list[0].Subject != "bob-idp" {
+			t.Fatalf("after signing in: %+v", list)
+		}
+		c.get("/auth/profile").want(http.StatusOK).contains("Test IdP account is connected")
+		c.postJSON("/auth/api/sign-out", nil).want(http.StatusOK)
+		socialSignIn(t, c, "idp").want(http.StatusSeeOther)
+		if me := c.me().User; me.ID != bob.ID {
+			t.Fatalf("provider sign-in as %s, want %s", me.ID, bob.ID)
+		}
+	})
+	t.Run("ProvingAnotherAccountConnectsNothing", func(t *testing.T) {
+		t.Parallel()
+		env := newSocialEnv(t)
+		env.CreateUser(t, "bob@example.com", authtest.Password())
+		pw := authtest.Password()
+		eve := env.CreateUser(t, "eve@example.com", pw)
+		env.op.SetUser(oidctest.User{Subject: "bob-idp", Email: "bob@example.com", EmailVerified: true})
+		c := flNew(t, env.Env)
+		socialSignIn(t, c, "idp").want(http.StatusConflict)
+		c.signIn("eve@example.com", pw)
+		if list, _ := env.Auth.Store().ExternalAccounts(context.Background(), eve.ID); len(list) != 0 {
+			t.Fatalf("connected to another account: %+v", list)
+		}
+	})
+	t.Run("LateSignInConnectsNothing", func(t *testing.T) {
+		t.Parallel()
+		env := newSocialEnv(t)
+		pw := authtest.Password()
+		bob := env.CreateUser(t, "bob@example.com", pw)
+		env.op.SetUser(oidctest.User{Subject: "bob-idp", Email: "bob@example.com", EmailVerified: true})
+		c := flNew(t, env.Env)
+		socialSignIn(t, c, "idp").want(http.StatusConflict)
+		env.Clock.Advance(11 * time.Minute)
+		c.signIn("bob@example.com", pw)
+		if list, _ := env.Auth.Store().ExternalAccounts(context.Background(), bob.ID); len(list) != 0 {
+			t.Fatalf("connected after the window: %+v", list)
+		}
 	})
 	t.Run("Automatic", func(t *testing.T) {
 		t.Parallel()

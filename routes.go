@@ -66,6 +66,9 @@ func (a *Auth) routes() http.Handler {
 	})
 
 	cop := http.NewCrossOriginProtection()
+	// A provider's form POST answer changes nothing: it only redirects to
+	// the GET callback (social_pages.go).
+	cop.AddInsecureBypassPattern("POST " + p + "/oauth/{provider}/callback")
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a.adapter.Write(w, r, httpx.Errorf(http.StatusForbidden, "cross_origin_request",
 			"This request came from another site and was refused. Go back to the page and try again."))

@@ -91,7 +91,7 @@ func (a *Auth) initSocial() error {
 	for _, c := range a.s.Social {
 		p, err := social.New(social.Config{ID: c.ID, Kind: c.Kind, ClientID: c.ClientID, ClientSecret: c.ClientSecret,
 			Scopes: c.Scopes, IssuerURL: c.IssuerURL, Tenant: c.Tenant, AuthURL: c.AuthURL, TokenURL: c.TokenURL, APIURL: c.APIURL,
-			RedirectURL: a.s.origin + a.s.Path + "/oauth/" + c.ID + "/callback", Now: a.s.Now})
+			RedirectURL: a.s.origin + a.s.Path + "/oauth/" + c.ID + "/callback", Now: a.s.Now, FormPost: c.FormPost})
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -265,6 +265,9 @@ func (a *Auth) socialCallback(r *http.Request, id string) (string, error) {
 		}
 		return "", &httpx.Error{Status: errSocialUnverified.Status, Code: errSocialUnverified.Code, Message: errSocialUnverified.Message, Err: err}
 	}
+	if prof.Name == "" {
+		prof.Name = formPostName(q.Get("user"))
+	}
 	ext, err := a.externalProfile(prof)
 	if err != nil {
 		return "", err
@@ -276,6 +279,23 @@ func (a *Auth) socialCallback(r *http.Request, id string) (string, error) {
 		return a.socialReverify(r, flow, ext)
 	}
 	return a.socialSignIn(r, sp, flow, ext)
+}
+
+// formPostName reads the name a form POST answer carries in its "user"
+// field (Apple sends {"name":{"firstName":"…","lastName":"…"}} at the
+// first sign-in only). It names the account and nothing else: the email
+// comes from the signed ID token.
+func formPostName(raw string) string {
+	var u struct {
+		Name struct {
+			First string `json:"firstName"`
+			Last  string `json:"lastName"`
+		} `json:"name"`
+	}
+	if raw == "" || json.Unmarshal([]byte(raw), &u) != nil {
+		return ""
+	}
+	return strings.TrimSpace(u.Name.First + " " + u.Name.Last)
 }
 
 // externalProfile is what the store keeps of a profile: tokens sealed,

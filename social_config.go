@@ -48,6 +48,13 @@ type SocialProvider struct {
 	// is on another origin than IssuerURL (pages must allow that origin
 	// as a form target).
 	AuthURL, TokenURL, APIURL string
+	// FormPost makes the provider send its answer as a form POST to the
+	// callback (response_mode=form_post) instead of a redirect. SocialApple
+	// always does (Apple requires it to share the email and name); set it
+	// for a SocialOIDC provider that needs it. The callback turns the POST
+	// into the usual redirect, so the browser's session cookie (SameSite
+	// Lax) comes along.
+	FormPost bool
 }
 
 // SocialKind names a provider preset.

@@ -3,6 +3,7 @@ package auth
 import (
 	"errors"
 	"net/http"
+	"net/url"
 
 	"github.com/embedauth/auth/internal/httpx"
 	"github.com/embedauth/auth/ui"
@@ -15,6 +16,7 @@ func (a *Auth) socialRoutes(h func(string, httpx.HandlerFunc)) {
 	p := a.s.Path
 	h("POST "+p+"/oauth/{provider}/start", a.socialStartForm)
 	h("GET "+p+"/oauth/{provider}/callback", a.socialCallbackPage)
+	h("POST "+p+"/oauth/{provider}/callback", a.socialFormPostCallback)
 	h("POST "+p+"/profile/connections/disconnect", a.socialDisconnectForm)
 }
 
@@ -27,6 +29,32 @@ func (a *Auth) socialStartForm(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	http.Redirect(w, r, target, http.StatusSeeOther)
+	return nil
+}
+
+// socialFormPostCallback receives a provider's answer sent as a
+// cross-site form POST (response_mode=form_post). Such a request carries
+// no SameSite=Lax cookie, so it changes nothing: it redirects the browser
+// to the GET callback with the same fields, a top-level navigation that
+// does carry the session cookie and meets the usual checks there. It is
+// exempt from the cross-origin check for that reason.
+func (a *Auth) socialFormPostCallback(w http.ResponseWriter, r *http.Request) error {
+	if a.social.byID[r.PathValue("provider")] == nil {
+		return errProviderUnknown
+	}
+	if err := httpx.ParseForm(w, r, 8*maxOAuthParam); err != nil {
+		return errSocialBadRequest
+	}
+	q := url.Values{}
+	for _, k := range []string{"code", "state", "error", "error_description", "iss", "user"} {
+		switch vs := r.PostForm[k]; {
+		case len(vs) > 1 || (len(vs) == 1 && len(vs[0]) > maxOAuthParam):
+			return errSocialBadRequest
+		case len(vs) == 1:
+			q.Set(k, vs[0])
+		}
+	}
+	http.Redirect(w, r, a.s.Path+"/oauth/"+url.PathEscape(r.PathValue("provider"))+"/callback?"+q.Encode(), http.StatusSeeOther)
 	return nil
 }
 

@@ -10,8 +10,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"html"
+	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -812,4 +815,73 @@ func TestSocialOIDC_Reverify(t *testing.T) {
 		t.Fatalf("after the second step: %q", loc)
 	}
 	c.deleteJSON("/auth/api/me", map[string]any{}).want(http.StatusOK)
+}
+
+var socialFormField = regexp.MustCompile(`<input type="hidden" name="([a-z_]+)" value="([^"]*)">`)
+
+// TestSocialApple_FormPost: Apple answers with a cross-site form POST
+// (response_mode=form_post) that carries no SameSite=Lax cookie; the
+// callback turns it into the usual redirect and the sign-in completes
+// with the email from the ID token and the name from the form.
+func TestSocialApple_FormPost(t *testing.T) {
+	t.Parallel()
+	op := oidctest.New(t)
+	env := authtest.New(t, func(c *auth.Config) {
+		c.Social = []auth.SocialProvider{{Kind: auth.SocialApple, ClientID: op.ClientID, ClientSecret: op.ClientSecret, IssuerURL: op.URL}}
+	})
+	op.SetClock(env.Clock.Now)
+	op.SetUser(oidctest.User{Subject: "apple-1", Email: "ada@relay.example", EmailVerified: true})
+	op.SetFormPostUser(`{"name":{"firstName":"Ada","lastName":"Lovelace"},"email":"ada@relay.example"}`)
+	c := flNew(t, env)
+	loc := c.postForm("/auth/oauth/apple/start", nil).want(http.StatusSeeOther).location()
+	authz, err := url.Parse(loc)
+	if err != nil || authz.Query().Get("response_mode") != "form_post" || authz.Query().Get("scope") != "openid email name" {
+		t.Fatalf("authorization request %q", loc)
+	}
+	resp, err := c.hc.Get(loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	form := url.Values{}
+	for _, m := range socialFormField.FindAllStringSubmatch(string(page), -1) {
+		form.Set(m[1], html.UnescapeString(m[2]))
+	}
+	if form.Get("code") == "" || form.Get("state") == "" {
+		t.Fatalf("provider page without a form: %s", page)
+	}
+	// The browser posts the form from the provider's origin, without the
+	// session cookie (SameSite=Lax).
+	crossSite := func(body url.Values) *http.Response {
+		req, _ := http.NewRequest(http.MethodPost, env.URL+"/auth/oauth/apple/callback", strings.NewReader(body.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", op.URL)
+		req.Header.Set("Sec-Fetch-Site", "cross-site")
+		hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		resp, err := hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	before := snapshot(t, env)
+	big := url.Values{"code": {form.Get("code")}, "state": {strings.Repeat("s", 5000)}}
+	if r := crossSite(big); r.StatusCode != http.StatusBadRequest {
+		t.Fatalf("oversized form: %s", r.Status)
+	}
+	r := crossSite(form)
+	back := r.Header.Get("Location")
+	if r.StatusCode != http.StatusSeeOther || !strings.HasPrefix(back, "/auth/oauth/apple/callback?") {
+		t.Fatalf("form post answered %s to %q", r.Status, back)
+	}
+	before.same(t, env) // the POST itself changed nothing
+	c.get(back).want(http.StatusSeeOther)
+	me := c.me().User
+	if me.Email != "ada@relay.example" || !me.EmailVerified || me.Name != "Ada Lovelace" {
+		t.Fatalf("signed in as %+v", me)
+	}
+	// Replaying the answer fails: the flow was used.
+	c.get(back).want(http.StatusBadRequest)
 }

@@ -74,6 +74,9 @@ func (p *Provider) Begin(ctx context.Context) (Start, error) {
 		s.Nonce = randomString(32)
 		opts = append(opts, oauth2.SetAuthURLParam("nonce", s.Nonce))
 	}
+	if p.cfg.FormPost {
+		opts = append(opts, oauth2.SetAuthURLParam("response_mode", "form_post"))
+	}
 	s.URL = conf.AuthCodeURL(s.State, opts...)
 	return s, nil
 }

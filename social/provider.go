@@ -55,6 +55,10 @@ type Config struct {
 	AuthURL, TokenURL, APIURL string
 	// RedirectURL is the callback URL registered at the provider.
 	RedirectURL string
+	// FormPost asks the provider to send the callback as a form POST
+	// (response_mode=form_post), as Apple requires when the email or name
+	// is asked for. KindApple sets it.
+	FormPost bool
 	// HTTPClient makes every call to the provider. Default: a client with
 	// a 15-second timeout.
 	HTTPClient *http.Client
@@ -130,10 +134,14 @@ func New(cfg Config) (*Provider, error) {
 		}
 		p.oidc, p.issuer, p.scopes = true, "https://login.microsoftonline.com/"+url.PathEscape(tenant)+"/v2.0", []string{"openid", "profile", "email"}
 	case KindApple:
-		// Apple sends the name and email scopes' answers only through a
-		// cross-site form POST; this preset asks for the ID token alone,
-		// which carries the email Apple has for the user when it has one.
-		p.oidc, p.issuer, p.scopes = true, "https://appleid.apple.com", []string{"openid"}
+		// Apple answers the email and name scopes only through a
+		// cross-site form POST to the callback (FormPost): the email comes
+		// in the ID token, the name once, in the form's "user" field.
+		p.oidc, p.issuer, p.scopes = true, "https://appleid.apple.com", []string{"openid", "email", "name"}
+		p.cfg.FormPost = true
+		if cfg.IssuerURL != "" { // tests: a local provider in Apple's role
+			p.issuer = cfg.IssuerURL
+		}
 	case KindGitLab:
 		base := strings.TrimSuffix(cfg.IssuerURL, "/")
 		if base == "" {

@@ -58,6 +58,8 @@ type Server struct {
 	access   map[string]User
 	exchange int
 	now      func() time.Time
+	// formPostUser is the "user" field of form_post answers.
+	formPostUser string
 }
 
 // Knobs make the provider misbehave.
@@ -220,8 +222,43 @@ func (s *Server) issueCode(w http.ResponseWriter, r *http.Request, q url.Values)
 	v.Set("code", code)
 	v.Set("state", q.Get("state"))
 	v.Set("iss", s.URL)
+	if q.Get("response_mode") == "form_post" {
+		s.mu.Lock()
+		name := s.formPostUser
+		s.mu.Unlock()
+		if name != "" {
+			v.Set("user", name)
+		}
+		formPost(w, u, v)
+		return
+	}
 	u.RawQuery = v.Encode()
 	http.Redirect(w, r, u.String(), http.StatusFound)
+}
+
+// formPost answers with a page whose form posts v to u at once, as
+// providers do for response_mode=form_post.
+func formPost(w http.ResponseWriter, u *url.URL, v url.Values) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	formPostPage.Execute(w, struct {
+		Action string
+		Fields url.Values
+	}{u.String(), v})
+}
+
+var formPostPage = template.Must(template.New("form_post").Parse(`<!doctype html><title>Test provider</title>
+<body onload="document.forms[0].submit()">
+<form method="post" action="{{.Action}}">
+{{range $k, $v := .Fields}}<input type="hidden" name="{{$k}}" value="{{index $v 0}}">{{end}}
+<button type="submit" id="continue">Continue</button>
+</form>`))
+
+// SetFormPostUser sets the "user" field a form_post answer carries, as
+// Apple sends the name at the first sign-in ("" for none).
+func (s *Server) SetFormPostUser(raw string) {
+	s.mu.Lock()
+	s.formPostUser = raw
+	s.mu.Unlock()
 }
 
 func redirectError(w http.ResponseWriter, r *http.Request, redirectURI, state, code string) {

@@ -38,7 +38,8 @@ type SocialProvider struct {
 	// "https://sso.example.com/realms/app", or the base URL of a
 	// self-hosted GitLab (default https://gitlab.com). The discovery
 	// document at IssuerURL+"/.well-known/openid-configuration" is read
-	// on first use and must name the same issuer.
+	// on first use and must name the same issuer. For SocialApple it
+	// replaces Apple's issuer, for a local provider in tests.
 	IssuerURL string
 	// Tenant is the Microsoft Entra tenant id or domain. Default "common"
 	// (any work, school or personal account).

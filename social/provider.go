@@ -44,7 +44,8 @@ type Config struct {
 	// providers always get "openid".
 	Scopes []string
 	// IssuerURL is the OpenID Connect issuer (KindOIDC), or the base URL of
-	// a self-hosted GitLab (KindGitLab; default https://gitlab.com).
+	// a self-hosted GitLab (KindGitLab; default https://gitlab.com). For
+	// KindApple it replaces Apple's issuer (tests).
 	IssuerURL string
 	// Tenant is the Microsoft Entra tenant: a tenant id or domain, or
 	// "common" (default), "organizations" or "consumers".

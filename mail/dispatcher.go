@@ -6,8 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/embedauth/auth/internal/wake"
 )
 
 // Envelope is one queued mail as the outbox returns it. Body is opaque
@@ -88,23 +89,12 @@ type Dispatcher struct {
 	// Poll is how often Run looks for due mail without a Wake; default 5s.
 	Poll time.Duration
 
-	wakeOnce sync.Once
-	wake     chan struct{}
-}
-
-func (d *Dispatcher) wakeCh() chan struct{} {
-	d.wakeOnce.Do(func() { d.wake = make(chan struct{}, 1) })
-	return d.wake
+	wake wake.Signal
 }
 
 // Wake asks Run to look for due mail now. It never blocks; call it after
 // committing a transaction that queued mail.
-func (d *Dispatcher) Wake() {
-	select {
-	case d.wakeCh() <- struct{}{}:
-	default:
-	}
-}
+func (d *Dispatcher) Wake() { d.wake.Wake() }
 
 func (d *Dispatcher) now() time.Time {
 	if d.Now != nil {
@@ -154,30 +144,15 @@ func (d *Dispatcher) Run(ctx context.Context) {
 	if poll <= 0 {
 		poll = 5 * time.Second
 	}
-	timer := time.NewTimer(poll)
-	defer timer.Stop()
 	seen := map[int64]bool{} // mails handled since Run last waited
-	for {
-		_, more, err := d.batch(ctx, seen)
-		if ctx.Err() != nil {
-			return
-		}
-		if err != nil {
-			log.Error("mail dispatcher: outbox error", "err", err)
-			more = false
-		}
-		if more {
-			continue // a full batch: there may be more due right now
-		}
-		clear(seen)
-		timer.Reset(poll)
-		select {
-		case <-ctx.Done():
-			return
-		case <-d.wakeCh():
-		case <-timer.C:
-		}
-	}
+	wake.Loop{Signal: &d.wake, Poll: poll,
+		Round: func(ctx context.Context) (bool, error) {
+			_, more, err := d.batch(ctx, seen) // a full batch: there may be more due right now
+			return more, err
+		},
+		OnError: func(err error) { log.Error("mail dispatcher: outbox error", "err", err) },
+		Idle:    func() { clear(seen) },
+	}.Run(ctx)
 }
 
 // Flush delivers everything due now, synchronously, and returns how many

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/embedauth/auth/internal/wake"
 )
 
 // DefaultSchedule is Svix's retry schedule: the delays after the first,
@@ -171,23 +173,12 @@ type Dispatcher struct {
 	// UserAgent is sent with every request; default "embedauth-webhooks".
 	UserAgent string
 
-	round    sync.Mutex // one round at a time in this process
-	wakeOnce sync.Once
-	wake     chan struct{}
-}
-
-func (d *Dispatcher) wakeCh() chan struct{} {
-	d.wakeOnce.Do(func() { d.wake = make(chan struct{}, 1) })
-	return d.wake
+	round sync.Mutex // one round at a time in this process
+	wake  wake.Signal
 }
 
 // Wake asks Run to look for new events now. It never blocks.
-func (d *Dispatcher) Wake() {
-	select {
-	case d.wakeCh() <- struct{}{}:
-	default:
-	}
-}
+func (d *Dispatcher) Wake() { d.wake.Wake() }
 
 func (d *Dispatcher) now() time.Time {
 	if d.Now != nil {
@@ -228,34 +219,13 @@ func (d *Dispatcher) Run(ctx context.Context) {
 	if poll <= 0 {
 		poll = time.Second
 	}
-	timer := time.NewTimer(poll)
-	defer timer.Stop()
-	select {
-	case <-ctx.Done():
-		return
-	case <-d.wakeCh():
-	case <-timer.C:
-	}
-	for {
-		_, more, err := d.oneRound(ctx)
-		if ctx.Err() != nil {
-			return
-		}
-		if err != nil {
-			log.Error("webhook dispatcher: outbox error", "err", err)
-			more = false
-		}
-		if more {
-			continue
-		}
-		timer.Reset(poll)
-		select {
-		case <-ctx.Done():
-			return
-		case <-d.wakeCh():
-		case <-timer.C:
-		}
-	}
+	wake.Loop{Signal: &d.wake, Poll: poll, WaitFirst: true,
+		Round: func(ctx context.Context) (bool, error) {
+			_, more, err := d.oneRound(ctx)
+			return more, err
+		},
+		OnError: func(err error) { log.Error("webhook dispatcher: outbox error", "err", err) },
+	}.Run(ctx)
 }
 
 // Flush delivers everything due now, synchronously, round after round

@@ -227,6 +227,10 @@ func (a *Auth) factorTwoData(r *http.Request, p ui.Page, userID, redirect, metho
 	if method == methodSMS {
 		if c, ok := a.flowOf(r, keySMSFactorFlow); ok && c.UserID == userID {
 			d.SMSSentTo = passwordless.MaskPhone(c.Address)
+		} else if phone, err := a.smsFactorPhone(r.Context(), userID); err != nil {
+			return d, err
+		} else if phone != "" {
+			d.SMSPhone = passwordless.MaskPhone(phone)
 		}
 	}
 	return d, nil

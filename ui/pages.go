@@ -233,8 +233,9 @@ type FactorTwo struct {
 	// Next is where the browser goes after a passkey verification.
 	Next string
 	// SMSSentTo is the masked phone number a text message code went to,
-	// once sent (Method "sms").
+	// once sent (Method "sms"); SMSPhone the one it would go to, before.
 	SMSSentTo string
+	SMSPhone  string
 }
 
 // HasFactor reports whether the user can use the named second factor.

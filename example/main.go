@@ -6,6 +6,12 @@
 //
 // then open http://localhost:8080. Mail (verification codes, reset links)
 // is kept in the dev outbox at http://localhost:8080/auth/dev/mail.
+//
+// With GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET (or GOOGLE_CLIENT_ID and
+// GOOGLE_CLIENT_SECRET) in the environment, the sign-in page also offers
+// "Continue with GitHub" (Google); register
+// http://localhost:8080/auth/oauth/github/callback (…/google/callback) as
+// the redirect URI at the provider.
 package main
 
 import (
@@ -67,7 +73,7 @@ func run(addr, dbPath, baseURL string) error {
 
 // config is the embedauth configuration of `go run ./example`.
 func config(dbPath, baseURL string) auth.Config {
-	return auth.Config{DatabasePath: dbPath, BaseURL: baseURL, AppName: "Notes",
+	return auth.Config{DatabasePath: dbPath, BaseURL: baseURL, AppName: "Notes", Social: socialFromEnv(),
 		// Notes belong to the active organization. Deleting them takes
 		// org:admin or the org:notes:delete permission, which the
 		// moderator role holds and an organization's own roles can hold.
@@ -76,6 +82,22 @@ func config(dbPath, baseURL string) auth.Config {
 			Roles: []auth.OrgRole{{Key: "org:moderator", Name: "Moderator", Description: "A member who may delete notes.",
 				Permissions: []string{"org:notes:delete", "org:sys_memberships:read"}}},
 		}}
+}
+
+// socialFromEnv offers the providers whose credentials are in the
+// environment.
+func socialFromEnv() []auth.SocialProvider {
+	var out []auth.SocialProvider
+	for _, p := range []struct {
+		kind auth.SocialKind
+		env  string
+	}{{auth.SocialGitHub, "GITHUB"}, {auth.SocialGoogle, "GOOGLE"}} {
+		id, secret := os.Getenv(p.env+"_CLIENT_ID"), os.Getenv(p.env+"_CLIENT_SECRET")
+		if id != "" && secret != "" {
+			out = append(out, auth.SocialProvider{Kind: p.kind, ClientID: id, ClientSecret: secret})
+		}
+	}
+	return out
 }
 
 // newServer starts embedauth with cfg and builds the notes app on its

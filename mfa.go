@@ -157,8 +157,7 @@ func (a *Auth) completeSecondFactor(r *http.Request, method, code string) (*auth
 		if !on {
 			return nil, httpx.FieldError("method", "invalid_method", "Text message codes are not on for your account.")
 		}
-		if err := a.checkSMSFactorCode(r, user, code); err != nil {
-			a.logSecondFactorFailure(r.Context(), user.ID, first+"+"+method, err) // security_log.go
+		if err := a.checkSMSFactorCode(r, user, code, first+"+"+method); err != nil {
 			return nil, err
 		}
 	} else if err := a.mfa.Verify(r.Context(), user.ID, m, code); err != nil {
@@ -363,6 +362,9 @@ func (a *Auth) apiFactorTwoPasskeyFinish(w http.ResponseWriter, r *http.Request)
 		return err
 	}
 	if _, err := a.passkeySecondFactorFinish(r, user.ID, body); err != nil {
+		if httpx.Public(err).Status < 500 { // a refused passkey
+			a.logFailure(r.Context(), user.ID, first+"+passkey", core.SecurityFailureWrongSecondFactor) // security_log.go
+		}
 		return err
 	}
 	st, err := a.finishSecondFactor(r, user, first+"+passkey")

@@ -360,7 +360,7 @@ func (a *Auth) reverify(r *http.Request, st *authState, in reverifyInput) error 
 			method = mfa.MethodBackup
 		}
 		if method != mfa.MethodBackup && smsSecondStep(status.TOTP, code) {
-			if err := a.checkSMSFactorCode(r, st.user, code); err != nil {
+			if err := a.checkSMSFactorCode(r, st.user, code, ""); err != nil {
 				return err
 			}
 		} else if err := a.mfa.Verify(ctx, st.user.ID, method, code); err != nil {

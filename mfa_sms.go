@@ -91,8 +91,10 @@ func (a *Auth) sendSMSFactorCode(r *http.Request, user core.User) (sentBody, err
 }
 
 // checkSMSFactorCode uses the text message code of this browser's flow
-// for user, counted against the account's second-factor failures.
-func (a *Auth) checkSMSFactorCode(r *http.Request, user core.User, code string) error {
+// for user, counted against the account's second-factor failures. A
+// sign-in passes its method as logAs, so that a wrong code is written to
+// the security log.
+func (a *Auth) checkSMSFactorCode(r *http.Request, user core.User, code, logAs string) error {
 	ctx := r.Context()
 	c, ok := a.flowOf(r, keySMSFactorFlow)
 	if !ok || c.UserID != user.ID || c.Purpose != core.PurposeReverify || c.Kind != core.ChallengeSMSCode {
@@ -104,6 +106,9 @@ func (a *Auth) checkSMSFactorCode(r *http.Request, user core.User, code string) 
 		return err
 	})
 	if err != nil {
+		if logAs != "" {
+			a.logSecondFactorFailure(ctx, user.ID, logAs, err) // security_log.go
+		}
 		var locked *mfa.LockedError
 		if errors.As(err, &locked) {
 			return a.mfaError(err)

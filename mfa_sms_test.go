@@ -81,6 +81,9 @@ func TestMFASMSFactor(t *testing.T) {
 	if me.Session.AuthMethod != "password+sms" {
 		t.Fatalf("auth method %q", me.Session.AuthMethod)
 	}
+	if !mfaLogHas(t, s, "sign_in_failed", "password+sms") {
+		t.Fatal("the wrong text message code is not in the security log")
+	}
 	// The code does not work for a second sign-in.
 	s2 := flNew(t, env)
 	s2.postJSON("/auth/api/sign-in", map[string]string{"email": "texts@example.com", "password": pw}).want(http.StatusAccepted)

@@ -434,6 +434,28 @@ func TestFactorTwoPasskey(t *testing.T) {
 		t.Fatal("replayed assertion accepted")
 	}
 	c2.get("/auth/api/me").wantError(http.StatusUnauthorized, "unauthenticated")
+	// The refused passkey is in the user's security log.
+	if !mfaLogHas(t, c, "sign_in_failed", "password+passkey") {
+		t.Fatal("refused passkey not logged")
+	}
+}
+
+// mfaLogHas reports whether c's user has a security log entry of kind
+// with method.
+func mfaLogHas(t *testing.T, c *flClient, kind, method string) bool {
+	t.Helper()
+	var log struct {
+		Entries []struct {
+			Kind, Method, Detail string
+		}
+	}
+	c.get("/auth/api/me/security-log").want(http.StatusOK).decode(&log)
+	for _, e := range log.Entries {
+		if e.Kind == kind && e.Method == method {
+			return true
+		}
+	}
+	return false
 }
 
 func TestFactorTwoClearedBySignIn(t *testing.T) {

@@ -36,6 +36,7 @@ func (a *Auth) apiRoutes() []apiRoute {
 		{"POST", "/api/sign-in/factor-two/passkey/begin", a.apiFactorTwoPasskeyBegin},
 		{"POST", "/api/sign-in/factor-two/passkey/finish", a.apiFactorTwoPasskeyFinish},
 		{"POST", "/api/sign-in/verify-device", a.apiVerifyDevice},
+		{"POST", "/api/sign-in/verify-device/resend", a.apiVerifyDeviceResend},
 		{"POST", "/api/reverify", a.apiReverify},
 		{"POST", "/api/reverify/email-code", a.apiReverifyEmailCode},
 		{"POST", "/api/reverify/sms-code", a.apiReverifySMSCode},

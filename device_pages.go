@@ -70,6 +70,57 @@ func (a *Auth) verifyDeviceForm(w http.ResponseWriter, r *http.Request) error {
 	return a.formFail(w, r, err, "verify-device", func(p ui.Page) any { return a.verifyDeviceData(r, p, user, redirect) })
 }
 
+// resendDeviceCode sends a new code for this browser's held sign-in; the
+// earlier code stops working for it. Sends count against the same cap as
+// the first (Passwordless.EmailsPerAddressPerHour).
+func (a *Auth) resendDeviceCode(r *http.Request) error {
+	c, user, err := a.pendingDevice(r)
+	if err != nil {
+		return err
+	}
+	if err := rateLimited(a.limits.codes, a.s.ClientIP(r)); err != nil {
+		return err
+	}
+	if err := a.startDeviceVerification(r, user, c.Method, c.DeviceHash); !errors.Is(err, errDeviceVerificationRequired) {
+		return err
+	}
+	return nil
+}
+
+// verifyDeviceResendForm sends a new code and shows the code page again.
+func (a *Auth) verifyDeviceResendForm(w http.ResponseWriter, r *http.Request) error {
+	if err := httpx.ParseForm(w, r, maxBody); err != nil {
+		return err
+	}
+	redirect := a.safeRedirect(formRedirect(r))
+	err := a.resendDeviceCode(r)
+	switch {
+	case err == nil:
+		a.notice(r, "We sent a new code. Only the newest one works.")
+	case errors.Is(err, errDeviceVerificationNotStarted):
+		a.notice(r, httpx.Public(err).Message)
+		http.Redirect(w, r, queryWith(a.s.Path+"/sign-in", redirect), http.StatusSeeOther)
+		return nil
+	case httpx.Public(err).Status >= 500:
+		return err
+	default:
+		a.notice(r, httpx.Public(err).Message)
+	}
+	http.Redirect(w, r, a.deviceTarget(redirect), http.StatusSeeOther)
+	return nil
+}
+
+// apiVerifyDeviceResend sends a new code for the held sign-in.
+func (a *Auth) apiVerifyDeviceResend(w http.ResponseWriter, r *http.Request) error {
+	if err := httpx.DecodeJSON(w, r, maxBody, &struct{}{}); err != nil {
+		return err
+	}
+	if err := a.resendDeviceCode(r); err != nil {
+		return err
+	}
+	return a.apiDeviceVerificationRequired(w, r)
+}
+
 // deviceVerificationBody answers a JSON sign-in held for device
 // verification.
 type deviceVerificationBody struct {

@@ -57,7 +57,10 @@ func oaDeviceAnswers(t *testing.T, check func(t *testing.T, op string, r *flResp
 	env.CreateUser(t, "oa-dev@example.com", pw)
 	c := flNew(t, env)
 	check(t, "POST /api/sign-in/verify-device", c.postJSON("/auth/api/sign-in/verify-device", map[string]string{"code": "123456"}))
+	check(t, "POST /api/sign-in/verify-device/resend", c.postJSON("/auth/api/sign-in/verify-device/resend", map[string]any{}))
 	check(t, "POST /api/sign-in", c.postJSON("/auth/api/sign-in", map[string]string{"email": "oa-dev@example.com", "password": pw}))
+	devMailCode(t, env, "oa-dev@example.com")
+	check(t, "POST /api/sign-in/verify-device/resend", c.postJSON("/auth/api/sign-in/verify-device/resend", map[string]any{}))
 	code := devMailCode(t, env, "oa-dev@example.com")
 	check(t, "POST /api/sign-in/verify-device", c.postJSON("/auth/api/sign-in/verify-device", map[string]string{"code": "12"}))
 	check(t, "POST /api/sign-in/verify-device", c.postJSON("/auth/api/sign-in/verify-device", map[string]string{"code": ""}))
@@ -532,4 +535,34 @@ func TestDeviceVerification_SendsCapped(t *testing.T) {
 	c.postJSON("/auth/api/sign-in/verify-device", map[string]string{"code": "123456"}).wantError(http.StatusUnauthorized, "device_verification_not_started")
 	env.Clock.Advance(time.Hour)
 	devSignIn(t, env, c, "ann@example.com", pw)
+}
+
+// TestDeviceVerification_Resend: a new code replaces the first for this
+// sign-in, through the API and the page, and the sends are capped.
+func TestDeviceVerification_Resend(t *testing.T) {
+	t.Parallel()
+	env := authtest.New(t, devVerify, func(c *auth.Config) { c.Passwordless.EmailsPerAddressPerHour = 3 })
+	pw := authtest.Password()
+	env.CreateUser(t, "res@example.com", pw)
+	flNew(t, env).postJSON("/auth/api/sign-in/verify-device/resend", map[string]any{}).wantError(http.StatusUnauthorized, "device_verification_not_started")
+
+	c := flNew(t, env)
+	c.postJSON("/auth/api/sign-in", map[string]string{"email": "res@example.com", "password": pw}).want(http.StatusAccepted)
+	first := devMailCode(t, env, "res@example.com")
+	c.postJSON("/auth/api/sign-in/verify-device/resend", map[string]any{}).want(http.StatusAccepted)
+	second := devMailCode(t, env, "res@example.com")
+	if loc := c.postForm("/auth/sign-in/verify-device/resend", url.Values{"redirect_url": {"/app/x"}}).want(http.StatusSeeOther).location(); loc != "/auth/sign-in/verify-device?redirect_url=%2Fapp%2Fx" {
+		t.Fatalf("resend form went to %q", loc)
+	}
+	third := devMailCode(t, env, "res@example.com")
+	c.get("/auth/sign-in/verify-device").want(http.StatusOK).contains("We sent a new code")
+	// The fourth send in the hour is refused.
+	c.postJSON("/auth/api/sign-in/verify-device/resend", map[string]any{}).wantError(http.StatusTooManyRequests, "too_many_messages")
+	// Only the newest code works.
+	for _, old := range []string{first, second} {
+		if old != third {
+			c.postJSON("/auth/api/sign-in/verify-device", map[string]string{"code": old}).wantError(http.StatusUnprocessableEntity, "incorrect_code")
+		}
+	}
+	c.postJSON("/auth/api/sign-in/verify-device", map[string]string{"code": third}).want(http.StatusOK)
 }

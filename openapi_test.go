@@ -41,6 +41,7 @@ var openAPIRouteList = []string{
 	"POST /api/sign-in/factor-two/passkey/begin",
 	"POST /api/sign-in/factor-two/passkey/finish",
 	"POST /api/sign-in/verify-device",
+	"POST /api/sign-in/verify-device/resend",
 	"POST /api/reverify",
 	"POST /api/reverify/email-code",
 	"GET /api/me/mfa",

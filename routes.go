@@ -24,6 +24,7 @@ func (a *Auth) routes() http.Handler {
 	h("POST "+p+"/sign-in/factor-two/sms", a.factorTwoSMSForm)
 	h("GET "+p+"/sign-in/verify-device", a.verifyDevicePage)
 	h("POST "+p+"/sign-in/verify-device", a.verifyDeviceForm)
+	h("POST "+p+"/sign-in/verify-device/resend", a.verifyDeviceResendForm)
 	h("GET "+p+"/sign-up", a.signUpPage)
 	h("POST "+p+"/sign-up", a.signUpForm)
 	h("GET "+p+"/verify", a.verifyPage)

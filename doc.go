@@ -39,6 +39,17 @@
 // [Auth.ProviderToken] returns the provider's access token for the user,
 // refreshed when needed. Package social holds the protocol side.
 //
+// # Two-step verification and reverification
+//
+// Users turn on an authenticator app, text message codes, or both, at
+// Path+"/profile/mfa", and get backup codes; a sign-in then asks for a
+// second factor (or a passkey) before any session exists. [MFAConfig]
+// can require it of everyone ([MFARequired]); an organization can require
+// it of its members ([Org].RequireMFA). Sensitive changes need a proof of
+// the user's factors within MFAConfig.ReverificationWindow: past it, the
+// user confirms at Path+"/reverify" and comes back.
+// [Auth.RequireReverification] does the same for the app's own routes.
+//
 // # Security model
 //
 // Every link and redirect is built from Config.BaseURL, never from the

@@ -378,6 +378,7 @@ type LockedError struct {
 	Until time.Time
 }
 
+// Error says the second factor is locked.
 func (e *LockedError) Error() string { return "mfa: " + core.ErrLocked.Error() }
 
 // Unwrap returns [core.ErrLocked].

@@ -80,6 +80,7 @@ type SignCountError struct {
 	Observed uint32
 }
 
+// Error names the stored and the observed counters.
 func (e *SignCountError) Error() string {
 	return fmt.Sprintf("%v: stored %d, observed %d", ErrSignCountRegressed, e.Passkey.SignCount, e.Observed)
 }

@@ -42,6 +42,16 @@ func apiBodyRoutes() []apiBodyRoute {
 		{"PATCH", "/auth/api/me", map[string]any{"name": "N"}, "name"},
 		{"DELETE", "/auth/api/me", map[string]any{"password": "x"}, "password"},
 		{"POST", "/auth/api/sessions/switch", map[string]any{"session_id": "sess_x"}, "session_id"},
+		{"POST", "/auth/api/reverify", map[string]any{"password": "x", "code": "123456"}, "password"},
+		{"POST", "/auth/api/sign-in/factor-two", map[string]any{"method": "totp", "code": "123456"}, "method"},
+		{"POST", "/auth/api/sign-in/verify-device", map[string]any{"code": "123456"}, "code"},
+		{"POST", "/auth/api/sign-in/verify-device/resend", map[string]any{}, ""},
+		{"POST", "/auth/api/me/mfa/totp", map[string]any{"password": "x"}, "password"},
+		{"POST", "/auth/api/me/mfa/totp/confirm", map[string]any{"code": "123456"}, "code"},
+		{"POST", "/auth/api/me/mfa/backup-codes", map[string]any{"password": "x"}, "password"},
+		{"DELETE", "/auth/api/me/mfa", map[string]any{"password": "x"}, "password"},
+		{"POST", "/auth/api/me/mfa/sms", map[string]any{"password": "x"}, "password"},
+		{"DELETE", "/auth/api/me/mfa/sms", map[string]any{"password": "x"}, "password"},
 	}
 }
 

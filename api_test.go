@@ -52,6 +52,7 @@ func apiBodyRoutes() []apiBodyRoute {
 		{"DELETE", "/auth/api/me/mfa", map[string]any{"password": "x"}, "password"},
 		{"POST", "/auth/api/me/mfa/sms", map[string]any{"password": "x"}, "password"},
 		{"DELETE", "/auth/api/me/mfa/sms", map[string]any{"password": "x"}, "password"},
+		{"DELETE", "/auth/api/me/connections/ext_x", map[string]any{"password": "x"}, "password"},
 	}
 }
 

@@ -3,9 +3,7 @@ package mail
 import (
 	"context"
 	"net/mail"
-	"slices"
 	"strings"
-	"sync"
 )
 
 // Message is one rendered e-mail.
@@ -45,10 +43,7 @@ func (Discard) Send(ctx context.Context, _ Message) error { return ctx.Err() }
 // Wait blocks until a message arrives. The zero value is ready to use; a
 // Capture must not be copied after first use. It is safe for concurrent use.
 type Capture struct {
-	mu       sync.Mutex
-	msgs     []Message
-	returned []bool
-	arrived  chan struct{} // closed and replaced on every Send
+	rec recorder[Message]
 }
 
 var (
@@ -58,27 +53,10 @@ var (
 )
 
 // Send records m. It fails only if ctx has already ended.
-func (c *Capture) Send(ctx context.Context, m Message) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.msgs = append(c.msgs, m)
-	c.returned = append(c.returned, false)
-	if c.arrived != nil {
-		close(c.arrived)
-		c.arrived = nil
-	}
-	return nil
-}
+func (c *Capture) Send(ctx context.Context, m Message) error { return c.rec.add(ctx, m) }
 
 // Messages returns a copy of every message sent so far, oldest first.
-func (c *Capture) Messages() []Message {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return slices.Clone(c.msgs)
-}
+func (c *Capture) Messages() []Message { return c.rec.all() }
 
 // Wait returns the oldest message to `to` that Wait has not returned
 // before, blocking until one is sent or ctx ends (then it returns ctx's
@@ -86,27 +64,7 @@ func (c *Capture) Messages() []Message {
 // matches "address".
 func (c *Capture) Wait(ctx context.Context, to string) (Message, error) {
 	want := bareAddress(to)
-	for {
-		c.mu.Lock()
-		for i, m := range c.msgs {
-			if !c.returned[i] && strings.EqualFold(bareAddress(m.To), want) {
-				c.returned[i] = true
-				c.mu.Unlock()
-				return m, nil
-			}
-		}
-		if c.arrived == nil {
-			c.arrived = make(chan struct{})
-		}
-		arrived := c.arrived
-		c.mu.Unlock()
-
-		select {
-		case <-arrived:
-		case <-ctx.Done():
-			return Message{}, ctx.Err()
-		}
-	}
+	return c.rec.wait(ctx, func(m Message) bool { return strings.EqualFold(bareAddress(m.To), want) })
 }
 
 // bareAddress returns the address part of "Name <address>", or s trimmed if

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	texttemplate "text/template"
 	"time"
 )
@@ -45,10 +44,7 @@ func (DevSMS) SendSMS(ctx context.Context, _ SMS) error { return ctx.Err() }
 // SMSCapture records text messages in memory, for tests. The zero value
 // is ready to use; it must not be copied after first use.
 type SMSCapture struct {
-	mu       sync.Mutex
-	msgs     []SMS
-	returned []bool
-	arrived  chan struct{}
+	rec recorder[SMS]
 }
 
 var (
@@ -59,51 +55,15 @@ var (
 )
 
 // SendSMS records m.
-func (c *SMSCapture) SendSMS(ctx context.Context, m SMS) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.msgs = append(c.msgs, m)
-	c.returned = append(c.returned, false)
-	if c.arrived != nil {
-		close(c.arrived)
-		c.arrived = nil
-	}
-	return nil
-}
+func (c *SMSCapture) SendSMS(ctx context.Context, m SMS) error { return c.rec.add(ctx, m) }
 
 // Messages returns every message recorded so far, oldest first.
-func (c *SMSCapture) Messages() []SMS {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]SMS(nil), c.msgs...)
-}
+func (c *SMSCapture) Messages() []SMS { return c.rec.all() }
 
 // Wait returns the oldest message to `to` that Wait has not returned yet,
 // blocking until one arrives or ctx ends.
 func (c *SMSCapture) Wait(ctx context.Context, to string) (SMS, error) {
-	for {
-		c.mu.Lock()
-		for i, m := range c.msgs {
-			if !c.returned[i] && m.To == to {
-				c.returned[i] = true
-				c.mu.Unlock()
-				return m, nil
-			}
-		}
-		if c.arrived == nil {
-			c.arrived = make(chan struct{})
-		}
-		arrived := c.arrived
-		c.mu.Unlock()
-		select {
-		case <-arrived:
-		case <-ctx.Done():
-			return SMS{}, ctx.Err()
-		}
-	}
+	return c.rec.wait(ctx, func(m SMS) bool { return m.To == to })
 }
 
 // DefaultSMSTemplate is the text of a one-time code message. The last

@@ -58,10 +58,10 @@ func (s *settings) mfaDefaults() []error {
 	return errs
 }
 
-// mfaPolicyAllowsOff refuses to turn two-step verification off for a
-// user who must keep it: under MFARequired, or as a member of an
-// organization that requires it.
-func (a *Auth) mfaPolicyAllowsOff(ctx context.Context, st *authState) error {
+// mfaPolicyAllowsOff refuses to turn the last second factor off under
+// MFARequired. (A member of an organization that requires two-step
+// verification may: the organization then stops being active for them.)
+func (a *Auth) mfaPolicyAllowsOff() error {
 	if a.s.MFA.Policy == MFARequired {
 		return errMFARequiredHere
 	}
@@ -77,16 +77,24 @@ func (a *Auth) mfaRequiredFor(ctx context.Context, userID string) (bool, error) 
 	if a.s.MFA.Policy == MFARequired {
 		return true, nil
 	}
-	orgs, err := a.db.UserOrgs(ctx, userID)
+	names, err := a.orgsRequiringMFA(ctx, userID)
+	return len(names) > 0, err
+}
+
+// orgsRequiringMFA names the user's organizations that require two-step
+// verification.
+func (a *Auth) orgsRequiringMFA(ctx context.Context, userID string) ([]string, error) {
+	ms, err := a.db.UserOrgs(ctx, userID)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
-	for _, o := range orgs {
-		if o.Org.RequireMFA {
-			return true, nil
+	var names []string
+	for _, m := range ms {
+		if m.Org.RequireMFA {
+			names = append(names, m.Org.Name)
 		}
 	}
-	return false, nil
+	return names, nil
 }
 
 // codeMFAEnrollmentRequired is the error code of a request refused until

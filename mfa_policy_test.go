@@ -77,7 +77,16 @@ func TestMFAAPI(t *testing.T) {
 		t.Fatal("a wrong code turned MFA on")
 	}
 
+	other := flNew(t, env) // another device of the same user
+	other.signIn("api-mfa@example.com", pw)
+	before := c.sessionCookie()
 	secret, codes := mfaEnrolAPI(t, env, c, pw)
+	// A second-factor change signs the other devices out and renews this
+	// one's token.
+	other.get("/auth/api/me").wantError(http.StatusUnauthorized, "unauthenticated")
+	if c.sessionCookie() == before {
+		t.Error("the cookie token was not renewed")
+	}
 	if me := c.me(); !strings.Contains(string(c.get("/auth/api/me").body), `"two_factor_enabled":true`) {
 		t.Fatalf("me after enrolment: %+v", me)
 	}

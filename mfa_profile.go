@@ -67,20 +67,12 @@ func (a *Auth) mfaData(r *http.Request, st *authState, p ui.Page) (ui.MFA, error
 			d.Phone = passwordless.MaskPhone(phone)
 		}
 	}
-	if d.RequiredByPolicy {
-		d.Required = true
-	} else {
-		ms, err := a.db.UserOrgs(ctx, st.user.ID)
-		if err != nil {
+	if !d.RequiredByPolicy {
+		if d.RequiredBy, err = a.orgsRequiringMFA(ctx, st.user.ID); err != nil {
 			return ui.MFA{}, err
 		}
-		for _, m := range ms {
-			if m.Org.RequireMFA {
-				d.Required = true
-				d.RequiredBy = append(d.RequiredBy, m.Org.Name)
-			}
-		}
 	}
+	d.Required = d.RequiredByPolicy || len(d.RequiredBy) > 0
 	if !status.TOTP {
 		e, err := a.mfa.PendingTOTP(ctx, st.user.ID, st.user.Email)
 		switch {
@@ -256,7 +248,7 @@ func (a *Auth) mfaDisable(r *http.Request, st *authState, pw string) error {
 	if err := a.stepUp(r, st, pw, "password", "Enter your password."); err != nil {
 		return err
 	}
-	if err := a.mfaPolicyAllowsOff(ctx, st); err != nil {
+	if err := a.mfaPolicyAllowsOff(); err != nil {
 		return err
 	}
 	status, err := a.mfa.Status(ctx, st.user.ID)

@@ -158,11 +158,7 @@ func (a *Auth) stepUp(r *http.Request, st *authState, pw, field, missing string)
 		}
 		return httpx.FieldError(field, "password_required", missing)
 	}
-	user := st.user
-	if err := a.checkPassword(ctx, &user, pw); err != nil {
-		if errors.Is(err, core.ErrInvalidCredentials) {
-			return httpx.FieldError(field, "incorrect_password", "That password is incorrect.")
-		}
+	if err := a.checkPasswordField(ctx, st.user, pw, field); err != nil {
 		return err
 	}
 	if recent {
@@ -243,7 +239,7 @@ type reverifyInput struct {
 	Password  string `json:"password"`
 	Code      string `json:"code"`
 	EmailCode string `json:"email_code"`
-	Method    string `json:"method"`
+	Method    string `json:"-"` // forms only: "passkey", "send_email_code", "send_sms_code"
 }
 
 func (a *Auth) reverifyForm(w http.ResponseWriter, r *http.Request) error {
@@ -334,11 +330,7 @@ func (a *Auth) reverify(r *http.Request, st *authState, in reverifyInput) error 
 		if in.Password == "" {
 			return httpx.FieldError("password", "password_required", "Enter your password.")
 		}
-		user := st.user
-		if err := a.checkPassword(ctx, &user, in.Password); err != nil {
-			if errors.Is(err, core.ErrInvalidCredentials) {
-				return httpx.FieldError("password", "incorrect_password", "That password is incorrect.")
-			}
+		if err := a.checkPasswordField(ctx, st.user, in.Password, "password"); err != nil {
 			return err
 		}
 	default:
@@ -347,24 +339,8 @@ func (a *Auth) reverify(r *http.Request, st *authState, in reverifyInput) error 
 		}
 	}
 	if st.user.TwoFactorEnabled {
-		code := strings.TrimSpace(in.Code)
-		if code == "" {
-			return httpx.FieldError("code", "code_required", "Enter the code from your app or text message, or a backup code.")
-		}
-		status, err := a.mfa.Status(ctx, st.user.ID)
-		if err != nil {
+		if err := a.checkSecondStep(r, st.user, in.Code); err != nil {
 			return err
-		}
-		method := mfa.MethodTOTP
-		if len(strings.ReplaceAll(code, " ", "")) > mfa.Digits {
-			method = mfa.MethodBackup
-		}
-		if method != mfa.MethodBackup && smsSecondStep(status.TOTP, code) {
-			if err := a.checkSMSFactorCode(r, st.user, code, ""); err != nil {
-				return err
-			}
-		} else if err := a.mfa.Verify(ctx, st.user.ID, method, code); err != nil {
-			return a.mfaError(err)
 		}
 	}
 	if err := a.db.SetReverified(ctx, st.session.ID); err != nil {
@@ -372,6 +348,39 @@ func (a *Auth) reverify(r *http.Request, st *authState, in reverifyInput) error 
 	}
 	a.sm.Remove(ctx, keyReverifyFirst)
 	return a.sm.RenewToken(ctx)
+}
+
+// checkPasswordField checks user's password, given in the form field
+// named field.
+func (a *Auth) checkPasswordField(ctx context.Context, user core.User, pw, field string) error {
+	err := a.checkPassword(ctx, &user, pw)
+	if errors.Is(err, core.ErrInvalidCredentials) {
+		return httpx.FieldError(field, "incorrect_password", "That password is incorrect.")
+	}
+	return err
+}
+
+// checkSecondStep checks the second factor of a reverification: a code
+// from the authenticator app, a text message code (users whose only
+// second factor it is) or a backup code.
+func (a *Auth) checkSecondStep(r *http.Request, user core.User, code string) error {
+	ctx := r.Context()
+	code = strings.TrimSpace(code)
+	if code == "" {
+		return httpx.FieldError("code", "code_required", "Enter the code from your app or text message, or a backup code.")
+	}
+	status, err := a.mfa.Status(ctx, user.ID)
+	if err != nil {
+		return err
+	}
+	compact := strings.ReplaceAll(code, " ", "")
+	switch {
+	case !status.TOTP && status.SMS && len(compact) <= smsCodeMax && strings.Trim(compact, "0123456789") == "":
+		return a.checkSMSFactorCode(r, user, code, "")
+	case len(compact) > mfa.Digits:
+		return a.mfaError(a.mfa.Verify(ctx, user.ID, mfa.MethodBackup, code))
+	}
+	return a.mfaError(a.mfa.Verify(ctx, user.ID, mfa.MethodTOTP, code))
 }
 
 // checkReverifyCode uses the email code of this browser's reverification

@@ -232,6 +232,15 @@ func TestMFABrowserReverifyBeforePasskeyDelete(t *testing.T) {
 	if got := b.meStatus(); got != "200" {
 		t.Fatalf("after removing the passkey /auth/api/me = %s", got)
 	}
+
+	// Past the window again, "Add a passkey" goes to the reverification
+	// page (the script follows the API's reverification_required) and adds
+	// nothing.
+	env.Clock.Advance(auth.DefaultReverificationAge + time.Second)
+	b.status("profile", b.Navigate(env.URL+mrProfile), http.StatusOK)
+	b.status("add a passkey past the window", b.ClickAndWait("#add-passkey"), http.StatusOK)
+	b.wantPage("/auth/reverify", url.Values{"redirect_url": {mrProfile}})
+	b.wantPasskeys("after the refused add", email, []string{})
 }
 
 // mrPasskeyUser signs up through the pages with a passkey of the tab's

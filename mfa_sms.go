@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/embedauth/auth/core"
@@ -123,15 +122,8 @@ func (a *Auth) checkSMSFactorCode(r *http.Request, user core.User, code, logAs s
 	return nil
 }
 
-// smsSecondStep reports whether a code given at a second step is for the
-// text message factor: the user has no authenticator app and the code is
-// not a backup code.
-func smsSecondStep(totp bool, code string) bool {
-	return !totp && len(strings.ReplaceAll(strings.TrimSpace(code), " ", "")) <= smsCodeMax
-}
-
-// smsCodeMax is longer than any text message code and shorter than a
-// backup code.
+// smsCodeMax is the longest text message code (Passwordless.CodeLength
+// is 6 or 8); backup codes are longer and not only digits.
 const smsCodeMax = 8
 
 // smsFactorOn turns text message codes on as a second factor for the
@@ -178,7 +170,7 @@ func (a *Auth) smsFactorOff(r *http.Request, st *authState, pw string) error {
 		return errSMSFactorOff
 	}
 	if !s.TOTP {
-		if err := a.mfaPolicyAllowsOff(ctx, st); err != nil {
+		if err := a.mfaPolicyAllowsOff(); err != nil {
 			return err
 		}
 	}

@@ -156,3 +156,22 @@ func TestMFASMSPages(t *testing.T) {
 		t.Fatalf("mails: %v", s)
 	}
 }
+
+// TestMFASMSReverifyEightDigits: with 8-digit codes, a text message code
+// at the second step of a reverification is not taken for a backup code.
+func TestMFASMSReverifyEightDigits(t *testing.T) {
+	t.Parallel()
+	env, sms := pwEnv(t, func(c *auth.Config) { c.Passwordless.CodeLength = 8 })
+	const phone = "+14155550174"
+	c, pw := mfaPhoneUser(t, env, sms, "eight@example.com", phone)
+	c.postJSON("/auth/api/me/mfa/sms", map[string]any{}).want(http.StatusOK)
+	env.Clock.Advance(auth.DefaultReverificationAge + time.Second)
+	c.postJSON("/auth/api/reverify/sms-code", map[string]any{}).want(http.StatusOK)
+	code := pwSMSCode(t, env, sms, phone)
+	if len(code) != 8 {
+		t.Fatalf("code %q", code)
+	}
+	c.postJSON("/auth/api/reverify", map[string]string{"password": pw, "code": code}).want(http.StatusOK)
+	// The method field is for the pages' forms only.
+	c.postJSON("/auth/api/reverify", map[string]string{"password": pw, "method": "passkey"}).wantError(http.StatusBadRequest, "unknown_field")
+}

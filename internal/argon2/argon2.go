@@ -241,6 +241,15 @@ func processBlocks(B []block, time, memory, threads uint32, mode int) {
 
 		offset := lane*lanes + slice*segments + index
 		var random uint64
+		dataIndependent := mode == argon2i || (mode == argon2id && n == 0 && slice < syncPoints/2)
+		// next names the reference block of the block after this one,
+		// from this one's first word, so it can be fetched early.
+		next := func(w0 uint64) *block {
+			if index+1 >= segments {
+				return nil
+			}
+			return &B[indexAlpha(w0, lanes, segments, threads, n, slice, lane, index+1)]
+		}
 		for index < segments {
 			prev := offset - 1
 			if index == 0 && slice == 0 {
@@ -257,13 +266,13 @@ func processBlocks(B []block, time, memory, threads uint32, mode int) {
 				random = B[prev][0]
 			}
 			newOffset := indexAlpha(random, lanes, segments, threads, n, slice, lane, index)
-			if n == 0 {
-				// First pass: the block is new, so overwrite it; this is
-				// what XOR into zeroed memory gives, without clearing the
-				// reused memory first.
-				processBlock(&B[offset], &B[prev], &B[newOffset])
+			// In the first pass the block is new, so it is overwritten:
+			// what XOR into zeroed memory gives, without clearing the
+			// reused memory first.
+			if dataIndependent {
+				processBlockAhead(&B[offset], &B[prev], &B[newOffset], n > 0, noNext)
 			} else {
-				processBlockXOR(&B[offset], &B[prev], &B[newOffset])
+				processBlockAhead(&B[offset], &B[prev], &B[newOffset], n > 0, next)
 			}
 			index, offset = index+1, offset+1
 		}
@@ -282,6 +291,8 @@ func processBlocks(B []block, time, memory, threads uint32, mode int) {
 	}
 
 }
+
+func noNext(uint64) *block { return nil }
 
 func extractKey(B []block, memory, threads, keyLen uint32) []byte {
 	lanes := memory / threads

@@ -26,11 +26,23 @@ func TestArgon2(t *testing.T) {
 	defer func(sse4 bool) { useSSE4 = sse4 }(useSSE4)
 	defer func(lsx bool) { useLSX = lsx }(useLSX)
 
+	defer func(p bool) { usePrefetch = p }(usePrefetch)
+
+	if useSSE4 && usePrefetch {
+		t.Log("SSE4.1 version, next reference block prefetched")
+		testArgon2i(t)
+		testArgon2d(t)
+		testArgon2id(t)
+		testKnownVectors(t)
+		usePrefetch = false
+	}
+
 	if useSSE4 {
 		t.Log("SSE4.1 version")
 		testArgon2i(t)
 		testArgon2d(t)
 		testArgon2id(t)
+		testKnownVectors(t)
 		useSSE4 = false
 	}
 
@@ -45,6 +57,7 @@ func TestArgon2(t *testing.T) {
 	testArgon2i(t)
 	testArgon2d(t)
 	testArgon2id(t)
+	testKnownVectors(t)
 }
 
 func testArgon2d(t *testing.T) {
@@ -86,7 +99,7 @@ func testArgon2id(t *testing.T) {
 	}
 }
 
-func TestVectors(t *testing.T) {
+func testKnownVectors(t *testing.T) {
 	password, salt := []byte("password"), []byte("somesalt")
 	for i, v := range testVectors {
 		want, err := hex.DecodeString(v.hash)
@@ -239,4 +252,37 @@ var testVectors = []struct {
 		mode: argon2id, time: 3, memory: 1024, threads: 6,
 		hash: "1640b932f4b60e272f5d2207b9a9c626ffa1bd88d2349016",
 	},
+}
+
+// BenchmarkDefaultCost measures Argon2id at embedauth's default cost
+// (m=19 MiB, t=2, p=1), one hash alone and one on every core at once, with
+// and without the prefetch of the next reference block:
+//
+//	go test -run XXX -bench DefaultCost -count 5 ./internal/argon2
+func BenchmarkDefaultCost(b *testing.B) {
+	defer func(p bool) { usePrefetch = p }(usePrefetch)
+	password, salt := []byte("violet tractor umbrella 42"), []byte("0123456789abcdef")
+	for _, prefetch := range []bool{true, false} {
+		if prefetch && !usePrefetch {
+			continue // not available on this machine
+		}
+		name := "prefetch"
+		if !prefetch {
+			name = "no-prefetch"
+		}
+		b.Run(name+"/one", func(b *testing.B) {
+			usePrefetch = prefetch
+			for b.Loop() {
+				IDKey(password, salt, 2, 19*1024, 1, 32)
+			}
+		})
+		b.Run(name+"/every-core", func(b *testing.B) {
+			usePrefetch = prefetch
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					IDKey(password, salt, 2, 19*1024, 1, 32)
+				}
+			})
+		})
+	}
 }

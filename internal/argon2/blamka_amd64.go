@@ -10,6 +10,7 @@ import "golang.org/x/sys/cpu"
 
 func init() {
 	useSSE4 = cpu.X86.HasSSE41
+	usePrefetch = true
 }
 
 //go:noescape
@@ -53,8 +54,4 @@ func processBlockSSE(out, in1, in2 *block, xor bool) {
 
 func processBlock(out, in1, in2 *block) {
 	processBlockSSE(out, in1, in2, false)
-}
-
-func processBlockXOR(out, in1, in2 *block) {
-	processBlockSSE(out, in1, in2, true)
 }

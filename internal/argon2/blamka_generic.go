@@ -6,6 +6,10 @@ package argon2
 
 var useSSE4 bool
 
+// usePrefetch turns on processBlockAhead's early load of the next
+// reference block (amd64 with SSE4.1 only).
+var usePrefetch bool
+
 // useLSX is upstream's switch for its loong64 assembly, which this copy
 // leaves out (loong64 uses the generic code); it stays false.
 var useLSX bool

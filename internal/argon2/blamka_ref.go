@@ -10,6 +10,8 @@ func processBlock(out, in1, in2 *block) {
 	processBlockGeneric(out, in1, in2, false)
 }
 
-func processBlockXOR(out, in1, in2 *block) {
-	processBlockGeneric(out, in1, in2, true)
+// processBlockAhead is processBlock or processBlockXOR; next, a prefetch
+// hint for the amd64 assembly, is not needed here.
+func processBlockAhead(out, in1, in2 *block, xor bool, _ func(uint64) *block) {
+	processBlockGeneric(out, in1, in2, xor)
 }

@@ -21,8 +21,8 @@ func blamkaTailSSE4(b *block)
 //go:noescape
 func prefetchBlock(b *block)
 
-// processBlockAhead is processBlock (xor false) or processBlockXOR (xor
-// true) that, as soon as the new block's first word is known, passes it to
+// processBlockAhead computes a block as processBlock does (xor false) or
+// XORs it into out (xor true, the passes after the first) and, as soon as the new block's first word is known, passes it to
 // next and prefetches the block next returns (if any) while the last seven
 // of the sixteen rounds run. In Argon2's data-dependent passes that word
 // picks the next reference block, a random block of the 19 MiB working

@@ -10,8 +10,8 @@ func processBlock(out, in1, in2 *block) {
 	processBlockGeneric(out, in1, in2, false)
 }
 
-// processBlockAhead is processBlock or processBlockXOR; next, a prefetch
-// hint for the amd64 assembly, is not needed here.
+// processBlockAhead computes a block (xor false) or XORs it into out (xor
+// true); next, a prefetch hint for the amd64 assembly, is not needed here.
 func processBlockAhead(out, in1, in2 *block, xor bool, _ func(uint64) *block) {
 	processBlockGeneric(out, in1, in2, xor)
 }

@@ -22,13 +22,14 @@ func blamkaTailSSE4(b *block)
 func prefetchBlock(b *block)
 
 // processBlockAhead computes a block as processBlock does (xor false) or
-// XORs it into out (xor true, the passes after the first) and, as soon as the new block's first word is known, passes it to
-// next and prefetches the block next returns (if any) while the last seven
-// of the sixteen rounds run. In Argon2's data-dependent passes that word
-// picks the next reference block, a random block of the 19 MiB working
-// memory, which is otherwise loaded only when the next block starts and
-// waited for; two hashes on two cores do not fit the shared cache together,
-// so the wait is longest exactly when the server is busiest.
+// XORs it into out (xor true, the passes after the first) and, as soon as
+// the new block's first word is known, passes it to next and prefetches the
+// block next returns (if any) while the last seven of the sixteen rounds
+// run. In Argon2's data-dependent passes that word picks the next
+// reference block, a random block of the 19 MiB working memory, which is
+// otherwise loaded only when the next block starts and waited for; two
+// hashes on two cores do not fit the shared cache together, so the wait is
+// longest exactly when the server is busiest.
 func processBlockAhead(out, in1, in2 *block, xor bool, next func(w0 uint64) *block) {
 	if !useSSE4 || !usePrefetch {
 		processBlockSSE(out, in1, in2, xor)

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 
@@ -11,7 +10,7 @@ import (
 
 // insertEvent writes one row of the events outbox inside tx, so the event
 // exists exactly when the change it describes does.
-func (db *DB) insertEvent(ctx context.Context, tx *sql.Tx, typ string, data any) error {
+func (db *DB) insertEvent(ctx context.Context, tx *txn, typ string, data any) error {
 	b, err := json.Marshal(data)
 	if err != nil {
 		return fmt.Errorf("event %s: %w", typ, err)

@@ -53,7 +53,7 @@ func phoneUserEmailKey(phone string) string { return "phone:" + phone }
 
 // createUserFor creates a user whose first identifier is the verified
 // address, with user.created.
-func (db *DB) createUserFor(ctx context.Context, tx *sql.Tx, channel, address, name string) (core.User, error) {
+func (db *DB) createUserFor(ctx context.Context, tx *txn, channel, address, name string) (core.User, error) {
 	if channel == core.IdentifierEmail {
 		return db.createUser(ctx, tx, NewUser{Email: address, Name: name, EmailVerified: true})
 	}
@@ -81,7 +81,7 @@ func (db *DB) createUserFor(ctx context.Context, tx *sql.Tx, channel, address, n
 // addIdentifier adds a verified address to u. The first email of a user
 // without one becomes the primary email; the first phone, the primary
 // phone.
-func (db *DB) addIdentifier(ctx context.Context, tx *sql.Tx, u core.User, kind, value, key string) (core.Identifier, error) {
+func (db *DB) addIdentifier(ctx context.Context, tx *txn, u core.User, kind, value, key string) (core.Identifier, error) {
 	now := db.Now()
 	var owner string
 	err := tx.QueryRowContext(ctx, `SELECT user_id FROM auth_identifiers WHERE kind = $1 AND value_key = $2`, kind, key).Scan(&owner)
@@ -209,7 +209,7 @@ func (c createdScan) Scan(src any) error {
 // the user's is [core.ErrNotFound]; an unverified one [core.ErrInvalidInput].
 func (db *DB) SetPrimaryIdentifier(ctx context.Context, userID, id string, mail *OutMail) (core.User, error) {
 	var u core.User
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
 		idn, err := scanIdentifier(tx.QueryRowContext(ctx, `SELECT `+identifierColumns+` FROM auth_identifiers WHERE id = $1 AND user_id = $2`, id, userID))
 		if err != nil {
 			return err
@@ -256,7 +256,7 @@ func (db *DB) SetPrimaryIdentifier(ctx context.Context, userID, id string, mail 
 // not nil, is queued in the same transaction.
 func (db *DB) RemoveIdentifier(ctx context.Context, userID, id string, mail *OutMail) (core.User, error) {
 	var u core.User
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
 		idn, err := scanIdentifier(tx.QueryRowContext(ctx, `SELECT `+identifierColumns+` FROM auth_identifiers WHERE id = $1 AND user_id = $2`, id, userID))
 		if err != nil {
 			return err

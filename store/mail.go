@@ -40,7 +40,7 @@ const (
 	MailFailed  = "failed"
 )
 
-func (db *DB) enqueueMail(ctx context.Context, tx *sql.Tx, m *OutMail) error {
+func (db *DB) enqueueMail(ctx context.Context, tx *txn, m *OutMail) error {
 	if m == nil {
 		return nil
 	}
@@ -64,7 +64,7 @@ type outgoingEvent struct {
 
 // EnqueueMail queues one message on its own.
 func (db *DB) EnqueueMail(ctx context.Context, m OutMail) error {
-	return db.tx(ctx, func(tx *sql.Tx) error { return db.enqueueMail(ctx, tx, &m) })
+	return db.tx(ctx, func(tx *txn) error { return db.enqueueMail(ctx, tx, &m) })
 }
 
 // DueMail leases up to limit pending messages whose next attempt is due,
@@ -78,7 +78,7 @@ func (db *DB) DueMail(ctx context.Context, now time.Time, lease time.Duration, l
 // auth_sms_outbox, which share their shape), oldest first.
 func (db *DB) dueOutbox(ctx context.Context, table string, now time.Time, lease time.Duration, limit int) ([]DueEnvelope, error) {
 	var out []DueEnvelope
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
 		rows, err := tx.QueryContext(ctx, `UPDATE `+table+` SET next_attempt_at = $1
 			WHERE id IN (SELECT id FROM `+table+` WHERE status = 'pending' AND next_attempt_at <= $2
 			             ORDER BY next_attempt_at, id LIMIT $3)

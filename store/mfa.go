@@ -31,7 +31,7 @@ func (db *DB) PutPendingTOTP(ctx context.Context, userID string, sealed []byte) 
 // when any are given (a user without other factors gets a first set).
 // notice, if not nil, is queued in the same transaction.
 func (db *DB) SetSMSFactor(ctx context.Context, userID string, on bool, codeHashes [][]byte, notice *core.Outgoing) error {
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
 		var at any
 		if on {
 			at = ms(db.Now())
@@ -101,7 +101,7 @@ func (db *DB) PendingTOTP(ctx context.Context, userID string) ([]byte, time.Time
 // It returns [core.ErrNotFound] when the pending secret changed or is gone.
 // notice, if not nil, is queued in the same transaction.
 func (db *DB) ActivateTOTP(ctx context.Context, userID string, sealed []byte, step int64, codeHashes [][]byte, notice *core.Outgoing) error {
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
 		res, err := tx.ExecContext(ctx, `UPDATE auth_mfa SET totp_secret = pending_secret, totp_last_step = $3,
 				totp_enabled_at = $4, pending_secret = NULL, pending_at = NULL, failures = 0, locked_until = 0
 			WHERE user_id = $1 AND pending_secret = $2`, userID, sealed, step, ms(db.Now()))
@@ -161,7 +161,7 @@ func (db *DB) AdvanceTOTPStep(ctx context.Context, userID string, step int64) (b
 // DisableMFA removes the user's TOTP secret, pending secret, text message
 // second factor and backup codes; notice, if not nil, is queued in the same transaction.
 func (db *DB) DisableMFA(ctx context.Context, userID string, notice *core.Outgoing) error {
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
 		var on int
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM auth_mfa WHERE user_id = $1
 			AND (totp_secret IS NOT NULL OR sms_enabled_at IS NOT NULL)`, userID).Scan(&on); err != nil {
@@ -187,7 +187,7 @@ func (db *DB) DisableMFA(ctx context.Context, userID string, notice *core.Outgoi
 	return nil
 }
 
-func replaceBackupCodes(ctx context.Context, tx *sql.Tx, userID string, hashes [][]byte, now time.Time) error {
+func replaceBackupCodes(ctx context.Context, tx *txn, userID string, hashes [][]byte, now time.Time) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM auth_backup_codes WHERE user_id = $1`, userID); err != nil {
 		return err
 	}
@@ -203,7 +203,7 @@ func replaceBackupCodes(ctx context.Context, tx *sql.Tx, userID string, hashes [
 // ReplaceBackupCodes replaces every backup code of the user (used or not)
 // with the given hashes, in one transaction, with notice (if not nil).
 func (db *DB) ReplaceBackupCodes(ctx context.Context, userID string, hashes [][]byte, notice *core.Outgoing) error {
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
 		if err := db.logSecurity(ctx, tx, core.SecurityEvent{UserID: userID, Kind: core.SecurityBackupCodesRegenerated}); err != nil {
 			return err
 		}

@@ -71,7 +71,7 @@ func (db *DB) CreateOrg(ctx context.Context, o core.Org, maxPerUser int) (core.O
 	}
 	o.CreatedAt, o.UpdatedAt = now, now
 	m := core.Membership{ID: core.NewID("orgmem"), OrgID: o.ID, UserID: o.CreatedBy, Role: core.RoleAdmin, CreatedAt: now, UpdatedAt: now}
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
 		if maxPerUser > 0 {
 			var n int
 			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM auth_organizations WHERE created_by = $1`, o.CreatedBy).Scan(&n); err != nil {
@@ -100,7 +100,7 @@ func (db *DB) CreateOrg(ctx context.Context, o core.Org, maxPerUser int) (core.O
 	return o, m, nil
 }
 
-func (db *DB) insertMembership(ctx context.Context, tx *sql.Tx, m core.Membership) error {
+func (db *DB) insertMembership(ctx context.Context, tx *txn, m core.Membership) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO auth_org_memberships (id, org_id, user_id, role, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $5)`, m.ID, m.OrgID, m.UserID, m.Role, ms(m.CreatedAt))
 	if err != nil {
@@ -137,7 +137,7 @@ func (db *DB) OrgBySlug(ctx context.Context, slug string) (core.Org, error) {
 // taken slug is [core.ErrConflict].
 func (db *DB) UpdateOrg(ctx context.Context, o core.Org) (core.Org, error) {
 	var out core.Org
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
 		res, err := tx.ExecContext(ctx, `UPDATE auth_organizations SET name = $2, slug = $3, logo_url = $4, updated_at = $5, require_mfa = $6
 			WHERE id = $1`, o.ID, o.Name, o.Slug, o.LogoURL, ms(db.Now()), o.RequireMFA)
 		if err != nil {
@@ -166,7 +166,7 @@ func (db *DB) UpdateOrg(ctx context.Context, o core.Org) (core.Org, error) {
 // roles, domains and requests, and writes organization.deleted. Sessions
 // that had it active have none.
 func (db *DB) DeleteOrg(ctx context.Context, id string) error {
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
 		var oscan orgScan
 		if err := tx.QueryRowContext(ctx, `SELECT `+orgColumns+` FROM auth_organizations o WHERE o.id = $1`, id).Scan(oscan.dest()...); err != nil {
 			return notFound(err)
@@ -249,7 +249,7 @@ func (db *DB) Members(ctx context.Context, orgID string) ([]core.Member, error) 
 
 // seatsTaken counts an organization's members and its pending invitations
 // that have not expired: both count against a member limit.
-func (db *DB) seatsTaken(ctx context.Context, tx *sql.Tx, orgID string) (int, error) {
+func (db *DB) seatsTaken(ctx context.Context, tx *txn, orgID string) (int, error) {
 	var members, invited int
 	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM auth_org_memberships WHERE org_id = $1`, orgID).Scan(&members); err != nil {
 		return 0, err
@@ -273,7 +273,7 @@ func (db *DB) AddMember(ctx context.Context, m core.Membership, maxMembers int) 
 		m.ID = core.NewID("orgmem")
 	}
 	m.CreatedAt, m.UpdatedAt = now, now
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
 		if err := db.checkSeat(ctx, tx, m.OrgID, maxMembers, 0); err != nil {
 			return err
 		}
@@ -293,7 +293,7 @@ func (db *DB) AddMember(ctx context.Context, m core.Membership, maxMembers int) 
 // checkSeat returns [core.ErrLimitReached] when the organization has no
 // room for one more (reserved seats already count, such as the invitation
 // being accepted).
-func (db *DB) checkSeat(ctx context.Context, tx *sql.Tx, orgID string, maxMembers, reserved int) error {
+func (db *DB) checkSeat(ctx context.Context, tx *txn, orgID string, maxMembers, reserved int) error {
 	var exists int
 	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM auth_organizations WHERE id = $1`, orgID).Scan(&exists); err != nil {
 		return err
@@ -315,7 +315,7 @@ func (db *DB) checkSeat(ctx context.Context, tx *sql.Tx, orgID string, maxMember
 }
 
 // lastAdmin reports whether userID is the only admin of the organization.
-func (db *DB) lastAdmin(ctx context.Context, tx *sql.Tx, m core.Membership) (bool, error) {
+func (db *DB) lastAdmin(ctx context.Context, tx *txn, m core.Membership) (bool, error) {
 	if m.Role != core.RoleAdmin {
 		return false, nil
 	}
@@ -330,7 +330,7 @@ func (db *DB) lastAdmin(ctx context.Context, tx *sql.Tx, m core.Membership) (boo
 // the role a member already has changes nothing and writes no event.
 func (db *DB) SetMemberRole(ctx context.Context, orgID, userID, role string) (core.Membership, error) {
 	var m core.Membership
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
 		var err error
 		if m, err = db.membership(ctx, tx, orgID, userID); err != nil {
 			return err
@@ -364,7 +364,7 @@ func (db *DB) SetMemberRole(ctx context.Context, orgID, userID, role string) (co
 // [core.ErrLastAdmin].
 func (db *DB) RemoveMember(ctx context.Context, orgID, userID string) (core.Membership, error) {
 	var m core.Membership
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
 		var err error
 		if m, err = db.membership(ctx, tx, orgID, userID); err != nil {
 			return err
@@ -428,7 +428,7 @@ func (db *DB) CreateInvitation(ctx context.Context, inv core.Invitation, maxMemb
 	inv.CreatedAt = now
 	inv.ExpiresAt = inv.ExpiresAt.UTC().Truncate(time.Millisecond)
 	key := EmailKey(inv.Email)
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM auth_org_memberships m JOIN auth_users u ON u.id = m.user_id
 			WHERE m.org_id = $1 AND u.email_key = $2`, inv.OrgID, key).Scan(&n); err != nil {
@@ -515,7 +515,7 @@ func (db *DB) Invitations(ctx context.Context, orgID string) ([]core.Invitation,
 // [core.ErrExpired].
 func (db *DB) RevokeInvitation(ctx context.Context, orgID, id string) (core.Invitation, error) {
 	var inv core.Invitation
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
 		var err error
 		inv, err = scanInvitation(tx.QueryRowContext(ctx, `SELECT `+invitationColumns+` FROM auth_org_invitations i
 			WHERE i.id = $1 AND i.org_id = $2`, id, orgID))
@@ -554,7 +554,7 @@ func (db *DB) RevokeInvitation(ctx context.Context, orgID, id string) (core.Invi
 func (db *DB) AcceptInvitation(ctx context.Context, id, userID string, maxMembers int) (core.Invitation, core.Membership, error) {
 	var inv core.Invitation
 	var m core.Membership
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
 		var err error
 		inv, err = scanInvitation(tx.QueryRowContext(ctx, `SELECT `+invitationColumns+` FROM auth_org_invitations i WHERE i.id = $1`, id))
 		if err != nil {
@@ -680,7 +680,7 @@ func (db *DB) UpdateOrgRole(ctx context.Context, orgID string, r core.Role) erro
 // pending invitations grant is [core.ErrConflict]; an unknown one
 // [core.ErrNotFound].
 func (db *DB) DeleteOrgRole(ctx context.Context, orgID, key string) error {
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM auth_org_memberships WHERE org_id = $1 AND role = $2) +
 			(SELECT COUNT(*) FROM auth_org_invitations WHERE org_id = $1 AND role = $2 AND status = 'pending' AND expires_at > $3)`,
@@ -724,7 +724,7 @@ func (db *DB) CreateOrgPermission(ctx context.Context, orgID string, p core.Perm
 // keys of the roles it changed. An unknown key is [core.ErrNotFound].
 func (db *DB) DeleteOrgPermission(ctx context.Context, orgID, key string) ([]string, error) {
 	var changed []string
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM auth_org_permissions WHERE org_id = $1 AND key = $2`, orgID, key)
 		if err != nil {
 			return err
@@ -804,7 +804,7 @@ func (db *DB) CreateDomain(ctx context.Context, d core.Domain) (core.Domain, err
 	d.ID = core.NewID("orgdom")
 	d.CreatedAt = now
 	d.Verified, d.VerifiedAt = false, nil
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM auth_org_domains WHERE name = $1 AND verified_at IS NOT NULL`, d.Name).Scan(&n); err != nil {
 			return err
@@ -888,7 +888,7 @@ func (db *DB) DeleteDomain(ctx context.Context, orgID, id string) error {
 // nothing and returns [core.ErrRateLimited]; a verified domain is
 // [core.ErrConflict].
 func (db *DB) SetDomainCode(ctx context.Context, orgID, id, email, codeHash string, expires time.Time, maxSends int, mail *OutMail) error {
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
 		d, err := scanDomain(tx.QueryRowContext(ctx, `SELECT `+domainColumns+` FROM auth_org_domains d WHERE d.id = $1 AND d.org_id = $2`, id, orgID))
 		if err != nil {
 			return err
@@ -916,7 +916,7 @@ func (db *DB) SetDomainCode(ctx context.Context, orgID, id, email, codeHash stri
 // domain as it is now. At maxAttempts it is [core.ErrLocked].
 func (db *DB) ReserveDomainAttempt(ctx context.Context, orgID, id string, maxAttempts int) (core.Domain, error) {
 	var d core.Domain
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
 		res, err := tx.ExecContext(ctx, `UPDATE auth_org_domains SET code_attempts = code_attempts + 1
 			WHERE id = $1 AND org_id = $2 AND code_attempts < $3`, id, orgID, maxAttempts)
 		if err != nil {
@@ -979,7 +979,7 @@ func scanRequest(s scanner) (core.MembershipRequest, error) {
 func (db *DB) CreateMembershipRequest(ctx context.Context, orgID, userID string) (core.MembershipRequest, error) {
 	r := core.MembershipRequest{ID: core.NewID("orgreq"), OrgID: orgID, UserID: userID, Status: core.RequestPending,
 		CreatedAt: db.Now().UTC().Truncate(time.Millisecond)}
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
 		if _, err := db.membership(ctx, tx, orgID, userID); err == nil {
 			return core.ErrAlreadyMember
 		} else if !errors.Is(err, core.ErrNotFound) {
@@ -1029,7 +1029,7 @@ func (db *DB) UserMembershipRequests(ctx context.Context, userID string) ([]core
 func (db *DB) DecideMembershipRequest(ctx context.Context, orgID, id string, accept bool, role string, maxMembers int) (core.MembershipRequest, *core.Membership, error) {
 	var req core.MembershipRequest
 	var added *core.Membership
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
 		var created int64
 		err := tx.QueryRowContext(ctx, `SELECT `+requestColumns+` FROM auth_org_membership_requests r JOIN auth_users u ON u.id = r.user_id
 			WHERE r.id = $1 AND r.org_id = $2 AND r.status = 'pending'`, id, orgID).
@@ -1068,7 +1068,7 @@ func (db *DB) DecideMembershipRequest(ctx context.Context, orgID, id string, acc
 // userID, or clears it when orgID is empty. A session of another user, or
 // an organization the user is not a member of, is [core.ErrNotFound].
 func (db *DB) SetActiveOrg(ctx context.Context, sessionID, userID, orgID string) error {
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
 		var active any
 		if orgID != "" {
 			if _, err := db.membership(ctx, tx, orgID, userID); err != nil {

@@ -34,7 +34,7 @@ func (db *DB) PasskeyUserHandle(ctx context.Context, userID string) ([]byte, err
 // agree on one handle. An unknown user is [core.ErrNotFound].
 func (db *DB) EnsurePasskeyUserHandle(ctx context.Context, userID string, candidate []byte) ([]byte, error) {
 	var h []byte
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO auth_passkey_users (user_id, handle, created_at)
 			SELECT id, $2, $3 FROM auth_users WHERE id = $1
 			ON CONFLICT (user_id) DO NOTHING`, userID, candidate, ms(db.Now()))
@@ -142,7 +142,7 @@ type passkeyEvent struct {
 	Stored   uint32 `json:"stored_sign_count,omitempty"`
 }
 
-func (db *DB) insertPasskey(ctx context.Context, tx *sql.Tx, p core.Passkey) (core.Passkey, error) {
+func (db *DB) insertPasskey(ctx context.Context, tx *txn, p core.Passkey) (core.Passkey, error) {
 	now := db.Now().UTC().Truncate(time.Millisecond)
 	if p.ID == "" {
 		p.ID = core.NewID("pk")
@@ -171,7 +171,7 @@ func (db *DB) insertPasskey(ctx context.Context, tx *sql.Tx, p core.Passkey) (co
 // in one transaction. A credential id registered before, to anyone, is
 // [core.ErrConflict]; an unknown user is [core.ErrNotFound].
 func (db *DB) AddPasskey(ctx context.Context, p core.Passkey, mail *OutMail) (core.Passkey, error) {
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM auth_users WHERE id = $1`, p.UserID).Scan(&n); err != nil {
 			return err
@@ -216,7 +216,7 @@ func (db *DB) RenamePasskey(ctx context.Context, userID, id, name string) (core.
 // cannot both pass it.
 func (db *DB) DeletePasskey(ctx context.Context, userID, id string, keepOne bool, mail *OutMail) (core.Passkey, error) {
 	var p core.Passkey
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
 		var err error
 		p, err = scanPasskey(tx.QueryRowContext(ctx, `SELECT `+passkeyColumns+` FROM auth_passkeys p
 			WHERE p.id = $1 AND p.user_id = $2`, id, userID))
@@ -281,7 +281,7 @@ func (db *DB) RecordPasskeyUse(ctx context.Context, id string, signCount uint32,
 // event and the user's mail (may be nil) commit together. The stored
 // counter is left as it was.
 func (db *DB) PasskeyCloneSuspected(ctx context.Context, p core.Passkey, observed uint32, mail *OutMail) error {
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
 		if err := db.enqueueMail(ctx, tx, mail); err != nil {
 			return err
 		}
@@ -299,7 +299,7 @@ func (db *DB) PasskeyCloneSuspected(ctx context.Context, p core.Passkey, observe
 // challenge stored before is [core.ErrConflict].
 func (db *DB) CreatePasskeyChallenge(ctx context.Context, c core.PasskeyChallenge) error {
 	now := db.Now()
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM auth_passkey_challenges WHERE expires_at <= $1`, ms(now.Add(-challengeKeep))); err != nil {
 			return err
 		}
@@ -373,7 +373,7 @@ func (db *DB) CreatePasskeySignup(ctx context.Context, s Signup, userHandle []by
 	if s.ID == "" {
 		s.ID = core.NewID("signup")
 	}
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO auth_signups (id, email, email_key, name, password_hash, code_hash,
 			code_expires_at, created_at, expires_at) VALUES ($1, $2, $3, $4, '', $5, $6, $7, $8)`,
 			s.ID, s.Email, EmailKey(s.Email), s.Name, s.CodeHash, ms(s.CodeExpiresAt), ms(db.Now()), ms(s.ExpiresAt))
@@ -444,7 +444,7 @@ func (db *DB) VerifyPasskeySignup(ctx context.Context, id string) error {
 // [core.ErrConflict].
 func (db *DB) CompletePasskeySignup(ctx context.Context, id string, p core.Passkey, sess core.Session) (core.User, core.Passkey, core.Session, error) {
 	var u core.User
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
 		var handle []byte
 		err := tx.QueryRowContext(ctx, `SELECT user_handle FROM auth_passkey_signups WHERE signup_id = $1 AND verified_at IS NOT NULL`, id).
 			Scan(&handle)

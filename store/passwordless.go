@@ -40,7 +40,7 @@ func scanChallenge(s scanner) (core.Challenge, error) {
 // countSends counts one message against every limit, or returns
 // [core.ErrRateLimited] when any is reached (the caller's transaction is
 // then rolled back, so nothing is counted).
-func (db *DB) countSends(ctx context.Context, tx *sql.Tx, limits []core.SendLimit) error {
+func (db *DB) countSends(ctx context.Context, tx *txn, limits []core.SendLimit) error {
 	now := db.Now()
 	for _, l := range limits {
 		if l.Max <= 0 || l.Window <= 0 {
@@ -75,7 +75,7 @@ func (db *DB) SendCount(ctx context.Context, key string, window time.Duration) (
 	return n, err
 }
 
-func (db *DB) enqueueOutgoing(ctx context.Context, tx *sql.Tx, out *core.Outgoing) error {
+func (db *DB) enqueueOutgoing(ctx context.Context, tx *txn, out *core.Outgoing) error {
 	if out == nil {
 		return nil
 	}
@@ -96,7 +96,7 @@ func (db *DB) enqueueOutgoing(ctx context.Context, tx *sql.Tx, out *core.Outgoin
 // and queues the message (out may be nil: nothing is sent), all in one
 // transaction. A reached limit is [core.ErrRateLimited] and stores nothing.
 func (db *DB) CreateChallenge(ctx context.Context, c core.Challenge, limits []core.SendLimit, out *core.Outgoing) error {
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
 		if err := db.countSends(ctx, tx, limits); err != nil {
 			return err
 		}
@@ -132,7 +132,7 @@ func (db *DB) CreateChallenge(ctx context.Context, c core.Challenge, limits []co
 func (db *DB) ReplaceChallengeSecret(ctx context.Context, id, secretHash string, expires time.Time, maxSends int,
 	limits []core.SendLimit, out *core.Outgoing) (core.Challenge, error) {
 	var c core.Challenge
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
 		var err error
 		c, err = scanChallenge(tx.QueryRowContext(ctx, `SELECT `+challengeColumns+` FROM auth_challenges WHERE id = $1`, id))
 		if err != nil {
@@ -261,7 +261,7 @@ type owner struct {
 	verified sql.NullInt64
 }
 
-func (db *DB) consumeChallenge(ctx context.Context, tx *sql.Tx, a core.ChallengeAttempt) (core.Completion, error) {
+func (db *DB) consumeChallenge(ctx context.Context, tx *txn, a core.ChallengeAttempt) (core.Completion, error) {
 	var out core.Completion
 	var row *sql.Row
 	if a.FlowID != "" {
@@ -383,7 +383,7 @@ func nullString(s string) any {
 
 // completeReverify checks that a reverification challenge's address is
 // still a verified address of the flow's user, and changes nothing.
-func (db *DB) completeReverify(ctx context.Context, tx *sql.Tx, c core.Challenge, own owner) (core.Completion, error) {
+func (db *DB) completeReverify(ctx context.Context, tx *txn, c core.Challenge, own owner) (core.Completion, error) {
 	if c.UserID == "" || own.userID != c.UserID || !own.verified.Valid {
 		return core.Completion{}, core.ErrNotFound
 	}
@@ -398,7 +398,7 @@ func (db *DB) completeReverify(ctx context.Context, tx *sql.Tx, c core.Challenge
 }
 
 // completeSignIn finds or creates the user a sign-in challenge proved.
-func (db *DB) completeSignIn(ctx context.Context, tx *sql.Tx, c core.Challenge, own owner) (core.Completion, error) {
+func (db *DB) completeSignIn(ctx context.Context, tx *txn, c core.Challenge, own owner) (core.Completion, error) {
 	var out core.Completion
 	userID, verified := own.userID, own.verified
 	if userID == "" {
@@ -436,7 +436,7 @@ func (db *DB) completeSignIn(ctx context.Context, tx *sql.Tx, c core.Challenge, 
 // claimUnverified closes account pre-hijacking: the first proof of an
 // address that an account holds unverified verifies it and removes the
 // password and sessions someone else may have set up on it.
-func (db *DB) claimUnverified(ctx context.Context, tx *sql.Tx, u core.User, c core.Challenge) (core.User, error) {
+func (db *DB) claimUnverified(ctx context.Context, tx *txn, u core.User, c core.Challenge) (core.User, error) {
 	now := ms(db.Now())
 	if _, err := tx.ExecContext(ctx, `UPDATE auth_identifiers SET verified_at = $3 WHERE kind = $1 AND value_key = $2`,
 		c.Channel, c.AddressKey, now); err != nil {
@@ -461,7 +461,7 @@ func (db *DB) claimUnverified(ctx context.Context, tx *sql.Tx, u core.User, c co
 }
 
 // completeVerify adds a proven address to the flow's user.
-func (db *DB) completeVerify(ctx context.Context, tx *sql.Tx, c core.Challenge) (core.Completion, error) {
+func (db *DB) completeVerify(ctx context.Context, tx *txn, c core.Challenge) (core.Completion, error) {
 	var out core.Completion
 	u, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM auth_users u WHERE u.id = $1`, c.UserID))
 	if err != nil {
@@ -491,7 +491,7 @@ func (db *DB) completeVerify(ctx context.Context, tx *sql.Tx, c core.Challenge) 
 // [core.ErrNotFound], one already claimed [core.ErrUsed].
 func (db *DB) ClaimChallengeSession(ctx context.Context, flowID string, sess core.Session) (core.Completion, error) {
 	var out core.Completion
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
 		c, err := scanChallenge(tx.QueryRowContext(ctx, `SELECT `+challengeColumns+` FROM auth_challenges WHERE id = $1`, flowID))
 		if err != nil {
 			return err
@@ -539,7 +539,7 @@ func (db *DB) ClaimChallengeSession(ctx context.Context, flowID string, sess cor
 // that hold no lock.
 func (db *DB) PrunePasswordless(ctx context.Context, keep time.Duration) error {
 	now := db.Now()
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM auth_challenges WHERE flow_expires_at <= $1`, ms(now.Add(-keep))); err != nil {
 			return err
 		}

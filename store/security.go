@@ -16,7 +16,7 @@ import (
 // agent come from the request's [core.Client] when e leaves them empty.
 // For a user that does not exist the same statement runs and writes
 // nothing, so a failed sign-in costs the same with or without an account.
-func (db *DB) logSecurity(ctx context.Context, tx *sql.Tx, e core.SecurityEvent) error {
+func (db *DB) logSecurity(ctx context.Context, tx *txn, e core.SecurityEvent) error {
 	if e.IP == "" && e.UserAgent == "" {
 		c := core.ClientFrom(ctx)
 		e.IP, e.UserAgent = c.IP, c.UserAgent
@@ -32,7 +32,7 @@ func (db *DB) logSecurity(ctx context.Context, tx *sql.Tx, e core.SecurityEvent)
 // LogSecurity writes one entry of a user's security log on its own: for
 // what is not a change of stored state, such as a wrong password.
 func (db *DB) LogSecurity(ctx context.Context, e core.SecurityEvent) error {
-	err := db.tx(ctx, func(tx *sql.Tx) error { return db.logSecurity(ctx, tx, e) })
+	err := db.tx(ctx, func(tx *txn) error { return db.logSecurity(ctx, tx, e) })
 	if err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
@@ -43,7 +43,7 @@ func (db *DB) LogSecurity(ctx context.Context, e core.SecurityEvent) error {
 // the same kind newer than within: a locked account hammered by guesses
 // gets one entry per lockout, not one per guess.
 func (db *DB) LogSecurityOnce(ctx context.Context, e core.SecurityEvent, within time.Duration) error {
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
 		var n int
 		err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM auth_security_log WHERE user_id = $1 AND kind = $2 AND created_at > $3`,
 			e.UserID, e.Kind, ms(db.Now().Add(-within))).Scan(&n)
@@ -85,7 +85,7 @@ func (db *DB) SecurityLog(ctx context.Context, userID string, before int64, limi
 // known devices not seen since devicesBefore, and device challenges that
 // expired more than a day ago.
 func (db *DB) PruneSecurityLog(ctx context.Context, logBefore, devicesBefore time.Time) error {
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
 		for _, q := range []struct {
 			sql string
 			arg int64
@@ -139,7 +139,7 @@ type DeviceSignIn struct {
 
 // recordSignIn remembers the device, logs the sign-in and queues the
 // new-device notice inside tx. It reports whether the device was new.
-func (db *DB) recordSignIn(ctx context.Context, tx *sql.Tx, d DeviceSignIn) (bool, error) {
+func (db *DB) recordSignIn(ctx context.Context, tx *txn, d DeviceSignIn) (bool, error) {
 	now := ms(db.Now())
 	fresh := false
 	if d.DeviceHash != "" {
@@ -182,7 +182,7 @@ func (db *DB) recordSignIn(ctx context.Context, tx *sql.Tx, d DeviceSignIn) (boo
 // was new to the account.
 func (db *DB) RecordSignIn(ctx context.Context, d DeviceSignIn) (bool, error) {
 	var fresh bool
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
 		var err error
 		fresh, err = db.recordSignIn(ctx, tx, d)
 		return err
@@ -196,7 +196,7 @@ func (db *DB) RecordSignIn(ctx context.Context, d DeviceSignIn) (bool, error) {
 // CreateSignInSession creates the session of a completed sign-in and
 // records d with it, in one transaction.
 func (db *DB) CreateSignInSession(ctx context.Context, s core.Session, d DeviceSignIn) (core.Session, error) {
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
 		var err error
 		if s, err = db.createSession(ctx, tx, s); err != nil {
 			return err
@@ -230,7 +230,7 @@ type DeviceChallenge struct {
 // against limits ([core.ErrRateLimited] when one is reached: nothing is
 // stored or sent).
 func (db *DB) CreateDeviceChallenge(ctx context.Context, c DeviceChallenge, limits []core.SendLimit, out *core.Outgoing) error {
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
 		if err := db.countSends(ctx, tx, limits); err != nil {
 			return err
 		}
@@ -284,7 +284,7 @@ func (db *DB) deviceChallenge(ctx context.Context, q querier, id string) (Device
 func (db *DB) UseDeviceChallenge(ctx context.Context, id, codeHash string, maxAttempts int, sess core.Session, d DeviceSignIn) (DeviceChallenge, core.Session, error) {
 	var c DeviceChallenge
 	var verdict error
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
 		var err error
 		if c, err = db.deviceChallenge(ctx, tx, id); err != nil {
 			return err

@@ -31,7 +31,7 @@ func (ss *sessionScan) session() core.Session {
 // CreateSession records a signed-in device and writes session.created.
 // ID, CreatedAt and LastActiveAt are filled in when empty.
 func (db *DB) CreateSession(ctx context.Context, s core.Session) (core.Session, error) {
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
 		var err error
 		s, err = db.createSession(ctx, tx, s)
 		return err
@@ -42,7 +42,7 @@ func (db *DB) CreateSession(ctx context.Context, s core.Session) (core.Session, 
 	return s, nil
 }
 
-func (db *DB) createSession(ctx context.Context, tx *sql.Tx, s core.Session) (core.Session, error) {
+func (db *DB) createSession(ctx context.Context, tx *txn, s core.Session) (core.Session, error) {
 	now := db.Now().UTC().Truncate(time.Millisecond)
 	if s.ID == "" {
 		s.ID = core.NewID("sess")
@@ -122,7 +122,7 @@ func (db *DB) ListSessions(ctx context.Context, userID string) ([]core.Session, 
 // tokens signed in as it, and writes session.ended. Ending an ended session
 // is a no-op; an unknown one is [core.ErrNotFound].
 func (db *DB) EndSession(ctx context.Context, id, reason string) error {
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
 		var userID string
 		var ended sql.NullInt64
 		err := tx.QueryRowContext(ctx, `SELECT user_id, ended_at FROM auth_sessions WHERE id = $1`, id).Scan(&userID, &ended)
@@ -140,7 +140,7 @@ func (db *DB) EndSession(ctx context.Context, id, reason string) error {
 	return nil
 }
 
-func (db *DB) endSession(ctx context.Context, tx *sql.Tx, id, userID, reason string) error {
+func (db *DB) endSession(ctx context.Context, tx *txn, id, userID, reason string) error {
 	if _, err := tx.ExecContext(ctx, `UPDATE auth_sessions SET ended_at = $2, end_reason = $3 WHERE id = $1 AND ended_at IS NULL`,
 		id, ms(db.Now()), reason); err != nil {
 		return err
@@ -160,7 +160,7 @@ func (db *DB) endSession(ctx context.Context, tx *sql.Tx, id, userID, reason str
 // (which may be empty) and returns the ids it ended.
 func (db *DB) EndUserSessions(ctx context.Context, userID, exceptID, reason string) ([]string, error) {
 	var ended []string
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
 		var err error
 		ended, err = db.endUserSessions(ctx, tx, userID, exceptID, reason)
 		return err
@@ -171,7 +171,7 @@ func (db *DB) EndUserSessions(ctx context.Context, userID, exceptID, reason stri
 	return ended, nil
 }
 
-func (db *DB) endUserSessions(ctx context.Context, tx *sql.Tx, userID, exceptID, reason string) ([]string, error) {
+func (db *DB) endUserSessions(ctx context.Context, tx *txn, userID, exceptID, reason string) ([]string, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT id FROM auth_sessions WHERE user_id = $1 AND ended_at IS NULL AND id <> $2`, userID, exceptID)
 	if err != nil {
 		return nil, err
@@ -241,7 +241,7 @@ func (db *DB) DeleteToken(ctx context.Context, tokenHash string) error {
 // tokens, and sessions that ended or expired more than keep ago.
 func (db *DB) Prune(ctx context.Context, keep time.Duration) error {
 	now := db.Now()
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
 		for _, q := range []struct {
 			sql string
 			arg int64

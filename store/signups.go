@@ -31,7 +31,7 @@ func (db *DB) CreateSignup(ctx context.Context, s Signup, mail *OutMail) error {
 	if s.ID == "" {
 		s.ID = core.NewID("signup")
 	}
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO auth_signups (id, email, email_key, name, password_hash, code_hash,
 			code_expires_at, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 			s.ID, s.Email, EmailKey(s.Email), s.Name, s.PasswordHash, s.CodeHash, ms(s.CodeExpiresAt), ms(db.Now()), ms(s.ExpiresAt))
@@ -90,7 +90,7 @@ func (db *DB) ReserveSignupAttempt(ctx context.Context, id string, max int) erro
 // resetting the attempt count, and queues the mail. It returns
 // [core.ErrRateLimited] after maxSends sends.
 func (db *DB) ResendSignupCode(ctx context.Context, id, codeHash string, codeExpires time.Time, maxSends int, mail *OutMail) error {
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
 		res, err := tx.ExecContext(ctx, `UPDATE auth_signups SET code_hash = $2, code_expires_at = $3, sends = sends + 1
 			WHERE id = $1 AND sends < $4 AND expires_at > $5`, id, codeHash, ms(codeExpires), maxSends, ms(db.Now()))
 		if err != nil {
@@ -122,7 +122,7 @@ func (db *DB) ResendSignupCode(ctx context.Context, id, codeHash string, codeExp
 // [core.ErrNotFound]; a taken email returns [core.ErrConflict].
 func (db *DB) CompleteSignup(ctx context.Context, id string, sess core.Session) (core.User, core.Session, error) {
 	var u core.User
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
 		var email, name, hash string
 		err := tx.QueryRowContext(ctx, `DELETE FROM auth_signups WHERE id = $1 AND expires_at > $2
 			RETURNING email, name, password_hash`, id, ms(db.Now())).Scan(&email, &name, &hash)

@@ -115,7 +115,7 @@ func (db *DB) ExternalAccounts(ctx context.Context, userID string) ([]core.Exter
 }
 
 // userAccountsEvent writes typ for u with their provider identities.
-func (db *DB) userAccountsEvent(ctx context.Context, tx *sql.Tx, typ string, u core.User) error {
+func (db *DB) userAccountsEvent(ctx context.Context, tx *txn, typ string, u core.User) error {
 	list, err := queryExternal(ctx, tx, u.ID)
 	if err != nil {
 		return err
@@ -141,7 +141,7 @@ func blobOrNull(b []byte) any {
 }
 
 // insertExternal links p to userID.
-func (db *DB) insertExternal(ctx context.Context, tx *sql.Tx, userID string, p ExternalProfile) (core.ExternalAccount, error) {
+func (db *DB) insertExternal(ctx context.Context, tx *txn, userID string, p ExternalProfile) (core.ExternalAccount, error) {
 	now := db.Now()
 	x := core.ExternalAccount{ID: core.NewID("ext"), UserID: userID, Provider: p.Provider, Subject: p.Subject, Email: p.Email,
 		EmailVerified: p.EmailVerified, Name: p.Name, AvatarURL: p.AvatarURL,
@@ -158,7 +158,7 @@ func (db *DB) insertExternal(ctx context.Context, tx *sql.Tx, userID string, p E
 }
 
 // refreshExternal stores what the provider said at this sign-in.
-func (db *DB) refreshExternal(ctx context.Context, tx *sql.Tx, x core.ExternalAccount, p ExternalProfile) (core.ExternalAccount, error) {
+func (db *DB) refreshExternal(ctx context.Context, tx *txn, x core.ExternalAccount, p ExternalProfile) (core.ExternalAccount, error) {
 	now := db.Now()
 	if p.Tokens != nil {
 		access, refresh, expiry := tokenArgs(p.Tokens)
@@ -176,7 +176,7 @@ func (db *DB) refreshExternal(ctx context.Context, tx *sql.Tx, x core.ExternalAc
 	return x, nil
 }
 
-func (db *DB) userTx(ctx context.Context, tx *sql.Tx, id string) (core.User, error) {
+func (db *DB) userTx(ctx context.Context, tx *txn, id string) (core.User, error) {
 	return scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM auth_users u WHERE u.id = $1`, id))
 }
 
@@ -205,7 +205,7 @@ func (db *DB) SignInExternal(ctx context.Context, in ExternalSignIn) (ExternalOu
 	if p.Provider == "" || p.Subject == "" {
 		return out, fmt.Errorf("store: sign in external: %w", core.ErrInvalidInput)
 	}
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
 		x, err := scanExternal(tx.QueryRowContext(ctx, `SELECT `+externalColumns+` FROM auth_external_accounts
 			WHERE provider = $1 AND subject = $2`, p.Provider, p.Subject))
 		switch {
@@ -297,7 +297,7 @@ func (db *DB) SignInExternal(ctx context.Context, in ExternalSignIn) (ExternalOu
 // refreshed and returned without an event or mail.
 func (db *DB) LinkExternal(ctx context.Context, userID string, p ExternalProfile, mail *OutMail) (core.ExternalAccount, error) {
 	var x core.ExternalAccount
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
 		var err error
 		x, err = scanExternal(tx.QueryRowContext(ctx, `SELECT `+externalColumns+` FROM auth_external_accounts
 			WHERE provider = $1 AND subject = $2`, p.Provider, p.Subject))
@@ -335,7 +335,7 @@ func (db *DB) LinkExternal(ctx context.Context, userID string, p ExternalProfile
 // [core.ErrNotFound].
 func (db *DB) UnlinkExternal(ctx context.Context, userID, id string, keepOne bool, mail *OutMail) (core.ExternalAccount, error) {
 	var x core.ExternalAccount
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
 		var err error
 		x, err = scanExternal(tx.QueryRowContext(ctx, `SELECT `+externalColumns+` FROM auth_external_accounts
 			WHERE id = $1 AND user_id = $2`, id, userID))

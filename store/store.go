@@ -26,7 +26,7 @@ var migrationFS embed.FS
 
 // DB is embedauth's storage. It is safe for concurrent use.
 type DB struct {
-	db    *sql.DB
+	db    *pool
 	owned bool
 
 	// Now is the clock used for every timestamp the store writes and every
@@ -76,7 +76,7 @@ func Open(path string) (*DB, error) {
 // _txlock=immediate concurrent writers can fail with SQLITE_BUSY. The app keeps
 // ownership: [DB.Close] does not close it.
 func OpenDB(sqldb *sql.DB) (*DB, error) {
-	db := &DB{db: sqldb, Now: time.Now}
+	db := &DB{db: newPool(sqldb), Now: time.Now}
 	ctx := context.Background()
 	var fk int
 	err := sqldb.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&fk)
@@ -100,16 +100,18 @@ func OpenDB(sqldb *sql.DB) (*DB, error) {
 	return db, nil
 }
 
-// Close closes the pool if [Open] opened it.
+// Close closes the statements the store prepared, and the pool if [Open]
+// opened it.
 func (db *DB) Close() error {
+	db.db.close()
 	if db.owned {
-		return db.db.Close()
+		return db.db.DB.Close()
 	}
 	return nil
 }
 
 // SQL returns the underlying pool, for an app's own tables in the same file.
-func (db *DB) SQL() *sql.DB { return db.db }
+func (db *DB) SQL() *sql.DB { return db.db.DB }
 
 func (db *DB) migrate(ctx context.Context) error {
 	if _, err := db.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS auth_migrations (
@@ -131,7 +133,7 @@ func (db *DB) migrate(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("store: migrate: %w", err)
 		}
-		err = db.tx(ctx, func(tx *sql.Tx) error {
+		err = db.tx(ctx, func(tx *txn) error {
 			var n int
 			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM auth_migrations WHERE version = $1`, version).Scan(&n); err != nil {
 				return err
@@ -173,7 +175,7 @@ func (db *DB) Migrations(ctx context.Context) ([]string, error) {
 
 // tx runs fn in one write transaction (BEGIN IMMEDIATE through the DSN), so
 // concurrent writers wait on the busy timeout instead of failing midway.
-func (db *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+func (db *DB) tx(ctx context.Context, fn func(*txn) error) error {
 	tx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err

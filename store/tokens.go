@@ -31,7 +31,7 @@ type Token struct {
 // it stores nothing and returns [core.ErrRateLimited].
 func (db *DB) CreateToken(ctx context.Context, t Token, maxPerHour int, mail *OutMail) error {
 	now := db.Now()
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM auth_tokens WHERE user_id = $1 AND purpose = $2 AND created_at > $3`,
 			t.UserID, t.Purpose, ms(now.Add(-time.Hour))).Scan(&n); err != nil {
@@ -97,7 +97,7 @@ func (db *DB) token(ctx context.Context, q querier, hash, purpose string) (Token
 // reset tokens and queues mail. The errors of [DB.CheckToken] apply.
 func (db *DB) ResetPassword(ctx context.Context, tokenHash, newHash string, mail *OutMail) (core.User, error) {
 	var u core.User
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
 		t, err := db.token(ctx, tx, tokenHash, PurposeReset)
 		if err != nil {
 			return err

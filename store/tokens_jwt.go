@@ -48,7 +48,7 @@ func (db *DB) SigningKeys(ctx context.Context, now time.Time) ([]SigningKey, err
 	return out, rows.Err()
 }
 
-func (db *DB) insertSigningKey(ctx context.Context, tx *sql.Tx, k SigningKey) error {
+func (db *DB) insertSigningKey(ctx context.Context, tx *txn, k SigningKey) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO auth_jwt_keys (id, algorithm, public_jwk, private_key, created_at)
 		VALUES ($1, $2, $3, $4, $5)`, k.ID, k.Algorithm, string(k.PublicJWK), k.Private, ms(k.CreatedAt))
 	return err
@@ -59,7 +59,7 @@ func (db *DB) insertSigningKey(ctx context.Context, tx *sql.Tx, k SigningKey) er
 // therefore agree on one key.
 func (db *DB) InsertFirstSigningKey(ctx context.Context, k SigningKey) (bool, error) {
 	added := false
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM auth_jwt_keys WHERE retired_at IS NULL`).Scan(&n); err != nil {
 			return err
@@ -80,7 +80,7 @@ func (db *DB) InsertFirstSigningKey(ctx context.Context, k SigningKey) (bool, er
 // private key and stays published until now+keep) and stores k as the
 // current key, in one transaction.
 func (db *DB) RotateSigningKey(ctx context.Context, k SigningKey, now time.Time, keep time.Duration) error {
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE auth_jwt_keys SET retired_at = $1, expires_at = $2, private_key = NULL
 			WHERE retired_at IS NULL`, ms(now), ms(now.Add(keep))); err != nil {
 			return err
@@ -130,7 +130,7 @@ func (db *DB) JWTTemplates(ctx context.Context) ([]JWTTemplate, error) {
 // was created.
 func (db *DB) PutJWTTemplate(ctx context.Context, t JWTTemplate) (created bool, err error) {
 	now := ms(db.Now())
-	err = db.tx(ctx, func(tx *sql.Tx) error {
+	err = db.tx(ctx, func(tx *txn) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM auth_jwt_templates WHERE name = $1`, t.Name).Scan(&n); err != nil {
 			return err

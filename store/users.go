@@ -66,7 +66,7 @@ func metadata(m json.RawMessage) (string, error) {
 // Unicode form is [core.ErrConflict].
 func (db *DB) CreateUser(ctx context.Context, nu NewUser) (core.User, error) {
 	var u core.User
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
 		var err error
 		u, err = db.createUser(ctx, tx, nu)
 		return err
@@ -77,7 +77,7 @@ func (db *DB) CreateUser(ctx context.Context, nu NewUser) (core.User, error) {
 	return u, nil
 }
 
-func (db *DB) createUser(ctx context.Context, tx *sql.Tx, nu NewUser) (core.User, error) {
+func (db *DB) createUser(ctx context.Context, tx *txn, nu NewUser) (core.User, error) {
 	u, err := db.insertUser(ctx, tx, nu, EmailKey(nu.Email))
 	if err != nil {
 		return u, err
@@ -87,7 +87,7 @@ func (db *DB) createUser(ctx context.Context, tx *sql.Tx, nu NewUser) (core.User
 
 // insertUser writes a new user's rows, without the user.created event
 // (the caller writes it), with emailKey as the unique email key.
-func (db *DB) insertUser(ctx context.Context, tx *sql.Tx, nu NewUser, emailKey string) (core.User, error) {
+func (db *DB) insertUser(ctx context.Context, tx *txn, nu NewUser, emailKey string) (core.User, error) {
 	now := db.Now()
 	u := core.User{
 		ID: core.NewID("user"), Email: nu.Email, EmailVerified: nu.EmailVerified, Name: nu.Name,
@@ -163,7 +163,7 @@ type UserUpdate struct {
 // UpdateUser changes a user and writes user.updated.
 func (db *DB) UpdateUser(ctx context.Context, id string, up UserUpdate) (core.User, error) {
 	var u core.User
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
 		now := ms(db.Now())
 		if up.Name != nil {
 			if _, err := tx.ExecContext(ctx, `UPDATE auth_users SET name = $2 WHERE id = $1`, id, *up.Name); err != nil {
@@ -211,7 +211,7 @@ func (db *DB) UpdateUser(ctx context.Context, id string, up UserUpdate) (core.Us
 // sessions (session.ended events) and writes user.deleted. mail, if not nil,
 // is queued in the same transaction.
 func (db *DB) DeleteUser(ctx context.Context, id string, mail *OutMail) error {
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
 		if _, err := db.endUserSessions(ctx, tx, id, "", "user_deleted"); err != nil {
 			return err
 		}
@@ -236,7 +236,7 @@ func (db *DB) DeleteUser(ctx context.Context, id string, mail *OutMail) error {
 // SetBanned bans or unbans a user. Banning ends every session at once.
 func (db *DB) SetBanned(ctx context.Context, id string, banned bool) (core.User, error) {
 	var u core.User
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
 		res, err := tx.ExecContext(ctx, `UPDATE auth_users SET banned = $2, updated_at = $3 WHERE id = $1`, id, banned, ms(db.Now()))
 		if err != nil {
 			return err
@@ -290,7 +290,7 @@ func (db *DB) RehashPassword(ctx context.Context, userID, old, new string) error
 // transaction. It returns the ids of the sessions it ended.
 func (db *DB) ChangePassword(ctx context.Context, userID, hash, keepSessionID string, mail *OutMail) ([]string, error) {
 	var ended []string
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
 		var err error
 		ended, err = db.setPassword(ctx, tx, userID, hash, keepSessionID)
 		if err != nil {
@@ -307,7 +307,7 @@ func (db *DB) ChangePassword(ctx context.Context, userID, hash, keepSessionID st
 	return ended, nil
 }
 
-func (db *DB) setPassword(ctx context.Context, tx *sql.Tx, userID, hash, keepSessionID string) ([]string, error) {
+func (db *DB) setPassword(ctx context.Context, tx *txn, userID, hash, keepSessionID string) ([]string, error) {
 	now := ms(db.Now())
 	res, err := tx.ExecContext(ctx, `UPDATE auth_users SET updated_at = $2, failed_attempts = 0, locked_until = 0 WHERE id = $1`, userID, now)
 	if err != nil {

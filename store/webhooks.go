@@ -127,7 +127,7 @@ type WebhookEndpointUpdate struct {
 // UpdateWebhookEndpoint changes an endpoint, or returns [core.ErrNotFound].
 func (db *DB) UpdateWebhookEndpoint(ctx context.Context, id string, up WebhookEndpointUpdate) (WebhookEndpoint, error) {
 	var e WebhookEndpoint
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
 		var err error
 		e, err = scanEndpoint(tx.QueryRowContext(ctx, `SELECT `+endpointColumns+` FROM auth_webhook_endpoints WHERE id = $1`, id))
 		if err != nil {
@@ -184,7 +184,7 @@ func (db *DB) DeleteWebhookEndpoint(ctx context.Context, id string) error {
 // previousUntil.
 func (db *DB) RotateWebhookSecret(ctx context.Context, id string, secret []byte, previousUntil time.Time) (WebhookEndpoint, error) {
 	var e WebhookEndpoint
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
 		res, err := tx.ExecContext(ctx, `UPDATE auth_webhook_endpoints SET previous_secret = secret, previous_expires_at = $2,
 			secret = $3, updated_at = $4 WHERE id = $1`, id, ms(previousUntil), secret, ms(db.Now()))
 		if err != nil {
@@ -210,7 +210,7 @@ func (db *DB) RotateWebhookSecret(ctx context.Context, id string, secret []byte,
 // change and its delivery.
 func (db *DB) FanOutWebhooks(ctx context.Context, now time.Time, limit int) (int, error) {
 	n := 0
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
 		rows, err := tx.QueryContext(ctx, `SELECT id, type, created_at FROM auth_events WHERE delivered_at IS NULL ORDER BY created_at, rowid LIMIT $1`, limit)
 		if err != nil {
 			return err
@@ -315,7 +315,7 @@ type WebhookBatch struct {
 // endpoint receives its messages in order.
 func (db *DB) DueWebhookBatches(ctx context.Context, now time.Time, lease time.Duration, perEndpoint int) ([]WebhookBatch, error) {
 	var out []WebhookBatch
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
 		rows, err := tx.QueryContext(ctx, `SELECT `+endpointColumns+` FROM auth_webhook_endpoints e
 			WHERE e.enabled = 1 AND (SELECT h.next_attempt_at FROM auth_webhook_messages h
 				WHERE h.endpoint_id = e.id AND h.status = 'pending' ORDER BY h.id LIMIT 1) <= $1
@@ -420,7 +420,7 @@ type WebhookOutcome struct {
 // rescheduled (or failed for good), unattempted ones released, and the
 // endpoint's failure streak (and, when o.Disable is set, its disabling).
 func (db *DB) RecordWebhookOutcome(ctx context.Context, now time.Time, o WebhookOutcome) error {
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
 		var last WebhookAttempt
 		if len(o.Attempts) > 0 {
 			// A round records up to a hundred attempts: parse each
@@ -565,7 +565,7 @@ func (db *DB) WebhookDeliveries(ctx context.Context, endpointID, status string, 
 // whatever became of it before (the message is created if the endpoint
 // never had it). An unknown endpoint or event is [core.ErrNotFound].
 func (db *DB) ReplayWebhookEvent(ctx context.Context, endpointID, eventID string, now time.Time) error {
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM auth_webhook_endpoints WHERE id = $1) *
 			(SELECT COUNT(*) FROM auth_events WHERE id = $2)`, endpointID, eventID).Scan(&n); err != nil {
@@ -590,7 +590,7 @@ func (db *DB) ReplayWebhookEvent(ctx context.Context, endpointID, eventID string
 // returns how many. An unknown endpoint is [core.ErrNotFound].
 func (db *DB) ReplayFailedWebhooks(ctx context.Context, endpointID string, since, now time.Time) (int, error) {
 	var n int64
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
 		var found int
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM auth_webhook_endpoints WHERE id = $1`, endpointID).Scan(&found); err != nil {
 			return err

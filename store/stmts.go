@@ -132,10 +132,10 @@ func (t *txn) ExecContext(ctx context.Context, query string, args ...any) (sql.R
 	return t.Tx.ExecContext(ctx, query, args...)
 }
 
+// QueryContext runs unprepared: every statement of a transaction runs on
+// its one connection, where the same prepared statement run again while
+// the first one's rows are still being read would start over under them.
 func (t *txn) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	if s := t.p.stmt(query); s != nil {
-		return t.Tx.StmtContext(ctx, s).QueryContext(ctx, args...)
-	}
 	return t.Tx.QueryContext(ctx, query, args...)
 }
 

@@ -179,3 +179,57 @@ func TestConcurrentFirstUseAndClose(t *testing.T) {
 		t.Fatalf("app's pool after Close: %v", err)
 	}
 }
+
+// Rows of a query read in a transaction while the same query runs again
+// inside the loop are all read: one prepared statement on the
+// transaction's connection would be started over under them.
+func TestSameQueryNestedInTransaction(t *testing.T) {
+	db, _ := openOwnPool(t, 2)
+	ctx := context.Background()
+	for _, e := range []string{"a@example.com", "b@example.com", "c@example.com"} {
+		if _, err := db.CreateUser(ctx, NewUser{Email: e}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const q = `SELECT email_key FROM auth_users ORDER BY email_key`
+	rows, err := db.db.QueryContext(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows.Close()
+	db.db.settle()
+	err = db.tx(ctx, func(tx *txn) error {
+		outer, err := tx.QueryContext(ctx, q)
+		if err != nil {
+			return err
+		}
+		defer outer.Close()
+		var seen []string
+		for outer.Next() {
+			var e string
+			if err := outer.Scan(&e); err != nil {
+				return err
+			}
+			seen = append(seen, e)
+			inner, err := tx.QueryContext(ctx, q)
+			if err != nil {
+				return err
+			}
+			for inner.Next() {
+			}
+			if err := inner.Close(); err != nil {
+				return err
+			}
+		}
+		if err := outer.Err(); err != nil {
+			return err
+		}
+		if fmt.Sprint(seen) != "[a@example.com b@example.com c@example.com]" {
+			t.Errorf("outer rows: %v", seen)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

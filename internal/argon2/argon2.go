@@ -2,16 +2,18 @@
 // Use of this source code is governed by a BSD-style
 // license that can be found in the LICENSE file.
 
-// Package argon2 is golang.org/x/crypto/argon2 (v0.59.0) with one change:
-// the working memory of each hash (19 MiB at embedauth's default cost) is
-// taken from a pool instead of allocated afresh for every call, and the
-// first pass overwrites blocks instead of XORing them into zeroed memory
-// (the same result, without clearing reused memory). Upstream has no API for this (golang/go#36634; MinIO and Keycloak
-// pool it the same way). Without it a server hashing passwords on every
-// core allocates and faults in tens of MB per second: peak memory rises
-// and two hashes in parallel run about 10% slower than one alone (see
-// BENCHMARKS.md). The algorithm and its output are unchanged, which
-// argon2_test.go (upstream's test vectors) checks.
+// Package argon2 is golang.org/x/crypto/argon2 (v0.59.0) with two changes.
+// The working memory of each hash (19 MiB at embedauth's default cost) is
+// mapped outside the Go heap and reused from a free list instead of
+// allocated afresh for every call, and the first pass overwrites blocks
+// instead of XORing them into zeroed memory (the same result, without
+// clearing reused memory); see memory.go. Upstream has no API for this
+// (golang/go#36634). And on amd64 the next reference block is prefetched
+// while the current block's last rounds run (ahead_amd64.go), which two
+// hashes running at once on a shared cache need most. The algorithm and
+// its output are unchanged, which argon2_test.go (upstream's test vectors)
+// and upstream_test.go (upstream itself) check; BENCHMARKS.md has the
+// figures.
 //
 // The rest of this comment is upstream's.
 //
@@ -132,26 +134,6 @@ func deriveKey(mode int, password, salt, secret, data []byte, time, memory uint3
 	defer putBlocks(B)
 	processBlocks(B, time, memory, uint32(threads), mode)
 	return extractKey(B, memory, uint32(threads), keyLen)
-}
-
-// pools holds reusable working memory, one sync.Pool per size in blocks.
-var pools sync.Map // uint32 -> *sync.Pool
-
-// getBlocks returns memory blocks, not cleared: initBlocks writes the
-// first two blocks of each lane and the first pass overwrites every other
-// block before any read of it.
-func getBlocks(memory uint32) []block {
-	if p, ok := pools.Load(memory); ok {
-		if b, ok := p.(*sync.Pool).Get().(*[]block); ok {
-			return *b
-		}
-	}
-	return make([]block, memory)
-}
-
-func putBlocks(b []block) {
-	p, _ := pools.LoadOrStore(uint32(len(b)), new(sync.Pool))
-	p.(*sync.Pool).Put(&b)
 }
 
 const (

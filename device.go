@@ -158,10 +158,12 @@ func validDeviceToken(s string) bool {
 // store transaction already created the session passes it as created; it
 // is ended when the device must be verified first. signUp marks the
 // sign-in that created the account: its device is trusted without mail.
-func (a *Auth) deviceSession(r *http.Request, user core.User, method string, created *core.Session, signUp bool) (core.Session, error) {
+// resetAttempts clears the user's failed password attempts in the
+// session's transaction (a password sign-in; see verifyPassword).
+func (a *Auth) deviceSession(r *http.Request, user core.User, method string, created *core.Session, signUp, resetAttempts bool) (core.Session, error) {
 	ctx := r.Context()
 	d := store.DeviceSignIn{UserID: user.ID, DeviceHash: a.deviceHash(r), Method: method,
-		UserAgent: cleanUserAgent(r.UserAgent()), IP: a.s.ClientIP(r)}
+		UserAgent: cleanUserAgent(r.UserAgent()), IP: a.s.ClientIP(r), ResetAttempts: resetAttempts && created == nil}
 	if signUp {
 		d.Detail = "sign_up"
 	} else {

@@ -171,7 +171,7 @@ func (a *Auth) completeSecondFactor(r *http.Request, method, code string) (*auth
 func (a *Auth) finishSecondFactor(r *http.Request, user core.User, method string) (*authState, error) {
 	ctx := r.Context()
 	a.sm.Remove(ctx, keyFactorTwo)
-	sess, err := a.deviceSession(r, user, method, nil, false) // errDeviceVerificationRequired for a new device (device.go)
+	sess, err := a.deviceSession(r, user, method, nil, false, false) // errDeviceVerificationRequired for a new device (device.go)
 	if err != nil {
 		return nil, err
 	}

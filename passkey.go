@@ -222,7 +222,7 @@ func (a *Auth) passkeySignIn(r *http.Request, body []byte) (*authState, error) {
 	if user.Banned {
 		return nil, &httpx.Error{Status: http.StatusForbidden, Code: "user_banned", Message: "This account has been disabled.", Err: core.ErrBanned}
 	}
-	sess, err := a.deviceSession(r, user, "passkey", nil, false) // errDeviceVerificationRequired for a new device (device.go)
+	sess, err := a.deviceSession(r, user, "passkey", nil, false, false) // errDeviceVerificationRequired for a new device (device.go)
 	if err != nil {
 		return nil, err
 	}

@@ -205,7 +205,7 @@ func (a *Auth) passkeySignUpFinish(r *http.Request, body []byte) (*authState, er
 		return nil, err
 	}
 	a.sm.Remove(ctx, keyPasskeySignup)
-	if sess, err = a.deviceSession(r, user, sess.AuthMethod, &sess, true); err != nil { // remembers this device (device.go)
+	if sess, err = a.deviceSession(r, user, sess.AuthMethod, &sess, true, false); err != nil { // remembers this device (device.go)
 		return nil, err
 	}
 	return a.attachSession(r, user, sess)

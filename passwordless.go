@@ -427,7 +427,7 @@ func (a *Auth) completed(r *http.Request, done core.Completion) (*authState, err
 	if err := a.holdForSecondFactor(r, done.User, done.Session); err != nil {
 		return nil, err // errFactorTwoRequired for a user with MFA (mfa.go)
 	}
-	sess, err := a.deviceSession(r, done.User, done.Session.AuthMethod, &done.Session, done.SignedUp)
+	sess, err := a.deviceSession(r, done.User, done.Session.AuthMethod, &done.Session, done.SignedUp, false)
 	if err != nil {
 		return nil, err // errDeviceVerificationRequired for a new device (device.go)
 	}

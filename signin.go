@@ -49,6 +49,16 @@ func lockedError(retry time.Duration) error {
 // so parallel guesses cannot pass the lockout threshold, and exactly one
 // hash runs. An unknown user costs the same hash.
 func (a *Auth) checkPassword(ctx context.Context, user *core.User, pw string) error {
+	if err := a.verifyPassword(ctx, user, pw); err != nil {
+		return err
+	}
+	return a.db.ResetAttempts(ctx, user.ID)
+}
+
+// verifyPassword is checkPassword without clearing the attempt it counted
+// when the password is right: the caller clears it, with
+// [store.DB.ResetAttempts] or in the transaction that creates the session.
+func (a *Auth) verifyPassword(ctx context.Context, user *core.User, pw string) error {
 	if utf8.RuneCountInString(pw) > a.s.PasswordMaxLength {
 		return errInvalidCredentials
 	}
@@ -91,9 +101,6 @@ func (a *Auth) checkPassword(ctx context.Context, user *core.User, pw string) er
 		a.logFailure(ctx, user.ID, "password", core.SecurityFailureWrongPassword)
 		return errInvalidCredentials
 	}
-	if err := a.db.ResetAttempts(ctx, user.ID); err != nil {
-		return err
-	}
 	if rehash {
 		if h, err := a.hasher.Hash(ctx, pw); err == nil {
 			if err := a.db.RehashPassword(ctx, user.ID, hash, h); err != nil {
@@ -134,19 +141,30 @@ func (a *Auth) passwordSignIn(w http.ResponseWriter, r *http.Request, email, pw 
 			return nil, lockedError(retry)
 		}
 	}
-	if err := a.checkPassword(ctx, userp, pw); err != nil {
+	if err := a.verifyPassword(ctx, userp, pw); err != nil {
 		return nil, err
 	}
+	// The attempt verifyPassword counted is cleared in the transaction that
+	// creates the session, or here when the sign-in stops short of one.
+	cleared := false
+	defer func() {
+		if !cleared {
+			if err := a.db.ResetAttempts(ctx, user.ID); err != nil {
+				a.s.Logger.Error("embedauth: reset failed attempts", "err", err)
+			}
+		}
+	}()
 	if user.Banned {
 		return nil, &httpx.Error{Status: http.StatusForbidden, Code: "user_banned", Message: "This account has been disabled.", Err: core.ErrBanned}
 	}
 	if err := a.requireSecondFactor(r, user, "password"); err != nil {
 		return nil, err // errFactorTwoRequired: no session until the second factor (mfa.go)
 	}
-	sess, err := a.deviceSession(r, user, "password", nil, false) // errDeviceVerificationRequired for a new device (device.go)
+	sess, err := a.deviceSession(r, user, "password", nil, false, true) // errDeviceVerificationRequired for a new device (device.go)
 	if err != nil {
 		return nil, err
 	}
+	cleared = true
 	return a.attachSession(r, user, sess)
 }
 

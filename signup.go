@@ -146,7 +146,7 @@ func (a *Auth) verifySignup(r *http.Request, rawCode string) (*authState, error)
 	case err != nil:
 		return nil, err
 	}
-	if sess, err = a.deviceSession(r, user, sess.AuthMethod, &sess, true); err != nil { // remembers this device (device.go)
+	if sess, err = a.deviceSession(r, user, sess.AuthMethod, &sess, true, false); err != nil { // remembers this device (device.go)
 		return nil, err
 	}
 	return a.attachSession(r, user, sess)

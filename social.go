@@ -379,7 +379,7 @@ func (a *Auth) socialSignIn(r *http.Request, sp *socialProvider, flow socialFlow
 	} else if err != nil {
 		return "", err
 	}
-	sess, err := a.deviceSession(r, out.User, method, nil, out.SignedUp) // device.go
+	sess, err := a.deviceSession(r, out.User, method, nil, out.SignedUp, false) // device.go
 	if errors.Is(err, errDeviceVerificationRequired) {
 		return a.deviceTarget(flow.RedirectURL), nil
 	} else if err != nil {

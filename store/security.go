@@ -135,6 +135,10 @@ type DeviceSignIn struct {
 	// the account (decided inside the transaction, so two racing sign-ins
 	// from one new device mail once).
 	NewDeviceMail *OutMail
+	// ResetAttempts clears the user's count of failed sign-in attempts
+	// (see [DB.ReserveAttempt]) in the same transaction: a password sign-in
+	// reserves an attempt, and its session is what clears it.
+	ResetAttempts bool
 }
 
 // recordSignIn remembers the device, logs the sign-in and queues the
@@ -200,6 +204,11 @@ func (db *DB) CreateSignInSession(ctx context.Context, s core.Session, d DeviceS
 		var err error
 		if s, err = db.createSession(ctx, tx, s); err != nil {
 			return err
+		}
+		if d.ResetAttempts {
+			if err := db.resetAttempts(ctx, tx, d.UserID); err != nil {
+				return err
+			}
 		}
 		_, err = db.recordSignIn(ctx, tx, d)
 		return err

@@ -243,8 +243,12 @@ func TestOpen(t *testing.T) {
 			if err := c.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
 				t.Fatal(err)
 			}
-			if fk != 1 || busy < 1000 || !strings.EqualFold(mode, "wal") {
-				t.Errorf("conn %d: foreign_keys=%d busy_timeout=%d journal_mode=%s", i, fk, busy, mode)
+			var ckpt int
+			if err := c.QueryRowContext(ctx, "PRAGMA wal_autocheckpoint").Scan(&ckpt); err != nil {
+				t.Fatal(err)
+			}
+			if fk != 1 || busy < 1000 || !strings.EqualFold(mode, "wal") || ckpt != 4000 {
+				t.Errorf("conn %d: foreign_keys=%d busy_timeout=%d journal_mode=%s wal_autocheckpoint=%d", i, fk, busy, mode, ckpt)
 			}
 		}
 		for _, c := range conns {

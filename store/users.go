@@ -363,12 +363,18 @@ func (db *DB) ReserveAttempt(ctx context.Context, userID string, limit int, lock
 
 // ResetAttempts clears the failure count after a successful sign-in.
 func (db *DB) ResetAttempts(ctx context.Context, userID string) error {
-	_, err := db.db.ExecContext(ctx, `UPDATE auth_users SET failed_attempts = 0, locked_until = 0
-		WHERE id = $1 AND (failed_attempts <> 0 OR locked_until <> 0)`, userID)
-	if err != nil {
+	if _, err := db.db.ExecContext(ctx, resetAttemptsSQL, userID); err != nil {
 		return fmt.Errorf("store: reset attempts: %w", err)
 	}
 	return nil
+}
+
+const resetAttemptsSQL = `UPDATE auth_users SET failed_attempts = 0, locked_until = 0
+	WHERE id = $1 AND (failed_attempts <> 0 OR locked_until <> 0)`
+
+func (db *DB) resetAttempts(ctx context.Context, tx *txn, userID string) error {
+	_, err := tx.ExecContext(ctx, resetAttemptsSQL, userID)
+	return err
 }
 
 // FailedAttempts returns the current failure count, for tests and admin.

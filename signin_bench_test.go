@@ -138,3 +138,47 @@ func BenchmarkPasswordSignIn(b *testing.B) {
 	b.ReportMetric(median(vsParallel), "ratio-vs-parallel")
 	b.ReportMetric(median(busy), "cpus-busy")
 }
+
+// BenchmarkPasswordSignInWork measures what a password sign-in costs
+// besides its hash: the same clients and requests as
+// BenchmarkPasswordSignIn, with a trivial argon2id cost (8 KiB, one pass).
+//
+//	go test -run XXX -bench PasswordSignInWork -benchtime 4000x -count 4 .
+func BenchmarkPasswordSignInWork(b *testing.B) {
+	env := authtest.New(b, func(c *auth.Config) { c.PasswordHashing = auth.Argon2Params{Memory: 8, Time: 1, Threads: 1} })
+	const email, pw = "bench@example.com", "violet tractor umbrella 42"
+	env.CreateUser(b, email, pw)
+	body := `{"email":"` + email + `","password":"` + pw + `"}`
+	workers := 8 * runtime.GOMAXPROCS(0)
+	transport := &http.Transport{MaxIdleConnsPerHost: workers}
+	defer transport.CloseIdleConnections()
+	jobs := make(chan struct{})
+	var wg sync.WaitGroup
+	b.ResetTimer()
+	start := time.Now()
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			client := &http.Client{Transport: transport}
+			for range jobs {
+				resp, err := client.Post(env.URL+"/auth/api/sign-in", "application/json", strings.NewReader(body))
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					b.Errorf("status %d", resp.StatusCode)
+				}
+			}
+		}()
+	}
+	for range b.N {
+		jobs <- struct{}{}
+	}
+	close(jobs)
+	wg.Wait()
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "signins/s")
+}

@@ -1,5 +1,6 @@
-// Code generated from blamka_amd64.s (upstream's generated blamkaSSE4, cut after its ninth
-// of sixteen rounds) and written by hand for prefetchBlock. See ahead_amd64.go.
+// Upstream's generated blamkaSSE4 (from its blamka_amd64.s), cut after its
+// ninth of sixteen rounds into blamkaHeadSSE4 and blamkaTailSSE4, and
+// prefetchBlock, written by hand. See ahead_amd64.go.
 
 //go:build amd64 && gc && !purego
 

@@ -19,8 +19,12 @@ func mixBlocksSSE2(out, a, b, c *block)
 //go:noescape
 func xorBlocksSSE2(out, a, b, c *block)
 
-//go:noescape
-func blamkaSSE4(b *block)
+// blamkaSSE4 is upstream's assembly function, kept in its two halves in
+// ahead_amd64.s.
+func blamkaSSE4(b *block) {
+	blamkaHeadSSE4(b)
+	blamkaTailSSE4(b)
+}
 
 func processBlockSSE(out, in1, in2 *block, xor bool) {
 	var t block

@@ -29,10 +29,13 @@ type pool struct {
 	pending  map[string]bool
 	closed   bool
 	prepared sync.WaitGroup
+	ctx      context.Context // of the background prepares; close cancels it
+	cancel   context.CancelFunc
 }
 
 func newPool(db *sql.DB) *pool {
-	return &pool{DB: db, stmts: map[string]*sql.Stmt{}, pending: map[string]bool{}}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &pool{DB: db, stmts: map[string]*sql.Stmt{}, pending: map[string]bool{}, ctx: ctx, cancel: cancel}
 }
 
 // stmt returns the prepared statement for query, or nil when there is
@@ -57,7 +60,7 @@ func (p *pool) stmt(query string) *sql.Stmt {
 
 func (p *pool) prepare(query string) {
 	defer p.prepared.Done()
-	s, err := p.DB.PrepareContext(context.Background(), query)
+	s, err := p.DB.PrepareContext(p.ctx, query)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	delete(p.pending, query)
@@ -72,11 +75,12 @@ func (p *pool) prepare(query string) {
 }
 
 // close closes the prepared statements (not the pool, which an app may
-// own), once those being prepared are done.
+// own), once those being prepared are done or given up.
 func (p *pool) close() {
 	p.mu.Lock()
 	p.closed = true
 	p.mu.Unlock()
+	p.cancel() // a prepare waiting for a connection stops waiting
 	p.prepared.Wait()
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -233,3 +233,28 @@ func TestSameQueryNestedInTransaction(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Close does not wait for a statement still waiting for a connection.
+func TestCloseWhilePrepareWaitsForConnection(t *testing.T) {
+	db, sqldb := openOwnPool(t, 1)
+	ctx := context.Background()
+	held, err := sqldb.Conn(ctx) // the only connection
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	db.db.stmt(`SELECT 42`) // starts a prepare that cannot get a connection
+	closed := make(chan error, 1)
+	go func() { closed <- db.Close() }()
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close waited for a prepare that could not get a connection")
+	}
+	if db.db.isPrepared(`SELECT 42`) {
+		t.Fatal("statement prepared after Close")
+	}
+}

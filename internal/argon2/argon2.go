@@ -130,8 +130,9 @@ func deriveKey(mode int, password, salt, secret, data []byte, time, memory uint3
 	if memory < 2*syncPoints*uint32(threads) {
 		memory = 2 * syncPoints * uint32(threads)
 	}
-	B := initBlocks(&h0, memory, uint32(threads))
-	defer putBlocks(B)
+	buf := getBuffer(memory)
+	defer putBuffer(buf)
+	B := initBlocks(&h0, buf.blocks, uint32(threads))
 	processBlocks(B, time, memory, uint32(threads), mode)
 	return extractKey(B, memory, uint32(threads), keyLen)
 }
@@ -174,9 +175,12 @@ func initHash(password, salt, key, data []byte, time, memory, threads, keyLen ui
 	return h0
 }
 
-func initBlocks(h0 *[blake2b.Size + 8]byte, memory, threads uint32) []block {
+// initBlocks writes the first two blocks of each lane of B (memory that is
+// not cleared: the first pass overwrites every other block before any read
+// of it).
+func initBlocks(h0 *[blake2b.Size + 8]byte, B []block, threads uint32) []block {
 	var block0 [1024]byte
-	B := getBlocks(memory)
+	memory := uint32(len(B))
 	for lane := uint32(0); lane < threads; lane++ {
 		j := lane * (memory / threads)
 		binary.LittleEndian.PutUint32(h0[blake2b.Size+4:], lane)
@@ -202,7 +206,8 @@ func processBlocks(B []block, time, memory, threads uint32, mode int) {
 
 	processSegment := func(n, slice, lane uint32, wg *sync.WaitGroup) {
 		var addresses, in, zero block
-		if mode == argon2i || (mode == argon2id && n == 0 && slice < syncPoints/2) {
+		dataIndependent := mode == argon2i || (mode == argon2id && n == 0 && slice < syncPoints/2)
+		if dataIndependent {
 			in[0] = uint64(n)
 			in[1] = uint64(lane)
 			in[2] = uint64(slice)
@@ -223,11 +228,11 @@ func processBlocks(B []block, time, memory, threads uint32, mode int) {
 
 		offset := lane*lanes + slice*segments + index
 		var random uint64
-		dataIndependent := mode == argon2i || (mode == argon2id && n == 0 && slice < syncPoints/2)
-		// next names the reference block of the block after this one,
-		// from this one's first word, so it can be fetched early.
+		// next names the reference block of the block after this one, from
+		// this one's first word, so it can be fetched early (in the
+		// data-dependent passes; the others take it from addresses).
 		next := func(w0 uint64) *block {
-			if index+1 >= segments {
+			if dataIndependent || index+1 >= segments {
 				return nil
 			}
 			return &B[indexAlpha(w0, lanes, segments, threads, n, slice, lane, index+1)]
@@ -237,7 +242,7 @@ func processBlocks(B []block, time, memory, threads uint32, mode int) {
 			if index == 0 && slice == 0 {
 				prev += lanes // last block in lane
 			}
-			if mode == argon2i || (mode == argon2id && n == 0 && slice < syncPoints/2) {
+			if dataIndependent {
 				if index%blockLength == 0 {
 					in[6]++
 					processBlock(&addresses, &in, &zero)
@@ -251,11 +256,7 @@ func processBlocks(B []block, time, memory, threads uint32, mode int) {
 			// In the first pass the block is new, so it is overwritten:
 			// what XOR into zeroed memory gives, without clearing the
 			// reused memory first.
-			if dataIndependent {
-				processBlockAhead(&B[offset], &B[prev], &B[newOffset], n > 0, noNext)
-			} else {
-				processBlockAhead(&B[offset], &B[prev], &B[newOffset], n > 0, next)
-			}
+			processBlockAhead(&B[offset], &B[prev], &B[newOffset], n > 0, next)
 			index, offset = index+1, offset+1
 		}
 		wg.Done()
@@ -273,8 +274,6 @@ func processBlocks(B []block, time, memory, threads uint32, mode int) {
 	}
 
 }
-
-func noNext(uint64) *block { return nil }
 
 func extractKey(B []block, memory, threads, keyLen uint32) []byte {
 	lanes := memory / threads

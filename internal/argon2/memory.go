@@ -26,38 +26,31 @@ type buffer struct {
 
 var free = struct {
 	sync.Mutex
-	bufs  map[uint32][]*buffer // by size in blocks; most recently used last
-	inUse map[*block]*buffer   // by first block
-	trim  *time.Timer
-	idle  time.Duration // idleRelease; tests change it
-}{bufs: map[uint32][]*buffer{}, inUse: map[*block]*buffer{}, idle: idleRelease}
+	bufs map[uint32][]*buffer // by size in blocks; most recently used last
+	trim *time.Timer
+	idle time.Duration // idleRelease; tests change it
+}{bufs: map[uint32][]*buffer{}, idle: idleRelease}
 
-// getBlocks returns memory blocks, not cleared: initBlocks writes the
-// first two blocks of each lane and the first pass overwrites every other
-// block before any read of it.
-func getBlocks(memory uint32) []block {
+// getBuffer returns working memory of the given number of blocks, not
+// cleared (see initBlocks).
+func getBuffer(memory uint32) *buffer {
 	free.Lock()
 	defer free.Unlock()
-	var b *buffer
 	if list := free.bufs[memory]; len(list) > 0 {
-		b = list[len(list)-1]
 		free.bufs[memory] = list[:len(list)-1]
-	} else {
-		blocks, release := allocBlocks(memory)
-		b = &buffer{blocks: blocks, release: release}
+		return list[len(list)-1]
 	}
-	free.inUse[&b.blocks[0]] = b
-	return b.blocks
+	blocks, release := allocBlocks(memory)
+	return &buffer{blocks: blocks, release: release}
 }
 
-// putBlocks returns blocks from getBlocks to the free list.
-func putBlocks(blocks []block) {
+// putBuffer returns memory from getBuffer to the free list.
+func putBuffer(b *buffer) {
 	free.Lock()
 	defer free.Unlock()
-	b := free.inUse[&blocks[0]]
-	delete(free.inUse, &blocks[0])
 	b.lastUsed = time.Now()
-	free.bufs[uint32(len(blocks))] = append(free.bufs[uint32(len(blocks))], b)
+	size := uint32(len(b.blocks))
+	free.bufs[size] = append(free.bufs[size], b)
 	if free.trim == nil {
 		free.trim = time.AfterFunc(free.idle, trimIdle)
 	}
@@ -74,7 +67,7 @@ func trimIdle() {
 	for size, list := range free.bufs {
 		kept := list[:0]
 		for _, b := range list {
-			if b.lastUsed.After(cutoff) && free.idle > 0 {
+			if b.lastUsed.After(cutoff) {
 				kept = append(kept, b)
 			} else {
 				b.release()

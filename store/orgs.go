@@ -663,13 +663,8 @@ func (db *DB) CreateOrgRole(ctx context.Context, orgID string, r core.Role) erro
 // UpdateOrgRole replaces a run-time role's name, description and
 // permissions, or returns [core.ErrNotFound].
 func (db *DB) UpdateOrgRole(ctx context.Context, orgID string, r core.Role) error {
-	res, err := db.db.ExecContext(ctx, `UPDATE auth_org_roles SET name = $3, description = $4, permissions = $5, updated_at = $6
+	err := execOne(ctx, db.db, `UPDATE auth_org_roles SET name = $3, description = $4, permissions = $5, updated_at = $6
 		WHERE org_id = $1 AND key = $2`, orgID, r.Key, r.Name, r.Description, strings.Join(r.Permissions, " "), ms(db.Now()))
-	if err == nil {
-		if n, _ := res.RowsAffected(); n == 0 {
-			err = core.ErrNotFound
-		}
-	}
 	if err != nil {
 		return fmt.Errorf("store: update org role: %w", err)
 	}
@@ -690,14 +685,7 @@ func (db *DB) DeleteOrgRole(ctx context.Context, orgID, key string) error {
 		if n > 0 {
 			return core.ErrConflict
 		}
-		res, err := tx.ExecContext(ctx, `DELETE FROM auth_org_roles WHERE org_id = $1 AND key = $2`, orgID, key)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return core.ErrNotFound
-		}
-		return nil
+		return execOne(ctx, tx, `DELETE FROM auth_org_roles WHERE org_id = $1 AND key = $2`, orgID, key)
 	})
 	if err != nil {
 		return fmt.Errorf("store: delete org role: %w", err)
@@ -725,12 +713,8 @@ func (db *DB) CreateOrgPermission(ctx context.Context, orgID string, p core.Perm
 func (db *DB) DeleteOrgPermission(ctx context.Context, orgID, key string) ([]string, error) {
 	var changed []string
 	err := db.tx(ctx, func(tx *txn) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM auth_org_permissions WHERE org_id = $1 AND key = $2`, orgID, key)
-		if err != nil {
+		if err := execOne(ctx, tx, `DELETE FROM auth_org_permissions WHERE org_id = $1 AND key = $2`, orgID, key); err != nil {
 			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return core.ErrNotFound
 		}
 		rows, err := tx.QueryContext(ctx, `SELECT key, permissions FROM auth_org_roles WHERE org_id = $1`, orgID)
 		if err != nil {
@@ -856,12 +840,7 @@ func (db *DB) VerifiedDomains(ctx context.Context, name string) ([]core.Domain, 
 
 // SetDomainMode changes a domain's enrollment mode.
 func (db *DB) SetDomainMode(ctx context.Context, orgID, id, mode string) (core.Domain, error) {
-	res, err := db.db.ExecContext(ctx, `UPDATE auth_org_domains SET enrollment_mode = $3 WHERE id = $1 AND org_id = $2`, id, orgID, mode)
-	if err == nil {
-		if n, _ := res.RowsAffected(); n == 0 {
-			err = core.ErrNotFound
-		}
-	}
+	err := execOne(ctx, db.db, `UPDATE auth_org_domains SET enrollment_mode = $3 WHERE id = $1 AND org_id = $2`, id, orgID, mode)
 	if err != nil {
 		return core.Domain{}, fmt.Errorf("store: set domain mode: %w", err)
 	}
@@ -870,12 +849,7 @@ func (db *DB) SetDomainMode(ctx context.Context, orgID, id, mode string) (core.D
 
 // DeleteDomain removes a domain from an organization.
 func (db *DB) DeleteDomain(ctx context.Context, orgID, id string) error {
-	res, err := db.db.ExecContext(ctx, `DELETE FROM auth_org_domains WHERE id = $1 AND org_id = $2`, id, orgID)
-	if err == nil {
-		if n, _ := res.RowsAffected(); n == 0 {
-			err = core.ErrNotFound
-		}
-	}
+	err := execOne(ctx, db.db, `DELETE FROM auth_org_domains WHERE id = $1 AND org_id = $2`, id, orgID)
 	if err != nil {
 		return fmt.Errorf("store: delete domain: %w", err)
 	}
@@ -941,13 +915,8 @@ func (db *DB) ReserveDomainAttempt(ctx context.Context, orgID, id string, maxAtt
 // When another organization verified the same domain first it is
 // [core.ErrConflict].
 func (db *DB) VerifyDomain(ctx context.Context, orgID, id string) (core.Domain, error) {
-	res, err := db.db.ExecContext(ctx, `UPDATE auth_org_domains SET verified_at = $3, code_hash = '', code_expires_at = 0, code_attempts = 0, code_sends = 0
+	err := execOne(ctx, db.db, `UPDATE auth_org_domains SET verified_at = $3, code_hash = '', code_expires_at = 0, code_attempts = 0, code_sends = 0
 		WHERE id = $1 AND org_id = $2 AND verified_at IS NULL`, id, orgID, ms(db.Now()))
-	if err == nil {
-		if n, _ := res.RowsAffected(); n == 0 {
-			err = core.ErrNotFound
-		}
-	}
 	if isUnique(err) {
 		err = core.ErrConflict
 	}
@@ -1076,15 +1045,8 @@ func (db *DB) SetActiveOrg(ctx context.Context, sessionID, userID, orgID string)
 			}
 			active = orgID
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE auth_sessions SET active_org_id = $3 WHERE id = $1 AND user_id = $2 AND ended_at IS NULL`,
+		return execOne(ctx, tx, `UPDATE auth_sessions SET active_org_id = $3 WHERE id = $1 AND user_id = $2 AND ended_at IS NULL`,
 			sessionID, userID, active)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return core.ErrNotFound
-		}
-		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("store: set active org: %w", err)

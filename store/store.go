@@ -15,6 +15,7 @@ import (
 
 	"unicode"
 
+	"github.com/embedauth/auth/core"
 	"golang.org/x/text/cases"
 	"golang.org/x/text/unicode/norm"
 	"modernc.org/sqlite"
@@ -188,6 +189,24 @@ func (db *DB) tx(ctx context.Context, fn func(*txn) error) error {
 		return err
 	}
 	return tx.Commit()
+}
+
+// execer is a pool or a transaction.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// execOne runs a statement that must change a row: none is
+// [core.ErrNotFound].
+func execOne(ctx context.Context, x execer, query string, args ...any) error {
+	res, err := x.ExecContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return core.ErrNotFound
+	}
+	return nil
 }
 
 // EmailKey is the form in which emails are compared: NFKC with Unicode

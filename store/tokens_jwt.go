@@ -150,12 +150,8 @@ func (db *DB) PutJWTTemplate(ctx context.Context, t JWTTemplate) (created bool, 
 
 // DeleteJWTTemplate deletes a template, or returns [core.ErrNotFound].
 func (db *DB) DeleteJWTTemplate(ctx context.Context, name string) error {
-	res, err := db.db.ExecContext(ctx, `DELETE FROM auth_jwt_templates WHERE name = $1`, name)
-	if err != nil {
+	if err := execOne(ctx, db.db, `DELETE FROM auth_jwt_templates WHERE name = $1`, name); err != nil {
 		return fmt.Errorf("store: delete jwt template: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("store: delete jwt template: %w", core.ErrNotFound)
 	}
 	return nil
 }

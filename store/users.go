@@ -188,12 +188,9 @@ func (db *DB) UpdateUser(ctx context.Context, id string, up UserUpdate) (core.Us
 				return err
 			}
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE auth_users SET updated_at = $2 WHERE id = $1`, id, now)
+		err := execOne(ctx, tx, `UPDATE auth_users SET updated_at = $2 WHERE id = $1`, id, now)
 		if err != nil {
 			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return core.ErrNotFound
 		}
 		u, err = scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM auth_users u WHERE u.id = $1`, id))
 		if err != nil {
@@ -215,12 +212,8 @@ func (db *DB) DeleteUser(ctx context.Context, id string, mail *OutMail) error {
 		if _, err := db.endUserSessions(ctx, tx, id, "", "user_deleted"); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `DELETE FROM auth_users WHERE id = $1`, id)
-		if err != nil {
+		if err := execOne(ctx, tx, `DELETE FROM auth_users WHERE id = $1`, id); err != nil {
 			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return core.ErrNotFound
 		}
 		if err := db.enqueueMail(ctx, tx, mail); err != nil {
 			return err
@@ -237,12 +230,9 @@ func (db *DB) DeleteUser(ctx context.Context, id string, mail *OutMail) error {
 func (db *DB) SetBanned(ctx context.Context, id string, banned bool) (core.User, error) {
 	var u core.User
 	err := db.tx(ctx, func(tx *txn) error {
-		res, err := tx.ExecContext(ctx, `UPDATE auth_users SET banned = $2, updated_at = $3 WHERE id = $1`, id, banned, ms(db.Now()))
+		err := execOne(ctx, tx, `UPDATE auth_users SET banned = $2, updated_at = $3 WHERE id = $1`, id, banned, ms(db.Now()))
 		if err != nil {
 			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return core.ErrNotFound
 		}
 		if banned {
 			if _, err := db.endUserSessions(ctx, tx, id, "", "banned"); err != nil {
@@ -309,12 +299,8 @@ func (db *DB) ChangePassword(ctx context.Context, userID, hash, keepSessionID st
 
 func (db *DB) setPassword(ctx context.Context, tx *txn, userID, hash, keepSessionID string) ([]string, error) {
 	now := ms(db.Now())
-	res, err := tx.ExecContext(ctx, `UPDATE auth_users SET updated_at = $2, failed_attempts = 0, locked_until = 0 WHERE id = $1`, userID, now)
-	if err != nil {
+	if err := execOne(ctx, tx, `UPDATE auth_users SET updated_at = $2, failed_attempts = 0, locked_until = 0 WHERE id = $1`, userID, now); err != nil {
 		return nil, err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return nil, core.ErrNotFound
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO auth_passwords (user_id, hash, updated_at) VALUES ($1, $2, $3)
 		ON CONFLICT (user_id) DO UPDATE SET hash = excluded.hash, updated_at = excluded.updated_at`, userID, hash, now); err != nil {

@@ -169,12 +169,8 @@ func (db *DB) UpdateWebhookEndpoint(ctx context.Context, id string, up WebhookEn
 // DeleteWebhookEndpoint deletes an endpoint with its messages and their
 // log, or returns [core.ErrNotFound].
 func (db *DB) DeleteWebhookEndpoint(ctx context.Context, id string) error {
-	res, err := db.db.ExecContext(ctx, `DELETE FROM auth_webhook_endpoints WHERE id = $1`, id)
-	if err != nil {
+	if err := execOne(ctx, db.db, `DELETE FROM auth_webhook_endpoints WHERE id = $1`, id); err != nil {
 		return fmt.Errorf("store: delete webhook endpoint: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("store: delete webhook endpoint: %w", core.ErrNotFound)
 	}
 	return nil
 }
@@ -185,13 +181,10 @@ func (db *DB) DeleteWebhookEndpoint(ctx context.Context, id string) error {
 func (db *DB) RotateWebhookSecret(ctx context.Context, id string, secret []byte, previousUntil time.Time) (WebhookEndpoint, error) {
 	var e WebhookEndpoint
 	err := db.tx(ctx, func(tx *txn) error {
-		res, err := tx.ExecContext(ctx, `UPDATE auth_webhook_endpoints SET previous_secret = secret, previous_expires_at = $2,
+		err := execOne(ctx, tx, `UPDATE auth_webhook_endpoints SET previous_secret = secret, previous_expires_at = $2,
 			secret = $3, updated_at = $4 WHERE id = $1`, id, ms(previousUntil), secret, ms(db.Now()))
 		if err != nil {
 			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return core.ErrNotFound
 		}
 		e, err = scanEndpoint(tx.QueryRowContext(ctx, `SELECT `+endpointColumns+` FROM auth_webhook_endpoints WHERE id = $1`, id))
 		return err

@@ -2,278 +2,284 @@ package auth
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/json"
-	"fmt"
+	"html/template"
 	"net/http"
-	"sync"
 	"time"
 
-	"github.com/alexedwards/scs/v2"
-
-	"github.com/embedauth/auth/core"
-	"github.com/embedauth/auth/internal/httpx"
-	"github.com/embedauth/auth/internal/password"
-	"github.com/embedauth/auth/internal/ratelimit"
-	"github.com/embedauth/auth/internal/secretbox"
-	"github.com/embedauth/auth/mail"
-	"github.com/embedauth/auth/mfa"
+	"github.com/embedauth/auth/internal/web"
 	"github.com/embedauth/auth/store"
-	"github.com/embedauth/auth/ui"
+	"golang.org/x/oauth2"
 )
-
-// User is an account. See [core.User].
-type User = core.User
-
-// Session is one signed-in device. See [core.Session].
-type Session = core.Session
 
 // Auth is a running embedauth: its store, its HTTP handler and its
 // middleware. Create one with [New] and Close it on shutdown.
 type Auth struct {
-	s          *settings
-	db         *store.DB
-	hasher     *password.Hasher
-	policy     password.Policy
-	ui         *ui.UI
-	mailTpl    *mail.Templates
-	box        *secretbox.Box
-	codeKey    []byte
-	sm         *scs.SessionManager
-	cache      *sessionCache
-	dispatcher *mail.Dispatcher
-	adapter    *httpx.Adapter
-	handler    http.Handler
-	limits     struct{ signIn, signUp, codes, reset, unknownEmail *ratelimit.Limiter }
-	orgs       *orgService   // organizations, roles, invitations, domains (org_config.go)
-	pwl        *pwlState     // magic links, email and SMS codes (passwordless.go)
-	jwt        *jwtState     // signing keys, session tokens, JWT templates (jwt.go)
-	hooks      *webhookState // webhook endpoints and their dispatcher (webhook.go)
-	pk         *passkeys     // WebAuthn passkeys, nil when off (passkey.go)
-	mfa        *mfa.Service  // TOTP and backup codes (mfa.go)
-	social     *socialState  // OAuth 2.0 and OpenID Connect sign-in (social.go)
-
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	s *web.Server
 }
+
+// ListSessions returns a user's live sessions, most recently active first.
+func (a *Auth) ListSessions(ctx context.Context, userID string) ([]Session, error) {
+	return a.s.ListSessions(ctx, userID)
+}
+
+// RevokeSession ends one session; the next request with its cookie is
+// signed out.
+func (a *Auth) RevokeSession(ctx context.Context, sessionID string) error {
+	return a.s.RevokeSession(ctx, sessionID)
+}
+
+// CreateUser creates a user from the app's back end, bypassing sign-up
+// (no verification mail). A taken email is an error wrapping
+// core.ErrConflict.
+func (a *Auth) CreateUser(ctx context.Context, p CreateUserParams) (User, error) {
+	return a.s.CreateUser(ctx, p)
+}
+
+// GetUser returns a user by id; an unknown id is an error wrapping
+// core.ErrNotFound.
+func (a *Auth) GetUser(ctx context.Context, id string) (User, error) { return a.s.GetUser(ctx, id) }
+
+// GetUserByEmail returns a user by email in any case or Unicode form.
+func (a *Auth) GetUserByEmail(ctx context.Context, email string) (User, error) {
+	return a.s.GetUserByEmail(ctx, email)
+}
+
+// BanUser disables a user: every session ends at once and sign-in is
+// refused until [Auth.UnbanUser].
+func (a *Auth) BanUser(ctx context.Context, id string) (User, error) { return a.s.BanUser(ctx, id) }
+
+// UnbanUser lets a banned user sign in again.
+func (a *Auth) UnbanUser(ctx context.Context, id string) (User, error) { return a.s.UnbanUser(ctx, id) }
+
+// DeleteUser deletes a user and everything of theirs, ending their
+// sessions.
+func (a *Auth) DeleteUser(ctx context.Context, id string) error { return a.s.DeleteUser(ctx, id) }
+
+// UpdateUserMetadata sets a user's metadata from the app's back end.
+func (a *Auth) UpdateUserMetadata(ctx context.Context, id string, m UserMetadata) (User, error) {
+	return a.s.UpdateUserMetadata(ctx, id, m)
+}
+
+// Close stops the background work, waits for it, and closes the database
+// (unless the app passed its own pool).
+func (a *Auth) Close() error { return a.s.Close() }
+
+// Handler serves every embedauth page and the JSON API. Mount it at
+// Config.Path with a trailing slash: mux.Handle("/auth/", a.Handler()).
+func (a *Auth) Handler() http.Handler { return a.s.Handler() }
+
+// Store returns the underlying store, for administration and tests.
+func (a *Auth) Store() *store.DB { return a.s.Store() }
+
+// FlushMail delivers every queued message that is due now and returns how
+// many were sent. The dispatcher does this on its own; tests and shutdown
+// hooks call it to wait for delivery.
+func (a *Auth) FlushMail(ctx context.Context) (int, error) { return a.s.FlushMail(ctx) }
 
 // New opens (creating and migrating) the database, parses every template
 // and starts the mail dispatcher. It reports every configuration problem at
 // once.
 func New(cfg Config) (*Auth, error) {
-	s, err := cfg.settings()
+	s, err := web.New(cfg)
 	if err != nil {
 		return nil, err
 	}
-	a := &Auth{s: s}
-	if s.DB != nil {
-		a.db, err = store.OpenDB(s.DB)
-	} else {
-		a.db, err = store.Open(s.DatabasePath)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("auth: %w", err)
-	}
-	a.db.Now = s.Now
-	if err := a.init(); err != nil {
-		a.db.Close()
-		return nil, err
-	}
-	return a, nil
+	return &Auth{s: s}, nil
 }
 
-func (a *Auth) init() error {
-	s := a.s
-	key := s.EncryptionKey
-	if key == nil {
-		path := s.DatabasePath + ".key"
-		k, created, err := secretbox.LoadOrCreateKeyFile(path)
-		if err != nil {
-			return fmt.Errorf("auth: encryption key: %w", err)
-		}
-		if created && !s.dev {
-			s.Logger.Warn("embedauth: created an encryption key beside the database; keep it secret and back it up, or set Config.EncryptionKey", "path", path)
-		}
-		key = k
-	}
-	box, err := secretbox.New(key)
-	if err != nil {
-		return fmt.Errorf("auth: %w", err)
-	}
-	a.box = box
-	a.codeKey = hmacKey(key, "embedauth code v1")
-	if err := a.initMFA(key); err != nil {
-		return fmt.Errorf("auth: %w", err)
-	}
-	a.hasher = password.NewHasher(s.PasswordHashing, s.PasswordHashConcurrency, s.PasswordHashWait)
-	a.policy = password.Policy{MinLength: s.PasswordMinLength, MaxLength: s.PasswordMaxLength}
-	a.ui, err = ui.New(s.Templates, ui.Theme{PrimaryColor: s.Appearance.PrimaryColor, Radius: s.Appearance.Radius, FontFamily: s.Appearance.FontFamily})
-	if err != nil {
-		return fmt.Errorf("auth: %w", err)
-	}
-	a.mailTpl, err = mail.NewTemplates(passkeyMailTemplates(s.MailTemplates))
-	if err != nil {
-		return fmt.Errorf("auth: %w", err)
-	}
-	var sender mail.Sender = mail.Discard{}
-	switch {
-	case s.Mailer != nil:
-		sender = s.Mailer
-	case s.SMTP != nil:
-		smtp, err := mail.NewSMTPSender(*s.SMTP)
-		if err != nil {
-			return fmt.Errorf("auth: %w", err)
-		}
-		sender = smtp
-	}
-	a.cache = newSessionCache(s.SessionCacheTTL)
-	a.sm = a.newSessionManager()
-	a.adapter = &httpx.Adapter{Logger: s.Logger, Page: a.errorPage}
-	a.limits.signIn = ratelimit.New(s.RateLimits.SignIn, time.Minute, s.Now)
-	a.limits.signUp = ratelimit.New(s.RateLimits.SignUp, time.Minute, s.Now)
-	a.limits.codes = ratelimit.New(s.RateLimits.Codes, time.Minute, s.Now)
-	a.limits.reset = ratelimit.New(s.RateLimits.Reset, time.Minute, s.Now)
-	a.limits.unknownEmail = ratelimit.New(s.LockoutThreshold, s.LockoutDuration, s.Now).FailOpen()
-	a.dispatcher = &mail.Dispatcher{
-		Outbox: outbox{a.db, s.dev},
-		Sender: sender,
-		Open:   a.openMail,
-		Now:    s.Now,
-		Logger: s.Logger,
-	}
-	if err := a.initPasswordless(); err != nil {
-		return fmt.Errorf("auth: %w", err)
-	}
-	if err := a.initOrgs(); err != nil {
-		return fmt.Errorf("auth: %w", err)
-	}
-	if err := a.initTokens(); err != nil {
-		return fmt.Errorf("auth: %w", err)
-	}
-	if err := a.initWebhooks(); err != nil {
-		return fmt.Errorf("auth: %w", err)
-	}
-	if err := a.initPasskeys(); err != nil {
-		return fmt.Errorf("auth: %w", err)
-	}
-	if err := a.initSocial(); err != nil {
-		return fmt.Errorf("auth: %w", err)
-	}
-	a.handler = a.routes()
+// TokenClaimsFrom returns the claims of the bearer token a request was
+// authenticated with; ok is false for cookie sessions and signed-out
+// requests. The claims are shared between requests with the same token:
+// do not change them.
+func TokenClaimsFrom(ctx context.Context) (*TokenClaims, bool) { return web.TokenClaimsFrom(ctx) }
 
-	ctx, cancel := context.WithCancel(context.Background())
-	a.cancel = cancel
-	a.wg.Add(2)
-	go func() { defer a.wg.Done(); a.dispatcher.Run(ctx) }()
-	go func() { defer a.wg.Done(); a.pruneLoop(ctx) }()
-	a.startPasswordless(ctx)
-	a.startWebhooks(ctx)
-	return nil
+// Components returns the UI components for r.
+func (a *Auth) Components(r *http.Request) Components { return a.s.Components(r) }
+
+// UserButton renders the user button for r (see [Components.UserButton]).
+func (a *Auth) UserButton(r *http.Request) template.HTML { return a.s.UserButton(r) }
+
+// RotateSigningKey rotates the signing key of the database cfg names
+// without starting an Auth (no dispatchers, no handler), for a command
+// line tool or a cron job; processes running on that database see the new
+// key within 30 seconds. It returns the new key's id.
+func RotateSigningKey(ctx context.Context, cfg Config, alg string) (string, error) {
+	return web.RotateSigningKey(ctx, cfg, alg)
 }
 
-// Close stops the background work, waits for it, and closes the database
-// (unless the app passed its own pool).
-func (a *Auth) Close() error {
-	a.cancel()
-	a.wg.Wait()
-	return a.db.Close()
+// RotateSigningKey makes a new key of alg (empty: Tokens.Algorithm) the
+// signing key and returns its id. Tokens signed before keep verifying
+// until they expire: the old key stays in the JWKS that long.
+func (a *Auth) RotateSigningKey(ctx context.Context, alg string) (string, error) {
+	return a.s.RotateSigningKey(ctx, alg)
 }
 
-// Handler serves every embedauth page and the JSON API. Mount it at
-// Config.Path with a trailing slash: mux.Handle("/auth/", a.Handler()).
-func (a *Auth) Handler() http.Handler { return a.handler }
-
-// Store returns the underlying store, for administration and tests.
-func (a *Auth) Store() *store.DB { return a.db }
-
-// FlushMail delivers every queued message that is due now and returns how
-// many were sent. The dispatcher does this on its own; tests and shutdown
-// hooks call it to wait for delivery.
-func (a *Auth) FlushMail(ctx context.Context) (int, error) { return a.dispatcher.Flush(ctx) }
-
-func (a *Auth) pruneLoop(ctx context.Context) {
-	t := time.NewTicker(time.Hour)
-	defer t.Stop()
-	for {
-		if err := a.db.Prune(ctx, 7*24*time.Hour); err != nil && ctx.Err() == nil {
-			a.s.Logger.Error("embedauth: prune", "err", err)
-		}
-		a.housekeepSecurity(ctx) // security log and known devices (security_log.go)
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+// RequireReverification lets through requests of users who proved their
+// factors (signed in, or reverified at Handler's /reverify page) within
+// maxAge (DefaultReverificationAge when zero or less); use it for
+// sensitive actions. Other signed-in browsers are redirected to the
+// reverification page, which returns to the request's URL afterwards; API
+// clients (and bearer tokens) get 403 with the error code
+// "reverification_required". Signed-out requests are handled as by
+// RequireUser.
+func (a *Auth) RequireReverification(maxAge time.Duration, next http.Handler) http.Handler {
+	return a.s.RequireReverification(maxAge, next)
 }
 
-// go runs fn in the background, tracked so Close waits for it.
-func (a *Auth) goBackground(fn func(ctx context.Context)) {
-	a.wg.Add(1)
-	go func() {
-		defer a.wg.Done()
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		fn(ctx)
-	}()
+// RequirePermission lets through requests whose role in the active
+// organization holds permission; others get 403 permission_denied (see
+// [Auth.RequireOrg] for requests without one).
+func (a *Auth) RequirePermission(permission string, next http.Handler) http.Handler {
+	return a.s.RequirePermission(permission, next)
 }
 
-// newMail renders a message and seals it for the outbox.
-func (a *Auth) newMail(template, to string, data mail.Data) (*store.OutMail, error) {
-	data.Brand = mail.Brand{AppName: a.s.AppName, LogoURL: a.s.Appearance.LogoURL, Color: a.s.Appearance.PrimaryColor, BaseURL: a.s.origin}
-	if data.Time.IsZero() {
-		data.Time = a.s.Now()
-	}
-	m, err := a.mailTpl.Render(template, to, data)
-	if err != nil {
-		return nil, err
-	}
-	b, err := json.Marshal(m)
-	if err != nil {
-		return nil, err
-	}
-	return &store.OutMail{To: to, Template: template, Body: a.box.Seal(b)}, nil
+// OrgFrom returns the active organization of a signed-in request and the
+// user's role in it ("org:admin", "org:member" or another role). ok is
+// false when the request is signed out or the user has no active
+// organization (a personal account).
+func OrgFrom(ctx context.Context) (org Org, role string, ok bool) { return web.OrgFrom(ctx) }
+
+// Has reports whether the user's role in the request's active organization
+// holds permission, such as "org:invoices:write". org:admin holds every
+// permission. It is false without an active organization. It reads only
+// the request context: no database read, no allocation.
+func Has(ctx context.Context, permission string) bool { return web.Has(ctx, permission) }
+
+// HasRole reports whether the user's role in the request's active
+// organization is role, such as "org:admin".
+func HasRole(ctx context.Context, role string) bool { return web.HasRole(ctx, role) }
+
+// OrgPermissionsFrom returns the permission keys of the user's role in the
+// request's active organization, sorted, for claims in tokens; checks
+// should use [Has]. For org:admin, which holds every permission, it lists
+// the system and configured ones. It returns nil without an active
+// organization. The slice is shared: do not change it.
+func OrgPermissionsFrom(ctx context.Context) []string { return web.OrgPermissionsFrom(ctx) }
+
+// RequireOrg lets requests with an active organization through to next.
+// Signed-out requests are answered as [Auth.RequireUser] does; a signed-in
+// browser without an active organization is sent to the page that lists
+// its organizations (and lets it create one), with redirect_url set to
+// come back; API clients get 403 org_required.
+func (a *Auth) RequireOrg(next http.Handler) http.Handler { return a.s.RequireOrg(next) }
+
+// RequireRole lets through requests whose role in the active organization
+// is role; others get 403 permission_denied (see [Auth.RequireOrg] for
+// requests without one).
+func (a *Auth) RequireRole(role string, next http.Handler) http.Handler {
+	return a.s.RequireRole(role, next)
 }
 
-func (a *Auth) openMail(body []byte) (mail.Message, error) {
-	var m mail.Message
-	b, err := a.box.Open(body)
-	if err != nil {
-		return m, err
-	}
-	return m, json.Unmarshal(b, &m)
+// OrganizationSwitcher renders the organization switcher for r (see
+// [Components.OrganizationSwitcher]).
+func (a *Auth) OrganizationSwitcher(r *http.Request) template.HTML {
+	return a.s.OrganizationSwitcher(r)
 }
 
-// hmacKey derives a purpose-bound key from the encryption key.
-func hmacKey(key []byte, purpose string) []byte {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(purpose))
-	return m.Sum(nil)
+// FlushSMS delivers every queued text message that is due now and returns
+// how many were sent, like [Auth.FlushMail].
+func (a *Auth) FlushSMS(ctx context.Context) (int, error) { return a.s.FlushSMS(ctx) }
+
+// Methods returns the enabled sign-in methods, in the order pages offer
+// them.
+func (a *Auth) Methods() []Method { return a.s.Methods() }
+
+// UserFrom returns the signed-in user of a request that passed through
+// [Auth.Middleware], [Auth.RequireUser] or [Auth.Handler].
+func UserFrom(ctx context.Context) (User, bool) { return web.UserFrom(ctx) }
+
+// SessionFrom returns the device session of a signed-in request.
+func SessionFrom(ctx context.Context) (Session, bool) { return web.SessionFrom(ctx) }
+
+// Middleware puts the signed-in user and session, if any, in the request
+// context for [UserFrom] and [SessionFrom]. It never rejects a request for
+// being signed out; use [Auth.RequireUser] for that. Most requests cost no
+// database read (see Config.SessionCacheTTL) and at most one.
+func (a *Auth) Middleware(next http.Handler) http.Handler { return a.s.Middleware(next) }
+
+// RequireUser lets signed-in requests through to next. Others are
+// redirected to the sign-in page (browsers, with redirect_url set to come
+// back) or answered 401 with a JSON error (API clients). Answers it lets
+// through are marked Cache-Control: no-store.
+func (a *Auth) RequireUser(next http.Handler) http.Handler { return a.s.RequireUser(next) }
+
+// ProviderToken returns a valid access token of the user at provider (a
+// SocialProvider's ID), refreshing it first when it has expired and the
+// provider gave a refresh token, so the app can call the provider's API
+// for the user:
+//
+//	tok, err := a.ProviderToken(ctx, user.ID, "github")
+//	client := oauth2.NewClient(ctx, oauth2.StaticTokenSource(tok))
+//
+// It needs Config.StoreProviderTokens. A user who never signed in with
+// provider since tokens were kept, or an unknown provider, is an error
+// wrapping [core.ErrNotFound]. The refresh token itself is never
+// returned.
+func (a *Auth) ProviderToken(ctx context.Context, userID, provider string) (*oauth2.Token, error) {
+	return a.s.ProviderToken(ctx, userID, provider)
 }
 
-// outbox adapts the store's mail outbox to mail.Outbox.
-type outbox struct {
-	db       *store.DB
-	keepBody bool
+// CreateWebhookEndpoint adds an endpoint and returns it with its signing
+// secret ("whsec_..."). A bad URL, an address the SSRF guard refuses or an
+// unknown event type is an error that says so.
+func (a *Auth) CreateWebhookEndpoint(ctx context.Context, p WebhookEndpointParams) (WebhookEndpoint, string, error) {
+	return a.s.CreateWebhookEndpoint(ctx, p)
 }
 
-func (o outbox) DueMail(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]mail.Envelope, error) {
-	due, err := o.db.DueMail(ctx, now, lease, limit)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]mail.Envelope, len(due))
-	for i, d := range due {
-		out[i] = mail.Envelope{ID: d.ID, To: d.To, Body: d.Body, Attempts: d.Attempts}
-	}
-	return out, nil
+// WebhookEndpoints lists the endpoints, oldest first.
+func (a *Auth) WebhookEndpoints(ctx context.Context) ([]WebhookEndpoint, error) {
+	return a.s.WebhookEndpoints(ctx)
 }
 
-func (o outbox) MailSent(ctx context.Context, id int64, now time.Time) error {
-	return o.db.MailSent(ctx, id, now, o.keepBody)
+// GetWebhookEndpoint returns one endpoint.
+func (a *Auth) GetWebhookEndpoint(ctx context.Context, id string) (WebhookEndpoint, error) {
+	return a.s.GetWebhookEndpoint(ctx, id)
 }
 
-func (o outbox) MailFailed(ctx context.Context, id int64, attempts int, retryAt time.Time, lastErr string, giveUp bool) error {
-	return o.db.MailFailed(ctx, id, attempts, retryAt, lastErr, giveUp)
+// UpdateWebhookEndpoint changes an endpoint. Re-enabling one resumes its
+// pending messages where they stopped.
+func (a *Auth) UpdateWebhookEndpoint(ctx context.Context, id string, up WebhookEndpointUpdate) (WebhookEndpoint, error) {
+	return a.s.UpdateWebhookEndpoint(ctx, id, up)
 }
+
+// DeleteWebhookEndpoint deletes an endpoint with its queue and log.
+func (a *Auth) DeleteWebhookEndpoint(ctx context.Context, id string) error {
+	return a.s.DeleteWebhookEndpoint(ctx, id)
+}
+
+// WebhookSecret returns an endpoint's current signing secret.
+func (a *Auth) WebhookSecret(ctx context.Context, id string) (string, error) {
+	return a.s.WebhookSecret(ctx, id)
+}
+
+// RotateWebhookSecret gives an endpoint a new signing secret and returns
+// it. For the next 24 hours every message carries two signatures, with the
+// new and the old secret, so the receiver can switch at any time.
+func (a *Auth) RotateWebhookSecret(ctx context.Context, id string) (string, error) {
+	return a.s.RotateWebhookSecret(ctx, id)
+}
+
+// WebhookDeliveries returns an endpoint's most recent deliveries, newest
+// first, with their attempts; status ("pending", "delivered", "failed"),
+// when set, filters them. limit is at most 100.
+func (a *Auth) WebhookDeliveries(ctx context.Context, endpointID, status string, limit int) ([]WebhookDelivery, error) {
+	return a.s.WebhookDeliveries(ctx, endpointID, status, limit)
+}
+
+// ReplayWebhookEvent sends an event to an endpoint again (or for the first
+// time, if the endpoint did not receive it), with its usual webhook-id.
+func (a *Auth) ReplayWebhookEvent(ctx context.Context, endpointID, eventID string) error {
+	return a.s.ReplayWebhookEvent(ctx, endpointID, eventID)
+}
+
+// ReplayFailedWebhooks sends again every message to the endpoint that
+// failed for good since the given time, and returns how many.
+func (a *Auth) ReplayFailedWebhooks(ctx context.Context, endpointID string, since time.Time) (int, error) {
+	return a.s.ReplayFailedWebhooks(ctx, endpointID, since)
+}
+
+// FlushWebhooks delivers every webhook due now and returns how many
+// messages were delivered. The dispatcher does this on its own (every
+// Webhooks.Poll); tests with a fake clock call it to drive delivery, and
+// shutdown hooks to wait for it.
+func (a *Auth) FlushWebhooks(ctx context.Context) (int, error) { return a.s.FlushWebhooks(ctx) }

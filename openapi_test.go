@@ -233,7 +233,7 @@ func TestOpenAPIDocument(t *testing.T) {
 	env := authtest.New(t)
 	doc, served := oaFetch(t, env)
 
-	file, err := os.ReadFile("openapi.json")
+	file, err := os.ReadFile("internal/web/openapi.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -387,7 +387,7 @@ func TestOpenAPIRoutes(t *testing.T) {
 	}
 
 	// The literal list above is api.go's, read from the source.
-	source := oaRoutesInSource(t, "api.go")
+	source := oaRoutesInSource(t, "internal/web/api.go")
 	for _, k := range oaMissing(source, want) {
 		t.Errorf("api.go has route %s, missing from openAPIRouteList (and so, likely, from the docs)", k)
 	}

@@ -1,0 +1,28 @@
+package auth
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/embedauth/auth/internal/web"
+)
+
+// HousekeepSecurityForTest runs the security part of the hourly
+// housekeeping now.
+func (a *Auth) HousekeepSecurityForTest(ctx context.Context) { a.s.HousekeepSecurityForTest(ctx) }
+
+// EnrolTOTPForTest enrols userID in TOTP at the Auth's clock, as the
+// profile does, and returns the secret and the backup codes.
+func (a *Auth) EnrolTOTPForTest(ctx context.Context, userID, email string) (string, []string, error) {
+	return a.s.EnrolTOTPForTest(ctx, userID, email)
+}
+
+// TOTPCodeForTest computes the TOTP code of secret at t.
+func TOTPCodeForTest(secret string, t time.Time) (string, error) { return web.TOTPCodeForTest(secret, t) }
+
+// PasskeySecondFactorTestHandler serves a page that verifies a passkey as
+// a second factor (see web.Server.PasskeySecondFactorTestHandler).
+func (a *Auth) PasskeySecondFactorTestHandler(prefix string) http.Handler {
+	return a.s.PasskeySecondFactorTestHandler(prefix)
+}

@@ -1,0 +1,279 @@
+package web
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+
+	"github.com/embedauth/auth/core"
+	"github.com/embedauth/auth/internal/httpx"
+	"github.com/embedauth/auth/internal/password"
+	"github.com/embedauth/auth/internal/ratelimit"
+	"github.com/embedauth/auth/internal/secretbox"
+	"github.com/embedauth/auth/mail"
+	"github.com/embedauth/auth/mfa"
+	"github.com/embedauth/auth/store"
+	"github.com/embedauth/auth/ui"
+)
+
+// User is an account. See [core.User].
+type User = core.User
+
+// Session is one signed-in device. See [core.Session].
+type Session = core.Session
+
+// Auth is a running embedauth: its store, its HTTP handler and its
+// middleware. Create one with [New] and Close it on shutdown.
+type Server struct {
+	s          *settings
+	db         *store.DB
+	hasher     *password.Hasher
+	policy     password.Policy
+	ui         *ui.UI
+	mailTpl    *mail.Templates
+	box        *secretbox.Box
+	codeKey    []byte
+	sm         *scs.SessionManager
+	cache      *sessionCache
+	dispatcher *mail.Dispatcher
+	adapter    *httpx.Adapter
+	handler    http.Handler
+	limits     struct{ signIn, signUp, codes, reset, unknownEmail *ratelimit.Limiter }
+	orgs       *orgService   // organizations, roles, invitations, domains (org_config.go)
+	pwl        *pwlState     // magic links, email and SMS codes (passwordless.go)
+	jwt        *jwtState     // signing keys, session tokens, JWT templates (jwt.go)
+	hooks      *webhookState // webhook endpoints and their dispatcher (webhook.go)
+	pk         *passkeys     // WebAuthn passkeys, nil when off (passkey.go)
+	mfa        *mfa.Service  // TOTP and backup codes (mfa.go)
+	social     *socialState  // OAuth 2.0 and OpenID Connect sign-in (social.go)
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// New opens (creating and migrating) the database, parses every template
+// and starts the mail dispatcher. It reports every configuration problem at
+// once.
+func New(cfg Config) (*Server, error) {
+	s, err := cfg.settings()
+	if err != nil {
+		return nil, err
+	}
+	a := &Server{s: s}
+	if s.DB != nil {
+		a.db, err = store.OpenDB(s.DB)
+	} else {
+		a.db, err = store.Open(s.DatabasePath)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("auth: %w", err)
+	}
+	a.db.Now = s.Now
+	if err := a.init(); err != nil {
+		a.db.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *Server) init() error {
+	s := a.s
+	key := s.EncryptionKey
+	if key == nil {
+		path := s.DatabasePath + ".key"
+		k, created, err := secretbox.LoadOrCreateKeyFile(path)
+		if err != nil {
+			return fmt.Errorf("auth: encryption key: %w", err)
+		}
+		if created && !s.dev {
+			s.Logger.Warn("embedauth: created an encryption key beside the database; keep it secret and back it up, or set Config.EncryptionKey", "path", path)
+		}
+		key = k
+	}
+	box, err := secretbox.New(key)
+	if err != nil {
+		return fmt.Errorf("auth: %w", err)
+	}
+	a.box = box
+	a.codeKey = hmacKey(key, "embedauth code v1")
+	if err := a.initMFA(key); err != nil {
+		return fmt.Errorf("auth: %w", err)
+	}
+	a.hasher = password.NewHasher(s.PasswordHashing, s.PasswordHashConcurrency, s.PasswordHashWait)
+	a.policy = password.Policy{MinLength: s.PasswordMinLength, MaxLength: s.PasswordMaxLength}
+	a.ui, err = ui.New(s.Templates, ui.Theme{PrimaryColor: s.Appearance.PrimaryColor, Radius: s.Appearance.Radius, FontFamily: s.Appearance.FontFamily})
+	if err != nil {
+		return fmt.Errorf("auth: %w", err)
+	}
+	a.mailTpl, err = mail.NewTemplates(passkeyMailTemplates(s.MailTemplates))
+	if err != nil {
+		return fmt.Errorf("auth: %w", err)
+	}
+	var sender mail.Sender = mail.Discard{}
+	switch {
+	case s.Mailer != nil:
+		sender = s.Mailer
+	case s.SMTP != nil:
+		smtp, err := mail.NewSMTPSender(*s.SMTP)
+		if err != nil {
+			return fmt.Errorf("auth: %w", err)
+		}
+		sender = smtp
+	}
+	a.cache = newSessionCache(s.SessionCacheTTL)
+	a.sm = a.newSessionManager()
+	a.adapter = &httpx.Adapter{Logger: s.Logger, Page: a.errorPage}
+	a.limits.signIn = ratelimit.New(s.RateLimits.SignIn, time.Minute, s.Now)
+	a.limits.signUp = ratelimit.New(s.RateLimits.SignUp, time.Minute, s.Now)
+	a.limits.codes = ratelimit.New(s.RateLimits.Codes, time.Minute, s.Now)
+	a.limits.reset = ratelimit.New(s.RateLimits.Reset, time.Minute, s.Now)
+	a.limits.unknownEmail = ratelimit.New(s.LockoutThreshold, s.LockoutDuration, s.Now).FailOpen()
+	a.dispatcher = &mail.Dispatcher{
+		Outbox: outbox{a.db, s.dev},
+		Sender: sender,
+		Open:   a.openMail,
+		Now:    s.Now,
+		Logger: s.Logger,
+	}
+	if err := a.initPasswordless(); err != nil {
+		return fmt.Errorf("auth: %w", err)
+	}
+	if err := a.initOrgs(); err != nil {
+		return fmt.Errorf("auth: %w", err)
+	}
+	if err := a.initTokens(); err != nil {
+		return fmt.Errorf("auth: %w", err)
+	}
+	if err := a.initWebhooks(); err != nil {
+		return fmt.Errorf("auth: %w", err)
+	}
+	if err := a.initPasskeys(); err != nil {
+		return fmt.Errorf("auth: %w", err)
+	}
+	if err := a.initSocial(); err != nil {
+		return fmt.Errorf("auth: %w", err)
+	}
+	a.handler = a.routes()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	a.cancel = cancel
+	a.wg.Add(2)
+	go func() { defer a.wg.Done(); a.dispatcher.Run(ctx) }()
+	go func() { defer a.wg.Done(); a.pruneLoop(ctx) }()
+	a.startPasswordless(ctx)
+	a.startWebhooks(ctx)
+	return nil
+}
+
+// Close stops the background work, waits for it, and closes the database
+// (unless the app passed its own pool).
+func (a *Server) Close() error {
+	a.cancel()
+	a.wg.Wait()
+	return a.db.Close()
+}
+
+// Handler serves every embedauth page and the JSON API. Mount it at
+// Config.Path with a trailing slash: mux.Handle("/auth/", a.Handler()).
+func (a *Server) Handler() http.Handler { return a.handler }
+
+// Store returns the underlying store, for administration and tests.
+func (a *Server) Store() *store.DB { return a.db }
+
+// FlushMail delivers every queued message that is due now and returns how
+// many were sent. The dispatcher does this on its own; tests and shutdown
+// hooks call it to wait for delivery.
+func (a *Server) FlushMail(ctx context.Context) (int, error) { return a.dispatcher.Flush(ctx) }
+
+func (a *Server) pruneLoop(ctx context.Context) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if err := a.db.Prune(ctx, 7*24*time.Hour); err != nil && ctx.Err() == nil {
+			a.s.Logger.Error("embedauth: prune", "err", err)
+		}
+		a.housekeepSecurity(ctx) // security log and known devices (security_log.go)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// go runs fn in the background, tracked so Close waits for it.
+func (a *Server) goBackground(fn func(ctx context.Context)) {
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		fn(ctx)
+	}()
+}
+
+// newMail renders a message and seals it for the outbox.
+func (a *Server) newMail(template, to string, data mail.Data) (*store.OutMail, error) {
+	data.Brand = mail.Brand{AppName: a.s.AppName, LogoURL: a.s.Appearance.LogoURL, Color: a.s.Appearance.PrimaryColor, BaseURL: a.s.origin}
+	if data.Time.IsZero() {
+		data.Time = a.s.Now()
+	}
+	m, err := a.mailTpl.Render(template, to, data)
+	if err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	return &store.OutMail{To: to, Template: template, Body: a.box.Seal(b)}, nil
+}
+
+func (a *Server) openMail(body []byte) (mail.Message, error) {
+	var m mail.Message
+	b, err := a.box.Open(body)
+	if err != nil {
+		return m, err
+	}
+	return m, json.Unmarshal(b, &m)
+}
+
+// hmacKey derives a purpose-bound key from the encryption key.
+func hmacKey(key []byte, purpose string) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(purpose))
+	return m.Sum(nil)
+}
+
+// outbox adapts the store's mail outbox to mail.Outbox.
+type outbox struct {
+	db       *store.DB
+	keepBody bool
+}
+
+func (o outbox) DueMail(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]mail.Envelope, error) {
+	due, err := o.db.DueMail(ctx, now, lease, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]mail.Envelope, len(due))
+	for i, d := range due {
+		out[i] = mail.Envelope{ID: d.ID, To: d.To, Body: d.Body, Attempts: d.Attempts}
+	}
+	return out, nil
+}
+
+func (o outbox) MailSent(ctx context.Context, id int64, now time.Time) error {
+	return o.db.MailSent(ctx, id, now, o.keepBody)
+}
+
+func (o outbox) MailFailed(ctx context.Context, id int64, attempts int, retryAt time.Time, lastErr string, giveUp bool) error {
+	return o.db.MailFailed(ctx, id, attempts, retryAt, lastErr, giveUp)
+}

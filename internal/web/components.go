@@ -1,0 +1,49 @@
+package web
+
+import (
+	"html/template"
+	"net/http"
+
+	"github.com/embedauth/auth/ui"
+)
+
+// Components are embedauth's UI pieces for a request, ready for an app's
+// own templates: pass a.Components(r) to a template as .Auth and write
+// {{ .Auth.UserButton }}.
+type Components struct {
+	a *Server
+	r *http.Request
+}
+
+// Components returns the UI components for r.
+func (a *Server) Components(r *http.Request) Components { return Components{a, r} }
+
+// UserButton is the signed-in user's avatar with a menu (manage account,
+// sign out), or nothing when no one is signed in. It needs the stylesheet
+// at Config.Path + "/static/style.css" and no JavaScript.
+func (c Components) UserButton() template.HTML { return c.a.UserButton(c.r) }
+
+// Stylesheets returns the <link> tags for the components' styles, for the
+// app's <head>.
+func (c Components) Stylesheets() template.HTML {
+	base := c.a.s.Path + "/static/"
+	v := "?v=" + c.a.ui.Version()
+	return template.HTML(`<link rel="stylesheet" href="` + template.HTMLEscapeString(base+"style.css"+v) + `">` +
+		`<link rel="stylesheet" href="` + template.HTMLEscapeString(base+"theme.css"+v) + `">`)
+}
+
+// UserButton renders the user button for r (see [Components.UserButton]).
+func (a *Server) UserButton(r *http.Request) template.HTML {
+	st, err := a.lookup(r)
+	if err != nil || st == nil {
+		return ""
+	}
+	data := ui.UserButton{Base: a.s.Path, Initials: st.user.Initials(), Name: st.user.Name, Email: st.user.Email,
+		ProfileURL: a.s.Path + "/profile"}
+	html, err := a.ui.Component("user-button.html", data)
+	if err != nil {
+		a.s.Logger.Error("embedauth: user button", "err", err)
+		return ""
+	}
+	return html
+}

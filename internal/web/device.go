@@ -1,0 +1,343 @@
+package web
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/embedauth/auth/core"
+	"github.com/embedauth/auth/internal/httpx"
+	"github.com/embedauth/auth/mail"
+	"github.com/embedauth/auth/passwordless"
+	"github.com/embedauth/auth/store"
+)
+
+// deviceCodeMessage renders the message carrying a device code: mail to
+// the primary email, or for an account without one (signed up with a
+// phone number) a text message to the primary phone. It returns the send
+// limits of that address.
+func (a *Server) deviceCodeMessage(r *http.Request, user core.User, method, code string) (*core.Outgoing, []core.SendLimit, error) {
+	if user.Email != "" {
+		data := a.deviceMailData(r, user, method)
+		data.Link, data.Code, data.ExpiresIn = "", code, deviceCodeTTL
+		m, err := a.newMail(mail.MsgDeviceVerificationCode, user.Email, data)
+		if err != nil {
+			return nil, nil, err
+		}
+		out := &core.Outgoing{Channel: core.IdentifierEmail, To: m.To, Template: m.Template, Body: m.Body}
+		return out, a.sendLimits(r, core.IdentifierEmail, store.IdentifierKey(core.IdentifierEmail, user.Email)), nil
+	}
+	phone, err := a.primaryPhone(r.Context(), user.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	out, err := a.renderSMS(mail.MsgDeviceVerificationCode, phone)(passwordless.Secret{Code: code, ExpiresIn: deviceCodeTTL})
+	if err != nil {
+		return nil, nil, err
+	}
+	return out, a.sendLimits(r, core.IdentifierPhone, store.IdentifierKey(core.IdentifierPhone, phone)), nil
+}
+
+// primaryPhone returns the user's verified primary phone number.
+func (a *Server) primaryPhone(ctx context.Context, userID string) (string, error) {
+	ids, err := a.db.Identifiers(ctx, userID)
+	if err != nil {
+		return "", err
+	}
+	for _, id := range ids {
+		if id.Kind == core.IdentifierPhone && id.Primary && id.Verified {
+			return id.Value, nil
+		}
+	}
+	return "", fmt.Errorf("auth: device verification: user %s has no email and no phone", userID)
+}
+
+// keyDeviceVerify holds the id of the device challenge this browser must
+// answer before its sign-in gets a session (Config.VerifyNewDevices).
+const keyDeviceVerify = "device_verify"
+
+// Device verification codes: 6 digits, valid 10 minutes, 5 tries each.
+const (
+	deviceCodeDigits   = 6
+	deviceCodeTTL      = 10 * time.Minute
+	deviceCodeAttempts = 5
+)
+
+// deviceCookieLifetime is how long a browser keeps its device cookie
+// (renewed at every sign-in), and how long a device unseen stays known:
+// 400 days is the longest lifetime browsers allow a cookie.
+const deviceCookieLifetime = 400 * 24 * time.Hour
+
+// errDeviceVerificationRequired tells a sign-in handler that every factor
+// was right but the device is new to the account: no session until the
+// user enters the code mailed to them (it is never shown as an error).
+var errDeviceVerificationRequired = errors.New("auth: device verification required")
+
+var errDeviceVerificationNotStarted = httpx.Errorf(http.StatusUnauthorized, "device_verification_not_started",
+	"Your sign-in expired or was not started. Sign in again.")
+
+// requestKey is the context key of the request's response header, which
+// lets a sign-in deep in a flow set the device cookie.
+type requestKey struct{}
+
+// withClient puts the client (IP and user agent, for the security log) and
+// the response header (for the device cookie) in the request's context.
+func (a *Server) withClient(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := core.WithClient(r.Context(), core.Client{IP: a.s.ClientIP(r), UserAgent: cleanUserAgent(r.UserAgent())})
+		ctx = context.WithValue(ctx, requestKey{}, w.Header())
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// cleanUserAgent bounds and repairs a User-Agent header for storage.
+func cleanUserAgent(ua string) string {
+	if len(ua) > 512 {
+		ua = ua[:512]
+	}
+	if !utf8.ValidString(ua) {
+		ua = strings.ToValidUTF8(ua, "")
+	}
+	return ua
+}
+
+// deviceCookieName is __Host- prefixed exactly when the session cookie is
+// (everywhere but plain-http localhost in development).
+func (a *Server) deviceCookieName() string {
+	if a.s.secure {
+		return "__Host-embedauth_device"
+	}
+	return "embedauth_device"
+}
+
+// deviceHash returns the hash of this browser's device cookie, giving the
+// browser a new random one when it has none, and renews its lifetime. The
+// hash, never the cookie, is what the database holds.
+func (a *Server) deviceHash(r *http.Request) string {
+	token := ""
+	if c, err := r.Cookie(a.deviceCookieName()); err == nil && validDeviceToken(c.Value) {
+		token = c.Value
+	}
+	if token == "" {
+		token = newToken()
+	}
+	if h, ok := r.Context().Value(requestKey{}).(http.Header); ok {
+		c := &http.Cookie{Name: a.deviceCookieName(), Value: token, Path: "/", MaxAge: int(deviceCookieLifetime / time.Second),
+			HttpOnly: true, Secure: a.s.secure, SameSite: http.SameSiteLaxMode}
+		h.Add("Set-Cookie", c.String())
+	}
+	sum := sha256.Sum256([]byte(token))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// validDeviceToken accepts what newToken makes: 43 base64url characters.
+func validDeviceToken(s string) bool {
+	if len(s) != 43 {
+		return false
+	}
+	_, err := base64.RawURLEncoding.DecodeString(s)
+	return err == nil
+}
+
+// deviceSession is the last step of every sign-in, after the first and
+// any second factor: every sign-in method calls it right before the
+// browser gets its session. It remembers the device (a long-lived cookie)
+// for the account, logs the sign-in, and for a device the account has not
+// used before mails the user (unless DisableNewDeviceEmails) or, with
+// VerifyNewDevices, holds the sign-in until the user enters a code mailed
+// to them (errDeviceVerificationRequired).
+//
+// When created is nil, it creates the session itself, in the same
+// transaction as the device, the log entry and the mail. A flow whose
+// store transaction already created the session passes it as created; it
+// is ended when the device must be verified first. signUp marks the
+// sign-in that created the account: its device is trusted without mail.
+// resetAttempts clears the user's failed password attempts in the
+// session's transaction (a password sign-in; see verifyPassword).
+func (a *Server) deviceSession(r *http.Request, user core.User, method string, created *core.Session, signUp, resetAttempts bool) (core.Session, error) {
+	ctx := r.Context()
+	d := store.DeviceSignIn{UserID: user.ID, DeviceHash: a.deviceHash(r), Method: method,
+		UserAgent: cleanUserAgent(r.UserAgent()), IP: a.s.ClientIP(r), ResetAttempts: resetAttempts && created == nil}
+	if signUp {
+		d.Detail = "sign_up"
+	} else {
+		known, err := a.db.KnownDevice(ctx, user.ID, d.DeviceHash)
+		if err != nil {
+			return core.Session{}, err
+		}
+		if !known && a.s.VerifyNewDevices {
+			if created != nil {
+				if err := a.db.EndSession(ctx, created.ID, "device_verification_required"); err != nil && !errors.Is(err, core.ErrNotFound) {
+					return core.Session{}, err
+				}
+				a.cache.forgetSessions(created.ID)
+			}
+			return core.Session{}, a.startDeviceVerification(r, user, method, d.DeviceHash)
+		}
+		if !known && !a.s.DisableNewDeviceEmails && user.Email != "" {
+			m, err := a.newMail(mail.MsgNewDeviceSignIn, user.Email, a.deviceMailData(r, user, method))
+			if err != nil {
+				return core.Session{}, err
+			}
+			d.NewDeviceMail = m
+		}
+	}
+	var sess core.Session
+	if created == nil {
+		var err error
+		if sess, err = a.db.CreateSignInSession(ctx, a.newSession(r, user.ID, method), d); err != nil {
+			return core.Session{}, err
+		}
+	} else {
+		if _, err := a.db.RecordSignIn(ctx, d); err != nil {
+			return core.Session{}, err
+		}
+		sess = *created
+	}
+	if d.NewDeviceMail != nil {
+		a.dispatcher.Wake()
+	}
+	return sess, nil
+}
+
+// deviceMailData describes a sign-in for the new-device notice and the
+// verification code mail.
+func (a *Server) deviceMailData(r *http.Request, user core.User, method string) mail.Data {
+	return mail.Data{Name: user.Name, Device: describeDevice(r.UserAgent()), IP: a.s.ClientIP(r),
+		Method: describeMethod(method), Link: a.s.origin + a.s.Path + "/profile#sessions"}
+}
+
+// startDeviceVerification mails a code for the held sign-in and keeps the
+// challenge's id in the browser session, with a new cookie token.
+func (a *Server) startDeviceVerification(r *http.Request, user core.User, method, deviceHash string) error {
+	ctx := r.Context()
+	c := store.DeviceChallenge{ID: core.NewID("dvc"), UserID: user.ID, DeviceHash: deviceHash, Method: method,
+		ExpiresAt: a.s.Now().Add(deviceCodeTTL)}
+	code := newCode(deviceCodeDigits)
+	c.CodeHash = a.codeHash("device:"+c.ID, code)
+	out, limits, err := a.deviceCodeMessage(r, user, method, code)
+	if err != nil {
+		return err
+	}
+	if err := a.db.CreateDeviceChallenge(ctx, c, limits, out); err != nil {
+		return sendError(err)
+	}
+	a.wake()
+	if err := a.sm.RenewToken(ctx); err != nil {
+		return err
+	}
+	a.sm.Remove(ctx, keyFactorTwo)
+	a.sm.Put(ctx, keyDeviceVerify, c.ID)
+	return errDeviceVerificationRequired
+}
+
+// pendingDevice returns the device challenge this browser waits on and
+// its user, or errDeviceVerificationNotStarted.
+func (a *Server) pendingDevice(r *http.Request) (store.DeviceChallenge, core.User, error) {
+	ctx := r.Context()
+	id := a.sm.GetString(ctx, keyDeviceVerify)
+	if id == "" {
+		return store.DeviceChallenge{}, core.User{}, errDeviceVerificationNotStarted
+	}
+	c, err := a.db.DeviceChallenge(ctx, id)
+	if errors.Is(err, core.ErrNotFound) || (err == nil && (c.UsedAt != nil || !a.s.Now().Before(c.ExpiresAt))) {
+		a.sm.Remove(ctx, keyDeviceVerify)
+		return store.DeviceChallenge{}, core.User{}, errDeviceVerificationNotStarted
+	}
+	if err != nil {
+		return store.DeviceChallenge{}, core.User{}, err
+	}
+	user, err := a.db.User(ctx, c.UserID)
+	if err != nil {
+		a.sm.Remove(ctx, keyDeviceVerify)
+		return store.DeviceChallenge{}, core.User{}, errDeviceVerificationNotStarted
+	}
+	if user.Banned {
+		a.sm.Remove(ctx, keyDeviceVerify)
+		return store.DeviceChallenge{}, core.User{}, &httpx.Error{Status: http.StatusForbidden, Code: "user_banned", Message: "This account has been disabled.", Err: core.ErrBanned}
+	}
+	return c, user, nil
+}
+
+// verifyDevice checks the code of this browser's device challenge and,
+// when right, creates the session with the device remembered. It returns
+// where to go next: redirect, or the default.
+func (a *Server) verifyDevice(r *http.Request, code, redirect string) (*authState, string, error) {
+	ctx := r.Context()
+	c, user, err := a.pendingDevice(r)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := rateLimited(a.limits.codes, a.s.ClientIP(r)); err != nil {
+		return nil, "", err
+	}
+	code = strings.ReplaceAll(strings.TrimSpace(code), " ", "")
+	if code == "" {
+		return nil, "", httpx.FieldError("code", "code_required", "Enter the code we sent you.")
+	}
+	if len(code) != deviceCodeDigits || strings.Trim(code, "0123456789") != "" {
+		return nil, "", httpx.FieldError("code", "invalid_code", "Enter the 6-digit code we sent you, digits only.")
+	}
+	d := store.DeviceSignIn{UserID: user.ID, DeviceHash: c.DeviceHash, Method: c.Method,
+		UserAgent: cleanUserAgent(r.UserAgent()), IP: a.s.ClientIP(r)}
+	if !a.s.DisableNewDeviceEmails && user.Email != "" {
+		if d.NewDeviceMail, err = a.newMail(mail.MsgNewDeviceSignIn, user.Email, a.deviceMailData(r, user, c.Method)); err != nil {
+			return nil, "", err
+		}
+	}
+	_, sess, err := a.db.UseDeviceChallenge(ctx, c.ID, a.codeHash("device:"+c.ID, code), deviceCodeAttempts,
+		a.newSession(r, user.ID, c.Method), d)
+	switch {
+	case errors.Is(err, core.ErrInvalidCode):
+		return nil, "", httpx.FieldError("code", "incorrect_code", "That code is incorrect. Check the latest message and try again.")
+	case errors.Is(err, core.ErrExpired), errors.Is(err, core.ErrUsed), errors.Is(err, core.ErrRateLimited):
+		a.sm.Remove(ctx, keyDeviceVerify)
+		msg := "That code has expired. Sign in again to get a new one."
+		if errors.Is(err, core.ErrRateLimited) {
+			msg = "Too many wrong codes. Sign in again to get a new one."
+		}
+		return nil, "", &httpx.Error{Status: http.StatusGone, Code: "device_verification_expired", Message: msg, Err: err}
+	case err != nil:
+		return nil, "", err
+	}
+	a.dispatcher.Wake()
+	a.sm.Remove(ctx, keyDeviceVerify)
+	st, err := a.attachSession(r, user, sess)
+	if err != nil {
+		return nil, "", err
+	}
+	return st, a.passkeyNudge(r, st, a.afterSignIn(a.safeRedirect(redirect))), nil
+}
+
+// describeMethod words an auth method ("password+totp") for people.
+func describeMethod(method string) string {
+	names := map[string]string{
+		"password": "password", "passkey": "passkey", "email_code": "email code", "magic_link": "magic link",
+		"sms_code": "text message code", "totp": "authenticator app", "backup_code": "backup code", "reset": "password reset",
+	}
+	var parts []string
+	for _, p := range strings.Split(method, "+") {
+		if n, ok := names[p]; ok {
+			parts = append(parts, n)
+		} else if p != "" {
+			parts = append(parts, strings.ReplaceAll(p, "_", " "))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	s := strings.Join(parts, " and ")
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// deviceTarget is where a sign-in form sends a browser whose device must
+// be verified.
+func (a *Server) deviceTarget(redirect string) string {
+	return queryWith(a.s.Path+"/sign-in/verify-device", redirect)
+}

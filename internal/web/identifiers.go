@@ -1,0 +1,312 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/embedauth/auth/core"
+	"github.com/embedauth/auth/internal/httpx"
+	"github.com/embedauth/auth/mail"
+	"github.com/embedauth/auth/passwordless"
+	"github.com/embedauth/auth/store"
+	"github.com/embedauth/auth/ui"
+)
+
+// reauth asks a signed-in user to prove it is still them before changing
+// their addresses (see stepUp).
+func (a *Server) reauth(r *http.Request, st *authState, pw, field string) error {
+	return a.stepUp(r, st, pw, field, "Enter your password to change your email addresses and phone numbers.")
+}
+
+// identifierViews lists the user's addresses for the profile.
+func (a *Server) identifierViews(r *http.Request, st *authState) (ui.Identifiers, error) {
+	list, err := a.db.Identifiers(r.Context(), st.user.ID)
+	if err != nil {
+		return ui.Identifiers{}, err
+	}
+	out := ui.Identifiers{CanAddPhone: a.enabled(MethodSMSCode), NeedsPassword: st.user.HasPassword}
+	for _, id := range list {
+		v := ui.IdentifierView{ID: id.ID, Kind: id.Kind, Value: id.Value, Verified: id.Verified, Primary: id.Primary,
+			Base: a.s.Path, NeedsPassword: st.user.HasPassword}
+		if id.Kind == core.IdentifierPhone {
+			out.Phones = append(out.Phones, v)
+		} else {
+			out.Emails = append(out.Emails, v)
+		}
+	}
+	if c, ok := a.flowOf(r, keyIdentFlow); ok && c.UserID == st.user.ID {
+		out.Pending = c.Address
+	}
+	return out, nil
+}
+
+// addressChangeMail notices the user's primary email of a change.
+func (a *Server) addressChangeMail(r *http.Request, user core.User, template, address string) (*store.OutMail, error) {
+	if user.Email == "" {
+		return nil, nil
+	}
+	return a.newMail(template, user.Email, mail.Data{Name: user.Name, Address: address, Device: describeDevice(r.UserAgent()),
+		IP: a.s.ClientIP(r), Link: a.s.origin + a.s.Path + "/profile"})
+}
+
+// addIdentifier sends a code to an address the user wants to add. The
+// address is added only once the code comes back; whether another account
+// has it is not said before then.
+func (a *Server) addIdentifier(r *http.Request, st *authState, kind, value, pw, pwField string) (sentBody, error) {
+	var address, channel, masked string
+	var err error
+	switch kind {
+	case core.IdentifierEmail:
+		if address, err = cleanEmail(value); err != nil {
+			return sentBody{}, err
+		}
+		channel, masked = core.IdentifierEmail, maskEmail(address)
+	case core.IdentifierPhone:
+		if !a.enabled(MethodSMSCode) {
+			return sentBody{}, errMethodDisabled
+		}
+		if address, err = cleanPhone(value); err != nil {
+			return sentBody{}, err
+		}
+		channel, masked = core.IdentifierPhone, passwordless.MaskPhone(address)
+	default:
+		return sentBody{}, httpx.FieldError("type", "invalid_type", `The type must be "email" or "phone".`)
+	}
+	if err := a.reauth(r, st, pw, pwField); err != nil {
+		return sentBody{}, err
+	}
+	if err := rateLimited(a.limits.codes, a.s.ClientIP(r)); err != nil {
+		return sentBody{}, err
+	}
+	ctx := r.Context()
+	key := store.IdentifierKey(channel, address)
+	if owner, id, err := a.db.UserByIdentifier(ctx, channel, address); err == nil && owner.ID == st.user.ID && id.Verified {
+		return sentBody{}, httpx.Errorf(http.StatusConflict, "identifier_exists", "This address is already on your account.")
+	}
+	render := a.renderEmail(mail.MsgVerifyIdentifier, address, st.user.Name)
+	kindOf := core.ChallengeEmailCode
+	if channel == core.IdentifierPhone {
+		render, kindOf = a.renderSMS("sms_verify", address), core.ChallengeSMSCode
+	}
+	c, err := a.pwl.svc.Start(ctx, passwordless.Request{Kind: kindOf, Purpose: core.PurposeVerify, Address: address, AddressKey: key,
+		UserID: st.user.ID, Limits: a.sendLimits(r, channel, key)}, render)
+	if err != nil {
+		return sentBody{}, sendError(err)
+	}
+	a.wake()
+	a.sm.Put(ctx, keyIdentFlow, c.ID)
+	return sentBody{Status: "sent", Channel: channel, To: masked, ExpiresIn: int(a.s.Passwordless.CodeTTL / time.Second)}, nil
+}
+
+// verifyIdentifier checks the code of the address being added and adds
+// it, noticing the primary email.
+func (a *Server) verifyIdentifier(r *http.Request, st *authState, code string) (core.Identifier, error) {
+	ctx := r.Context()
+	c, ok := a.flowOf(r, keyIdentFlow)
+	if !ok || c.UserID != st.user.ID {
+		a.sm.Remove(ctx, keyIdentFlow)
+		return core.Identifier{}, errFlowGone
+	}
+	if err := rateLimited(a.limits.codes, a.s.ClientIP(r)); err != nil {
+		return core.Identifier{}, err
+	}
+	m, err := a.addressChangeMail(r, st.user, mail.MsgIdentifierAdded, c.Address)
+	if err != nil {
+		return core.Identifier{}, err
+	}
+	var notice *core.Outgoing
+	if m != nil {
+		notice = &core.Outgoing{Channel: core.IdentifierEmail, To: m.To, Template: m.Template, Body: m.Body}
+	}
+	done, err := a.pwl.svc.VerifyCodeNotify(ctx, c.ID, code, nil, notice)
+	if err != nil {
+		e := a.codeError(err)
+		if e == errFlowGone || errors.Is(err, core.ErrConflict) {
+			a.sm.Remove(ctx, keyIdentFlow)
+		}
+		return core.Identifier{}, e
+	}
+	a.sm.Remove(ctx, keyIdentFlow)
+	a.cache.forgetUser(st.user.ID)
+	a.wake()
+	return done.Identifier, nil
+}
+
+func (a *Server) identifierError(err error) error {
+	switch {
+	case errors.Is(err, core.ErrNotFound):
+		return httpx.Errorf(http.StatusNotFound, "identifier_not_found", "That address is not on your account.")
+	case errors.Is(err, store.ErrLastIdentifier):
+		return httpx.Errorf(http.StatusConflict, "last_identifier",
+			"You can't remove your primary email address or your only way to sign in. Make another address primary first.")
+	case errors.Is(err, core.ErrInvalidInput):
+		return httpx.Errorf(http.StatusConflict, "identifier_unverified", "Verify this address before making it primary.")
+	case errors.Is(err, core.ErrConflict):
+		return httpx.Errorf(http.StatusConflict, "identifier_taken", "This address belongs to another account.")
+	}
+	return err
+}
+
+// findIdentifier returns one of the user's identifiers.
+func (a *Server) findIdentifier(r *http.Request, st *authState, id string) (core.Identifier, error) {
+	list, err := a.db.Identifiers(r.Context(), st.user.ID)
+	if err != nil {
+		return core.Identifier{}, err
+	}
+	for _, x := range list {
+		if x.ID == id {
+			return x, nil
+		}
+	}
+	return core.Identifier{}, a.identifierError(core.ErrNotFound)
+}
+
+// setPrimary makes one of the user's verified addresses primary; the
+// previous primary email is told.
+func (a *Server) setPrimary(r *http.Request, st *authState, id, pw, pwField string) (core.User, error) {
+	idn, err := a.findIdentifier(r, st, id)
+	if err != nil {
+		return core.User{}, err
+	}
+	if err := a.reauth(r, st, pw, pwField); err != nil {
+		return core.User{}, err
+	}
+	m, err := a.addressChangeMail(r, st.user, mail.MsgPrimaryChanged, idn.Value)
+	if err != nil {
+		return core.User{}, err
+	}
+	u, err := a.db.SetPrimaryIdentifier(r.Context(), st.user.ID, id, m)
+	if err != nil {
+		return core.User{}, a.identifierError(err)
+	}
+	a.cache.forgetUser(st.user.ID)
+	a.wake()
+	return u, nil
+}
+
+// removeIdentifier removes one of the user's addresses; the primary email
+// is told. The last way to sign in by address cannot be removed.
+func (a *Server) removeIdentifier(r *http.Request, st *authState, id, pw, pwField string) (core.User, error) {
+	idn, err := a.findIdentifier(r, st, id)
+	if err != nil {
+		return core.User{}, err
+	}
+	if err := a.reauth(r, st, pw, pwField); err != nil {
+		return core.User{}, err
+	}
+	m, err := a.addressChangeMail(r, st.user, mail.MsgIdentifierRemoved, idn.Value)
+	if err != nil {
+		return core.User{}, err
+	}
+	u, err := a.db.RemoveIdentifier(r.Context(), st.user.ID, id, m)
+	if err != nil {
+		return core.User{}, a.identifierError(err)
+	}
+	a.cache.forgetUser(st.user.ID)
+	a.wake()
+	return u, nil
+}
+
+// Profile pages.
+
+func (a *Server) identifierAddForm(w http.ResponseWriter, r *http.Request) error {
+	st, ok, err := a.signedIn(w, r)
+	if !ok {
+		return err
+	}
+	if err := httpx.ParseForm(w, r, maxBody); err != nil {
+		return err
+	}
+	kind := r.PostFormValue("type")
+	value := r.PostFormValue("email")
+	if kind == core.IdentifierPhone {
+		value = r.PostFormValue("phone")
+	}
+	if _, err := a.addIdentifier(r, st, kind, value, r.PostFormValue("identifier_password"), "identifier_password"); err != nil {
+		return a.profileFail(w, r, st, err)
+	}
+	http.Redirect(w, r, a.s.Path+"/profile/identifiers/verify", http.StatusSeeOther)
+	return nil
+}
+
+// profileFail re-renders the profile with err.
+func (a *Server) profileFail(w http.ResponseWriter, r *http.Request, st *authState, err error) error {
+	if httpx.Public(err).Status >= 500 {
+		return err
+	}
+	data, derr := a.profileData(r, st, a.page(r, "profile"))
+	if derr != nil {
+		return derr
+	}
+	return a.formFail(w, r, err, "profile", func(p ui.Page) any { data.Page = p; return data })
+}
+
+func (a *Server) identifierVerifyPage(w http.ResponseWriter, r *http.Request) error {
+	st, ok, err := a.signedIn(w, r)
+	if !ok {
+		return err
+	}
+	c, found := a.flowOf(r, keyIdentFlow)
+	if !found || c.UserID != st.user.ID {
+		http.Redirect(w, r, a.s.Path+"/profile", http.StatusSeeOther)
+		return nil
+	}
+	return a.render(w, http.StatusOK, "code", a.codeData(r, a.titled(r, "code", "Verify your new address"), c))
+}
+
+func (a *Server) identifierVerifyForm(w http.ResponseWriter, r *http.Request) error {
+	st, ok, err := a.signedIn(w, r)
+	if !ok {
+		return err
+	}
+	if err := httpx.ParseForm(w, r, maxBody); err != nil {
+		return err
+	}
+	idn, err := a.verifyIdentifier(r, st, r.PostFormValue("code"))
+	if err != nil {
+		if err == errFlowGone || httpx.Public(err).Code == "identifier_taken" {
+			a.notice(r, httpx.Public(err).Message)
+			http.Redirect(w, r, a.s.Path+"/profile", http.StatusSeeOther)
+			return nil
+		}
+		return a.flowFail(w, r, err, keyIdentFlow, a.s.Path+"/profile")
+	}
+	a.notice(r, idn.Value+" was added to your account.")
+	http.Redirect(w, r, a.s.Path+"/profile#addresses", http.StatusSeeOther)
+	return nil
+}
+
+func (a *Server) identifierResendForm(w http.ResponseWriter, r *http.Request) error {
+	st, ok, err := a.signedIn(w, r)
+	if !ok {
+		return err
+	}
+	if err := httpx.ParseForm(w, r, maxBody); err != nil {
+		return err
+	}
+	if c, found := a.flowOf(r, keyIdentFlow); !found || c.UserID != st.user.ID {
+		http.Redirect(w, r, a.s.Path+"/profile", http.StatusSeeOther)
+		return nil
+	}
+	if _, err := a.resendFlow(r, keyIdentFlow); err != nil {
+		return a.flowFail(w, r, err, keyIdentFlow, a.s.Path+"/profile")
+	}
+	a.notice(r, "We sent a new code. Codes sent before it no longer work.")
+	http.Redirect(w, r, a.s.Path+"/profile/identifiers/verify", http.StatusSeeOther)
+	return nil
+}
+
+func (a *Server) identifierPrimaryForm(w http.ResponseWriter, r *http.Request) error {
+	return a.profileAction(w, r, func(st *authState) (string, error) {
+		_, err := a.setPrimary(r, st, r.PostFormValue("identifier_id"), r.PostFormValue("identifier_password"), "identifier_password")
+		return "Your primary address was changed.", err
+	})
+}
+
+func (a *Server) identifierRemoveForm(w http.ResponseWriter, r *http.Request) error {
+	return a.profileAction(w, r, func(st *authState) (string, error) {
+		_, err := a.removeIdentifier(r, st, r.PostFormValue("identifier_id"), r.PostFormValue("identifier_password"), "identifier_password")
+		return "The address was removed.", err
+	})
+}

@@ -1,0 +1,148 @@
+package web
+
+import (
+	"bytes"
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/embedauth/auth/internal/httpx"
+	"github.com/embedauth/auth/ui"
+)
+
+// maxBody bounds every form and JSON body. A 1 MB password is refused with
+// 413 before anything reads it whole.
+const maxBody = 64 << 10
+
+var pageTitles = map[string]string{
+	"sign-in":  "Sign in",
+	"sign-up":  "Create your account",
+	"verify":   "Check your email",
+	"forgot":   "Reset your password",
+	"reset":    "Choose a new password",
+	"profile":  "Your account",
+	"dev-mail": "Dev outbox",
+	"message":  "",
+	"error":    "Something went wrong",
+	"sign-out": "Sign out",
+
+	"factor-two":       "Two-step verification",
+	"mfa":              "Two-step verification",
+	"mfa-backup-codes": "Your backup codes",
+	"mfa-reverify":     "Confirm it's you",
+
+	"security-log":  "Security log",
+	"verify-device": "Check your email",
+}
+
+// page returns the frame every page shows, taking any one-time notice.
+func (a *Server) page(r *http.Request, name string) ui.Page {
+	p := ui.Page{AppName: a.s.AppName, LogoURL: a.s.Appearance.LogoURL, Base: a.s.Path, Title: pageTitles[name], DevMode: a.s.dev,
+		Passkeys: a.passkeysOn(), Social: a.socialButtons()}
+	if r != nil {
+		p.Notice = a.sm.PopString(r.Context(), keyNotice)
+	}
+	return p
+}
+
+// render writes a page with status. It renders into a buffer first so a
+// template error becomes a clean 500, not half a page.
+func (a *Server) render(w http.ResponseWriter, status int, name string, data any) error {
+	var buf bytes.Buffer
+	if err := a.ui.Render(&buf, name, data); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(status)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+// formFail re-renders a form page with the error when it is one the user
+// can act on; other errors go to the adapter (a logged 500).
+func (a *Server) formFail(w http.ResponseWriter, r *http.Request, err error, name string, build func(ui.Page) any) error {
+	if errors.Is(err, errReverificationRequired) {
+		back := a.s.Path + "/profile"
+		if name == "mfa" {
+			back += "/mfa"
+		}
+		http.Redirect(w, r, a.reverifyTarget(back), http.StatusSeeOther)
+		return nil
+	}
+	e := httpx.Public(err)
+	if e.Status >= 500 {
+		return err
+	}
+	p := a.page(r, name)
+	if e.Field != "" {
+		p.FieldErrors = map[string]string{e.Field: e.Message}
+	} else {
+		p.Error = e.Message
+	}
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(e.RetryAfter.Seconds()+0.999)))
+	}
+	return a.render(w, e.Status, name, build(p))
+}
+
+// errorPage is the adapter's HTML answer.
+func (a *Server) errorPage(w http.ResponseWriter, r *http.Request, e *httpx.Error) {
+	p := ui.Page{AppName: a.s.AppName, LogoURL: a.s.Appearance.LogoURL, Base: a.s.Path, Title: pageTitles["error"], DevMode: a.s.dev}
+	if err := a.render(w, e.Status, "error", ui.Error{Page: p, Status: e.Status, Message: e.Message}); err != nil {
+		http.Error(w, e.Message, e.Status)
+	}
+}
+
+// notice leaves a one-time message for the next page this browser shows.
+func (a *Server) notice(r *http.Request, msg string) { a.sm.Put(r.Context(), keyNotice, msg) }
+
+// unauthenticated answers a request that needs a signed-in user.
+func (a *Server) unauthenticated(w http.ResponseWriter, r *http.Request) {
+	if httpx.WantsJSON(r) || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
+		w.Header().Set("Cache-Control", "no-store")
+		httpx.WriteError(w, httpx.Errorf(http.StatusUnauthorized, "unauthenticated", "Sign in to continue."))
+		return
+	}
+	target := a.s.Path + "/sign-in?redirect_url=" + url.QueryEscape(r.URL.RequestURI())
+	http.Redirect(w, r, target, http.StatusSeeOther)
+}
+
+// securityHeaders marks every answer of ours: no caching, no framing, no
+// referrer (reset links carry tokens), a strict CSP with no inline script.
+func (a *Server) securityHeaders(next http.Handler) http.Handler {
+	formAction := "'self'"
+	for o := range a.s.redirects {
+		formAction += " " + o
+	}
+	// A "Continue with" form's answer redirects to the provider, and
+	// form-action covers redirects.
+	for _, o := range a.social.origins {
+		formAction += " " + o
+	}
+	img := "'self' data:"
+	if a.s.Appearance.LogoURL != "" {
+		if u, err := url.Parse(a.s.Appearance.LogoURL); err == nil && u.Host != "" {
+			img += " " + u.Scheme + "://" + u.Host
+		}
+	}
+	csp := strings.Join([]string{
+		"default-src 'none'", "style-src 'self'", "img-src " + img, "script-src 'self'", "connect-src 'self'",
+		"form-action " + formAction, "frame-ancestors 'none'", "base-uri 'none'",
+	}, "; ")
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", csp)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		h.Set("Cache-Control", "no-store")
+		if a.s.secure {
+			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+		}
+		next.ServeHTTP(w, r)
+	})
+}

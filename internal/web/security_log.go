@@ -1,0 +1,226 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/embedauth/auth/core"
+	"github.com/embedauth/auth/internal/httpx"
+	"github.com/embedauth/auth/mfa"
+	"github.com/embedauth/auth/ui"
+)
+
+// securityLogLimit caps the entries the page and the API show at once.
+const securityLogLimit = 100
+
+// logFailure records a refused sign-in step of userID in their security
+// log. It never fails the request: the refusal stands either way.
+func (a *Server) logFailure(ctx context.Context, userID, method, detail string) {
+	e := core.SecurityEvent{UserID: userID, Kind: core.SecuritySignInFailed, Method: method, Detail: detail}
+	if err := a.db.LogSecurity(ctx, e); err != nil {
+		a.s.Logger.Error("embedauth: security log", "err", err)
+	}
+}
+
+// logLocked records a sign-in refused because the account's factor is
+// locked, once per lockout period however many guesses arrive.
+func (a *Server) logLocked(ctx context.Context, userID, method string) {
+	e := core.SecurityEvent{UserID: userID, Kind: core.SecuritySignInLocked, Method: method}
+	if err := a.db.LogSecurityOnce(ctx, e, a.s.LockoutDuration); err != nil {
+		a.s.Logger.Error("embedauth: security log", "err", err)
+	}
+}
+
+// pruneSecurityLog deletes log entries older than SecurityLogRetention and
+// devices unseen for as long as their cookie lives. The housekeeping loop
+// runs it.
+func (a *Server) pruneSecurityLog(ctx context.Context) error {
+	now := a.s.Now()
+	return a.db.PruneSecurityLog(ctx, now.Add(-a.s.SecurityLogRetention), now.Add(-deviceCookieLifetime))
+}
+
+// securityEntryJSON is one entry of GET /api/me/security-log.
+type securityEntryJSON struct {
+	core.SecurityEvent
+	Description string `json:"description"`
+	Device      string `json:"device"`
+}
+
+// securityLog returns the newest entries of the user's log, before the
+// entry id before (0 for the newest), and whether older ones exist.
+func (a *Server) securityLog(ctx context.Context, userID string, before int64, limit int) ([]core.SecurityEvent, bool, error) {
+	list, err := a.db.SecurityLog(ctx, userID, before, limit+1)
+	if err != nil {
+		return nil, false, err
+	}
+	if len(list) > limit {
+		return list[:limit], true, nil
+	}
+	return list, false, nil
+}
+
+func (a *Server) securityLogPage(w http.ResponseWriter, r *http.Request) error {
+	st, ok, err := a.signedIn(w, r)
+	if !ok {
+		return err
+	}
+	list, more, err := a.securityLog(r.Context(), st.user.ID, 0, securityLogLimit)
+	if err != nil {
+		return err
+	}
+	d := ui.SecurityLog{Page: a.page(r, "security-log"), More: more}
+	for _, e := range list {
+		d.Entries = append(d.Entries, ui.SecurityEntry{When: e.CreatedAt, Description: describeSecurityEvent(e),
+			Device: deviceSummary(e.UserAgent), IP: e.IP,
+			Warning: e.Kind == core.SecuritySignInFailed || e.Kind == core.SecuritySignInLocked})
+	}
+	return a.render(w, http.StatusOK, "security-log", d)
+}
+
+// apiSecurityLog lists the signed-in user's security log, newest first:
+// up to limit (default and most 100) entries before the entry id before.
+func (a *Server) apiSecurityLog(w http.ResponseWriter, r *http.Request) error {
+	st, err := a.apiUser(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	limit := securityLogLimit
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > securityLogLimit {
+			return httpx.FieldError("limit", "invalid_limit", "limit must be a number from 1 to 100.")
+		}
+		limit = n
+	}
+	var before int64
+	if v := q.Get("before"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1 {
+			return httpx.FieldError("before", "invalid_cursor", "before must be the id of a log entry.")
+		}
+		before = n
+	}
+	list, more, err := a.securityLog(r.Context(), st.user.ID, before, limit)
+	if err != nil {
+		return err
+	}
+	out := make([]securityEntryJSON, 0, len(list))
+	for _, e := range list {
+		out = append(out, securityEntryJSON{SecurityEvent: e, Description: describeSecurityEvent(e), Device: deviceSummary(e.UserAgent)})
+	}
+	return httpx.WriteJSON(w, http.StatusOK, struct {
+		Entries []securityEntryJSON `json:"entries"`
+		HasMore bool                `json:"has_more"`
+	}{out, more})
+}
+
+// deviceSummary is describeDevice, empty for an empty user agent (a change
+// made by the app or in the background).
+func deviceSummary(ua string) string {
+	if ua == "" {
+		return ""
+	}
+	return describeDevice(ua)
+}
+
+// describeSecurityEvent words a log entry for its owner.
+func describeSecurityEvent(e core.SecurityEvent) string {
+	idKind := "Email address"
+	if e.Method == core.IdentifierPhone {
+		idKind = "Phone number"
+	}
+	with := ""
+	if m := describeMethod(e.Method); m != "" {
+		with = " with " + lowerFirst(m)
+	}
+	switch e.Kind {
+	case core.SecuritySignIn:
+		switch e.Detail {
+		case "sign_up":
+			return "Account created and signed in" + with
+		case "new_device":
+			return "Signed in" + with + " from a new device"
+		}
+		return "Signed in" + with
+	case core.SecuritySignInFailed:
+		switch e.Detail {
+		case core.SecurityFailureWrongPassword:
+			return "Failed sign-in: wrong password"
+		case core.SecurityFailureWrongSecondFactor:
+			return "Failed sign-in: wrong two-step verification code"
+		case core.SecurityFailureWrongDeviceCode:
+			return "Failed sign-in: wrong new-device code"
+		}
+		return "Failed sign-in"
+	case core.SecuritySignInLocked:
+		return "Sign-in blocked after too many failed attempts"
+	case core.SecurityPasswordChanged:
+		if e.Detail == "reset" {
+			return "Password reset with an email link"
+		}
+		return "Password changed"
+	case core.SecurityMFAEnabled:
+		if e.Detail == "sms" {
+			return "Text message codes turned on"
+		}
+		return "Two-step verification turned on"
+	case core.SecurityMFADisabled:
+		if e.Detail == "sms" {
+			return "Text message codes turned off"
+		}
+		return "Two-step verification turned off"
+	case core.SecurityBackupCodesRegenerated:
+		return "New backup codes created"
+	case core.SecurityPasskeyAdded:
+		return "Passkey added: " + e.Detail
+	case core.SecurityPasskeyRemoved:
+		return "Passkey removed: " + e.Detail
+	case core.SecurityIdentifierAdded:
+		return idKind + " added: " + e.Detail
+	case core.SecurityIdentifierRemoved:
+		return idKind + " removed: " + e.Detail
+	case core.SecurityPrimaryChanged:
+		return "Primary " + lowerFirst(idKind) + " changed to " + e.Detail
+	case core.SecuritySessionRevoked:
+		switch e.Detail {
+		case "revoked":
+			return "A device was signed out"
+		case "password_changed":
+			return "A device was signed out after a password change"
+		case "banned":
+			return "A device was signed out: the account was disabled"
+		case "address_verified":
+			return "A device was signed out when the email address was claimed"
+		}
+		return "A device was signed out"
+	}
+	return e.Kind
+}
+
+func lowerFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return string(s[0]|0x20) + s[1:]
+}
+
+// housekeepSecurity is the security part of the hourly housekeeping.
+func (a *Server) housekeepSecurity(ctx context.Context) {
+	if err := a.pruneSecurityLog(ctx); err != nil && ctx.Err() == nil {
+		a.s.Logger.Error("embedauth: prune security log", "err", err)
+	}
+}
+
+// logSecondFactorFailure records a wrong or locked second factor.
+func (a *Server) logSecondFactorFailure(ctx context.Context, userID, method string, err error) {
+	var locked *mfa.LockedError
+	switch {
+	case errors.As(err, &locked):
+		a.logLocked(ctx, userID, method)
+	case errors.Is(err, core.ErrInvalidCode):
+		a.logFailure(ctx, userID, method, core.SecurityFailureWrongSecondFactor)
+	}
+}

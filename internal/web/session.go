@@ -1,0 +1,363 @@
+package web
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+
+	"github.com/embedauth/auth/core"
+)
+
+// Keys of the browser-session data kept by scs.
+const (
+	keySessionID  = "sid"    // the active device session
+	keySessionIDs = "sids"   // all signed-in device sessions (multi mode), comma-separated
+	keySignup     = "signup" // the pending sign-up being verified
+	keyReset      = "reset"  // the hash of a reset token taken off the URL
+	keyNotice     = "notice" // a one-time message for the next page
+)
+
+// touchInterval is how stale a session's last-active time may get before a
+// request writes it again; it keeps the hot path free of writes.
+const touchInterval = time.Minute
+
+func (a *Server) newSessionManager() *scs.SessionManager {
+	sm := scs.New()
+	sm.Store = scsStore{a}
+	sm.Codec = jsonCodec{}
+	sm.Lifetime = a.s.SessionLifetime
+	sm.IdleTimeout = 0 // idle time is ours: scs would rewrite the row on every request
+	sm.HashTokenInStore = true
+	sm.Cookie = scs.SessionCookie{
+		Name:     a.s.cookieName,
+		HttpOnly: true,
+		Path:     "/",
+		SameSite: http.SameSiteLaxMode,
+		Secure:   a.s.secure,
+		Persist:  true,
+	}
+	sm.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) { a.adapter.Write(w, r, err) }
+	return sm
+}
+
+// tokenHashTo writes into buf how scs (HashTokenInStore) and the store key
+// a cookie token: base64url(SHA-256(token)), without allocating.
+func tokenHashTo(buf *[43]byte, token string) []byte {
+	var sum [sha256.Size]byte
+	if len(token) <= 128 {
+		var tb [128]byte // cookie tokens are 43 bytes; this keeps them off the heap
+		n := copy(tb[:], token)
+		sum = sha256.Sum256(tb[:n])
+	} else {
+		sum = sha256.Sum256([]byte(token))
+	}
+	base64.RawURLEncoding.Encode(buf[:], sum[:])
+	return buf[:]
+}
+
+// scsStore keeps scs data in auth_session_tokens, recording which device
+// session each cookie is signed in as, so Middleware can go from cookie to
+// user in one read.
+type scsStore struct{ a *Server }
+
+func (s scsStore) Find(token string) ([]byte, bool, error) {
+	return s.FindCtx(context.Background(), token)
+}
+func (s scsStore) Commit(token string, b []byte, expiry time.Time) error {
+	return s.CommitCtx(context.Background(), token, b, expiry)
+}
+func (s scsStore) Delete(token string) error { return s.DeleteCtx(context.Background(), token) }
+
+func (s scsStore) FindCtx(ctx context.Context, hash string) ([]byte, bool, error) {
+	return s.a.db.FindToken(ctx, hash)
+}
+
+func (s scsStore) CommitCtx(ctx context.Context, hash string, b []byte, expiry time.Time) error {
+	_, values, err := jsonCodec{}.Decode(b)
+	if err != nil {
+		return err
+	}
+	sid, _ := values[keySessionID].(string)
+	return s.a.db.CommitToken(ctx, hash, b, expiry, sid)
+}
+
+func (s scsStore) DeleteCtx(ctx context.Context, hash string) error {
+	s.a.cache.forgetToken(hash)
+	return s.a.db.DeleteToken(ctx, hash)
+}
+
+// jsonCodec stores scs data as JSON; we keep only strings in it.
+type jsonCodec struct{}
+
+type codecData struct {
+	Deadline time.Time      `json:"d"`
+	Values   map[string]any `json:"v"`
+}
+
+func (jsonCodec) Encode(deadline time.Time, values map[string]any) ([]byte, error) {
+	return json.Marshal(codecData{deadline, values})
+}
+
+func (jsonCodec) Decode(b []byte) (time.Time, map[string]any, error) {
+	var d codecData
+	if err := json.Unmarshal(b, &d); err != nil {
+		return time.Time{}, nil, err
+	}
+	if d.Values == nil {
+		d.Values = map[string]any{}
+	}
+	return d.Deadline, d.Values, nil
+}
+
+// authState is what Middleware puts in the request context.
+type authState struct {
+	user    core.User
+	session core.Session
+	hash    string       // the cookie token's hash
+	org     *orgState    // the active organization, if any (org.go)
+	bearer  *TokenClaims // set when a bearer token authenticated the request (bearer.go)
+}
+
+type stateKey struct{}
+
+// UserFrom returns the signed-in user of a request that passed through
+// [Auth.Middleware], [Auth.RequireUser] or [Auth.Handler].
+func UserFrom(ctx context.Context) (User, bool) {
+	st, ok := ctx.Value(stateKey{}).(*authState)
+	if !ok {
+		return User{}, false
+	}
+	return st.user, true
+}
+
+// SessionFrom returns the device session of a signed-in request.
+func SessionFrom(ctx context.Context) (Session, bool) {
+	st, ok := ctx.Value(stateKey{}).(*authState)
+	if !ok {
+		return Session{}, false
+	}
+	return st.session, true
+}
+
+func stateFrom(ctx context.Context) *authState {
+	st, _ := ctx.Value(stateKey{}).(*authState)
+	return st
+}
+
+// sessionCache remembers recent cookie-to-session lookups so that most
+// requests cost no database read. Every change that could make an entry
+// wrong (sign-out, revoke, ban, user update, password change) removes it
+// at once; ttl bounds staleness against writers in other processes.
+type sessionCache struct {
+	ttl time.Duration
+	max int
+
+	mu      sync.RWMutex
+	entries map[string]*cacheEntry
+	// gen counts invalidations. A lookup that missed puts its result only
+	// if no invalidation happened since it started, so a read racing with
+	// a revocation or a membership change cannot cache the state from
+	// before it.
+	gen uint64
+}
+
+type cacheEntry struct {
+	st     *authState
+	loaded time.Time
+}
+
+func newSessionCache(ttl time.Duration) *sessionCache {
+	return &sessionCache{ttl: ttl, max: 50_000, entries: map[string]*cacheEntry{}}
+}
+
+// getGen returns the cached state of a token's hash, and the count of
+// invalidations so far, for putIfGen.
+func (c *sessionCache) getGen(hash []byte, now time.Time) (*authState, uint64) {
+	if c.ttl < 0 {
+		return nil, 0
+	}
+	c.mu.RLock()
+	e := c.entries[string(hash)] // no allocation for a map index
+	gen := c.gen
+	c.mu.RUnlock()
+	if e == nil || now.Sub(e.loaded) >= c.ttl || now.Before(e.loaded) {
+		return nil, gen
+	}
+	return e.st, gen
+}
+
+// putIfGen caches st unless an invalidation happened since getGen
+// returned gen.
+func (c *sessionCache) putIfGen(st *authState, now time.Time, gen uint64) {
+	if c.ttl < 0 {
+		return
+	}
+	c.mu.Lock()
+	if c.gen != gen {
+		c.mu.Unlock()
+		return
+	}
+	if len(c.entries) >= c.max {
+		clear(c.entries)
+	}
+	c.entries[st.hash] = &cacheEntry{st: st, loaded: now}
+	c.mu.Unlock()
+}
+
+func (c *sessionCache) forgetToken(hash string) {
+	c.mu.Lock()
+	c.gen++
+	delete(c.entries, hash)
+	c.mu.Unlock()
+}
+
+func (c *sessionCache) forgetWhere(match func(*authState) bool) {
+	c.mu.Lock()
+	c.gen++
+	for k, e := range c.entries {
+		if match(e.st) {
+			delete(c.entries, k)
+		}
+	}
+	c.mu.Unlock()
+}
+
+func (c *sessionCache) forgetUser(userID string) {
+	c.forgetWhere(func(st *authState) bool { return st.user.ID == userID })
+}
+
+func (c *sessionCache) forgetSessions(ids ...string) {
+	c.forgetWhere(func(st *authState) bool {
+		for _, id := range ids {
+			if st.session.ID == id {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// cookieValue finds the session cookie without parsing every cookie.
+func cookieValue(r *http.Request, name string) string {
+	for _, line := range r.Header["Cookie"] {
+		for line != "" {
+			var part string
+			part, line, _ = strings.Cut(line, ";")
+			part = strings.TrimSpace(part)
+			if k, v, ok := strings.Cut(part, "="); ok && k == name {
+				return strings.Trim(v, `"`)
+			}
+		}
+	}
+	return ""
+}
+
+// lookup resolves the request's signed-in session: from the context when a
+// middleware already did, else from the cache, else with one indexed read.
+func (a *Server) lookup(r *http.Request) (*authState, error) {
+	if st := stateFrom(r.Context()); st != nil && st.bearer == nil {
+		return st, nil
+	}
+	token := cookieValue(r, a.s.cookieName)
+	if token == "" || len(token) > 128 {
+		return nil, nil
+	}
+	var buf [43]byte
+	hashBytes := tokenHashTo(&buf, token)
+	now := a.s.Now()
+	st, gen := a.cache.getGen(hashBytes, now)
+	if st == nil {
+		hash := string(hashBytes)
+		sess, user, org, err := a.db.SessionByTokenWithOrg(r.Context(), hash)
+		if err != nil {
+			if errorsIsNotFound(err) {
+				return nil, nil
+			}
+			return nil, err
+		}
+		st = &authState{user: user, session: sess, hash: hash, org: a.orgState(org)}
+		a.cache.putIfGen(st, now, gen)
+	}
+	if st.user.Banned {
+		return nil, nil
+	}
+	if !st.session.Active(now, a.s.SessionIdleTimeout) {
+		a.cache.forgetToken(st.hash)
+		reason := "idle_timeout"
+		if !now.Before(st.session.ExpiresAt) {
+			reason = "expired"
+		}
+		if err := a.db.EndSession(r.Context(), st.session.ID, reason); err != nil {
+			return nil, err
+		}
+		return nil, nil
+	}
+	if now.Sub(st.session.LastActiveAt) >= touchInterval {
+		if err := a.db.TouchSession(r.Context(), st.session.ID, now); err != nil {
+			return nil, err
+		}
+		fresh := *st
+		fresh.session.LastActiveAt = now.UTC()
+		st = &fresh
+		a.cache.putIfGen(st, now, gen)
+	}
+	return st, nil
+}
+
+// Middleware puts the signed-in user and session, if any, in the request
+// context for [UserFrom] and [SessionFrom]. It never rejects a request for
+// being signed out; use [Auth.RequireUser] for that. Most requests cost no
+// database read (see Config.SessionCacheTTL) and at most one.
+func (a *Server) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		st, err := a.lookup(r)
+		if st == nil && err == nil {
+			st, err = a.bearer(r) // no cookie session: an Authorization: Bearer session token
+		}
+		if err != nil {
+			a.adapter.Write(w, r, err)
+			return
+		}
+		if st != nil && !a.mustEnrol(st) { // MFARequired: signed out until enrolled
+			r = r.WithContext(context.WithValue(r.Context(), stateKey{}, st))
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// RequireUser lets signed-in requests through to next. Others are
+// redirected to the sign-in page (browsers, with redirect_url set to come
+// back) or answered 401 with a JSON error (API clients). Answers it lets
+// through are marked Cache-Control: no-store.
+func (a *Server) RequireUser(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		st, err := a.lookup(r)
+		if st == nil && err == nil {
+			st, err = a.bearer(r) // no cookie session: an Authorization: Bearer session token
+		}
+		if err != nil {
+			a.adapter.Write(w, r, err)
+			return
+		}
+		if st == nil {
+			a.unauthenticated(w, r)
+			return
+		}
+		if a.mustEnrol(st) {
+			a.enrolmentRequired(w, r)
+			return
+		}
+		if stateFrom(r.Context()) == nil {
+			r = r.WithContext(context.WithValue(r.Context(), stateKey{}, st))
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		next.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,209 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/embedauth/auth/core"
+	"github.com/embedauth/auth/internal/httpx"
+	"github.com/embedauth/auth/internal/password"
+	"github.com/embedauth/auth/mail"
+	"github.com/embedauth/auth/store"
+)
+
+const (
+	signupLifetime    = 24 * time.Hour // a pending sign-up is forgotten after this
+	maxSignupAttempts = 5              // wrong codes per sign-up, across resends
+	maxSignupSends    = 5              // codes mailed per sign-up
+)
+
+// signUpInput is a sign-up request, from a form or JSON.
+type signUpInput struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+	Name     string `json:"name"`
+}
+
+// signUp starts a sign-up. Whether or not the email already has an account,
+// it does the same work (one hash, one pending sign-up, one queued mail)
+// and answers the same: a new address gets a code, a taken one gets a
+// notice to its owner, and the caller learns nothing.
+func (a *Server) signUp(r *http.Request, in signUpInput) (email string, err error) {
+	if !a.enabled(MethodPassword) {
+		return "", errMethodDisabled
+	}
+	if err := rateLimited(a.limits.signUp, a.s.ClientIP(r)); err != nil {
+		return "", err
+	}
+	email, err = cleanEmail(in.Email)
+	if err != nil {
+		return "", err
+	}
+	name, err := cleanName(in.Name)
+	if err != nil {
+		return "", err
+	}
+	if err := a.checkPolicy(in.Password, "password", email, name); err != nil {
+		return "", err
+	}
+	ctx := r.Context()
+	existing, err := a.db.UserByEmail(ctx, email)
+	exists := err == nil
+	if err != nil && !errors.Is(err, core.ErrNotFound) {
+		return "", err
+	}
+	hash, err := a.hasher.Hash(ctx, in.Password)
+	if err != nil {
+		return "", hashError(err)
+	}
+	id := core.NewID("signup")
+	code := newCode(6)
+	now := a.s.Now()
+	m, err := a.signupMail(email, code, exists, existing.Name)
+	if err != nil {
+		return "", err
+	}
+	err = a.db.CreateSignup(ctx, store.Signup{
+		ID: id, Email: email, Name: name, PasswordHash: hash, CodeHash: a.codeHash(id, code),
+		CodeExpiresAt: now.Add(a.s.VerificationCodeTTL), ExpiresAt: now.Add(signupLifetime),
+	}, m)
+	if err != nil {
+		return "", err
+	}
+	a.dispatcher.Wake()
+	a.sm.Put(ctx, keySignup, id)
+	return email, nil
+}
+
+// signupMail is the code for a new address, or a notice for a taken one.
+func (a *Server) signupMail(email, code string, exists bool, name string) (*store.OutMail, error) {
+	if exists {
+		return a.newMail("signup_existing_account", email, mail.Data{Name: name, Link: a.s.origin + a.s.Path + "/sign-in"})
+	}
+	return a.newMail("verify_email", email, mail.Data{Code: code, ExpiresIn: a.s.VerificationCodeTTL})
+}
+
+// checkPolicy applies the password rules and names the field at fault.
+func (a *Server) checkPolicy(pw, field string, context ...string) error {
+	err := a.policy.Check(pw, append(context, a.s.AppName)...)
+	var pe *password.PolicyError
+	if errors.As(err, &pe) {
+		return httpx.FieldError(field, pe.Code, pe.Reason)
+	}
+	return err
+}
+
+var errSignupGone = httpx.Errorf(http.StatusGone, "signup_expired", "This sign-up has expired. Please start again.")
+
+// verifySignup checks the code of the browser's pending sign-up and, when
+// it matches, creates the user and signs them in, all at once.
+func (a *Server) verifySignup(r *http.Request, rawCode string) (*authState, error) {
+	ctx := r.Context()
+	id := a.sm.GetString(ctx, keySignup)
+	if id == "" {
+		return nil, errSignupGone
+	}
+	if err := rateLimited(a.limits.codes, a.s.ClientIP(r)); err != nil {
+		return nil, err
+	}
+	code, err := cleanCode(rawCode)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.db.ReserveSignupAttempt(ctx, id, maxSignupAttempts); err != nil {
+		switch {
+		case errors.Is(err, core.ErrLocked):
+			return nil, httpx.Errorf(http.StatusTooManyRequests, "too_many_attempts", "Too many wrong codes. Please start again.")
+		case errors.Is(err, core.ErrNotFound):
+			a.sm.Remove(ctx, keySignup)
+			return nil, errSignupGone
+		}
+		return nil, err
+	}
+	su, err := a.db.Signup(ctx, id)
+	if errors.Is(err, core.ErrNotFound) {
+		return nil, errSignupGone
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !equalHash(su.CodeHash, a.codeHash(id, code)) {
+		return nil, httpx.FieldError("code", "incorrect_code", "That code is incorrect. Check the latest email and try again.")
+	}
+	if !a.s.Now().Before(su.CodeExpiresAt) {
+		return nil, httpx.FieldError("code", "code_expired", "That code has expired. Send a new one.")
+	}
+	user, sess, err := a.db.CompleteSignup(ctx, id, a.newSession(r, "", "email_code"))
+	switch {
+	case errors.Is(err, core.ErrNotFound):
+		a.sm.Remove(ctx, keySignup)
+		return nil, errSignupGone
+	case errors.Is(err, core.ErrConflict):
+		a.sm.Remove(ctx, keySignup)
+		return nil, httpx.Errorf(http.StatusConflict, "email_taken", "An account with this email already exists. Sign in instead.")
+	case err != nil:
+		return nil, err
+	}
+	if sess, err = a.deviceSession(r, user, sess.AuthMethod, &sess, true, false); err != nil { // remembers this device (device.go)
+		return nil, err
+	}
+	return a.attachSession(r, user, sess)
+}
+
+// resendSignup mails a new code; the old one stops working and the count of
+// wrong codes carries on.
+func (a *Server) resendSignup(r *http.Request) error {
+	ctx := r.Context()
+	id := a.sm.GetString(ctx, keySignup)
+	if id == "" {
+		return errSignupGone
+	}
+	if err := rateLimited(a.limits.codes, a.s.ClientIP(r)); err != nil {
+		return err
+	}
+	su, err := a.db.Signup(ctx, id)
+	if errors.Is(err, core.ErrNotFound) {
+		a.sm.Remove(ctx, keySignup)
+		return errSignupGone
+	}
+	if err != nil {
+		return err
+	}
+	existing, err := a.db.UserByEmail(ctx, su.Email)
+	exists := err == nil
+	if err != nil && !errors.Is(err, core.ErrNotFound) {
+		return err
+	}
+	code := newCode(6)
+	m, err := a.signupMail(su.Email, code, exists, existing.Name)
+	if err != nil {
+		return err
+	}
+	err = a.db.ResendSignupCode(ctx, id, a.codeHash(id, code), a.s.Now().Add(a.s.VerificationCodeTTL), maxSignupSends, m)
+	switch {
+	case errors.Is(err, core.ErrRateLimited):
+		return httpx.Errorf(http.StatusTooManyRequests, "too_many_codes", "We've sent several codes already. Check your inbox and spam folder, or start again later.")
+	case errors.Is(err, core.ErrNotFound):
+		return errSignupGone
+	case err != nil:
+		return err
+	}
+	a.dispatcher.Wake()
+	return nil
+}
+
+// pendingSignupEmail returns the masked address of the browser's pending
+// sign-up, for the verify page.
+func (a *Server) pendingSignupEmail(ctx context.Context) (string, bool) {
+	id := a.sm.GetString(ctx, keySignup)
+	if id == "" {
+		return "", false
+	}
+	su, err := a.db.Signup(ctx, id)
+	if err != nil {
+		return "", false
+	}
+	return maskEmail(su.Email), true
+}

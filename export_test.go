@@ -19,7 +19,9 @@ func (a *Auth) EnrolTOTPForTest(ctx context.Context, userID, email string) (stri
 }
 
 // TOTPCodeForTest computes the TOTP code of secret at t.
-func TOTPCodeForTest(secret string, t time.Time) (string, error) { return web.TOTPCodeForTest(secret, t) }
+func TOTPCodeForTest(secret string, t time.Time) (string, error) {
+	return web.TOTPCodeForTest(secret, t)
+}
 
 // PasskeySecondFactorTestHandler serves a page that verifies a passkey as
 // a second factor (see web.Server.PasskeySecondFactorTestHandler).

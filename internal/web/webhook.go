@@ -68,7 +68,9 @@ func (a *Server) startWebhooks(ctx context.Context) {
 // messages were delivered. The dispatcher does this on its own (every
 // Webhooks.Poll); tests with a fake clock call it to drive delivery, and
 // shutdown hooks to wait for it.
-func (a *Server) FlushWebhooks(ctx context.Context) (int, error) { return a.hooks.dispatcher.Flush(ctx) }
+func (a *Server) FlushWebhooks(ctx context.Context) (int, error) {
+	return a.hooks.dispatcher.Flush(ctx)
+}
 
 // WebhookEndpoint is a receiver of webhooks, as the API shows it. Its
 // secret is read with [Auth.WebhookSecret].

@@ -2,12 +2,12 @@ package auth
 
 import (
 	"context"
+	"database/sql"
 	"html/template"
 	"net/http"
 	"time"
 
 	"github.com/embedauth/auth/internal/web"
-	"github.com/embedauth/auth/store"
 	"golang.org/x/oauth2"
 )
 
@@ -68,8 +68,10 @@ func (a *Auth) Close() error { return a.s.Close() }
 // Config.Path with a trailing slash: mux.Handle("/auth/", a.Handler()).
 func (a *Auth) Handler() http.Handler { return a.s.Handler() }
 
-// Store returns the underlying store, for administration and tests.
-func (a *Auth) Store() *store.DB { return a.s.Store() }
+// DB returns the database pool embedauth uses, so the app can keep its own
+// tables in the same file (prefix-free names; embedauth's tables all start
+// with auth_). Do not write to embedauth's tables directly.
+func (a *Auth) DB() *sql.DB { return a.s.Store().SQL() }
 
 // FlushMail delivers every queued message that is due now and returns how
 // many were sent. The dispatcher does this on its own; tests and shutdown

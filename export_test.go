@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/embedauth/auth/internal/web"
+	"github.com/embedauth/auth/store"
 )
 
 // HousekeepSecurityForTest runs the security part of the hourly
@@ -28,3 +29,7 @@ func TOTPCodeForTest(secret string, t time.Time) (string, error) {
 func (a *Auth) PasskeySecondFactorTestHandler(prefix string) http.Handler {
 	return a.s.PasskeySecondFactorTestHandler(prefix)
 }
+
+// Store returns the underlying store, for tests that check what was
+// written.
+func (a *Auth) Store() *store.DB { return a.s.Store() }

@@ -145,7 +145,7 @@ type app struct {
 func (app *app) Close() error { return app.auth.Close() }
 
 func newApp(a *auth.Auth) (*app, error) {
-	db := a.Store().SQL()
+	db := a.DB()
 	if _, err := db.Exec(`CREATE TABLE IF NOT EXISTS notes (
 		id INTEGER PRIMARY KEY AUTOINCREMENT,
 		user_id TEXT NOT NULL REFERENCES auth_users(id) ON DELETE CASCADE,

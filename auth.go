@@ -95,9 +95,6 @@ func New(cfg Config) (*Auth, error) {
 // do not change them.
 func TokenClaimsFrom(ctx context.Context) (*TokenClaims, bool) { return web.TokenClaimsFrom(ctx) }
 
-// Components returns the UI components for r.
-func (a *Auth) Components(r *http.Request) Components { return a.s.Components(r) }
-
 // UserButton renders the user button for r (see [Components.UserButton]).
 func (a *Auth) UserButton(r *http.Request) template.HTML { return a.s.UserButton(r) }
 

@@ -63,3 +63,24 @@ func (u User) DisplayName() string {
 	}
 	return u.Email
 }
+
+// CreateUserParams describes a user created by the app's back end.
+type CreateUserParams struct {
+	Email string
+	Name  string
+	// Password is optional; when set it must pass the password policy.
+	Password string
+	// EmailVerified marks the address as proven (for example, the app
+	// imported it from a system that verified it).
+	EmailVerified   bool
+	PublicMetadata  json.RawMessage
+	PrivateMetadata json.RawMessage
+	UnsafeMetadata  json.RawMessage
+}
+
+// UserMetadata replaces the metadata objects that are not nil.
+type UserMetadata struct {
+	Public  json.RawMessage
+	Private json.RawMessage
+	Unsafe  json.RawMessage
+}

@@ -2,25 +2,10 @@ package web
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/embedauth/auth/store"
 )
-
-// CreateUserParams describes a user created by the app's back end.
-type CreateUserParams struct {
-	Email string
-	Name  string
-	// Password is optional; when set it must pass the password policy.
-	Password string
-	// EmailVerified marks the address as proven (for example, the app
-	// imported it from a system that verified it).
-	EmailVerified   bool
-	PublicMetadata  json.RawMessage
-	PrivateMetadata json.RawMessage
-	UnsafeMetadata  json.RawMessage
-}
 
 // CreateUser creates a user from the app's back end, bypassing sign-up
 // (no verification mail). A taken email is an error wrapping
@@ -81,13 +66,6 @@ func (a *Server) DeleteUser(ctx context.Context, id string) error {
 	err := a.db.DeleteUser(ctx, id, nil)
 	a.cache.forgetUser(id)
 	return err
-}
-
-// UserMetadata replaces the metadata objects that are not nil.
-type UserMetadata struct {
-	Public  json.RawMessage
-	Private json.RawMessage
-	Unsafe  json.RawMessage
 }
 
 // UpdateUserMetadata sets a user's metadata from the app's back end.

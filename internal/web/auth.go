@@ -62,7 +62,7 @@ type Server struct {
 // and starts the mail dispatcher. It reports every configuration problem at
 // once.
 func New(cfg Config) (*Server, error) {
-	s, err := cfg.settings()
+	s, err := resolve(cfg)
 	if err != nil {
 		return nil, err
 	}

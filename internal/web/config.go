@@ -1,10 +1,8 @@
 package web
 
 import (
-	"database/sql"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -13,205 +11,7 @@ import (
 	"time"
 
 	"github.com/embedauth/auth/internal/password"
-	"github.com/embedauth/auth/mail"
 )
-
-// Config configures an [Auth]. The zero value is a working, secure
-// development setup: an SQLite file embedauth.db in the working directory,
-// BaseURL http://localhost:8080, mail captured in the dev outbox at
-// /auth/dev/mail. Every field's comment gives its default. [New] never
-// changes the caller's Config.
-type Config struct {
-	// DatabasePath is the SQLite file, created and migrated on first start.
-	// Default "embedauth.db". Ignored when DB is set.
-	DatabasePath string
-	// DB is a pool the app opened itself with store.DSN, to keep its own
-	// tables in the same file. The app closes it.
-	DB *sql.DB
-
-	// BaseURL is the app's public origin, such as "https://example.com".
-	// Every link in mail and every redirect is built from it, never from a
-	// request's Host. It must be https unless its host is localhost.
-	// Default "http://localhost:8080".
-	BaseURL string
-	// Path is where Handler is mounted. Default "/auth".
-	Path string
-	// AllowedRedirectOrigins are other origins (scheme://host[:port]) that
-	// redirect_url may point to. The BaseURL origin is always allowed.
-	AllowedRedirectOrigins []string
-
-	// AppName is shown on pages and in mail. Default "embedauth".
-	AppName string
-	// Appearance themes the pages and mail.
-	Appearance Appearance
-	// Templates overrides page templates by file name (see package ui).
-	Templates fs.FS
-
-	// DevMode shows the dev outbox at Path+"/dev/mail" (to loopback clients
-	// only) and keeps mail bodies there. Default: on exactly when BaseURL's
-	// host is localhost.
-	DevMode *bool
-	// SMTP sends mail through an SMTP server. Default: none, so mail goes to
-	// the dev outbox in dev mode; outside dev mode one of SMTP or Mailer is
-	// required.
-	SMTP *mail.SMTPConfig
-	// Mailer sends mail through any Sender; it takes precedence over SMTP.
-	Mailer mail.Sender
-	// MailTemplates overrides mail templates by file name (see package mail).
-	MailTemplates fs.FS
-
-	// EncryptionKey (32 bytes) seals mail bodies and other secrets at rest.
-	// Keep it outside the database file. Default: read from, or created at,
-	// DatabasePath+".key" with a warning outside dev mode. Required with DB.
-	EncryptionKey []byte
-
-	// PasswordMinLength is the shortest password accepted, in characters.
-	// Default 15 (NIST SP 800-63B-4); it cannot be set below 8.
-	PasswordMinLength int
-	// PasswordMaxLength is the longest, in characters. Default 1024.
-	PasswordMaxLength int
-	// PasswordHashing sets the argon2id cost. Default m=19 MiB, t=2, p=1.
-	PasswordHashing Argon2Params
-	// PasswordHashConcurrency bounds the hashes running at once. Default
-	// GOMAXPROCS. A request that waits longer than PasswordHashWait for a
-	// slot gets 429 with Retry-After. Default wait 2 s.
-	PasswordHashConcurrency int
-	PasswordHashWait        time.Duration
-
-	// SessionMode is SessionSingle (default) or SessionMulti.
-	SessionMode SessionMode
-	// SessionIdleTimeout ends a session after this long without a request.
-	// Default 7 days.
-	SessionIdleTimeout time.Duration
-	// SessionLifetime ends a session this long after sign-in, whatever its
-	// activity. Default 30 days.
-	SessionLifetime time.Duration
-	// SessionCacheTTL bounds how long Middleware trusts its in-process cache
-	// of a session. Revocations in this process take effect at once; this
-	// bounds how late another process sharing the file sees them. Default
-	// 30 s; negative disables the cache.
-	SessionCacheTTL time.Duration
-
-	// LockoutThreshold is how many consecutive failed sign-ins lock an
-	// account for LockoutDuration. Defaults 100 and 1 hour. A locked account
-	// can still reset its password.
-	LockoutThreshold int
-	LockoutDuration  time.Duration
-	// VerificationCodeTTL is how long an email verification code is valid.
-	// Default 10 minutes.
-	VerificationCodeTTL time.Duration
-	// ResetTokenTTL is how long a password reset link is valid. Default 30
-	// minutes.
-	ResetTokenTTL time.Duration
-	// SecurityLogRetention is how long entries of a user's security log
-	// (sign-ins, failures, factor changes, revocations) are kept. Default
-	// 90 days.
-	SecurityLogRetention time.Duration
-	// DisableNewDeviceEmails stops the mail a user gets when their account
-	// signs in from a device it has not used before. Default false: the
-	// mail is sent.
-	DisableNewDeviceEmails bool
-	// VerifyNewDevices holds a sign-in from a device the account has not
-	// used before, after every other factor, until the user enters a
-	// 6-digit code mailed to their primary email (texted to the primary
-	// phone of an account without an email). Default false.
-	VerifyNewDevices bool
-	// RateLimits caps requests per client IP per minute.
-	RateLimits RateLimits
-	// ClientIP returns the client's address for rate limits and the session
-	// list. Default: the host of r.RemoteAddr. Behind a proxy, supply one
-	// that reads the header your proxy sets.
-	ClientIP func(r *http.Request) string
-
-	// Methods are the ways to sign in and sign up that pages and the API
-	// offer, in the order pages show them. Default DefaultMethods
-	// (password, passkey, email code, magic link).
-	Methods []Method
-	// Passwordless sets the rules of magic links and one-time codes.
-	Passwordless PasswordlessConfig
-	// SMS sends the text messages of MethodSMSCode (mail.TwilioSender, or
-	// any mail.SMSSender). Default: in dev mode, the dev outbox.
-	SMS mail.SMSSender
-
-	// Organizations configures teams with roles and permissions,
-	// invitations and verified domains.
-	Organizations OrganizationsConfig
-
-	// Passkeys configures WebAuthn passkeys: on by default for BaseURL
-	// (see PasskeyConfig).
-	Passkeys PasskeyConfig
-
-	// Social lists the OAuth 2.0 and OpenID Connect providers people can
-	// sign in, sign up and connect their account with ("Continue with
-	// Google"). Default none.
-	Social []SocialProvider
-	// SocialLinking decides whether a provider identity whose verified
-	// email belongs to an existing account joins it by itself
-	// (SocialLinkVerifiedEmail) or only once the person has signed in to
-	// that account and connected the provider from the profile
-	// (SocialLinkAfterSignIn, the default).
-	SocialLinking SocialLinking
-	// StoreProviderTokens keeps each provider's access and refresh tokens,
-	// sealed with EncryptionKey, so the app can call the provider's API for
-	// the user with [Auth.ProviderToken]. Default false: tokens are used
-	// once to read the profile and dropped.
-	StoreProviderTokens bool
-
-	// Tokens configures the JWTs of GET Path+"/api/token" (session tokens,
-	// accepted by Middleware as "Authorization: Bearer", and JWT templates
-	// for other services) and their signing keys.
-	Tokens TokensConfig
-	// Webhooks configures the delivery of events to webhook endpoints.
-	Webhooks WebhooksConfig
-	// MFA configures two-step verification (who must use it) and
-	// reverification before sensitive changes.
-	MFA MFAConfig
-	// IsAdmin reports whether a signed-in user administers this app: may
-	// manage webhook endpoints, JWT templates and signing keys through the
-	// API and the admin pages (Path+"/admin/webhooks"). Default nil: nobody,
-	// so the admin pages answer 404 and the admin API 403.
-	IsAdmin func(User) bool
-
-	// Logger receives errors and warnings. Default slog.Default().
-	Logger *slog.Logger
-	// Now is the clock. Default time.Now.
-	Now func() time.Time
-}
-
-// Argon2Params are argon2id costs: Memory in KiB, Time iterations, Threads.
-type Argon2Params = password.Params
-
-// SessionMode chooses how many accounts one browser may be signed in to.
-type SessionMode int
-
-const (
-	// SessionSingle allows one account per browser (the default).
-	SessionSingle SessionMode = iota
-	// SessionMulti allows several accounts signed in at once in one browser,
-	// with one active and the others a switch away.
-	SessionMulti
-)
-
-// RateLimits caps requests per client IP per minute, per group of
-// endpoints. Zero means the default; negative disables the limit.
-type RateLimits struct {
-	SignIn int // default 30
-	SignUp int // default 10
-	Codes  int // verification code attempts and resends; default 30
-	Reset  int // forgot-password requests; default 10
-}
-
-// Appearance themes pages and mail with CSS colors and a logo.
-type Appearance struct {
-	// PrimaryColor is the color of buttons and links. Default "#4f46e5".
-	PrimaryColor string
-	// Radius is the corner radius of cards and inputs. Default "10px".
-	Radius string
-	// FontFamily is the font stack. Default the system UI stack.
-	FontFamily string
-	// LogoURL is shown above forms and in mail. Default none.
-	LogoURL string
-}
 
 // settings is Config with defaults applied and derived values computed.
 type settings struct {
@@ -225,7 +25,7 @@ type settings struct {
 	pk         passkeySettings
 }
 
-func (c Config) settings() (*settings, error) {
+func resolve(c Config) (*settings, error) {
 	s := &settings{Config: c}
 	s.AllowedRedirectOrigins = append([]string(nil), c.AllowedRedirectOrigins...)
 	var errs []error
@@ -352,7 +152,7 @@ func (c Config) settings() (*settings, error) {
 		s.cookieName = "embedauth_session"
 	}
 	errs = append(errs, s.passwordlessDefaults()...)
-	errs = append(errs, s.Organizations.configErrors()...)
+	errs = append(errs, orgConfigErrors(s.Organizations)...)
 	errs = append(errs, s.tokenDefaults()...)
 	errs = append(errs, s.webhookDefaults()...)
 	errs = append(errs, s.checkPasskeys()...)

@@ -104,7 +104,7 @@ func (a *Server) RotateSigningKey(ctx context.Context, alg string) (string, erro
 // line tool or a cron job; processes running on that database see the new
 // key within 30 seconds. It returns the new key's id.
 func RotateSigningKey(ctx context.Context, cfg Config, alg string) (string, error) {
-	s, err := cfg.settings()
+	s, err := resolve(cfg)
 	if err != nil {
 		return "", err
 	}

@@ -19,10 +19,6 @@ import (
 	"github.com/embedauth/auth/ui"
 )
 
-// DefaultReverificationAge is the window RequireReverification uses when
-// given a maxAge of zero or less.
-const DefaultReverificationAge = 10 * time.Minute
-
 var errReverificationRequired = httpx.Errorf(http.StatusForbidden, "reverification_required",
 	"Confirm it's you to continue: sign in again at the reverification page.")
 

@@ -24,38 +24,8 @@ type OrgPermission = core.Permission
 // [core.Membership].
 type OrgMembership = core.Membership
 
-// OrganizationsConfig configures organizations. The zero value lets every
-// user create organizations without limit, with the roles org:admin and
-// org:member; users without an organization keep a personal account
-// (use [Auth.RequireOrg] where the app needs one).
-type OrganizationsConfig struct {
-	// Roles are roles every organization has besides org:admin and
-	// org:member, such as {Key: "org:billing", Name: "Billing",
-	// Permissions: []string{"org:invoices:read"}}. A role keyed org:member
-	// replaces the member role's name and permissions (default: read the
-	// member list). Organizations may define more roles at run time.
-	Roles []OrgRole
-	// Permissions are the permissions roles may hold, such as
-	// {Key: "org:invoices:write", Name: "Write invoices"}. The system
-	// permissions (org:sys_profile:manage, org:sys_memberships:manage, ...)
-	// always exist.
-	Permissions []OrgPermission
-	// MaxPerUser is how many organizations one user may create. Default 0:
-	// no limit.
-	MaxPerUser int
-	// MaxMembers is how many members, counting pending invitations, one
-	// organization may have. Default 0: no limit.
-	MaxMembers int
-	// InvitationTTL is how long an invitation can be accepted. Default 7
-	// days.
-	InvitationTTL time.Duration
-	// DefaultRole is the role of people who join through a verified
-	// domain. Default org:member.
-	DefaultRole string
-}
-
 // configErrors reports every problem of the organizations config.
-func (c OrganizationsConfig) configErrors() []error {
+func orgConfigErrors(c OrganizationsConfig) []error {
 	var errs []error
 	if c.MaxPerUser < 0 {
 		errs = append(errs, fmt.Errorf("Organizations.MaxPerUser %d is negative", c.MaxPerUser))

@@ -1,6 +1,9 @@
 package core
 
-import "errors"
+import (
+	"errors"
+	"time"
+)
 
 // Sentinel errors shared by every layer. Wrap them with the operation that
 // failed (fmt.Errorf("store: create user: %w", ErrConflict)) and compare with
@@ -29,3 +32,88 @@ var (
 	// ErrBanned means the user is banned and may not sign in.
 	ErrBanned = errors.New("banned")
 )
+
+// Kinds of refusal that only the answer to a person or program needs, beside
+// the sentinels above. They are the Kind of an [Error].
+var (
+	// ErrBadRequest means a request was malformed: unreadable JSON or form,
+	// a missing parameter.
+	ErrBadRequest = errors.New("bad request")
+	// ErrUnauthenticated means the action needs a signed-in user.
+	ErrUnauthenticated = errors.New("unauthenticated")
+	// ErrForbidden means the signed-in user may not do this: their role
+	// lacks a permission, or a check they have not passed is required.
+	ErrForbidden = errors.New("forbidden")
+	// ErrTooLarge means a request body is over its limit.
+	ErrTooLarge = errors.New("too large")
+	// ErrUnsupported means a request body is not in a format accepted.
+	ErrUnsupported = errors.New("unsupported media type")
+	// ErrUnavailable means a service embedauth depends on (an identity
+	// provider, a mail server) did not answer as it should.
+	ErrUnavailable = errors.New("unavailable")
+)
+
+// Error is a refusal whose Message may be shown to a person and whose Code
+// is a stable identifier for programs. It is the one error type every layer
+// uses to say "no, and here is why": feature packages return it, and the
+// HTTP layer renders it as a form message or a JSON error, with a status
+// that follows from Kind. Any other error is internal: logged, and shown
+// as a generic failure.
+type Error struct {
+	// Kind is the sentinel the refusal is an instance of (ErrNotFound,
+	// ErrInvalidInput, ErrRateLimited, ...); errors.Is(err, Kind) holds.
+	Kind error
+	// Code is a stable snake_case identifier, such as "incorrect_code".
+	Code string
+	// Field is the input at fault, if any ("email", "code").
+	Field string
+	// Message is a sentence safe to show the person who made the request.
+	Message string
+	// RetryAfter tells a rate-limited client when to try again.
+	RetryAfter time.Duration
+	// Err is the cause: logged, never shown.
+	Err error
+}
+
+// Error describes the refusal for logs, its cause included.
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return e.Code + ": " + e.Message + ": " + e.Err.Error()
+	}
+	return e.Code + ": " + e.Message
+}
+
+// Unwrap returns Kind and the cause, so errors.Is finds either.
+func (e *Error) Unwrap() []error {
+	switch {
+	case e.Kind == nil:
+		return []error{e.Err}
+	case e.Err == nil:
+		return []error{e.Kind}
+	}
+	return []error{e.Kind, e.Err}
+}
+
+// Refuse returns a refusal of kind with a stable code and a message.
+func Refuse(kind error, code, message string) *Error {
+	return &Error{Kind: kind, Code: code, Message: message}
+}
+
+// Invalid returns a refusal of one input field ([ErrInvalidInput]).
+func Invalid(field, code, message string) *Error {
+	return &Error{Kind: ErrInvalidInput, Code: code, Field: field, Message: message}
+}
+
+// With returns a copy of e with cause err, for the log.
+func (e *Error) With(err error) *Error {
+	c := *e
+	c.Err = err
+	return &c
+}
+
+// Is reports whether target is a refusal with the same Kind and Code, so a
+// copy made by [Error.With] still matches the value it was made from.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.Code == e.Code && t.Kind == e.Kind
+}

@@ -71,7 +71,7 @@
 //
 // # Errors
 //
-// Refusals are [*Error] values: Kind is the sentinel to compare with
+// Refusals are [*core.Error] values: Kind is the sentinel to compare with
 // errors.Is ([core.ErrNotFound], [ErrForbidden], [core.ErrConflict], ...),
 // Code a stable identifier ("slug_taken", "role_escalation"), Field the
 // input at fault, and Message a sentence safe to show a user.

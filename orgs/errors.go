@@ -1,7 +1,7 @@
 package orgs
 
 import (
-	"errors"
+	"fmt"
 
 	"github.com/embedauth/auth/core"
 )
@@ -11,35 +11,16 @@ import (
 var (
 	// ErrForbidden means the member's role lacks a permission the action
 	// needs, or the action would grant more than the member holds.
-	ErrForbidden = errors.New("forbidden")
+	ErrForbidden = core.ErrForbidden
 	// ErrEmailMismatch means an invitation is being redeemed by a user
 	// whose email is not the invited one.
-	ErrEmailMismatch = errors.New("invitation is for another email")
+	ErrEmailMismatch = fmt.Errorf("invitation is for another email: %w", core.ErrForbidden)
 )
 
-// Error is a refusal by an organization rule. Kind is the sentinel it
-// wraps (compare with errors.Is), Code a stable identifier for programs,
-// Field the input at fault (if any), and Message a sentence safe to show
-// the user.
-type Error struct {
-	Kind    error
-	Code    string
-	Field   string
-	Message string
-}
-
-// Error returns the code and message.
-func (e *Error) Error() string { return "orgs: " + e.Code + ": " + e.Message }
-
-// Unwrap returns Kind.
-func (e *Error) Unwrap() error { return e.Kind }
-
-func refuse(kind error, code, msg string) *Error { return &Error{Kind: kind, Code: code, Message: msg} }
+func refuse(kind error, code, msg string) *core.Error { return core.Refuse(kind, code, msg) }
 
 // invalid is a refusal of one input field.
-func invalid(field, code, msg string) *Error {
-	return &Error{Kind: core.ErrInvalidInput, Code: code, Field: field, Message: msg}
-}
+func invalid(field, code, msg string) *core.Error { return core.Invalid(field, code, msg) }
 
 var (
 	errOrgNotFound        = refuse(core.ErrNotFound, "org_not_found", "That organization does not exist, or you are not a member of it.")
@@ -57,14 +38,14 @@ var (
 	errOrgLimit         = refuse(core.ErrLimitReached, "org_limit_reached", "You have created as many organizations as this app allows.")
 	errMemberLimit      = refuse(core.ErrLimitReached, "member_limit_reached", "This organization has as many members (and pending invitations) as this app allows.")
 
-	errSlugTaken        = &Error{Kind: core.ErrConflict, Code: "slug_taken", Field: "slug", Message: "That slug is taken. Choose another."}
+	errSlugTaken        = &core.Error{Kind: core.ErrConflict, Code: "slug_taken", Field: "slug", Message: "That slug is taken. Choose another."}
 	errAlreadyMember    = refuse(core.ErrAlreadyMember, "already_member", "That person is already a member of this organization.")
 	errAlreadyInvited   = refuse(core.ErrAlreadyInvited, "already_invited", "That address already has a pending invitation. Revoke it to send a new one.")
 	errLastAdmin        = refuse(core.ErrLastAdmin, "last_admin", "An organization needs at least one admin. Make someone else an admin first.")
 	errRoleInUse        = refuse(core.ErrConflict, "role_in_use", "Members or pending invitations have this role. Give them another role first.")
-	errRoleExists       = &Error{Kind: core.ErrConflict, Code: "role_exists", Field: "key", Message: "A role with that key exists already."}
-	errPermissionExists = &Error{Kind: core.ErrConflict, Code: "permission_exists", Field: "key", Message: "A permission with that key exists already."}
-	errDomainTaken      = &Error{Kind: core.ErrConflict, Code: "domain_taken", Field: "name", Message: "That domain is already added here, or verified by another organization."}
+	errRoleExists       = &core.Error{Kind: core.ErrConflict, Code: "role_exists", Field: "key", Message: "A role with that key exists already."}
+	errPermissionExists = &core.Error{Kind: core.ErrConflict, Code: "permission_exists", Field: "key", Message: "A permission with that key exists already."}
+	errDomainTaken      = &core.Error{Kind: core.ErrConflict, Code: "domain_taken", Field: "name", Message: "That domain is already added here, or verified by another organization."}
 	errDomainVerified   = refuse(core.ErrConflict, "domain_already_verified", "That domain is verified already.")
 	errRequestPending   = refuse(core.ErrConflict, "request_pending", "You have already asked to join. An admin will answer.")
 
@@ -76,6 +57,6 @@ var (
 	errTooManyCodes       = refuse(core.ErrRateLimited, "too_many_codes", "We've sent several codes already. Check the inbox, or remove the domain and add it again later.")
 	errTooManyAttempts    = refuse(core.ErrLocked, "too_many_attempts", "Too many wrong codes. Remove the domain and add it again.")
 	errNoCode             = invalid("code", "code_required", "Send a verification code first.")
-	errIncorrectCode      = &Error{Kind: core.ErrInvalidCode, Code: "incorrect_code", Field: "code", Message: "That code is incorrect. Check the latest email and try again."}
-	errCodeExpired        = &Error{Kind: core.ErrInvalidCode, Code: "code_expired", Field: "code", Message: "That code has expired. Send a new one."}
+	errIncorrectCode      = &core.Error{Kind: core.ErrInvalidCode, Code: "incorrect_code", Field: "code", Message: "That code is incorrect. Check the latest email and try again."}
+	errCodeExpired        = &core.Error{Kind: core.ErrInvalidCode, Code: "code_expired", Field: "code", Message: "That code has expired. Send a new one."}
 )

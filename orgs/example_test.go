@@ -75,7 +75,7 @@ func ExampleService_Invite() {
 	fmt.Println(err)
 	// Output:
 	// acme-inc bob@example.com org:member pending
-	// orgs: invitation_email_mismatch: This invitation was sent to another email address. Sign in with that address to accept it.
+	// invitation_email_mismatch: This invitation was sent to another email address. Sign in with that address to accept it.
 	// org:member
-	// orgs: invitation_used: This invitation has already been used.
+	// invitation_used: This invitation has already been used.
 }

@@ -134,7 +134,7 @@ func statusError(status string) error {
 // invitation's role.
 func (s *Service[M]) Accept(ctx context.Context, user core.User, hash string) (core.Invitation, core.Membership, error) {
 	inv, _, err := s.Invitation(ctx, hash)
-	var refusal *Error
+	var refusal *core.Error
 	if err != nil && !(errors.As(err, &refusal) && refusal.Kind != core.ErrNotFound) {
 		return inv, core.Membership{}, err
 	}

@@ -90,7 +90,7 @@ func (s *Service[M]) Leave(ctx context.Context, userID, orgID string) (core.Memb
 }
 
 // storeError turns the sentinels a store write returns into refusals.
-func (s *Service[M]) storeError(err error, notFound *Error) error {
+func (s *Service[M]) storeError(err error, notFound *core.Error) error {
 	switch {
 	case err == nil:
 		return nil

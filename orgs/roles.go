@@ -243,7 +243,7 @@ func (r *Roles) SessionSet(so core.SessionOrg) PermissionSet {
 }
 
 // checkRoleFields checks a role's key, name and description.
-func checkRoleFields(key, name, desc string) *Error {
+func checkRoleFields(key, name, desc string) *core.Error {
 	if !roleKeyRE.MatchString(key) {
 		return invalid("key", "invalid_role_key", `A role key is "org:" and 1 to 40 lower-case letters, digits or underscores, like "org:billing".`)
 	}
@@ -254,7 +254,7 @@ func checkRoleFields(key, name, desc string) *Error {
 }
 
 // checkPermission checks a permission's key, name and description.
-func checkPermission(p core.Permission) *Error {
+func checkPermission(p core.Permission) *core.Error {
 	if !permissionKeyRE.MatchString(p.Key) {
 		return invalid("key", "invalid_permission_key", `A permission key is "org:feature:action" in lower-case letters, digits or underscores, like "org:invoices:write".`)
 	}
@@ -268,7 +268,7 @@ func checkPermission(p core.Permission) *Error {
 }
 
 // checkLabel checks a short human text: a name (required) or description.
-func checkLabel(field, s string, required bool) *Error {
+func checkLabel(field, s string, required bool) *core.Error {
 	max := 100
 	if field == "description" {
 		max = 300

@@ -123,11 +123,11 @@ func (e *env) events(typ string) int {
 	return len(evs)
 }
 
-// wantRefusal fails unless err is an *orgs.Error with code (and wraps
+// wantRefusal fails unless err is an *core.Error with code (and wraps
 // kind).
 func wantRefusal(t testing.TB, err error, kind error, code string) {
 	t.Helper()
-	var oe *orgs.Error
+	var oe *core.Error
 	if !errors.As(err, &oe) || oe.Code != code || !errors.Is(err, kind) || oe.Message == "" {
 		t.Fatalf("err = %v, want refusal %s (%v)", err, code, kind)
 	}
@@ -213,7 +213,7 @@ func TestService_Create(t *testing.T) {
 		} {
 			_, _, err := e.svc.Create(ctx, ann, tc.in)
 			wantRefusal(t, err, core.ErrInvalidInput, tc.code)
-			var oe *orgs.Error
+			var oe *core.Error
 			if errors.As(err, &oe); oe.Field != tc.field {
 				t.Errorf("%+v: field %q, want %q", tc.in, oe.Field, tc.field)
 			}

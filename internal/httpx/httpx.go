@@ -19,56 +19,83 @@ import (
 	"github.com/embedauth/auth/core"
 )
 
-// Error is an error whose Message is safe to show a user and whose Code is
-// a stable identifier for API clients. Any other error is internal: it is
-// logged and answered with a generic 500.
-type Error struct {
-	Status     int
-	Code       string
-	Message    string
-	Field      string        // the form field the error is about, if any
-	RetryAfter time.Duration // set for 429 answers
-	Err        error         // the cause, logged, never shown
+// Errorf returns a public error with the given status.
+func Errorf(status int, code, format string, args ...any) *core.Error {
+	return &core.Error{Kind: statusKinds[status], Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
-// Error describes the error for logs, cause included.
-func (e *Error) Error() string {
-	if e.Err != nil {
-		return e.Code + ": " + e.Message + ": " + e.Err.Error()
+// FieldError returns a public error about one form field (422).
+func FieldError(field, code, message string) *core.Error {
+	return core.Invalid(field, code, message)
+}
+
+// statusKinds gives the Kind of an error built for a status, so that
+// Status gives the status back.
+var statusKinds = map[int]error{
+	http.StatusBadRequest:            core.ErrBadRequest,
+	http.StatusUnauthorized:          core.ErrUnauthenticated,
+	http.StatusForbidden:             core.ErrForbidden,
+	http.StatusNotFound:              core.ErrNotFound,
+	http.StatusConflict:              core.ErrConflict,
+	http.StatusGone:                  core.ErrExpired,
+	http.StatusRequestEntityTooLarge: core.ErrTooLarge,
+	http.StatusUnsupportedMediaType:  core.ErrUnsupported,
+	http.StatusUnprocessableEntity:   core.ErrInvalidInput,
+	http.StatusTooManyRequests:       core.ErrRateLimited,
+	http.StatusBadGateway:            core.ErrUnavailable,
+}
+
+// Status is the HTTP status of a refusal, from its Kind. A refusal without
+// a Kind is an internal error.
+func Status(e *core.Error) int {
+	k := e.Kind
+	switch {
+	case k == nil:
+		return http.StatusInternalServerError
+	case errors.Is(k, core.ErrBadRequest):
+		return http.StatusBadRequest
+	case errors.Is(k, core.ErrUnauthenticated), errors.Is(k, core.ErrInvalidCredentials):
+		return http.StatusUnauthorized
+	case errors.Is(k, core.ErrForbidden), errors.Is(k, core.ErrLimitReached), errors.Is(k, core.ErrBanned):
+		return http.StatusForbidden
+	case errors.Is(k, core.ErrNotFound):
+		return http.StatusNotFound
+	case errors.Is(k, core.ErrConflict), errors.Is(k, core.ErrAlreadyMember), errors.Is(k, core.ErrAlreadyInvited),
+		errors.Is(k, core.ErrLastAdmin), errors.Is(k, core.ErrLastSignInMethod):
+		return http.StatusConflict
+	case errors.Is(k, core.ErrExpired), errors.Is(k, core.ErrUsed):
+		return http.StatusGone
+	case errors.Is(k, core.ErrTooLarge):
+		return http.StatusRequestEntityTooLarge
+	case errors.Is(k, core.ErrUnsupported):
+		return http.StatusUnsupportedMediaType
+	case errors.Is(k, core.ErrInvalidInput), errors.Is(k, core.ErrInvalidCode):
+		return http.StatusUnprocessableEntity
+	case errors.Is(k, core.ErrRateLimited), errors.Is(k, core.ErrLocked):
+		return http.StatusTooManyRequests
+	case errors.Is(k, core.ErrUnavailable):
+		return http.StatusBadGateway
 	}
-	return e.Code + ": " + e.Message
+	return http.StatusBadRequest
 }
 
-// Unwrap returns the cause.
-func (e *Error) Unwrap() error { return e.Err }
-
-// Errorf returns a public error.
-func Errorf(status int, code, format string, args ...any) *Error {
-	return &Error{Status: status, Code: code, Message: fmt.Sprintf(format, args...)}
-}
-
-// FieldError returns a 422 public error about one form field.
-func FieldError(field, code, message string) *Error {
-	return &Error{Status: http.StatusUnprocessableEntity, Code: code, Message: message, Field: field}
-}
-
-// Public returns err as an *Error: itself when it is one, a mapping of the
-// core sentinels that are safe to name, or a 500 internal error.
-func Public(err error) *Error {
-	var pe *Error
+// Public returns err as a refusal: itself when it is one, a mapping of the
+// errors that are safe to name, or an internal error (status 500).
+func Public(err error) *core.Error {
+	var pe *core.Error
 	if errors.As(err, &pe) {
 		return pe
 	}
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &mbe):
-		return &Error{Status: http.StatusRequestEntityTooLarge, Code: "request_too_large", Message: "The request is too large.", Err: err}
+		return &core.Error{Kind: core.ErrTooLarge, Code: "request_too_large", Message: "The request is too large.", Err: err}
 	case errors.Is(err, core.ErrInvalidInput):
-		return &Error{Status: http.StatusUnprocessableEntity, Code: "invalid_input", Message: "Some of the data sent is not valid.", Err: err}
+		return &core.Error{Kind: core.ErrInvalidInput, Code: "invalid_input", Message: "Some of the data sent is not valid.", Err: err}
 	case errors.Is(err, core.ErrRateLimited):
-		return &Error{Status: http.StatusTooManyRequests, Code: "rate_limited", Message: "Too many requests. Try again in a moment.", RetryAfter: time.Minute, Err: err}
+		return &core.Error{Kind: core.ErrRateLimited, Code: "rate_limited", Message: "Too many requests. Try again in a moment.", RetryAfter: time.Minute, Err: err}
 	}
-	return &Error{Status: http.StatusInternalServerError, Code: "internal_error", Message: "Something went wrong on our side. Please try again.", Err: err}
+	return &core.Error{Code: "internal_error", Message: "Something went wrong on our side. Please try again.", Err: err}
 }
 
 // HandlerFunc is an HTTP handler that returns its error instead of writing it.
@@ -78,7 +105,7 @@ type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
 type Adapter struct {
 	Logger *slog.Logger
 	// Page writes an error as an HTML page; nil writes JSON.
-	Page func(w http.ResponseWriter, r *http.Request, e *Error)
+	Page func(w http.ResponseWriter, r *http.Request, e *core.Error)
 }
 
 // Handle wraps fn; the answer is JSON when the client asked for JSON.
@@ -96,7 +123,7 @@ func (a *Adapter) Write(w http.ResponseWriter, r *http.Request, err error) {
 		return // the client went away; there is no one to answer
 	}
 	e := Public(err)
-	if e.Status >= 500 {
+	if Status(e) >= 500 {
 		a.Logger.ErrorContext(r.Context(), "embedauth: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	if e.RetryAfter > 0 {
@@ -136,10 +163,10 @@ type ErrorBody struct {
 }
 
 // WriteError writes e as JSON.
-func WriteError(w http.ResponseWriter, e *Error) {
+func WriteError(w http.ResponseWriter, e *core.Error) {
 	var body ErrorBody
 	body.Error.Code, body.Error.Message, body.Error.Field = e.Code, e.Message, e.Field
-	WriteJSON(w, e.Status, body)
+	WriteJSON(w, Status(e), body)
 }
 
 // WriteJSON writes v as JSON with status.
@@ -177,12 +204,12 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, max int64, dst any) erro
 		case errors.As(err, &se), errors.Is(err, io.ErrUnexpectedEOF):
 			return Errorf(http.StatusBadRequest, "invalid_json", "The request body is not valid JSON.")
 		case errors.As(err, &te):
-			return &Error{Status: http.StatusBadRequest, Code: "invalid_request", Message: fmt.Sprintf("The field %q has the wrong type.", te.Field), Field: te.Field}
+			return &core.Error{Kind: core.ErrBadRequest, Code: "invalid_request", Message: fmt.Sprintf("The field %q has the wrong type.", te.Field), Field: te.Field}
 		case errors.Is(err, io.EOF):
 			return Errorf(http.StatusBadRequest, "invalid_request", "The request body is empty.")
 		case strings.HasPrefix(err.Error(), "json: unknown field "):
 			field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-			return &Error{Status: http.StatusBadRequest, Code: "unknown_field", Message: fmt.Sprintf("The field %q is not recognised.", field), Field: field}
+			return &core.Error{Kind: core.ErrBadRequest, Code: "unknown_field", Message: fmt.Sprintf("The field %q is not recognised.", field), Field: field}
 		}
 		return Errorf(http.StatusBadRequest, "invalid_json", "The request body is not valid JSON.")
 	}

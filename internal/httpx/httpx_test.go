@@ -18,12 +18,12 @@ import (
 	"github.com/embedauth/auth/internal/httpx"
 )
 
-// asError returns err as an *httpx.Error or fails the test.
-func asError(t *testing.T, err error) *httpx.Error {
+// asError returns err as an *core.Error or fails the test.
+func asError(t *testing.T, err error) *core.Error {
 	t.Helper()
-	var pe *httpx.Error
+	var pe *core.Error
 	if !errors.As(err, &pe) {
-		t.Fatalf("error %v (%T) is not an *httpx.Error", err, err)
+		t.Fatalf("error %v (%T) is not an *core.Error", err, err)
 	}
 	return pe
 }
@@ -90,8 +90,8 @@ func TestDecodeJSON(t *testing.T) {
 				t.Fatalf("DecodeJSON succeeded, want %d %s", tt.status, tt.code)
 			}
 			pe := asError(t, err)
-			if pe.Status != tt.status || pe.Code != tt.code || pe.Field != tt.field {
-				t.Errorf("DecodeJSON = %d %q field %q, want %d %q field %q", pe.Status, pe.Code, pe.Field, tt.status, tt.code, tt.field)
+			if httpx.Status(pe) != tt.status || pe.Code != tt.code || pe.Field != tt.field {
+				t.Errorf("DecodeJSON = %d %q field %q, want %d %q field %q", httpx.Status(pe), pe.Code, pe.Field, tt.status, tt.code, tt.field)
 			}
 			if pe.Message == "" {
 				t.Error("the error has no message")
@@ -155,8 +155,8 @@ func TestParseForm(t *testing.T) {
 				t.Fatalf("ParseForm succeeded, want %d %s", tt.status, tt.code)
 			}
 			pe := asError(t, err)
-			if pe.Status != tt.status || pe.Code != tt.code {
-				t.Errorf("ParseForm = %d %q, want %d %q", pe.Status, pe.Code, tt.status, tt.code)
+			if httpx.Status(pe) != tt.status || pe.Code != tt.code {
+				t.Errorf("ParseForm = %d %q, want %d %q", httpx.Status(pe), pe.Code, tt.status, tt.code)
 			}
 		})
 	}
@@ -192,7 +192,7 @@ func TestPublic(t *testing.T) {
 		err       error
 		status    int
 		code      string
-		same      *httpx.Error // when set, Public must return this very value
+		same      *core.Error // when set, Public must return this very value
 		retry     bool
 		wantCause bool
 	}{
@@ -214,8 +214,8 @@ func TestPublic(t *testing.T) {
 			if pe == nil {
 				t.Fatal("Public returned nil")
 			}
-			if pe.Status != tt.status || pe.Code != tt.code {
-				t.Errorf("Public = %d %q, want %d %q", pe.Status, pe.Code, tt.status, tt.code)
+			if httpx.Status(pe) != tt.status || pe.Code != tt.code {
+				t.Errorf("Public = %d %q, want %d %q", httpx.Status(pe), pe.Code, tt.status, tt.code)
 			}
 			if tt.same != nil && pe != tt.same {
 				t.Errorf("Public returned %p, want the *Error itself %p", pe, tt.same)
@@ -242,7 +242,7 @@ func TestPublic(t *testing.T) {
 func TestErrorString(t *testing.T) {
 	t.Parallel()
 	cause := errors.New("disk full")
-	e := &httpx.Error{Status: 500, Code: "internal_error", Message: "Oops.", Err: cause}
+	e := &core.Error{Code: "internal_error", Message: "Oops.", Err: cause}
 	if got, want := e.Error(), "internal_error: Oops.: disk full"; got != want {
 		t.Errorf("Error() = %q, want %q", got, want)
 	}
@@ -253,7 +253,7 @@ func TestErrorString(t *testing.T) {
 	if got, want := f.Error(), "taken: That email is taken."; got != want {
 		t.Errorf("Error() = %q, want %q", got, want)
 	}
-	if f.Status != http.StatusUnprocessableEntity || f.Field != "email" {
+	if httpx.Status(f) != http.StatusUnprocessableEntity || f.Field != "email" {
 		t.Errorf("FieldError = %+v", f)
 	}
 }
@@ -262,7 +262,7 @@ func TestErrorString(t *testing.T) {
 // what it was asked to show.
 type recorder struct {
 	log   bytes.Buffer
-	pages []*httpx.Error
+	pages []*core.Error
 	a     *httpx.Adapter
 }
 
@@ -270,10 +270,10 @@ func newRecorder() *recorder {
 	rec := &recorder{}
 	rec.a = &httpx.Adapter{
 		Logger: slog.New(slog.NewTextHandler(&rec.log, nil)),
-		Page: func(w http.ResponseWriter, r *http.Request, e *httpx.Error) {
+		Page: func(w http.ResponseWriter, r *http.Request, e *core.Error) {
 			rec.pages = append(rec.pages, e)
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
-			w.WriteHeader(e.Status)
+			w.WriteHeader(httpx.Status(e))
 			fmt.Fprintf(w, "<p>%s</p>", e.Message)
 		},
 	}
@@ -374,11 +374,11 @@ func TestAdapterRetryAfter(t *testing.T) {
 		err  error
 		want string
 	}{
-		{"whole seconds", &httpx.Error{Status: 429, Code: "rate_limited", RetryAfter: 3 * time.Second}, "3"},
-		{"rounded up", &httpx.Error{Status: 429, Code: "rate_limited", RetryAfter: 1500 * time.Millisecond}, "2"},
-		{"just over a second", &httpx.Error{Status: 429, Code: "rate_limited", RetryAfter: time.Second + time.Nanosecond}, "2"},
-		{"under a second", &httpx.Error{Status: 429, Code: "rate_limited", RetryAfter: time.Nanosecond}, "1"},
-		{"none", &httpx.Error{Status: 429, Code: "rate_limited"}, ""},
+		{"whole seconds", &core.Error{Kind: core.ErrRateLimited, Code: "rate_limited", RetryAfter: 3 * time.Second}, "3"},
+		{"rounded up", &core.Error{Kind: core.ErrRateLimited, Code: "rate_limited", RetryAfter: 1500 * time.Millisecond}, "2"},
+		{"just over a second", &core.Error{Kind: core.ErrRateLimited, Code: "rate_limited", RetryAfter: time.Second + time.Nanosecond}, "2"},
+		{"under a second", &core.Error{Kind: core.ErrRateLimited, Code: "rate_limited", RetryAfter: time.Nanosecond}, "1"},
+		{"none", &core.Error{Kind: core.ErrRateLimited, Code: "rate_limited"}, ""},
 		{"sentinel", fmt.Errorf("x: %w", core.ErrRateLimited), "60"},
 	}
 	for _, tt := range tests {
@@ -435,7 +435,7 @@ func TestAdapterLogging(t *testing.T) {
 		logged bool
 	}{
 		{"internal", errors.New("disk on fire"), true},
-		{"explicit 503", &httpx.Error{Status: 503, Code: "unavailable", Message: "Later.", Err: errors.New("disk on fire")}, true},
+		{"explicit 503", &core.Error{Code: "unavailable", Message: "Later.", Err: errors.New("disk on fire")}, true},
 		{"not found", httpx.Errorf(404, "not_found", "No."), false},
 		{"field", httpx.FieldError("email", "invalid_email", "No."), false},
 		{"rate limited", core.ErrRateLimited, false},

@@ -260,7 +260,7 @@ func (a *Server) pendingDevice(r *http.Request) (store.DeviceChallenge, core.Use
 	}
 	if user.Banned {
 		a.sm.Remove(ctx, keyDeviceVerify)
-		return store.DeviceChallenge{}, core.User{}, &httpx.Error{Status: http.StatusForbidden, Code: "user_banned", Message: "This account has been disabled.", Err: core.ErrBanned}
+		return store.DeviceChallenge{}, core.User{}, &core.Error{Kind: core.ErrForbidden, Code: "user_banned", Message: "This account has been disabled.", Err: core.ErrBanned}
 	}
 	return c, user, nil
 }
@@ -302,7 +302,7 @@ func (a *Server) verifyDevice(r *http.Request, code, redirect string) (*authStat
 		if errors.Is(err, core.ErrRateLimited) {
 			msg = "Too many wrong codes. Sign in again to get a new one."
 		}
-		return nil, "", &httpx.Error{Status: http.StatusGone, Code: "device_verification_expired", Message: msg, Err: err}
+		return nil, "", &core.Error{Kind: core.ErrExpired, Code: "device_verification_expired", Message: msg, Err: err}
 	case err != nil:
 		return nil, "", err
 	}

@@ -35,7 +35,7 @@ func (a *Server) verifyDevicePage(w http.ResponseWriter, r *http.Request) error 
 	redirect := a.safeRedirect(r.URL.Query().Get("redirect_url"))
 	_, user, err := a.pendingDevice(r)
 	if err != nil {
-		if httpx.Public(err).Status >= 500 {
+		if httpx.Status(httpx.Public(err)) >= 500 {
 			return err
 		}
 		http.Redirect(w, r, queryWith(a.s.Path+"/sign-in", redirect), http.StatusSeeOther)
@@ -56,7 +56,7 @@ func (a *Server) verifyDeviceForm(w http.ResponseWriter, r *http.Request) error 
 		return nil
 	}
 	e := httpx.Public(err)
-	if e.Status >= 500 {
+	if httpx.Status(e) >= 500 {
 		return err
 	}
 	_, user, perr := a.pendingDevice(r)
@@ -101,7 +101,7 @@ func (a *Server) verifyDeviceResendForm(w http.ResponseWriter, r *http.Request) 
 		a.notice(r, httpx.Public(err).Message)
 		http.Redirect(w, r, queryWith(a.s.Path+"/sign-in", redirect), http.StatusSeeOther)
 		return nil
-	case httpx.Public(err).Status >= 500:
+	case httpx.Status(httpx.Public(err)) >= 500:
 		return err
 	default:
 		a.notice(r, httpx.Public(err).Message)

@@ -232,7 +232,7 @@ func (a *Server) identifierAddForm(w http.ResponseWriter, r *http.Request) error
 
 // profileFail re-renders the profile with err.
 func (a *Server) profileFail(w http.ResponseWriter, r *http.Request, st *authState, err error) error {
-	if httpx.Public(err).Status >= 500 {
+	if httpx.Status(httpx.Public(err)) >= 500 {
 		return err
 	}
 	data, derr := a.profileData(r, st, a.page(r, "profile"))

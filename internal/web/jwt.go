@@ -358,7 +358,7 @@ func (a *Server) apiJWTTemplates(w http.ResponseWriter, r *http.Request) error {
 // invalidTemplate is the answer to a template that does not compile; the
 // message says what is wrong with which claim.
 func invalidTemplate(err error) error {
-	return &httpx.Error{Status: http.StatusUnprocessableEntity, Code: "invalid_template", Message: err.Error(), Err: core.ErrInvalidInput}
+	return &core.Error{Kind: core.ErrInvalidInput, Code: "invalid_template", Message: err.Error(), Err: core.ErrInvalidInput}
 }
 
 var errTemplateInConfig = httpx.Errorf(http.StatusConflict, "template_in_config", "That template is defined in the app's configuration; change it there.")

@@ -126,7 +126,7 @@ func (a *Server) pendingFactorTwo(r *http.Request) (core.User, string, error) {
 	}
 	if user.Banned {
 		a.sm.Remove(ctx, keyFactorTwo)
-		return core.User{}, "", &httpx.Error{Status: http.StatusForbidden, Code: "user_banned", Message: "This account has been disabled.", Err: core.ErrBanned}
+		return core.User{}, "", &core.Error{Kind: core.ErrForbidden, Code: "user_banned", Message: "This account has been disabled.", Err: core.ErrBanned}
 	}
 	return user, parts[1], nil
 }
@@ -362,7 +362,7 @@ func (a *Server) apiFactorTwoPasskeyFinish(w http.ResponseWriter, r *http.Reques
 		return err
 	}
 	if _, err := a.passkeySecondFactorFinish(r, user.ID, body); err != nil {
-		if httpx.Public(err).Status < 500 { // a refused passkey
+		if httpx.Status(httpx.Public(err)) < 500 { // a refused passkey
 			a.logFailure(r.Context(), user.ID, first+"+passkey", core.SecurityFailureWrongSecondFactor) // security_log.go
 		}
 		return err

@@ -113,7 +113,7 @@ func (a *Server) mfaAction(w http.ResponseWriter, r *http.Request, fn func(st *a
 	}
 	codes, notice, err := fn(st)
 	if err != nil {
-		if httpx.Public(err).Status >= 500 {
+		if httpx.Status(httpx.Public(err)) >= 500 {
 			return err
 		}
 		d, derr := a.mfaData(r, st, a.page(r, "mfa"))

@@ -269,7 +269,7 @@ func (a *Server) reverifyForm(w http.ResponseWriter, r *http.Request) error {
 		err = a.reverify(r, st, in)
 	}
 	if err != nil {
-		if httpx.Public(err).Status >= 500 {
+		if httpx.Status(httpx.Public(err)) >= 500 {
 			return err
 		}
 		d, derr := a.reverifyData(r, st, a.page(r, "mfa-reverify"), redirect)
@@ -399,7 +399,7 @@ func (a *Server) checkReverifyCode(r *http.Request, st *authState, code string) 
 		if e == errFlowGone {
 			a.sm.Remove(ctx, keyReverifyFlow)
 		}
-		var he *httpx.Error
+		var he *core.Error
 		if errors.As(e, &he) && he.Field == "code" {
 			moved := *he
 			moved.Field = "email_code"

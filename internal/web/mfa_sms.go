@@ -208,7 +208,7 @@ func (a *Server) factorTwoSMSForm(w http.ResponseWriter, r *http.Request) error 
 	}
 	sent, err := a.sendSMSFactorCode(r, user)
 	if err != nil {
-		if httpx.Public(err).Status >= 500 {
+		if httpx.Status(httpx.Public(err)) >= 500 {
 			return err
 		}
 		return a.formFail(w, r, err, "factor-two", func(p ui.Page) any {

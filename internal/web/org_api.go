@@ -60,7 +60,7 @@ func (a *Server) apiCreateOrg(w http.ResponseWriter, r *http.Request) error {
 	}
 	org, err := a.createOrg(r, st, orgs.OrgInput{Name: in.Name, Slug: in.Slug, LogoURL: in.LogoURL})
 	if err != nil {
-		return orgError(err)
+		return err
 	}
 	m, err := a.db.Membership(r.Context(), org.ID, st.user.ID)
 	if err != nil {
@@ -81,7 +81,7 @@ func (a *Server) apiSetActiveOrg(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if err := a.setActiveOrg(r, st, in.OrgID); err != nil {
-		return orgError(err)
+		return err
 	}
 	return httpx.WriteJSON(w, http.StatusOK, struct {
 		ActiveOrgID string `json:"active_org_id"`
@@ -105,7 +105,7 @@ func (a *Server) apiAcceptInvitation(w http.ResponseWriter, r *http.Request) err
 	}
 	org, err := a.acceptInvitation(r, st, hash)
 	if err != nil {
-		return orgError(err)
+		return err
 	}
 	m, err := a.db.Membership(r.Context(), org.ID, st.user.ID)
 	if err != nil {
@@ -122,7 +122,7 @@ func (a *Server) apiOrgAccess(r *http.Request) (*authState, orgs.Access, error) 
 		return nil, orgs.Access{}, err
 	}
 	acc, err := a.orgs.Access(r.Context(), st.user.ID, r.PathValue("id"))
-	return st, acc, orgError(err)
+	return st, acc, err
 }
 
 type orgDetailBody struct {
@@ -173,7 +173,7 @@ func (a *Server) apiUpdateOrg(w http.ResponseWriter, r *http.Request) error {
 	}
 	org, err := a.updateOrg(r, st, r.PathValue("id"), orgs.OrgUpdate{Name: in.Name, Slug: in.Slug, LogoURL: in.LogoURL, RequireMFA: in.RequireMFA})
 	if err != nil {
-		return orgError(err)
+		return err
 	}
 	return httpx.WriteJSON(w, http.StatusOK, struct {
 		Organization core.Org `json:"organization"`
@@ -190,10 +190,10 @@ func (a *Server) apiDeleteOrg(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx := r.Context()
 	if _, err := a.orgs.Require(ctx, st.user.ID, r.PathValue("id"), orgs.PermProfileDelete); err != nil {
-		return orgError(err)
+		return err
 	}
 	if err := a.deleteOrg(r, st, r.PathValue("id"), in.Password, "password"); err != nil {
-		return orgError(err)
+		return err
 	}
 	return httpx.WriteJSON(w, http.StatusOK, statusBody{Status: "deleted"})
 }
@@ -204,7 +204,7 @@ func (a *Server) apiLeaveOrg(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if _, err := a.orgs.Leave(r.Context(), st.user.ID, r.PathValue("id")); err != nil {
-		return orgError(err)
+		return err
 	}
 	a.forgetOrgMember(st.user.ID)
 	return httpx.WriteJSON(w, http.StatusOK, statusBody{Status: "left"})
@@ -223,7 +223,7 @@ func (a *Server) apiJoinOrg(w http.ResponseWriter, r *http.Request) error {
 	}
 	m, req, err := a.joinOrg(r, st, r.PathValue("id"))
 	if err != nil {
-		return orgError(err)
+		return err
 	}
 	if m != nil {
 		return httpx.WriteJSON(w, http.StatusOK, joinBody{Status: "joined", Membership: m})
@@ -238,7 +238,7 @@ func (a *Server) apiMembers(w http.ResponseWriter, r *http.Request) error {
 	}
 	list, err := a.orgs.Members(r.Context(), st.user.ID, r.PathValue("id"))
 	if err != nil {
-		return orgError(err)
+		return err
 	}
 	return httpx.WriteJSON(w, http.StatusOK, struct {
 		Members []core.Member `json:"members"`
@@ -254,11 +254,11 @@ func (a *Server) apiSetMemberRole(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	if err := a.roleChangeStepUp(r, st, r.PathValue("id")); err != nil {
-		return orgError(err)
+		return err
 	}
 	m, err := a.orgs.SetRole(r.Context(), st.user.ID, r.PathValue("id"), r.PathValue("user_id"), in.Role)
 	if err != nil {
-		return orgError(err)
+		return err
 	}
 	a.forgetOrgMember(m.UserID)
 	return httpx.WriteJSON(w, http.StatusOK, struct {
@@ -273,7 +273,7 @@ func (a *Server) apiRemoveMember(w http.ResponseWriter, r *http.Request) error {
 	}
 	m, err := a.orgs.Remove(r.Context(), st.user.ID, r.PathValue("id"), r.PathValue("user_id"))
 	if err != nil {
-		return orgError(err)
+		return err
 	}
 	a.forgetOrgMember(m.UserID)
 	return httpx.WriteJSON(w, http.StatusOK, statusBody{Status: "removed"})
@@ -286,7 +286,7 @@ func (a *Server) apiInvitations(w http.ResponseWriter, r *http.Request) error {
 	}
 	list, err := a.orgs.Invitations(r.Context(), st.user.ID, r.PathValue("id"))
 	if err != nil {
-		return orgError(err)
+		return err
 	}
 	return httpx.WriteJSON(w, http.StatusOK, struct {
 		Invitations []core.Invitation `json:"invitations"`
@@ -308,7 +308,7 @@ func (a *Server) apiInvite(w http.ResponseWriter, r *http.Request) error {
 	}
 	inv, err := a.invite(r.Context(), st, r.PathValue("id"), orgs.InviteInput{Email: in.Email, Role: in.Role})
 	if err != nil {
-		return orgError(err)
+		return err
 	}
 	return httpx.WriteJSON(w, http.StatusCreated, invitationBody{inv})
 }
@@ -320,7 +320,7 @@ func (a *Server) apiRevokeInvitation(w http.ResponseWriter, r *http.Request) err
 	}
 	inv, err := a.orgs.Revoke(r.Context(), st.user.ID, r.PathValue("id"), r.PathValue("invitation_id"))
 	if err != nil {
-		return orgError(err)
+		return err
 	}
 	return httpx.WriteJSON(w, http.StatusOK, invitationBody{inv})
 }
@@ -332,7 +332,7 @@ func (a *Server) apiRequests(w http.ResponseWriter, r *http.Request) error {
 	}
 	list, err := a.orgs.Requests(r.Context(), st.user.ID, r.PathValue("id"))
 	if err != nil {
-		return orgError(err)
+		return err
 	}
 	return httpx.WriteJSON(w, http.StatusOK, struct {
 		Requests []core.MembershipRequest `json:"requests"`
@@ -347,7 +347,7 @@ func (a *Server) apiDecideRequest(accept bool) httpx.HandlerFunc {
 		}
 		req, m, err := a.orgs.DecideRequest(r.Context(), st.user.ID, r.PathValue("id"), r.PathValue("request_id"), accept)
 		if err != nil {
-			return orgError(err)
+			return err
 		}
 		if m != nil {
 			a.forgetOrgMember(m.UserID)
@@ -378,7 +378,7 @@ func (a *Server) apiDomains(w http.ResponseWriter, r *http.Request) error {
 	}
 	list, err := a.orgs.Domains(r.Context(), st.user.ID, r.PathValue("id"))
 	if err != nil {
-		return orgError(err)
+		return err
 	}
 	return httpx.WriteJSON(w, http.StatusOK, struct {
 		Domains []core.Domain `json:"domains"`
@@ -396,7 +396,7 @@ func (a *Server) apiAddDomain(w http.ResponseWriter, r *http.Request) error {
 	}
 	d, err := a.orgs.AddDomain(r.Context(), st.user.ID, r.PathValue("id"), in.Name, in.EnrollmentMode)
 	if err != nil {
-		return orgError(err)
+		return err
 	}
 	return httpx.WriteJSON(w, http.StatusCreated, domainBody{d})
 }
@@ -411,7 +411,7 @@ func (a *Server) apiUpdateDomain(w http.ResponseWriter, r *http.Request) error {
 	}
 	d, err := a.orgs.SetDomainMode(r.Context(), st.user.ID, r.PathValue("id"), r.PathValue("domain_id"), in.EnrollmentMode)
 	if err != nil {
-		return orgError(err)
+		return err
 	}
 	return httpx.WriteJSON(w, http.StatusOK, domainBody{d})
 }
@@ -422,7 +422,7 @@ func (a *Server) apiRemoveDomain(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if err := a.orgs.RemoveDomain(r.Context(), st.user.ID, r.PathValue("id"), r.PathValue("domain_id")); err != nil {
-		return orgError(err)
+		return err
 	}
 	return httpx.WriteJSON(w, http.StatusOK, statusBody{Status: "removed"})
 }
@@ -436,7 +436,7 @@ func (a *Server) apiSendDomainCode(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	if _, err := a.sendDomainCode(r.Context(), st, r.PathValue("id"), r.PathValue("domain_id"), in.Email); err != nil {
-		return orgError(err)
+		return err
 	}
 	return httpx.WriteJSON(w, http.StatusAccepted, statusBody{Status: "code_sent"})
 }
@@ -451,7 +451,7 @@ func (a *Server) apiVerifyDomain(w http.ResponseWriter, r *http.Request) error {
 	}
 	d, err := a.orgs.VerifyDomain(r.Context(), st.user.ID, r.PathValue("id"), r.PathValue("domain_id"), strings.TrimSpace(in.Code))
 	if err != nil {
-		return orgError(err)
+		return err
 	}
 	return httpx.WriteJSON(w, http.StatusOK, domainBody{d})
 }
@@ -463,7 +463,7 @@ func (a *Server) apiRoles(w http.ResponseWriter, r *http.Request) error {
 	}
 	c, err := a.orgs.Catalog(r.Context(), st.user.ID, r.PathValue("id"))
 	if err != nil {
-		return orgError(err)
+		return err
 	}
 	return httpx.WriteJSON(w, http.StatusOK, c)
 }
@@ -498,7 +498,7 @@ func (a *Server) apiCreateRole(w http.ResponseWriter, r *http.Request) error {
 	}
 	role, err = a.orgs.CreateRole(r.Context(), st.user.ID, r.PathValue("id"), role)
 	if err != nil {
-		return orgError(err)
+		return err
 	}
 	return httpx.WriteJSON(w, http.StatusCreated, roleBody{role})
 }
@@ -517,7 +517,7 @@ func (a *Server) apiUpdateRole(w http.ResponseWriter, r *http.Request) error {
 	role, err := a.orgs.UpdateRole(r.Context(), st.user.ID, orgID, r.PathValue("key"),
 		orgs.RoleUpdate{Name: in.Name, Description: in.Description, Permissions: in.Permissions})
 	if err != nil {
-		return orgError(err)
+		return err
 	}
 	a.forgetOrg(orgID)
 	return httpx.WriteJSON(w, http.StatusOK, roleBody{role})
@@ -530,7 +530,7 @@ func (a *Server) apiDeleteRole(w http.ResponseWriter, r *http.Request) error {
 	}
 	orgID := r.PathValue("id")
 	if err := a.orgs.DeleteRole(r.Context(), st.user.ID, orgID, r.PathValue("key")); err != nil {
-		return orgError(err)
+		return err
 	}
 	a.forgetOrg(orgID)
 	return httpx.WriteJSON(w, http.StatusOK, statusBody{Status: "deleted"})
@@ -548,7 +548,7 @@ func (a *Server) apiCreatePermission(w http.ResponseWriter, r *http.Request) err
 	}
 	p, err := a.orgs.CreatePermission(r.Context(), st.user.ID, r.PathValue("id"), core.Permission{Key: in.Key, Name: in.Name, Description: in.Description})
 	if err != nil {
-		return orgError(err)
+		return err
 	}
 	return httpx.WriteJSON(w, http.StatusCreated, struct {
 		Permission core.Permission `json:"permission"`
@@ -562,7 +562,7 @@ func (a *Server) apiDeletePermission(w http.ResponseWriter, r *http.Request) err
 	}
 	orgID := r.PathValue("id")
 	if _, err := a.orgs.DeletePermission(r.Context(), st.user.ID, orgID, r.PathValue("key")); err != nil {
-		return orgError(err)
+		return err
 	}
 	a.forgetOrg(orgID)
 	return httpx.WriteJSON(w, http.StatusOK, statusBody{Status: "deleted"})

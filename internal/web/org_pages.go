@@ -101,7 +101,7 @@ func (a *Server) orgNewForm(w http.ResponseWriter, r *http.Request) error {
 	redirect := a.safeRedirect(formRedirect(r))
 	org, err := a.createOrg(r, st, in)
 	if err != nil {
-		return a.formFail(w, r, orgError(err), "org-new", func(p ui.Page) any {
+		return a.formFail(w, r, err, "org-new", func(p ui.Page) any {
 			p.Title = "Create an organization"
 			return ui.OrgNew{Page: p, Name: in.Name, Slug: in.Slug, LogoURL: in.LogoURL, RedirectURL: redirect}
 		})
@@ -155,7 +155,7 @@ func (a *Server) orgSwitchForm(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if err := a.setActiveOrg(r, st, r.PostFormValue("org_id")); err != nil {
-		return orgError(err)
+		return err
 	}
 	http.Redirect(w, r, a.afterSignIn(formRedirect(r)), http.StatusSeeOther)
 	return nil
@@ -171,7 +171,7 @@ func (a *Server) orgJoinForm(w http.ResponseWriter, r *http.Request) error {
 	}
 	m, _, err := a.joinOrg(r, st, r.PostFormValue("org_id"))
 	if err != nil {
-		return orgError(err)
+		return err
 	}
 	if m != nil {
 		a.notice(r, "You joined the organization.")
@@ -198,7 +198,7 @@ func (a *Server) joinOrg(r *http.Request, st *authState, orgID string) (*core.Me
 // stays inactive, with a notice saying why.
 func (a *Server) enterIfAllowed(r *http.Request, st *authState, orgID string) error {
 	err := a.setActiveOrg(r, st, orgID)
-	var he *httpx.Error
+	var he *core.Error
 	if errors.As(err, &he) && he.Code == codeMFAEnrollmentRequired {
 		a.notice(r, he.Message)
 		return nil
@@ -237,12 +237,12 @@ func (a *Server) invitationData(r *http.Request) (ui.OrgInvitation, int, error) 
 	}
 	inv, org, err := a.orgs.Invitation(ctx, hash)
 	if err != nil {
-		e := httpx.Public(orgError(err))
-		if e.Status >= 500 {
+		e := httpx.Public(err)
+		if httpx.Status(e) >= 500 {
 			return d, 0, err
 		}
 		d.Error = e.Message
-		return d, e.Status, nil
+		return d, httpx.Status(e), nil
 	}
 	d.OrgName, d.OrgInitials, d.Email = org.Name, orgInitials(org.Name), inv.Email
 	d.RoleName = a.roleNames(ctx, org.ID).name(inv.Role)
@@ -287,8 +287,8 @@ func (a *Server) orgInvitationForm(w http.ResponseWriter, r *http.Request) error
 	}
 	org, err := a.acceptInvitation(r, st, a.sm.GetString(r.Context(), keyInvitation))
 	if err != nil {
-		e := httpx.Public(orgError(err))
-		if e.Status >= 500 {
+		e := httpx.Public(err)
+		if httpx.Status(e) >= 500 {
 			return err
 		}
 		d, _, derr := a.invitationData(r)
@@ -299,7 +299,7 @@ func (a *Server) orgInvitationForm(w http.ResponseWriter, r *http.Request) error
 		if d.State == "accept" {
 			d.State = "invalid"
 		}
-		return a.render(w, e.Status, "org-invitation", d)
+		return a.render(w, httpx.Status(e), "org-invitation", d)
 	}
 	a.sm.Remove(r.Context(), keyInvitation)
 	a.notice(r, "Welcome to "+org.Name+".")
@@ -332,11 +332,11 @@ func (a *Server) orgProfilePage(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	acc, err := a.orgs.Access(ctx, st.user.ID, r.PathValue("id"))
 	if err != nil {
-		return orgError(err)
+		return err
 	}
 	d, err := a.orgProfileData(ctx, st, acc, r.URL.Query().Get("tab"), a.orgPage(r, acc.Org.Name))
 	if err != nil {
-		return orgError(err)
+		return err
 	}
 	return a.render(w, http.StatusOK, "org-profile", d)
 }
@@ -388,14 +388,14 @@ func (a *Server) orgForm(fn orgFormFunc) httpx.HandlerFunc {
 			http.Redirect(w, r, a.reverifyTarget(a.s.Path+"/orgs/"+orgID+"?tab="+res.tab), http.StatusSeeOther)
 			return nil
 		}
-		e := httpx.Public(orgError(err))
-		if e.Status >= 500 {
+		e := httpx.Public(err)
+		if httpx.Status(e) >= 500 {
 			return err
 		}
 		ctx := r.Context()
 		acc, aerr := a.orgs.Access(ctx, st.user.ID, orgID)
 		if aerr != nil {
-			return orgError(aerr)
+			return aerr
 		}
 		p := a.orgPage(r, acc.Org.Name)
 		if e.Field != "" && res.fields {
@@ -405,12 +405,12 @@ func (a *Server) orgForm(fn orgFormFunc) httpx.HandlerFunc {
 		}
 		d, derr := a.orgProfileData(ctx, st, acc, res.tab, p)
 		if derr != nil {
-			return orgError(derr)
+			return derr
 		}
 		for k, v := range res.form {
 			d.Form[k] = v
 		}
-		return a.render(w, e.Status, "org-profile", d)
+		return a.render(w, httpx.Status(e), "org-profile", d)
 	}
 }
 

@@ -2,42 +2,14 @@ package web
 
 import (
 	"context"
-	"errors"
-	"net/http"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/embedauth/auth/core"
-	"github.com/embedauth/auth/internal/httpx"
 	"github.com/embedauth/auth/orgs"
 	"github.com/embedauth/auth/ui"
 )
-
-// orgError turns a refusal of the organization rules into a public error
-// with its status; other errors pass through (a logged 500).
-func orgError(err error) error {
-	var oe *orgs.Error
-	if !errors.As(err, &oe) {
-		return err
-	}
-	status := http.StatusBadRequest
-	switch k := oe.Kind; {
-	case errors.Is(k, core.ErrInvalidInput), errors.Is(k, core.ErrInvalidCode):
-		status = http.StatusUnprocessableEntity
-	case errors.Is(k, core.ErrNotFound):
-		status = http.StatusNotFound
-	case errors.Is(k, orgs.ErrForbidden), errors.Is(k, orgs.ErrEmailMismatch), errors.Is(k, core.ErrLimitReached):
-		status = http.StatusForbidden
-	case errors.Is(k, core.ErrConflict), errors.Is(k, core.ErrAlreadyMember), errors.Is(k, core.ErrAlreadyInvited), errors.Is(k, core.ErrLastAdmin):
-		status = http.StatusConflict
-	case errors.Is(k, core.ErrExpired), errors.Is(k, core.ErrUsed):
-		status = http.StatusGone
-	case errors.Is(k, core.ErrRateLimited), errors.Is(k, core.ErrLocked):
-		status = http.StatusTooManyRequests
-	}
-	return &httpx.Error{Status: status, Code: oe.Code, Message: oe.Message, Field: oe.Field, Err: err}
-}
 
 // orgInitials gives up to two letters for an organization's avatar.
 func orgInitials(name string) string {

@@ -96,7 +96,7 @@ func passkeyError(err error, assertion bool) error {
 		rejected = http.StatusUnauthorized
 	}
 	pub := func(status int, code, msg string) error {
-		return &httpx.Error{Status: status, Code: code, Message: msg, Err: err}
+		return httpx.Errorf(status, code, "%s", msg).With(err)
 	}
 	switch {
 	case errors.Is(err, passkey.ErrMalformed), errors.Is(err, passkey.ErrCredentialIDTooLong):
@@ -220,7 +220,7 @@ func (a *Server) passkeySignIn(r *http.Request, body []byte) (*authState, error)
 		return nil, err
 	}
 	if user.Banned {
-		return nil, &httpx.Error{Status: http.StatusForbidden, Code: "user_banned", Message: "This account has been disabled.", Err: core.ErrBanned}
+		return nil, &core.Error{Kind: core.ErrForbidden, Code: "user_banned", Message: "This account has been disabled.", Err: core.ErrBanned}
 	}
 	sess, err := a.deviceSession(r, user, "passkey", nil, false, false) // errDeviceVerificationRequired for a new device (device.go)
 	if err != nil {

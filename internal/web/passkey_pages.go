@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/embedauth/auth/core"
 	"github.com/embedauth/auth/internal/httpx"
 	"github.com/embedauth/auth/ui"
 )
@@ -150,7 +151,7 @@ func (a *Server) passkeySetupPage(w http.ResponseWriter, r *http.Request) error 
 // wholeForm shows an error above the form rather than under a field: the
 // passkey forms of the profile repeat their field names on every row.
 func wholeForm(err error) error {
-	var e *httpx.Error
+	var e *core.Error
 	if errors.As(err, &e) && e.Field != "" {
 		c := *e
 		c.Field = ""

@@ -189,7 +189,7 @@ func (a *Server) codeError(err error) error {
 	case errors.Is(err, passwordless.ErrMalformedCode):
 		return httpx.FieldError("code", "invalid_code", "Enter the "+itoa(a.s.Passwordless.CodeLength)+"-digit code from the message, digits only.")
 	case errors.As(err, &locked):
-		return &httpx.Error{Status: http.StatusTooManyRequests, Code: "too_many_attempts",
+		return &core.Error{Kind: core.ErrRateLimited, Code: "too_many_attempts",
 			Message: "Too many wrong codes for this address. Try again later.", RetryAfter: locked.Until.Sub(a.s.Now()), Err: err}
 	case errors.Is(err, core.ErrInvalidCode):
 		return httpx.FieldError("code", "incorrect_code", "That code is incorrect. Check the latest message and try again.")
@@ -200,7 +200,7 @@ func (a *Server) codeError(err error) error {
 	case errors.Is(err, core.ErrUsed), errors.Is(err, core.ErrNotFound):
 		return errFlowGone
 	case errors.Is(err, core.ErrBanned):
-		return &httpx.Error{Status: http.StatusForbidden, Code: "user_banned", Message: "This account has been disabled.", Err: err}
+		return &core.Error{Kind: core.ErrForbidden, Code: "user_banned", Message: "This account has been disabled.", Err: err}
 	case errors.Is(err, core.ErrConflict):
 		return httpx.Errorf(http.StatusConflict, "identifier_taken", "This address belongs to another account.")
 	}
@@ -222,9 +222,9 @@ func linkError(err error) error {
 		return httpx.Errorf(http.StatusForbidden, "other_device",
 			"For your security this link works only in the browser where you asked for it. Open it there, or request a new link here.")
 	case errors.Is(err, core.ErrBanned):
-		return &httpx.Error{Status: http.StatusForbidden, Code: "user_banned", Message: "This account has been disabled.", Err: err}
+		return &core.Error{Kind: core.ErrForbidden, Code: "user_banned", Message: "This account has been disabled.", Err: err}
 	case errors.Is(err, core.ErrLocked):
-		return &httpx.Error{Status: http.StatusTooManyRequests, Code: "too_many_attempts", Message: "Too many failed attempts for this address. Try again later.", Err: err}
+		return &core.Error{Kind: core.ErrRateLimited, Code: "too_many_attempts", Message: "Too many failed attempts for this address. Try again later.", Err: err}
 	}
 	return err
 }

@@ -162,7 +162,7 @@ func (a *Server) flowFail(w http.ResponseWriter, r *http.Request, err error, key
 	}
 	c, ok := a.flowOf(r, key)
 	if !ok {
-		if httpx.Public(err).Status >= 500 {
+		if httpx.Status(httpx.Public(err)) >= 500 {
 			return err
 		}
 		a.notice(r, httpx.Public(err).Message)
@@ -209,11 +209,11 @@ func (a *Server) linkConfirmPage(w http.ResponseWriter, r *http.Request) error {
 	c, err := a.pwl.svc.Link(r.Context(), token)
 	if err != nil {
 		e := httpx.Public(linkError(err))
-		if e.Status >= 500 {
+		if httpx.Status(e) >= 500 {
 			return err
 		}
 		p.Error = e.Message
-		return a.render(w, e.Status, "magic-link", ui.LinkConfirm{Page: p})
+		return a.render(w, httpx.Status(e), "magic-link", ui.LinkConfirm{Page: p})
 	}
 	mine := a.sm.GetString(r.Context(), keyLinkFlow) == c.ID
 	d := ui.LinkConfirm{Page: p, To: maskEmail(c.Address), Token: token, Blocked: c.SameDevice && !mine}
@@ -288,7 +288,7 @@ func (a *Server) linkResendForm(w http.ResponseWriter, r *http.Request) error {
 	}
 	if _, err := a.resendFlow(r, keyLinkFlow); err != nil {
 		e := httpx.Public(err)
-		if e.Status >= 500 {
+		if httpx.Status(e) >= 500 {
 			return err
 		}
 		a.notice(r, e.Message)
@@ -310,7 +310,7 @@ func (a *Server) linkContinueForm(w http.ResponseWriter, r *http.Request) error 
 	}
 	if err != nil {
 		e := httpx.Public(err)
-		if e.Status >= 500 {
+		if httpx.Status(e) >= 500 {
 			return err
 		}
 		a.notice(r, e.Message)

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/embedauth/auth/core"
 	"github.com/embedauth/auth/internal/httpx"
 	"github.com/embedauth/auth/ui"
 )
@@ -73,7 +74,7 @@ func (a *Server) formFail(w http.ResponseWriter, r *http.Request, err error, nam
 		return nil
 	}
 	e := httpx.Public(err)
-	if e.Status >= 500 {
+	if httpx.Status(e) >= 500 {
 		return err
 	}
 	p := a.page(r, name)
@@ -85,14 +86,14 @@ func (a *Server) formFail(w http.ResponseWriter, r *http.Request, err error, nam
 	if e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(e.RetryAfter.Seconds()+0.999)))
 	}
-	return a.render(w, e.Status, name, build(p))
+	return a.render(w, httpx.Status(e), name, build(p))
 }
 
 // errorPage is the adapter's HTML answer.
-func (a *Server) errorPage(w http.ResponseWriter, r *http.Request, e *httpx.Error) {
+func (a *Server) errorPage(w http.ResponseWriter, r *http.Request, e *core.Error) {
 	p := ui.Page{AppName: a.s.AppName, LogoURL: a.s.Appearance.LogoURL, Base: a.s.Path, Title: pageTitles["error"], DevMode: a.s.dev}
-	if err := a.render(w, e.Status, "error", ui.Error{Page: p, Status: e.Status, Message: e.Message}); err != nil {
-		http.Error(w, e.Message, e.Status)
+	if err := a.render(w, httpx.Status(e), "error", ui.Error{Page: p, Status: httpx.Status(e), Message: e.Message}); err != nil {
+		http.Error(w, e.Message, httpx.Status(e))
 	}
 }
 

@@ -245,11 +245,11 @@ func (a *Server) resetPage(w http.ResponseWriter, r *http.Request) error {
 	}
 	if _, err := a.db.CheckToken(ctx, hash, "reset"); err != nil {
 		e := httpx.Public(tokenError(err))
-		if e.Status >= 500 {
+		if httpx.Status(e) >= 500 {
 			return err
 		}
 		p.Error = e.Message
-		return a.render(w, e.Status, "reset", ui.Reset{Page: p})
+		return a.render(w, httpx.Status(e), "reset", ui.Reset{Page: p})
 	}
 	return a.render(w, http.StatusOK, "reset", ui.Reset{Page: p, Valid: true, MinLength: a.s.PasswordMinLength})
 }
@@ -334,7 +334,7 @@ func (a *Server) profileAction(w http.ResponseWriter, r *http.Request, fn func(s
 	msg, err := fn(st)
 	if err != nil {
 		e := httpx.Public(err)
-		if e.Status >= 500 {
+		if httpx.Status(e) >= 500 {
 			return err
 		}
 		data, derr := a.profileData(r, st, a.page(r, "profile"))

@@ -15,7 +15,7 @@ import (
 	"github.com/embedauth/auth/store"
 )
 
-var errInvalidCredentials = &httpx.Error{Status: http.StatusUnauthorized, Code: "invalid_credentials",
+var errInvalidCredentials = &core.Error{Kind: core.ErrUnauthenticated, Code: "invalid_credentials",
 	Message: "That email and password don't match an account.", Err: core.ErrInvalidCredentials}
 
 // rateLimited answers a client over its per-IP limit.
@@ -23,7 +23,7 @@ func rateLimited(l interface {
 	Allow(string) (bool, time.Duration)
 }, key string) error {
 	if ok, retry := l.Allow(key); !ok {
-		return &httpx.Error{Status: http.StatusTooManyRequests, Code: "rate_limited",
+		return &core.Error{Kind: core.ErrRateLimited, Code: "rate_limited",
 			Message: "Too many requests from your network. Wait a minute and try again.", RetryAfter: retry}
 	}
 	return nil
@@ -32,7 +32,7 @@ func rateLimited(l interface {
 // hashError maps the hasher's busy signal to a 429.
 func hashError(err error) error {
 	if errors.Is(err, password.ErrBusy) {
-		return &httpx.Error{Status: http.StatusTooManyRequests, Code: "busy",
+		return &core.Error{Kind: core.ErrRateLimited, Code: "busy",
 			Message: "We're handling a lot of sign-ins right now. Try again in a moment.", RetryAfter: time.Second, Err: err}
 	}
 	return err
@@ -40,7 +40,7 @@ func hashError(err error) error {
 
 // lockedError answers a sign-in to a locked account.
 func lockedError(retry time.Duration) error {
-	return &httpx.Error{Status: http.StatusTooManyRequests, Code: "too_many_attempts",
+	return &core.Error{Kind: core.ErrRateLimited, Code: "too_many_attempts",
 		Message:    "Too many failed attempts. Try again later, or reset your password.",
 		RetryAfter: retry, Err: core.ErrLocked}
 }
@@ -155,7 +155,7 @@ func (a *Server) passwordSignIn(w http.ResponseWriter, r *http.Request, email, p
 		}
 	}()
 	if user.Banned {
-		return nil, &httpx.Error{Status: http.StatusForbidden, Code: "user_banned", Message: "This account has been disabled.", Err: core.ErrBanned}
+		return nil, &core.Error{Kind: core.ErrForbidden, Code: "user_banned", Message: "This account has been disabled.", Err: core.ErrBanned}
 	}
 	if err := a.requireSecondFactor(r, user, "password"); err != nil {
 		return nil, err // errFactorTwoRequired: no session until the second factor (mfa.go)

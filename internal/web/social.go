@@ -152,7 +152,7 @@ var (
 // standard error code is shown, never the provider's free text.
 func providerError(sp *socialProvider, code string) error {
 	if code == "access_denied" {
-		return &httpx.Error{Status: http.StatusForbidden, Code: "oauth_access_denied",
+		return &core.Error{Kind: core.ErrForbidden, Code: "oauth_access_denied",
 			Message: "Signing in with " + sp.cfg.Name + " was cancelled, so nothing changed. Try again, or use another way to sign in."}
 	}
 	clean := strings.Map(func(r rune) rune {
@@ -164,7 +164,7 @@ func providerError(sp *socialProvider, code string) error {
 	if len(clean) > 40 {
 		clean = clean[:40]
 	}
-	return &httpx.Error{Status: http.StatusBadGateway, Code: "oauth_provider_error",
+	return &core.Error{Kind: core.ErrUnavailable, Code: "oauth_provider_error",
 		Message: sp.cfg.Name + " could not sign you in (" + clean + "). Nothing changed. Try again, or use another way to sign in."}
 }
 
@@ -213,7 +213,7 @@ func (a *Server) socialStart(r *http.Request, id, intent, redirect string) (stri
 	}
 	start, err := sp.p.Begin(ctx)
 	if err != nil { // a 5xx: the adapter logs err
-		return "", &httpx.Error{Status: errSocialUnavailable.Status, Code: errSocialUnavailable.Code, Message: errSocialUnavailable.Message, Err: err}
+		return "", errSocialUnavailable.With(err)
 	}
 	flow.State, flow.Nonce, flow.Verifier = start.State, start.Nonce, start.Verifier
 	b, err := json.Marshal(flow)
@@ -261,9 +261,9 @@ func (a *Server) socialCallback(r *http.Request, id string) (string, error) {
 	prof, err := sp.p.Exchange(ctx, social.Start{State: flow.State, Nonce: flow.Nonce, Verifier: flow.Verifier}, code)
 	if err != nil { // a 5xx: the adapter logs why
 		if errors.Is(err, social.ErrDiscovery) {
-			return "", &httpx.Error{Status: errSocialUnavailable.Status, Code: errSocialUnavailable.Code, Message: errSocialUnavailable.Message, Err: err}
+			return "", errSocialUnavailable.With(err)
 		}
-		return "", &httpx.Error{Status: errSocialUnverified.Status, Code: errSocialUnverified.Code, Message: errSocialUnverified.Message, Err: err}
+		return "", errSocialUnverified.With(err)
 	}
 	if prof.Name == "" {
 		prof.Name = formPostName(q.Get("user"))
@@ -363,7 +363,7 @@ func (a *Server) socialSignIn(r *http.Request, sp *socialProvider, flow socialFl
 		a.parkSocial(r, sp, ext)
 		return "", errAccountExists{provider: sp.cfg.Name}
 	case errors.Is(err, core.ErrBanned):
-		return "", &httpx.Error{Status: http.StatusForbidden, Code: "user_banned", Message: "This account has been disabled.", Err: err}
+		return "", &core.Error{Kind: core.ErrForbidden, Code: "user_banned", Message: "This account has been disabled.", Err: err}
 	case err != nil:
 		return "", err
 	}

@@ -96,7 +96,7 @@ func (a *Server) checkEndpointURL(ctx context.Context, raw string) (string, erro
 		if errors.Is(err, webhook.ErrForbiddenAddress) {
 			code = "url_not_allowed"
 		}
-		return "", &httpx.Error{Status: http.StatusUnprocessableEntity, Code: code, Field: "url",
+		return "", &core.Error{Kind: core.ErrInvalidInput, Code: code, Field: "url",
 			Message: "The URL cannot be used: " + strings.TrimPrefix(err.Error(), "webhook: ") + ".", Err: err}
 	}
 	return u.String(), nil
@@ -105,7 +105,7 @@ func (a *Server) checkEndpointURL(ctx context.Context, raw string) (string, erro
 func checkEventTypes(types []string) ([]string, error) {
 	clean, err := webhook.CheckEventTypes(types)
 	if err != nil {
-		return nil, &httpx.Error{Status: http.StatusUnprocessableEntity, Code: "unknown_event_type", Field: "event_types",
+		return nil, &core.Error{Kind: core.ErrInvalidInput, Code: "unknown_event_type", Field: "event_types",
 			Message: strings.TrimPrefix(err.Error(), "webhook: ") + ".", Err: err}
 	}
 	return clean, nil

@@ -108,7 +108,7 @@ func (a *Server) webhookEndpointData(r *http.Request, id string, p ui.Page) (ui.
 	ctx := r.Context()
 	e, err := a.GetWebhookEndpoint(ctx, id)
 	if err != nil {
-		if e := httpx.Public(err); e.Status == http.StatusNotFound {
+		if e := httpx.Public(err); httpx.Status(e) == http.StatusNotFound {
 			return ui.WebhookEndpoint{}, errNoPage
 		}
 		return ui.WebhookEndpoint{}, err
@@ -157,7 +157,7 @@ func (a *Server) endpointAction(w http.ResponseWriter, r *http.Request, fn func(
 	id := r.PathValue("id")
 	msg, err := fn(id)
 	if err != nil {
-		if e := httpx.Public(err); e.Status == http.StatusNotFound && e.Code == "endpoint_not_found" {
+		if e := httpx.Public(err); httpx.Status(e) == http.StatusNotFound && e.Code == "endpoint_not_found" {
 			return errNoPage
 		}
 		data, derr := a.webhookEndpointData(r, id, a.page(r, "webhooks"))
@@ -198,7 +198,9 @@ func (a *Server) webhookReplayForm(w http.ResponseWriter, r *http.Request) error
 		if ev := strings.TrimSpace(r.PostFormValue("event_id")); ev != "" {
 			if err := a.ReplayWebhookEvent(r.Context(), id, ev); err != nil {
 				if e := httpx.Public(err); e.Code == "event_not_found" {
-					return "", &httpx.Error{Status: e.Status, Code: e.Code, Message: e.Message, Field: "event_id"}
+					f := *e
+					f.Field = "event_id"
+					return "", &f
 				}
 				return "", err
 			}
@@ -227,7 +229,7 @@ func (a *Server) webhookDeleteForm(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	if err := a.DeleteWebhookEndpoint(r.Context(), r.PathValue("id")); err != nil {
-		if e := httpx.Public(err); e.Status == http.StatusNotFound {
+		if e := httpx.Public(err); httpx.Status(e) == http.StatusNotFound {
 			return errNoPage
 		}
 		return err

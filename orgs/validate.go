@@ -1,12 +1,13 @@
 package orgs
 
 import (
-	"net/mail"
 	"net/url"
 	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/embedauth/auth/core"
 )
 
 // Limits on what an organization may be called.
@@ -94,25 +95,13 @@ func CleanLogoURL(raw string) (string, error) {
 	return s, nil
 }
 
-// CleanEmail checks an address to invite and returns it trimmed.
+// CleanEmail checks an address to invite (see [core.CleanEmail]) and
+// returns it trimmed.
 func CleanEmail(raw string) (string, error) {
-	s := strings.TrimSpace(raw)
-	bad := invalid("email", "invalid_email", "Enter a valid email address, like name@example.com.")
-	if s == "" {
+	if strings.TrimSpace(raw) == "" {
 		return "", invalid("email", "email_required", "Enter an email address.")
 	}
-	if len(s) > 254 || !utf8.ValidString(s) || strings.ContainsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || isControl(r) }) {
-		return "", bad
-	}
-	a, err := mail.ParseAddress(s)
-	if err != nil || a.Address != s || a.Name != "" {
-		return "", bad
-	}
-	at := strings.LastIndexByte(s, '@')
-	if at <= 0 || !strings.Contains(s[at+1:], ".") {
-		return "", bad
-	}
-	return s, nil
+	return core.CleanEmail(raw)
 }
 
 // EmailDomain returns the lower-case domain of an address ("" if none).

@@ -10,22 +10,6 @@ import (
 	"github.com/embedauth/auth/core"
 )
 
-// Token purposes.
-const (
-	PurposeReset = "reset"
-)
-
-// Token is a single-use, expiring token sent by mail (a password reset
-// link), stored only as its hash.
-type Token struct {
-	Hash      string
-	Purpose   string
-	UserID    string
-	CreatedAt time.Time
-	ExpiresAt time.Time
-	UsedAt    *time.Time
-}
-
 // CreateToken stores a token and queues its mail in one transaction. When
 // the user already has maxPerHour tokens of this purpose from the last hour
 // it stores nothing and returns [core.ErrRateLimited].
@@ -127,3 +111,9 @@ func (db *DB) ResetPassword(ctx context.Context, tokenHash, newHash string, mail
 	}
 	return u, nil
 }
+
+// PurposeReset is the purpose of a password reset token.
+const PurposeReset = core.PurposeReset
+
+// Token is a single-use, expiring token sent by mail: see [core.Token].
+type Token = core.Token

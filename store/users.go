@@ -151,15 +151,6 @@ func (db *DB) CountUsers(ctx context.Context) (int, error) {
 	return n, err
 }
 
-// UserUpdate lists the fields to change; nil fields stay as they are.
-type UserUpdate struct {
-	Name            *string
-	EmailVerified   *bool
-	PublicMetadata  json.RawMessage
-	PrivateMetadata json.RawMessage
-	UnsafeMetadata  json.RawMessage
-}
-
 // UpdateUser changes a user and writes user.updated.
 func (db *DB) UpdateUser(ctx context.Context, id string, up UserUpdate) (core.User, error) {
 	var u core.User
@@ -369,3 +360,6 @@ func (db *DB) FailedAttempts(ctx context.Context, userID string) (int, error) {
 	err := db.db.QueryRowContext(ctx, `SELECT failed_attempts FROM auth_users WHERE id = $1`, userID).Scan(&n)
 	return n, err
 }
+
+// UserUpdate lists the fields to change: see [core.UserUpdate].
+type UserUpdate = core.UserUpdate

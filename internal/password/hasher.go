@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/embedauth/auth/core"
 	"github.com/embedauth/auth/internal/argon2"
 )
 
@@ -28,7 +29,8 @@ var DefaultParams = Params{Memory: 19 * 1024, Time: 2, Threads: 1, SaltLen: 16, 
 
 // ErrBusy is returned when a caller waited the Hasher's full wait time
 // without getting a slot to compute a hash.
-var ErrBusy = errors.New("password: too many hashes in progress")
+var ErrBusy = &core.Error{Kind: core.ErrRateLimited, Code: "busy",
+	Message: "We're handling a lot of sign-ins right now. Try again in a moment.", RetryAfter: time.Second}
 
 // ErrInvalidHash is wrapped by the errors returned for an encoded hash that
 // is malformed, uses an unsupported algorithm or version, or has parameters

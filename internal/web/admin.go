@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/embedauth/auth/core"
 	"github.com/embedauth/auth/store"
 )
 
@@ -11,17 +12,17 @@ import (
 // (no verification mail). A taken email is an error wrapping
 // core.ErrConflict.
 func (a *Server) CreateUser(ctx context.Context, p CreateUserParams) (User, error) {
-	email, err := cleanEmail(p.Email)
+	email, err := core.CleanEmail(p.Email)
 	if err != nil {
 		return User{}, fmt.Errorf("auth: create user: %w", err)
 	}
-	name, err := cleanName(p.Name)
+	name, err := core.CleanName(p.Name)
 	if err != nil {
 		return User{}, fmt.Errorf("auth: create user: %w", err)
 	}
 	var hash string
 	if p.Password != "" {
-		if err := a.checkPolicy(p.Password, "password", email, name); err != nil {
+		if err := a.account.CheckPolicy(p.Password, "password", email, name); err != nil {
 			return User{}, fmt.Errorf("auth: create user: %w", err)
 		}
 		if hash, err = a.hasher.Hash(ctx, p.Password); err != nil {

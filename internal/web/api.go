@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/embedauth/auth/account"
 	"github.com/embedauth/auth/core"
 	"github.com/embedauth/auth/internal/httpx"
 	"github.com/embedauth/auth/store"
@@ -253,9 +254,9 @@ func (a *Server) apiReset(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if in.Token == "" || len(in.Token) > 128 {
-		return tokenError(core.ErrNotFound)
+		return account.ErrResetInvalid
 	}
-	if err := a.resetPassword(r, resetTokenHash(in.Token), in.Password); err != nil {
+	if err := a.resetPassword(r, account.ResetTokenHash(in.Token), in.Password); err != nil {
 		return err
 	}
 	return httpx.WriteJSON(w, http.StatusOK, statusBody{Status: "password_reset", Message: "Sign in with your new password."})
@@ -313,7 +314,7 @@ func (a *Server) apiUpdateMe(w http.ResponseWriter, r *http.Request) error {
 	}
 	up := store.UserUpdate{}
 	if in.Name != nil {
-		name, err := cleanName(*in.Name)
+		name, err := core.CleanName(*in.Name)
 		if err != nil {
 			return err
 		}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/alexedwards/scs/v2"
 
+	"github.com/embedauth/auth/account"
 	"github.com/embedauth/auth/core"
 	"github.com/embedauth/auth/internal/httpx"
 	"github.com/embedauth/auth/internal/password"
@@ -46,17 +47,20 @@ type Server struct {
 	adapter    *httpx.Adapter
 	handler    http.Handler
 	limits     struct{ signIn, signUp, codes, reset, unknownEmail *ratelimit.Limiter }
-	orgs       *orgService   // organizations, roles, invitations, domains (org_config.go)
-	pwl        *pwlState     // magic links, email and SMS codes (passwordless.go)
-	jwt        *jwtState     // signing keys, session tokens, JWT templates (jwt.go)
-	hooks      *webhookState // webhook endpoints and their dispatcher (webhook.go)
-	pk         *passkeys     // WebAuthn passkeys, nil when off (passkey.go)
-	mfa        *mfa.Service  // TOTP and backup codes (mfa.go)
-	social     *socialState  // OAuth 2.0 and OpenID Connect sign-in (social.go)
+	orgs       *orgService                      // organizations, roles, invitations, domains (org_config.go)
+	pwl        *pwlState                        // magic links, email and SMS codes (passwordless.go)
+	jwt        *jwtState                        // signing keys, session tokens, JWT templates (jwt.go)
+	hooks      *webhookState                    // webhook endpoints and their dispatcher (webhook.go)
+	pk         *passkeys                        // WebAuthn passkeys, nil when off (passkey.go)
+	mfa        *mfa.Service                     // TOTP and backup codes (mfa.go)
+	account    *account.Service[*store.OutMail] // password accounts and the security log
+	social     *socialState                     // OAuth 2.0 and OpenID Connect sign-in (social.go)
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 }
+
+var _ account.Store[*store.OutMail] = (*store.DB)(nil)
 
 // New opens (creating and migrating) the database, parses every template
 // and starts the mail dispatcher. It reports every configuration problem at
@@ -135,6 +139,12 @@ func (a *Server) init() error {
 	a.limits.codes = ratelimit.New(s.RateLimits.Codes, time.Minute, s.Now)
 	a.limits.reset = ratelimit.New(s.RateLimits.Reset, time.Minute, s.Now)
 	a.limits.unknownEmail = ratelimit.New(s.LockoutThreshold, s.LockoutDuration, s.Now).FailOpen()
+	a.account = account.New[*store.OutMail](a.db, account.Config{
+		Now: s.Now, Logger: s.Logger, Hasher: a.hasher, Policy: a.policy, AppName: s.AppName,
+		LockoutThreshold: s.LockoutThreshold, LockoutDuration: s.LockoutDuration,
+		UnknownEmail: a.limits.unknownEmail, EmailKey: store.EmailKey,
+		ResetTokenTTL: s.ResetTokenTTL, SecurityLogRetention: s.SecurityLogRetention, DeviceLifetime: deviceCookieLifetime,
+	})
 	a.dispatcher = &mail.Dispatcher{
 		Outbox: outbox{a.db, s.dev},
 		Sender: sender,

@@ -58,7 +58,7 @@ func (a *Server) addIdentifier(r *http.Request, st *authState, kind, value, pw, 
 	var err error
 	switch kind {
 	case core.IdentifierEmail:
-		if address, err = cleanEmail(value); err != nil {
+		if address, err = core.CleanEmail(value); err != nil {
 			return sentBody{}, err
 		}
 		channel, masked = core.IdentifierEmail, maskEmail(address)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/embedauth/auth/account"
 	"github.com/embedauth/auth/core"
 	"github.com/embedauth/auth/internal/httpx"
 	"github.com/embedauth/auth/mfa"
@@ -183,7 +184,7 @@ func (a *Server) mfaError(err error) error {
 	var locked *mfa.LockedError
 	switch {
 	case errors.As(err, &locked):
-		return lockedError(locked.Until.Sub(a.s.Now()))
+		return account.Locked(locked.Until.Sub(a.s.Now()))
 	case errors.Is(err, mfa.ErrMalformed):
 		return httpx.FieldError("code", "invalid_code_format", "Enter the 6-digit code from your app, or a 10-character backup code.")
 	case errors.Is(err, core.ErrInvalidCode), errors.Is(err, mfa.ErrNotEnrolled):
@@ -363,7 +364,7 @@ func (a *Server) apiFactorTwoPasskeyFinish(w http.ResponseWriter, r *http.Reques
 	}
 	if _, err := a.passkeySecondFactorFinish(r, user.ID, body); err != nil {
 		if httpx.Status(httpx.Public(err)) < 500 { // a refused passkey
-			a.logFailure(r.Context(), user.ID, first+"+passkey", core.SecurityFailureWrongSecondFactor) // security_log.go
+			a.account.LogFailure(r.Context(), user.ID, first+"+passkey", core.SecurityFailureWrongSecondFactor) // security_log.go
 		}
 		return err
 	}

@@ -349,7 +349,7 @@ func (a *Server) reverify(r *http.Request, st *authState, in reverifyInput) erro
 // checkPasswordField checks user's password, given in the form field
 // named field.
 func (a *Server) checkPasswordField(ctx context.Context, user core.User, pw, field string) error {
-	err := a.checkPassword(ctx, &user, pw)
+	err := a.account.CheckPassword(ctx, &user, pw)
 	if errors.Is(err, core.ErrInvalidCredentials) {
 		return httpx.FieldError(field, "incorrect_password", "That password is incorrect.")
 	}

@@ -182,7 +182,7 @@ func (a *Server) passkeySignInBegin(r *http.Request, rawEmail string) (json.RawM
 	if strings.TrimSpace(rawEmail) == "" {
 		return a.pk.svc.BeginLogin(ctx, c)
 	}
-	email, err := cleanEmail(rawEmail)
+	email, err := core.CleanEmail(rawEmail)
 	if err != nil {
 		return nil, err
 	}

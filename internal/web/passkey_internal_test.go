@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -138,8 +139,9 @@ func TestPasskeyErrorMapping(t *testing.T) {
 		passkey.ErrNoPasskeys, passkey.ErrVerificationFailed,
 	} {
 		for _, assertion := range []bool{true, false} {
-			pub, ok := passkeyError(err, assertion).(interface{ Unwrap() error })
-			if !ok || pub.Unwrap() != err {
+			pub := passkeyError(err, assertion)
+			var ce *core.Error
+			if !errors.As(pub, &ce) || ce.Kind == nil || ce.Err != err {
 				t.Errorf("%v is not mapped to a public error", err)
 			}
 		}

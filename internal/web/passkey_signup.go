@@ -25,11 +25,11 @@ func (a *Server) passkeySignUp(r *http.Request, rawEmail, rawName string) (strin
 	if err := rateLimited(a.limits.signUp, a.s.ClientIP(r)); err != nil {
 		return "", err
 	}
-	email, err := cleanEmail(rawEmail)
+	email, err := core.CleanEmail(rawEmail)
 	if err != nil {
 		return "", err
 	}
-	name, err := cleanName(rawName)
+	name, err := core.CleanName(rawName)
 	if err != nil {
 		return "", err
 	}

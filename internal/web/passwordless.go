@@ -289,7 +289,7 @@ func (a *Server) startSignIn(r *http.Request, kind string, in startInput) (sentB
 	if err := rateLimited(a.limits.codes, a.s.ClientIP(r)); err != nil {
 		return sentBody{}, err
 	}
-	name, err := cleanName(in.Name)
+	name, err := core.CleanName(in.Name)
 	if err != nil {
 		return sentBody{}, err
 	}
@@ -300,7 +300,7 @@ func (a *Server) startSignIn(r *http.Request, kind string, in startInput) (sentB
 		}
 		channel, masked = core.IdentifierPhone, passwordless.MaskPhone(address)
 	} else {
-		if address, err = cleanEmail(in.Email); err != nil {
+		if address, err = core.CleanEmail(in.Email); err != nil {
 			return sentBody{}, err
 		}
 		channel, masked = core.IdentifierEmail, maskEmail(address)

@@ -88,11 +88,7 @@ func (a *Server) revokeOtherSessions(r *http.Request, st *authState) (int, error
 
 // updateName changes the signed-in user's display name.
 func (a *Server) updateName(r *http.Request, st *authState, raw string) (core.User, error) {
-	name, err := cleanName(raw)
-	if err != nil {
-		return core.User{}, err
-	}
-	u, err := a.db.UpdateUser(r.Context(), st.user.ID, store.UserUpdate{Name: &name})
+	u, err := a.account.Rename(r.Context(), st.user.ID, raw)
 	if err != nil {
 		return u, err
 	}
@@ -108,20 +104,10 @@ func (a *Server) deleteAccount(r *http.Request, st *authState, pw string) error 
 	if err := a.stepUp(r, st, pw, "password", "Enter your password to delete your account."); err != nil {
 		return err
 	}
-	// An organization must not be left without an admin.
-	orgs, err := a.db.SoleAdminOrgs(ctx, user.ID)
+	err := a.account.Delete(ctx, user, func() (*store.OutMail, error) {
+		return a.newMail("account_deleted", user.Email, mail.Data{Name: user.Name})
+	})
 	if err != nil {
-		return err
-	}
-	if len(orgs) > 0 {
-		return httpx.Errorf(http.StatusConflict, "last_admin",
-			"You are the only admin of %s. Make another member an admin, or delete the organization, before deleting your account.", orgs[0].Name)
-	}
-	m, err := a.newMail("account_deleted", user.Email, mail.Data{Name: user.Name})
-	if err != nil {
-		return err
-	}
-	if err := a.db.DeleteUser(ctx, user.ID, m); err != nil {
 		return err
 	}
 	a.cache.forgetUser(user.ID)

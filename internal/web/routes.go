@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"regexp"
 
+	"github.com/embedauth/auth/account"
 	"github.com/embedauth/auth/internal/httpx"
 	"github.com/embedauth/auth/ui"
 )
@@ -232,7 +233,7 @@ func (a *Server) forgotForm(w http.ResponseWriter, r *http.Request) error {
 func (a *Server) resetPage(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	if token := r.URL.Query().Get("token"); token != "" {
-		hash := resetTokenHash(token)
+		hash := account.ResetTokenHash(token)
 		a.sm.Put(ctx, keyReset, hash)
 		http.Redirect(w, r, a.s.Path+"/reset", http.StatusSeeOther)
 		return nil
@@ -243,8 +244,8 @@ func (a *Server) resetPage(w http.ResponseWriter, r *http.Request) error {
 		p.Error = "This reset link is not valid. Request a new one."
 		return a.render(w, http.StatusBadRequest, "reset", ui.Reset{Page: p})
 	}
-	if _, err := a.db.CheckToken(ctx, hash, "reset"); err != nil {
-		e := httpx.Public(tokenError(err))
+	if err := a.account.CheckResetToken(ctx, hash); err != nil {
+		e := httpx.Public(err)
 		if httpx.Status(e) >= 500 {
 			return err
 		}

@@ -15,32 +15,6 @@ import (
 // securityLogLimit caps the entries the page and the API show at once.
 const securityLogLimit = 100
 
-// logFailure records a refused sign-in step of userID in their security
-// log. It never fails the request: the refusal stands either way.
-func (a *Server) logFailure(ctx context.Context, userID, method, detail string) {
-	e := core.SecurityEvent{UserID: userID, Kind: core.SecuritySignInFailed, Method: method, Detail: detail}
-	if err := a.db.LogSecurity(ctx, e); err != nil {
-		a.s.Logger.Error("embedauth: security log", "err", err)
-	}
-}
-
-// logLocked records a sign-in refused because the account's factor is
-// locked, once per lockout period however many guesses arrive.
-func (a *Server) logLocked(ctx context.Context, userID, method string) {
-	e := core.SecurityEvent{UserID: userID, Kind: core.SecuritySignInLocked, Method: method}
-	if err := a.db.LogSecurityOnce(ctx, e, a.s.LockoutDuration); err != nil {
-		a.s.Logger.Error("embedauth: security log", "err", err)
-	}
-}
-
-// pruneSecurityLog deletes log entries older than SecurityLogRetention and
-// devices unseen for as long as their cookie lives. The housekeeping loop
-// runs it.
-func (a *Server) pruneSecurityLog(ctx context.Context) error {
-	now := a.s.Now()
-	return a.db.PruneSecurityLog(ctx, now.Add(-a.s.SecurityLogRetention), now.Add(-deviceCookieLifetime))
-}
-
 // securityEntryJSON is one entry of GET /api/me/security-log.
 type securityEntryJSON struct {
 	core.SecurityEvent
@@ -48,25 +22,12 @@ type securityEntryJSON struct {
 	Device      string `json:"device"`
 }
 
-// securityLog returns the newest entries of the user's log, before the
-// entry id before (0 for the newest), and whether older ones exist.
-func (a *Server) securityLog(ctx context.Context, userID string, before int64, limit int) ([]core.SecurityEvent, bool, error) {
-	list, err := a.db.SecurityLog(ctx, userID, before, limit+1)
-	if err != nil {
-		return nil, false, err
-	}
-	if len(list) > limit {
-		return list[:limit], true, nil
-	}
-	return list, false, nil
-}
-
 func (a *Server) securityLogPage(w http.ResponseWriter, r *http.Request) error {
 	st, ok, err := a.signedIn(w, r)
 	if !ok {
 		return err
 	}
-	list, more, err := a.securityLog(r.Context(), st.user.ID, 0, securityLogLimit)
+	list, more, err := a.account.SecurityLog(r.Context(), st.user.ID, 0, securityLogLimit)
 	if err != nil {
 		return err
 	}
@@ -103,7 +64,7 @@ func (a *Server) apiSecurityLog(w http.ResponseWriter, r *http.Request) error {
 		}
 		before = n
 	}
-	list, more, err := a.securityLog(r.Context(), st.user.ID, before, limit)
+	list, more, err := a.account.SecurityLog(r.Context(), st.user.ID, before, limit)
 	if err != nil {
 		return err
 	}
@@ -209,7 +170,7 @@ func lowerFirst(s string) string {
 
 // housekeepSecurity is the security part of the hourly housekeeping.
 func (a *Server) housekeepSecurity(ctx context.Context) {
-	if err := a.pruneSecurityLog(ctx); err != nil && ctx.Err() == nil {
+	if err := a.account.PruneSecurityLog(ctx); err != nil && ctx.Err() == nil {
 		a.s.Logger.Error("embedauth: prune security log", "err", err)
 	}
 }
@@ -219,8 +180,8 @@ func (a *Server) logSecondFactorFailure(ctx context.Context, userID, method stri
 	var locked *mfa.LockedError
 	switch {
 	case errors.As(err, &locked):
-		a.logLocked(ctx, userID, method)
+		a.account.LogLocked(ctx, userID, method)
 	case errors.Is(err, core.ErrInvalidCode):
-		a.logFailure(ctx, userID, method, core.SecurityFailureWrongSecondFactor)
+		a.account.LogFailure(ctx, userID, method, core.SecurityFailureWrongSecondFactor)
 	}
 }

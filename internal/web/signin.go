@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"slices"
@@ -11,12 +10,7 @@ import (
 
 	"github.com/embedauth/auth/core"
 	"github.com/embedauth/auth/internal/httpx"
-	"github.com/embedauth/auth/internal/password"
-	"github.com/embedauth/auth/store"
 )
-
-var errInvalidCredentials = &core.Error{Kind: core.ErrUnauthenticated, Code: "invalid_credentials",
-	Message: "That email and password don't match an account.", Err: core.ErrInvalidCredentials}
 
 // rateLimited answers a client over its per-IP limit.
 func rateLimited(l interface {
@@ -29,88 +23,6 @@ func rateLimited(l interface {
 	return nil
 }
 
-// hashError maps the hasher's busy signal to a 429.
-func hashError(err error) error {
-	if errors.Is(err, password.ErrBusy) {
-		return &core.Error{Kind: core.ErrRateLimited, Code: "busy",
-			Message: "We're handling a lot of sign-ins right now. Try again in a moment.", RetryAfter: time.Second, Err: err}
-	}
-	return err
-}
-
-// lockedError answers a sign-in to a locked account.
-func lockedError(retry time.Duration) error {
-	return &core.Error{Kind: core.ErrRateLimited, Code: "too_many_attempts",
-		Message:    "Too many failed attempts. Try again later, or reset your password.",
-		RetryAfter: retry, Err: core.ErrLocked}
-}
-
-// checkPassword verifies a user's password: the attempt is counted first,
-// so parallel guesses cannot pass the lockout threshold, and exactly one
-// hash runs. An unknown user costs the same hash.
-func (a *Server) checkPassword(ctx context.Context, user *core.User, pw string) error {
-	if err := a.verifyPassword(ctx, user, pw); err != nil {
-		return err
-	}
-	return a.db.ResetAttempts(ctx, user.ID)
-}
-
-// verifyPassword is checkPassword without clearing the attempt it counted
-// when the password is right: the caller clears it, with
-// [store.DB.ResetAttempts] or in the transaction that creates the session.
-func (a *Server) verifyPassword(ctx context.Context, user *core.User, pw string) error {
-	if utf8.RuneCountInString(pw) > a.s.PasswordMaxLength {
-		return errInvalidCredentials
-	}
-	if user == nil {
-		// Run the statements a known user's attempt runs (they match no
-		// row), so the database work does not tell the two apart.
-		if _, _, err := a.db.ReserveAttempt(ctx, "", a.s.LockoutThreshold, a.s.LockoutDuration); err != nil && !errors.Is(err, core.ErrNotFound) {
-			return err
-		}
-		if err := a.hasher.Dummy(ctx, pw); err != nil {
-			return hashError(err)
-		}
-		a.logFailure(ctx, "", "password", core.SecurityFailureWrongPassword) // the statement a known user's failure runs; it writes nothing
-		return errInvalidCredentials
-	}
-	ok, until, err := a.db.ReserveAttempt(ctx, user.ID, a.s.LockoutThreshold, a.s.LockoutDuration)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		a.logLocked(ctx, user.ID, "password")
-		return lockedError(until.Sub(a.s.Now()))
-	}
-	hash, err := a.db.PasswordHash(ctx, user.ID)
-	if errors.Is(err, core.ErrNotFound) {
-		if err := a.hasher.Dummy(ctx, pw); err != nil {
-			return hashError(err)
-		}
-		a.logFailure(ctx, user.ID, "password", core.SecurityFailureWrongPassword)
-		return errInvalidCredentials
-	}
-	if err != nil {
-		return err
-	}
-	match, rehash, err := a.hasher.Verify(ctx, pw, hash)
-	if err != nil {
-		return hashError(err)
-	}
-	if !match {
-		a.logFailure(ctx, user.ID, "password", core.SecurityFailureWrongPassword)
-		return errInvalidCredentials
-	}
-	if rehash {
-		if h, err := a.hasher.Hash(ctx, pw); err == nil {
-			if err := a.db.RehashPassword(ctx, user.ID, hash, h); err != nil {
-				a.s.Logger.Error("embedauth: rehash password", "err", err)
-			}
-		}
-	}
-	return nil
-}
-
 // passwordSignIn checks an email and password and signs the browser in.
 func (a *Server) passwordSignIn(w http.ResponseWriter, r *http.Request, email, pw string) (*authState, error) {
 	if !a.enabled(MethodPassword) {
@@ -119,44 +31,21 @@ func (a *Server) passwordSignIn(w http.ResponseWriter, r *http.Request, email, p
 	if err := rateLimited(a.limits.signIn, a.s.ClientIP(r)); err != nil {
 		return nil, err
 	}
-	email, err := cleanEmail(email)
+	ctx := r.Context()
+	user, err := a.account.SignIn(ctx, email, pw)
 	if err != nil {
 		return nil, err
 	}
-	if pw == "" {
-		return nil, httpx.FieldError("password", "password_required", "Enter your password.")
-	}
-	ctx := r.Context()
-	var userp *core.User
-	user, err := a.db.UserByEmail(ctx, email)
-	switch {
-	case err == nil:
-		userp = &user
-	case !errors.Is(err, core.ErrNotFound):
-		return nil, err
-	default:
-		// An address without an account locks like one with an account,
-		// so lockout does not tell them apart.
-		if ok, retry := a.limits.unknownEmail.Allow(store.EmailKey(email)); !ok {
-			return nil, lockedError(retry)
-		}
-	}
-	if err := a.verifyPassword(ctx, userp, pw); err != nil {
-		return nil, err
-	}
-	// The attempt verifyPassword counted is cleared in the transaction that
+	// The attempt SignIn counted is cleared in the transaction that
 	// creates the session, or here when the sign-in stops short of one.
 	cleared := false
 	defer func() {
 		if !cleared {
-			if err := a.db.ResetAttempts(ctx, user.ID); err != nil {
+			if err := a.account.ClearAttempts(ctx, user.ID); err != nil {
 				a.s.Logger.Error("embedauth: reset failed attempts", "err", err)
 			}
 		}
 	}()
-	if user.Banned {
-		return nil, &core.Error{Kind: core.ErrForbidden, Code: "user_banned", Message: "This account has been disabled.", Err: core.ErrBanned}
-	}
 	if err := a.requireSecondFactor(r, user, "password"); err != nil {
 		return nil, err // errFactorTwoRequired: no session until the second factor (mfa.go)
 	}

@@ -8,7 +8,6 @@ import (
 
 	"github.com/embedauth/auth/core"
 	"github.com/embedauth/auth/internal/httpx"
-	"github.com/embedauth/auth/internal/password"
 	"github.com/embedauth/auth/mail"
 	"github.com/embedauth/auth/store"
 )
@@ -37,15 +36,15 @@ func (a *Server) signUp(r *http.Request, in signUpInput) (email string, err erro
 	if err := rateLimited(a.limits.signUp, a.s.ClientIP(r)); err != nil {
 		return "", err
 	}
-	email, err = cleanEmail(in.Email)
+	email, err = core.CleanEmail(in.Email)
 	if err != nil {
 		return "", err
 	}
-	name, err := cleanName(in.Name)
+	name, err := core.CleanName(in.Name)
 	if err != nil {
 		return "", err
 	}
-	if err := a.checkPolicy(in.Password, "password", email, name); err != nil {
+	if err := a.account.CheckPolicy(in.Password, "password", email, name); err != nil {
 		return "", err
 	}
 	ctx := r.Context()
@@ -56,7 +55,7 @@ func (a *Server) signUp(r *http.Request, in signUpInput) (email string, err erro
 	}
 	hash, err := a.hasher.Hash(ctx, in.Password)
 	if err != nil {
-		return "", hashError(err)
+		return "", err
 	}
 	id := core.NewID("signup")
 	code := newCode(6)
@@ -83,16 +82,6 @@ func (a *Server) signupMail(email, code string, exists bool, name string) (*stor
 		return a.newMail("signup_existing_account", email, mail.Data{Name: name, Link: a.s.origin + a.s.Path + "/sign-in"})
 	}
 	return a.newMail("verify_email", email, mail.Data{Code: code, ExpiresIn: a.s.VerificationCodeTTL})
-}
-
-// checkPolicy applies the password rules and names the field at fault.
-func (a *Server) checkPolicy(pw, field string, context ...string) error {
-	err := a.policy.Check(pw, append(context, a.s.AppName)...)
-	var pe *password.PolicyError
-	if errors.As(err, &pe) {
-		return httpx.FieldError(field, pe.Code, pe.Reason)
-	}
-	return err
 }
 
 var errSignupGone = httpx.Errorf(http.StatusGone, "signup_expired", "This sign-up has expired. Please start again.")

@@ -319,7 +319,7 @@ func (a *Server) externalProfile(p social.Profile) (store.ExternalProfile, error
 	out := store.ExternalProfile{Provider: p.Provider, Subject: p.Subject, Email: email, EmailVerified: p.EmailVerified && email != "",
 		Name: name, AvatarURL: avatar}
 	if out.EmailVerified {
-		if _, err := cleanEmail(email); err != nil { // not an address we could ever mail
+		if _, err := core.CleanEmail(email); err != nil { // not an address we could ever mail
 			out.EmailVerified = false
 		}
 	}

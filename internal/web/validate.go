@@ -2,9 +2,7 @@ package web
 
 import (
 	"errors"
-	"net/mail"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/embedauth/auth/core"
@@ -12,49 +10,6 @@ import (
 )
 
 func errorsIsNotFound(err error) bool { return errors.Is(err, core.ErrNotFound) }
-
-// cleanEmail checks an email address's shape and returns it trimmed.
-func cleanEmail(raw string) (string, error) {
-	s := strings.TrimSpace(raw)
-	if s == "" {
-		return "", httpx.FieldError("email", "email_required", "Enter your email address.")
-	}
-	bad := httpx.FieldError("email", "invalid_email", "Enter a valid email address, like name@example.com.")
-	if len(s) > 254 || !utf8.ValidString(s) {
-		return "", bad
-	}
-	for _, r := range s {
-		if unicode.IsSpace(r) || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
-			return "", bad
-		}
-	}
-	addr, err := mail.ParseAddress(s)
-	if err != nil || addr.Address != s || addr.Name != "" {
-		return "", bad
-	}
-	at := strings.LastIndexByte(s, '@')
-	local, domain := s[:at], s[at+1:]
-	if local == "" || len(local) > 64 || !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") ||
-		strings.HasSuffix(domain, ".") || strings.Contains(domain, "..") {
-		return "", bad
-	}
-	return s, nil
-}
-
-// cleanName checks a display name: at most 100 characters, no control
-// characters.
-func cleanName(raw string) (string, error) {
-	s := strings.TrimSpace(raw)
-	if !utf8.ValidString(s) || utf8.RuneCountInString(s) > 100 {
-		return "", httpx.FieldError("name", "invalid_name", "Use at most 100 characters for your name.")
-	}
-	for _, r := range s {
-		if unicode.IsControl(r) {
-			return "", httpx.FieldError("name", "invalid_name", "Your name contains characters that are not allowed.")
-		}
-	}
-	return s, nil
-}
 
 // cleanCode checks a 6-digit code's shape.
 func cleanCode(raw string) (string, error) {

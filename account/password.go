@@ -59,7 +59,7 @@ func (s *Service[M]) CheckPassword(ctx context.Context, user *core.User, pw stri
 // [Service.ClearAttempts], or in the transaction that creates the session.
 // An outdated hash is replaced.
 func (s *Service[M]) VerifyPassword(ctx context.Context, user *core.User, pw string) error {
-	if utf8.RuneCountInString(pw) > s.cfg.Policy.MaxLength {
+	if _, maxLen := s.cfg.Policy.Limits(); utf8.RuneCountInString(pw) > maxLen {
 		return ErrInvalidCredentials
 	}
 	if user == nil {

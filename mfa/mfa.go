@@ -98,12 +98,19 @@ const (
 // Errors the service returns (wrapped); compare with errors.Is.
 var (
 	// ErrNoPending means enrolment was confirmed without a pending secret
-	// (or after it expired).
-	ErrNoPending = fmt.Errorf("mfa: no pending enrolment: %w", core.ErrNotFound)
-	// ErrNotEnrolled means the user has no TOTP secret.
-	ErrNotEnrolled = fmt.Errorf("mfa: not enrolled: %w", core.ErrNotFound)
+	// (never begun, or begun too long ago). It wraps core.ErrNotFound.
+	ErrNoPending = &core.Error{Kind: core.ErrConflict, Code: "enrolment_not_started",
+		Message: "Start setting up the authenticator app again.", Err: core.ErrNotFound}
+	// ErrNotEnrolled means the user has no TOTP secret. It is answered as a
+	// wrong code is, and wraps core.ErrNotFound.
+	ErrNotEnrolled = &core.Error{Kind: core.ErrInvalidCode, Code: "incorrect_code", Field: "code",
+		Message: "That code is incorrect or was already used.", Err: core.ErrNotFound}
 	// ErrMalformed means the code is not of the expected form.
-	ErrMalformed = fmt.Errorf("mfa: malformed code: %w", core.ErrInvalidInput)
+	ErrMalformed = &core.Error{Kind: core.ErrInvalidInput, Code: "invalid_code_format", Field: "code",
+		Message: "Enter the 6-digit code from your app, or a 10-character backup code."}
+	// ErrIncorrectCode means the code is wrong, or was already used.
+	ErrIncorrectCode = &core.Error{Kind: core.ErrInvalidCode, Code: "incorrect_code", Field: "code",
+		Message: "That code is incorrect or was already used."}
 )
 
 // Method names a second factor.
@@ -231,7 +238,7 @@ func (s *Service) ConfirmTOTP(ctx context.Context, userID, code string, notice *
 	}
 	step, ok := s.match(secret, code, 0)
 	if !ok {
-		return nil, fmt.Errorf("mfa: confirm totp: %w", core.ErrInvalidCode)
+		return nil, ErrIncorrectCode
 	}
 	codes, hashes := s.newBackupCodes()
 	if err := s.st.ActivateTOTP(ctx, userID, sealed, step, hashes, notice); err != nil {
@@ -309,14 +316,14 @@ func (s *Service) verifyTOTP(ctx context.Context, userID, code string) error {
 	}
 	step, ok := s.match(string(secret), code, last)
 	if !ok {
-		return fmt.Errorf("mfa: verify totp: %w", core.ErrInvalidCode)
+		return ErrIncorrectCode
 	}
 	ok, err = s.st.AdvanceTOTPStep(ctx, userID, step)
 	if err != nil {
 		return fmt.Errorf("mfa: verify totp: %w", err)
 	}
 	if !ok {
-		return fmt.Errorf("mfa: verify totp: %w", core.ErrInvalidCode)
+		return ErrIncorrectCode
 	}
 	return nil
 }
@@ -334,7 +341,7 @@ func (s *Service) Verify(ctx context.Context, userID string, method Method, code
 		return fmt.Errorf("mfa: verify: %w", err)
 	}
 	if !ok {
-		return &LockedError{Until: until}
+		return s.locked(until)
 	}
 	if method == MethodTOTP {
 		err = s.verifyTOTP(ctx, userID, code)
@@ -360,7 +367,7 @@ func (s *Service) Attempt(ctx context.Context, userID string, check func() error
 		return fmt.Errorf("mfa: attempt: %w", err)
 	}
 	if !ok {
-		return &LockedError{Until: until}
+		return s.locked(until)
 	}
 	if err := check(); err != nil {
 		return err
@@ -369,6 +376,14 @@ func (s *Service) Attempt(ctx context.Context, userID string, check func() error
 		return fmt.Errorf("mfa: attempt: %w", err)
 	}
 	return nil
+}
+
+// locked is the refusal of a locked second factor: a *core.Error whose
+// cause is a *LockedError.
+func (s *Service) locked(until time.Time) error {
+	return &core.Error{Kind: core.ErrRateLimited, Code: "too_many_attempts",
+		Message:    "Too many failed attempts. Try again later, or reset your password.",
+		RetryAfter: until.Sub(s.cfg.Now()), Err: &LockedError{Until: until}}
 }
 
 // LockedError says the account's second factor is locked after too many
@@ -521,7 +536,7 @@ func (s *Service) verifyBackup(ctx context.Context, userID, code string) error {
 		return fmt.Errorf("mfa: verify backup code: %w", err)
 	}
 	if !ok {
-		return fmt.Errorf("mfa: verify backup code: %w", core.ErrInvalidCode)
+		return ErrIncorrectCode
 	}
 	return nil
 }

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/embedauth/auth/account"
 	"github.com/embedauth/auth/core"
 	"github.com/embedauth/auth/internal/httpx"
 	"github.com/embedauth/auth/mfa"
@@ -163,7 +162,7 @@ func (a *Server) completeSecondFactor(r *http.Request, method, code string) (*au
 		}
 	} else if err := a.mfa.Verify(r.Context(), user.ID, m, code); err != nil {
 		a.logSecondFactorFailure(r.Context(), user.ID, first+"+"+method, err) // security_log.go
-		return nil, a.mfaError(err)
+		return nil, err
 	}
 	return a.finishSecondFactor(r, user, first+"+"+method)
 }
@@ -177,22 +176,6 @@ func (a *Server) finishSecondFactor(r *http.Request, user core.User, method stri
 		return nil, err
 	}
 	return a.attachSession(r, user, sess)
-}
-
-// mfaError maps the mfa package's errors to public ones.
-func (a *Server) mfaError(err error) error {
-	var locked *mfa.LockedError
-	switch {
-	case errors.As(err, &locked):
-		return account.Locked(locked.Until.Sub(a.s.Now()))
-	case errors.Is(err, mfa.ErrMalformed):
-		return httpx.FieldError("code", "invalid_code_format", "Enter the 6-digit code from your app, or a 10-character backup code.")
-	case errors.Is(err, core.ErrInvalidCode), errors.Is(err, mfa.ErrNotEnrolled):
-		return httpx.FieldError("code", "incorrect_code", "That code is incorrect or was already used.")
-	case errors.Is(err, mfa.ErrNoPending):
-		return httpx.Errorf(http.StatusConflict, "enrolment_not_started", "Start setting up the authenticator app again.")
-	}
-	return err
 }
 
 // factorTwoPage asks for the second factor.

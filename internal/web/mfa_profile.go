@@ -213,7 +213,7 @@ func (a *Server) mfaConfirm(r *http.Request, st *authState, code string) ([]stri
 	}
 	codes, err := a.mfa.ConfirmTOTP(r.Context(), st.user.ID, code, notice)
 	if err != nil {
-		return nil, a.mfaError(err)
+		return nil, err
 	}
 	return codes, a.mfaChanged(r, st)
 }

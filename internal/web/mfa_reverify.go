@@ -374,9 +374,9 @@ func (a *Server) checkSecondStep(r *http.Request, user core.User, code string) e
 	case !status.TOTP && status.SMS && len(compact) <= smsCodeMax && strings.Trim(compact, "0123456789") == "":
 		return a.checkSMSFactorCode(r, user, code, "")
 	case len(compact) > mfa.Digits:
-		return a.mfaError(a.mfa.Verify(ctx, user.ID, mfa.MethodBackup, code))
+		return a.mfa.Verify(ctx, user.ID, mfa.MethodBackup, code)
 	}
-	return a.mfaError(a.mfa.Verify(ctx, user.ID, mfa.MethodTOTP, code))
+	return a.mfa.Verify(ctx, user.ID, mfa.MethodTOTP, code)
 }
 
 // checkReverifyCode uses the email code of this browser's reverification

@@ -110,7 +110,7 @@ func (a *Server) checkSMSFactorCode(r *http.Request, user core.User, code, logAs
 		}
 		var locked *mfa.LockedError
 		if errors.As(err, &locked) {
-			return a.mfaError(err)
+			return err
 		}
 		e := a.codeError(err)
 		if e == errFlowGone {

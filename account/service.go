@@ -50,6 +50,14 @@ type Profiles[M any] interface {
 	SoleAdminOrgs(ctx context.Context, userID string) ([]core.Org, error)
 	// DeleteUser deletes the user and all that is theirs, and queues mail.
 	DeleteUser(ctx context.Context, id string, mail M) error
+	// Identifiers lists the user's email addresses and phone numbers.
+	Identifiers(ctx context.Context, userID string) ([]core.Identifier, error)
+	// SetPrimaryIdentifier makes a verified email primary (core.ErrInvalidInput
+	// if unverified, core.ErrConflict if taken) and queues mail.
+	SetPrimaryIdentifier(ctx context.Context, userID, id string, mail M) (core.User, error)
+	// RemoveIdentifier removes one (core.ErrLastIdentifier for the primary
+	// email or the last address) and queues mail.
+	RemoveIdentifier(ctx context.Context, userID, id string, mail M) (core.User, error)
 }
 
 // SecurityLog is what the security log needs from storage.

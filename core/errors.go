@@ -31,6 +31,10 @@ var (
 	ErrInvalidInput = errors.New("invalid input")
 	// ErrBanned means the user is banned and may not sign in.
 	ErrBanned = errors.New("banned")
+	// ErrLastIdentifier means removing an address would leave its user with
+	// no way to sign in by address, or it is the primary email (choose
+	// another primary first).
+	ErrLastIdentifier = errors.New("last sign-in identifier")
 )
 
 // Kinds of refusal that only the answer to a person or program needs, beside

@@ -17,7 +17,7 @@ import (
 // ErrLastIdentifier means removing the identifier would leave its user
 // with no way to sign in by address, or it is the primary email (choose
 // another primary first).
-var ErrLastIdentifier = errors.New("last sign-in identifier")
+var ErrLastIdentifier = core.ErrLastIdentifier
 
 const identifierColumns = `id, user_id, kind, value, is_primary, verified_at, created_at`
 

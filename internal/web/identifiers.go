@@ -133,33 +133,9 @@ func (a *Server) verifyIdentifier(r *http.Request, st *authState, code string) (
 	return done.Identifier, nil
 }
 
-func (a *Server) identifierError(err error) error {
-	switch {
-	case errors.Is(err, core.ErrNotFound):
-		return httpx.Errorf(http.StatusNotFound, "identifier_not_found", "That address is not on your account.")
-	case errors.Is(err, store.ErrLastIdentifier):
-		return httpx.Errorf(http.StatusConflict, "last_identifier",
-			"You can't remove your primary email address or your only way to sign in. Make another address primary first.")
-	case errors.Is(err, core.ErrInvalidInput):
-		return httpx.Errorf(http.StatusConflict, "identifier_unverified", "Verify this address before making it primary.")
-	case errors.Is(err, core.ErrConflict):
-		return httpx.Errorf(http.StatusConflict, "identifier_taken", "This address belongs to another account.")
-	}
-	return err
-}
-
 // findIdentifier returns one of the user's identifiers.
 func (a *Server) findIdentifier(r *http.Request, st *authState, id string) (core.Identifier, error) {
-	list, err := a.db.Identifiers(r.Context(), st.user.ID)
-	if err != nil {
-		return core.Identifier{}, err
-	}
-	for _, x := range list {
-		if x.ID == id {
-			return x, nil
-		}
-	}
-	return core.Identifier{}, a.identifierError(core.ErrNotFound)
+	return a.account.Identifier(r.Context(), st.user.ID, id)
 }
 
 // setPrimary makes one of the user's verified addresses primary; the
@@ -176,9 +152,9 @@ func (a *Server) setPrimary(r *http.Request, st *authState, id, pw, pwField stri
 	if err != nil {
 		return core.User{}, err
 	}
-	u, err := a.db.SetPrimaryIdentifier(r.Context(), st.user.ID, id, m)
+	u, err := a.account.SetPrimary(r.Context(), st.user.ID, id, m)
 	if err != nil {
-		return core.User{}, a.identifierError(err)
+		return core.User{}, err
 	}
 	a.cache.forgetUser(st.user.ID)
 	a.wake()
@@ -199,9 +175,9 @@ func (a *Server) removeIdentifier(r *http.Request, st *authState, id, pw, pwFiel
 	if err != nil {
 		return core.User{}, err
 	}
-	u, err := a.db.RemoveIdentifier(r.Context(), st.user.ID, id, m)
+	u, err := a.account.RemoveIdentifier(r.Context(), st.user.ID, id, m)
 	if err != nil {
-		return core.User{}, a.identifierError(err)
+		return core.User{}, err
 	}
 	a.cache.forgetUser(st.user.ID)
 	a.wake()

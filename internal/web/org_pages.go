@@ -18,45 +18,6 @@ import (
 // brought: the hash of its token, taken off the URL.
 const keyInvitation = "invitation"
 
-// orgRoutes adds the organization pages (the JSON API is in apiRoutes).
-func (a *Server) orgRoutes(h func(pattern string, fn httpx.HandlerFunc)) {
-	p := a.s.Path
-	h("GET "+p+"/orgs", a.orgListPage)
-	h("GET "+p+"/orgs/new", a.orgNewPage)
-	h("POST "+p+"/orgs/new", a.orgNewForm)
-	h("POST "+p+"/orgs/switch", a.orgSwitchForm)
-	h("POST "+p+"/orgs/join", a.orgJoinForm)
-	h("GET "+p+"/orgs/invitation", a.orgInvitationPage)
-	h("POST "+p+"/orgs/invitation", a.orgInvitationForm)
-	h("GET "+p+"/orgs/{id}", a.orgProfilePage)
-	for _, f := range []struct {
-		path string
-		fn   orgFormFunc
-	}{
-		{"general", a.orgGeneralForm},
-		{"security", a.orgSecurityForm},
-		{"delete", a.orgDeleteForm},
-		{"leave", a.orgLeaveForm},
-		{"members/role", a.orgMemberRoleForm},
-		{"members/remove", a.orgMemberRemoveForm},
-		{"invitations", a.orgInviteForm},
-		{"invitations/revoke", a.orgRevokeForm},
-		{"requests/decide", a.orgDecideForm},
-		{"domains", a.orgAddDomainForm},
-		{"domains/send-code", a.orgDomainCodeForm},
-		{"domains/verify", a.orgVerifyDomainForm},
-		{"domains/mode", a.orgDomainModeForm},
-		{"domains/remove", a.orgRemoveDomainForm},
-		{"roles", a.orgCreateRoleForm},
-		{"roles/update", a.orgUpdateRoleForm},
-		{"roles/delete", a.orgDeleteRoleForm},
-		{"permissions", a.orgCreatePermissionForm},
-		{"permissions/delete", a.orgDeletePermissionForm},
-	} {
-		h("POST "+p+"/orgs/{id}/"+f.path, a.orgForm(f.fn))
-	}
-}
-
 func (a *Server) orgPage(r *http.Request, title string) ui.Page {
 	p := a.page(r, "org")
 	p.Title = title

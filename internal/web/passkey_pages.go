@@ -9,21 +9,6 @@ import (
 	"github.com/embedauth/auth/ui"
 )
 
-// passkeyRoutes adds the passkey pages and forms. The ceremonies
-// themselves run in the browser (ui/static/passkey.js) against the JSON
-// API; these pages work without JavaScript up to the point where a
-// passkey must be created or used.
-func (a *Server) passkeyRoutes(h func(string, httpx.HandlerFunc)) {
-	p := a.s.Path
-	h("GET "+p+"/sign-up/passkey", a.passkeySignUpPage)
-	h("POST "+p+"/sign-up/passkey", a.passkeySignUpForm)
-	h("POST "+p+"/sign-up/passkey/verify", a.passkeySignUpVerifyForm)
-	h("POST "+p+"/sign-up/passkey/resend", a.passkeySignUpResendForm)
-	h("GET "+p+"/passkeys/setup", a.passkeySetupPage)
-	h("POST "+p+"/profile/passkeys/rename", a.passkeyRenameForm)
-	h("POST "+p+"/profile/passkeys/delete", a.passkeyDeleteForm)
-}
-
 var passkeySignUpTitles = map[string]string{
 	ui.PasskeyStepEmail:  "Create your account",
 	ui.PasskeyStepCode:   "Check your email",

@@ -11,36 +11,6 @@ import (
 	"github.com/embedauth/auth/ui"
 )
 
-// passwordlessRoutes adds the pages of magic links, email and SMS codes,
-// and of the user's addresses.
-func (a *Server) passwordlessRoutes(h func(string, httpx.HandlerFunc)) {
-	p := a.s.Path
-	for _, signUp := range []bool{false, true} {
-		prefix := p + "/sign-in"
-		if signUp {
-			prefix = p + "/sign-up"
-		}
-		h("POST "+prefix+"/email-code", a.startForm(core.ChallengeEmailCode, signUp))
-		h("POST "+prefix+"/magic-link", a.startForm(core.ChallengeMagicLink, signUp))
-		h("POST "+prefix+"/sms", a.startForm(core.ChallengeSMSCode, signUp))
-		h("GET "+prefix+"/phone", a.phonePage(signUp))
-	}
-	h("GET "+p+"/code", a.codePage)
-	h("POST "+p+"/code", a.codeForm)
-	h("POST "+p+"/code/resend", a.codeResendForm)
-	h("GET "+p+"/magic-link", a.linkConfirmPage)
-	h("POST "+p+"/magic-link", a.linkConfirmForm)
-	h("GET "+p+"/magic-link/sent", a.linkSentPage)
-	h("POST "+p+"/magic-link/resend", a.linkResendForm)
-	h("POST "+p+"/magic-link/continue", a.linkContinueForm)
-	h("POST "+p+"/profile/identifiers", a.identifierAddForm)
-	h("GET "+p+"/profile/identifiers/verify", a.identifierVerifyPage)
-	h("POST "+p+"/profile/identifiers/verify", a.identifierVerifyForm)
-	h("POST "+p+"/profile/identifiers/resend", a.identifierResendForm)
-	h("POST "+p+"/profile/identifiers/primary", a.identifierPrimaryForm)
-	h("POST "+p+"/profile/identifiers/remove", a.identifierRemoveForm)
-}
-
 // methodsView tells pages which methods to offer.
 func (a *Server) methodsView() ui.Methods {
 	return ui.Methods{Password: a.enabled(MethodPassword), Passkey: a.enabled(MethodPasskey) && a.passkeysOn(), EmailCode: a.enabled(MethodEmailCode),

@@ -9,17 +9,6 @@ import (
 	"github.com/embedauth/auth/ui"
 )
 
-// socialRoutes adds the social sign-in pages: a form POST starts an
-// authorization request, the provider sends the browser back to the GET
-// callback (the redirect URI registered at the provider).
-func (a *Server) socialRoutes(h func(string, httpx.HandlerFunc)) {
-	p := a.s.Path
-	h("POST "+p+"/oauth/{provider}/start", a.socialStartForm)
-	h("GET "+p+"/oauth/{provider}/callback", a.socialCallbackPage)
-	h("POST "+p+"/oauth/{provider}/callback", a.socialFormPostCallback)
-	h("POST "+p+"/profile/connections/disconnect", a.socialDisconnectForm)
-}
-
 func (a *Server) socialStartForm(w http.ResponseWriter, r *http.Request) error {
 	if err := httpx.ParseForm(w, r, maxBody); err != nil {
 		return err

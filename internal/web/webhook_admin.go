@@ -17,18 +17,6 @@ import (
 // users Config.IsAdmin accepts: for everyone else (and for everyone when
 // IsAdmin is nil) they answer 404, like a page that does not exist.
 
-// webhookPageRoutes adds the admin pages to the handler's routes.
-func (a *Server) webhookPageRoutes(h func(pattern string, fn httpx.HandlerFunc)) {
-	p := a.s.Path + "/admin/webhooks"
-	h("GET "+p, a.webhooksPage)
-	h("POST "+p, a.webhookCreateForm)
-	h("GET "+p+"/{id}", a.webhookEndpointPage)
-	h("POST "+p+"/{id}/enabled", a.webhookEnabledForm)
-	h("POST "+p+"/{id}/rotate-secret", a.webhookRotateForm)
-	h("POST "+p+"/{id}/replay", a.webhookReplayForm)
-	h("POST "+p+"/{id}/delete", a.webhookDeleteForm)
-}
-
 var errNoPage = httpx.Errorf(http.StatusNotFound, "not_found", "This page does not exist.")
 
 // adminPage returns the signed-in administrator: a sign-in redirect for a

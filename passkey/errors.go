@@ -95,3 +95,50 @@ func wrap(sentinel, cause error) error {
 	}
 	return fmt.Errorf("%w: %w", sentinel, cause)
 }
+
+// Refuse turns one of the package's errors into the refusal a person
+// reads: a *core.Error with a stable code and message whose cause is err.
+// A sign-in style ceremony's (assertion) failure is a refusal of
+// credentials (core.ErrUnauthenticated), a registration's a bad request.
+// Any other error is returned as it is. BeginLogin, FinishLogin and
+// FinishRegistration return their failures through it.
+func Refuse(err error, assertion bool) error {
+	var ce *core.Error
+	if errors.As(err, &ce) {
+		return err
+	}
+	rejected := core.ErrBadRequest
+	if assertion {
+		rejected = core.ErrUnauthenticated
+	}
+	pub := func(kind error, code, msg string) error {
+		return &core.Error{Kind: kind, Code: code, Message: msg, Err: err}
+	}
+	switch {
+	case errors.Is(err, ErrMalformed), errors.Is(err, ErrCredentialIDTooLong):
+		return pub(core.ErrBadRequest, "invalid_credential", "The passkey response could not be read. Try again.")
+	case errors.Is(err, ErrChallengeExpired):
+		return pub(core.ErrBadRequest, "passkey_expired", "This passkey request expired. Try again.")
+	case errors.Is(err, ErrChallengeUnknown), errors.Is(err, ErrChallengeUsed), errors.Is(err, ErrChallengeMismatch):
+		return pub(core.ErrBadRequest, "passkey_request_invalid", "This passkey request is no longer valid. Try again.")
+	case errors.Is(err, ErrUnknownCredential):
+		return pub(rejected, "passkey_unknown", "This passkey isn't registered here. Use another passkey, or sign in another way.")
+	case errors.Is(err, ErrCredentialExists):
+		return pub(core.ErrConflict, "passkey_exists", "This passkey is already registered.")
+	case errors.Is(err, ErrSignCountRegressed):
+		return pub(core.ErrForbidden, "passkey_blocked",
+			"This passkey was blocked because it may have been copied. We've sent you an email. Sign in another way.")
+	case errors.Is(err, ErrNoPasskeys):
+		return pub(core.ErrBadRequest, "no_passkeys", "You have no passkeys yet.")
+	case errors.Is(err, ErrUserNotVerified):
+		return pub(rejected, "user_verification_required",
+			"Your device didn't confirm it's you (PIN, fingerprint or face). Try again.")
+	case errors.Is(err, ErrOriginNotAllowed), errors.Is(err, ErrWrongCeremony), errors.Is(err, ErrRPIDMismatch),
+		errors.Is(err, ErrUserNotPresent), errors.Is(err, ErrBackupStateWithoutEligibility),
+		errors.Is(err, ErrBackupEligibilityChanged), errors.Is(err, ErrCredentialNotAllowed),
+		errors.Is(err, ErrUserHandleMissing), errors.Is(err, ErrUserHandleMismatch),
+		errors.Is(err, ErrVerificationFailed):
+		return pub(rejected, "passkey_rejected", "We couldn't verify that  Try again.")
+	}
+	return err
+}

@@ -67,5 +67,5 @@ func Example() {
 	fmt.Println(err)
 	// Output:
 	// true Laptop 1
-	// passkey: finish login: passkey: challenge already used
+	// passkey_request_invalid: This passkey request is no longer valid. Try again.: passkey: finish login: passkey: challenge already used
 }

@@ -59,7 +59,7 @@ func (s *Service) BeginLogin(ctx context.Context, c Ceremony) (json.RawMessage, 
 			return nil, fmt.Errorf("passkey: begin login: %w", err)
 		}
 		if len(u.creds) == 0 {
-			return nil, fmt.Errorf("passkey: begin login: %w", ErrNoPasskeys)
+			return nil, Refuse(fmt.Errorf("passkey: begin login: %w", ErrNoPasskeys), true)
 		}
 		assertion, sd, err = s.wa.BeginLogin(u, webauthn.WithUserVerification(s.uv))
 	}
@@ -125,7 +125,7 @@ func (s *Service) loadUser(ctx context.Context, userID string) (*user, error) {
 func (s *Service) FinishLogin(ctx context.Context, c Ceremony, body []byte) (Assertion, error) {
 	a, err := s.finishLogin(ctx, c, body)
 	if err != nil {
-		return Assertion{}, fmt.Errorf("passkey: finish login: %w", err)
+		return Assertion{}, Refuse(fmt.Errorf("passkey: finish login: %w", err), true)
 	}
 	return a, nil
 }

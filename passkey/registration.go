@@ -100,7 +100,7 @@ func (s *Service) BeginRegistration(ctx context.Context, c Ceremony, acct Accoun
 func (s *Service) FinishRegistration(ctx context.Context, c Ceremony, body []byte) (Registration, error) {
 	reg, err := s.finishRegistration(ctx, c, body)
 	if err != nil {
-		return Registration{}, fmt.Errorf("passkey: finish registration: %w", err)
+		return Registration{}, Refuse(fmt.Errorf("passkey: finish registration: %w", err), false)
 	}
 	return reg, nil
 }

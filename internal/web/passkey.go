@@ -87,46 +87,6 @@ var (
 		"This passkey is your only way to sign in. Add another passkey or set a password first.")
 )
 
-// passkeyError turns a ceremony's failure into the public answer. Sign-in
-// style ceremonies (assertion) are refused with 401, registrations with
-// 400. Anything else is internal.
-func passkeyError(err error, assertion bool) error {
-	rejected := http.StatusBadRequest
-	if assertion {
-		rejected = http.StatusUnauthorized
-	}
-	pub := func(status int, code, msg string) error {
-		return httpx.Errorf(status, code, "%s", msg).With(err)
-	}
-	switch {
-	case errors.Is(err, passkey.ErrMalformed), errors.Is(err, passkey.ErrCredentialIDTooLong):
-		return pub(http.StatusBadRequest, "invalid_credential", "The passkey response could not be read. Try again.")
-	case errors.Is(err, passkey.ErrChallengeExpired):
-		return pub(http.StatusBadRequest, "passkey_expired", "This passkey request expired. Try again.")
-	case errors.Is(err, passkey.ErrChallengeUnknown), errors.Is(err, passkey.ErrChallengeUsed), errors.Is(err, passkey.ErrChallengeMismatch):
-		return pub(http.StatusBadRequest, "passkey_request_invalid", "This passkey request is no longer valid. Try again.")
-	case errors.Is(err, passkey.ErrUnknownCredential):
-		return pub(rejected, "passkey_unknown", "This passkey isn't registered here. Use another passkey, or sign in another way.")
-	case errors.Is(err, passkey.ErrCredentialExists):
-		return pub(http.StatusConflict, "passkey_exists", "This passkey is already registered.")
-	case errors.Is(err, passkey.ErrSignCountRegressed):
-		return pub(http.StatusForbidden, "passkey_blocked",
-			"This passkey was blocked because it may have been copied. We've sent you an email. Sign in another way.")
-	case errors.Is(err, passkey.ErrNoPasskeys):
-		return pub(http.StatusBadRequest, "no_passkeys", "You have no passkeys yet.")
-	case errors.Is(err, passkey.ErrUserNotVerified):
-		return pub(rejected, "user_verification_required",
-			"Your device didn't confirm it's you (PIN, fingerprint or face). Try again.")
-	case errors.Is(err, passkey.ErrOriginNotAllowed), errors.Is(err, passkey.ErrWrongCeremony), errors.Is(err, passkey.ErrRPIDMismatch),
-		errors.Is(err, passkey.ErrUserNotPresent), errors.Is(err, passkey.ErrBackupStateWithoutEligibility),
-		errors.Is(err, passkey.ErrBackupEligibilityChanged), errors.Is(err, passkey.ErrCredentialNotAllowed),
-		errors.Is(err, passkey.ErrUserHandleMissing), errors.Is(err, passkey.ErrUserHandleMismatch),
-		errors.Is(err, passkey.ErrVerificationFailed):
-		return pub(rejected, "passkey_rejected", "We couldn't verify that passkey. Try again.")
-	}
-	return err
-}
-
 // limitBegin caps ceremony starts per client IP.
 func (a *Server) limitBegin(r *http.Request) error {
 	return rateLimited(a.pk.begin, a.s.ClientIP(r))
@@ -144,7 +104,7 @@ func (a *Server) finishAssertion(r *http.Request, c passkey.Ceremony, body []byt
 		}
 	}
 	if err != nil {
-		return as, passkeyError(err, true)
+		return as, err
 	}
 	return as, nil
 }
@@ -249,7 +209,7 @@ func (a *Server) passkeyRegisterFinish(r *http.Request, st *authState, body []by
 	c := passkey.Ceremony{Flow: passkey.FlowRegister, Subject: st.user.ID, Binding: a.existingBinding(ctx)}
 	reg, err := a.pk.svc.FinishRegistration(ctx, c, body)
 	if err != nil {
-		return core.Passkey{}, passkeyError(err, false)
+		return core.Passkey{}, err
 	}
 	p := reg.Passkey
 	if p.Name == "" {
@@ -261,7 +221,7 @@ func (a *Server) passkeyRegisterFinish(r *http.Request, st *authState, body []by
 	}
 	p, err = a.db.AddPasskey(ctx, p, m)
 	if errors.Is(err, core.ErrConflict) {
-		return core.Passkey{}, passkeyError(passkey.ErrCredentialExists, false)
+		return core.Passkey{}, passkey.Refuse(passkey.ErrCredentialExists, false)
 	}
 	if err != nil {
 		return core.Passkey{}, err
@@ -279,7 +239,7 @@ func (a *Server) passkeyReauthBegin(r *http.Request, st *authState) (json.RawMes
 	ctx := r.Context()
 	opts, err := a.pk.svc.BeginLogin(ctx, passkey.Ceremony{Flow: passkey.FlowReauth, Subject: st.user.ID, Binding: a.passkeyBinding(ctx)})
 	if err != nil {
-		return nil, passkeyError(err, true)
+		return nil, err
 	}
 	return opts, nil
 }
@@ -310,7 +270,7 @@ func (a *Server) passkeySecondFactorBegin(r *http.Request, userID string) (json.
 	ctx := r.Context()
 	opts, err := a.pk.svc.BeginLogin(ctx, passkey.Ceremony{Flow: passkey.FlowSecondFactor, Subject: userID, Binding: a.passkeyBinding(ctx)})
 	if err != nil {
-		return nil, passkeyError(err, true)
+		return nil, err
 	}
 	return opts, nil
 }

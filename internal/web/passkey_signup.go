@@ -184,7 +184,7 @@ func (a *Server) passkeySignUpFinish(r *http.Request, body []byte) (*authState, 
 	}
 	reg, err := a.pk.svc.FinishRegistration(ctx, passkey.Ceremony{Flow: passkey.FlowSignUp, Subject: ps.ID, Binding: a.existingBinding(ctx)}, body)
 	if err != nil {
-		return nil, passkeyError(err, false)
+		return nil, err
 	}
 	p := reg.Passkey
 	if p.Name == "" {
@@ -197,7 +197,7 @@ func (a *Server) passkeySignUpFinish(r *http.Request, body []byte) (*authState, 
 		return nil, errSignupGone
 	case errors.Is(err, core.ErrConflict):
 		if _, perr := a.db.PasskeyByCredentialID(ctx, p.CredentialID); perr == nil {
-			return nil, passkeyError(passkey.ErrCredentialExists, false)
+			return nil, passkey.Refuse(passkey.ErrCredentialExists, false)
 		}
 		a.sm.Remove(ctx, keyPasskeySignup)
 		return nil, httpx.Errorf(http.StatusConflict, "email_taken", "An account with this email already exists. Sign in instead.")

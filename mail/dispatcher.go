@@ -6,9 +6,10 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
-	"github.com/embedauth/auth/internal/wake"
+	"github.com/embedauth/auth/internal/outbox"
 )
 
 // Envelope is one queued mail as the outbox returns it. Body is opaque
@@ -54,9 +55,6 @@ const (
 	// at least sendTimeout of its lease is left, so a slow batch never
 	// overruns its lease; the rest is left for the next round.
 	lease = 5 * time.Minute
-	// recordTimeout bounds the MailSent/MailFailed calls, which run even if
-	// the caller's context has ended so that a delivered mail is recorded.
-	recordTimeout = 10 * time.Second
 	// maxErrLen bounds the lastErr stored in the outbox.
 	maxErrLen = 2000
 )
@@ -70,7 +68,7 @@ const (
 //
 // Run and Flush may be used at the same time, and by several processes
 // sharing one outbox: the outbox's leases keep them from sending a mail
-// twice. Do not change the fields once Run or Flush has been called.
+// twice. Do not change the fields once Run, Flush or Wake has been called.
 type Dispatcher struct {
 	// Outbox is the storage of queued mail.
 	Outbox Outbox
@@ -88,33 +86,47 @@ type Dispatcher struct {
 	Backoff []time.Duration
 	// Poll is how often Run looks for due mail without a Wake; default 5s.
 	Poll time.Duration
+	// Name names this outbox in logs; default "mail". A Dispatcher that
+	// delivers text messages through an adapted Sender is named "sms".
+	Name string
 
-	wake wake.Signal
+	once   sync.Once
+	worker *outbox.Worker[Envelope, struct{}]
+}
+
+// work returns the outbox worker, built from the fields on first use.
+func (d *Dispatcher) work() *outbox.Worker[Envelope, struct{}] {
+	d.once.Do(func() {
+		backoff := d.Backoff
+		if len(backoff) == 0 {
+			backoff = DefaultBackoff
+		}
+		poll := d.Poll
+		if poll <= 0 {
+			poll = 5 * time.Second
+		}
+		name := d.Name
+		if name == "" {
+			name = "mail"
+		}
+		d.worker = &outbox.Worker[Envelope, struct{}]{
+			Kind: mailKind{d}, Name: name, Schedule: backoff,
+			Lease: lease, AttemptTimeout: sendTimeout, Poll: poll,
+			Now: d.Now, Logger: d.Logger,
+		}
+	})
+	return d.worker
 }
 
 // Wake asks Run to look for due mail now. It never blocks; call it after
 // committing a transaction that queued mail.
-func (d *Dispatcher) Wake() { d.wake.Wake() }
+func (d *Dispatcher) Wake() { d.work().Wake() }
 
 func (d *Dispatcher) now() time.Time {
 	if d.Now != nil {
 		return d.Now()
 	}
 	return time.Now()
-}
-
-func (d *Dispatcher) logger() *slog.Logger {
-	if d.Logger != nil {
-		return d.Logger
-	}
-	return slog.Default()
-}
-
-func (d *Dispatcher) backoff() []time.Duration {
-	if len(d.Backoff) > 0 {
-		return d.Backoff
-	}
-	return DefaultBackoff
 }
 
 func (d *Dispatcher) check() error {
@@ -134,25 +146,16 @@ func (d *Dispatcher) check() error {
 // Run delivers due mail until ctx ends: at once, whenever Wake is called,
 // and every Poll otherwise. Errors are logged, never fatal.
 func (d *Dispatcher) Run(ctx context.Context) {
-	log := d.logger()
 	if err := d.check(); err != nil {
-		log.Error("mail dispatcher misconfigured; no mail will be sent", "err", err)
+		log := d.Logger
+		if log == nil {
+			log = slog.Default()
+		}
+		log.Error(d.work().Name+" dispatcher misconfigured; nothing will be sent", "err", err)
 		<-ctx.Done()
 		return
 	}
-	poll := d.Poll
-	if poll <= 0 {
-		poll = 5 * time.Second
-	}
-	seen := map[int64]bool{} // mails handled since Run last waited
-	wake.Loop{Signal: &d.wake, Poll: poll,
-		Round: func(ctx context.Context) (bool, error) {
-			_, more, err := d.batch(ctx, seen) // a full batch: there may be more due right now
-			return more, err
-		},
-		OnError: func(err error) { log.Error("mail dispatcher: outbox error", "err", err) },
-		Idle:    func() { clear(seen) },
-	}.Run(ctx)
+	d.work().Run(ctx)
 }
 
 // Flush delivers everything due now, synchronously, and returns how many
@@ -163,115 +166,62 @@ func (d *Dispatcher) Flush(ctx context.Context) (sent int, err error) {
 	if err := d.check(); err != nil {
 		return 0, err
 	}
-	seen := map[int64]bool{}
-	for {
-		n, more, err := d.batch(ctx, seen)
-		sent += n
-		if err != nil || !more {
-			return sent, err
-		}
-	}
+	return d.work().Flush(ctx)
 }
 
-// batch leases and delivers one batch of due mail. seen collects the IDs
-// handled so far; a mail in it is skipped (guarding against an outbox that
-// hands out a mail again before its lease ends). more reports whether the
-// batch was full and held something new, i.e. whether more may be due.
-func (d *Dispatcher) batch(ctx context.Context, seen map[int64]bool) (sent int, more bool, err error) {
-	if err := ctx.Err(); err != nil {
-		return 0, false, err
-	}
-	leasedAt := d.now()
-	envs, err := d.Outbox.DueMail(ctx, leasedAt, lease, batchSize)
+// mailKind plugs a Dispatcher into the outbox worker: a job is one mail.
+type mailKind struct{ d *Dispatcher }
+
+var (
+	_ outbox.Kind[Envelope, struct{}] = mailKind{}
+	_ outbox.Keyer[Envelope]          = mailKind{}
+)
+
+func (k mailKind) Due(ctx context.Context, now time.Time, lease time.Duration) ([]Envelope, bool, error) {
+	envs, err := k.d.Outbox.DueMail(ctx, now, lease, batchSize)
 	if err != nil {
-		return 0, false, fmt.Errorf("mail: outbox DueMail: %w", err)
+		return nil, false, fmt.Errorf("mail: outbox DueMail: %w", err)
 	}
-	fresh := 0
-	for i, env := range envs {
-		if seen[env.ID] {
-			continue
-		}
-		seen[env.ID] = true
-		fresh++
-		if err := ctx.Err(); err != nil {
-			return sent, false, err
-		}
-		if d.now().Add(sendTimeout).After(leasedAt.Add(lease)) {
-			// Too little of the lease is left to finish a Send; the rest
-			// of the batch goes back to the outbox when the lease ends.
-			d.logger().Warn("mail dispatcher: lease running out; leaving mail for the next round",
-				"remaining", len(envs)-i)
-			return sent, false, nil
-		}
-		ok, err := d.deliver(ctx, env)
-		if ok {
-			sent++
-		}
-		if err != nil {
-			return sent, false, err
-		}
-	}
-	return sent, fresh > 0 && len(envs) >= batchSize, nil
+	return envs, len(envs) >= batchSize, nil // a full batch: there may be more due right now
 }
 
-// deliver makes one attempt at env and records its outcome. err is an
-// outbox error or ctx's error.
-func (d *Dispatcher) deliver(ctx context.Context, env Envelope) (sent bool, err error) {
-	log := d.logger().With("mail_id", env.ID, "to", env.To, "attempt", env.Attempts+1)
-	record := func(f func(context.Context) error) error {
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
-		defer cancel()
-		return f(rctx)
-	}
+func (mailKind) Key(env Envelope) int64 { return env.ID }
 
-	m, openErr := d.open(env)
-	if openErr != nil {
-		log.Error("mail dispatcher: cannot open queued mail; giving up on it", "err", openErr)
-		now := d.now()
-		if err := record(func(c context.Context) error {
-			return d.Outbox.MailFailed(c, env.ID, env.Attempts+1, now, clip("open: "+openErr.Error()), true)
-		}); err != nil {
-			log.Error("mail dispatcher: cannot record failed mail", "err", err)
-			return false, fmt.Errorf("mail: outbox MailFailed(%d): %w", env.ID, err)
+func (mailKind) Attrs(env Envelope) []any {
+	return []any{"mail_id", env.ID, "to", env.To, "attempt", env.Attempts + 1}
+}
+
+// Deliver makes one attempt at env. The worker has checked the lease.
+func (k mailKind) Deliver(ctx context.Context, env Envelope, _ time.Time) outbox.Result[struct{}] {
+	failed := func(err error, final bool) outbox.Result[struct{}] {
+		return outbox.Result[struct{}]{Failed: &outbox.Failure{Attempts: env.Attempts + 1, At: k.d.now(), Err: err, Final: final}}
+	}
+	m, err := k.d.open(env)
+	if err != nil {
+		return failed(fmt.Errorf("cannot open queued mail: %w", err), true)
+	}
+	if err := k.d.send(ctx, m); err != nil {
+		if ctx.Err() != nil {
+			// Shutting down: this attempt says nothing about the mail. Its
+			// lease runs out and it is tried again then.
+			return outbox.Result[struct{}]{Interrupted: true}
 		}
-		return false, nil
+		return failed(err, false)
 	}
+	return outbox.Result[struct{}]{Delivered: 1}
+}
 
-	sendErr := d.send(ctx, m)
-	if sendErr != nil && ctx.Err() != nil {
-		// Shutting down: this attempt says nothing about the mail. Its
-		// lease runs out and it is tried again then.
-		return false, ctx.Err()
-	}
-	now := d.now()
-	if sendErr == nil {
-		if err := record(func(c context.Context) error { return d.Outbox.MailSent(c, env.ID, now) }); err != nil {
-			log.Error("mail dispatcher: mail sent but not recorded; it may be sent again", "err", err)
-			return true, fmt.Errorf("mail: outbox MailSent(%d): %w", env.ID, err)
+func (k mailKind) Record(ctx context.Context, now time.Time, env Envelope, r outbox.Result[struct{}]) error {
+	if f := r.Failed; f != nil {
+		if err := k.d.Outbox.MailFailed(ctx, env.ID, f.Attempts, f.RetryAt, clip(f.Err.Error()), f.GiveUp); err != nil {
+			return fmt.Errorf("mail: outbox MailFailed(%d): %w", env.ID, err)
 		}
-		log.Debug("mail sent")
-		return true, nil
+		return nil
 	}
-
-	attempts := env.Attempts + 1
-	backoff := d.backoff()
-	giveUp := attempts > len(backoff)
-	retryAt := now
-	if !giveUp {
-		retryAt = now.Add(backoff[attempts-1])
+	if err := k.d.Outbox.MailSent(ctx, env.ID, now); err != nil {
+		return fmt.Errorf("mail: outbox MailSent(%d): %w", env.ID, err)
 	}
-	if giveUp {
-		log.Error("mail dispatcher: delivery failed; giving up, mail kept as failed", "err", sendErr)
-	} else {
-		log.Warn("mail dispatcher: delivery failed; will retry", "err", sendErr, "retry_at", retryAt)
-	}
-	if err := record(func(c context.Context) error {
-		return d.Outbox.MailFailed(c, env.ID, attempts, retryAt, clip(sendErr.Error()), giveUp)
-	}); err != nil {
-		log.Error("mail dispatcher: cannot record failed attempt", "err", err)
-		return false, fmt.Errorf("mail: outbox MailFailed(%d): %w", env.ID, err)
-	}
-	return false, nil
+	return nil
 }
 
 // open opens env's body and checks it against the envelope.

@@ -26,11 +26,11 @@ func (s *Service[M]) Catalog(ctx context.Context, userID, orgID string) (Catalog
 }
 
 func (s *Service[M]) catalog(ctx context.Context, orgID string) (Catalog, error) {
-	roles, err := s.store.OrgRoles(ctx, orgID)
+	roles, err := s.roleStore.OrgRoles(ctx, orgID)
 	if err != nil {
 		return Catalog{}, err
 	}
-	perms, err := s.store.OrgPermissions(ctx, orgID)
+	perms, err := s.roleStore.OrgPermissions(ctx, orgID)
 	if err != nil {
 		return Catalog{}, err
 	}
@@ -45,7 +45,7 @@ func (s *Service[M]) checkPermissions(ctx context.Context, orgID string, keys []
 	for _, p := range s.roles.Permissions() {
 		known[p.Key] = true
 	}
-	custom, err := s.store.OrgPermissions(ctx, orgID)
+	custom, err := s.roleStore.OrgPermissions(ctx, orgID)
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +83,7 @@ func (s *Service[M]) CreateRole(ctx context.Context, userID, orgID string, r cor
 		return core.Role{}, errEscalation
 	}
 	r.Source = core.SourceCustom
-	err = s.store.CreateOrgRole(ctx, orgID, r)
+	err = s.roleStore.CreateOrgRole(ctx, orgID, r)
 	if errors.Is(err, core.ErrConflict) {
 		return core.Role{}, errRoleExists
 	}
@@ -99,7 +99,7 @@ type RoleUpdate struct {
 
 // customRole returns one of the organization's own roles.
 func (s *Service[M]) customRole(ctx context.Context, orgID, key string) (core.Role, error) {
-	roles, err := s.store.OrgRoles(ctx, orgID)
+	roles, err := s.roleStore.OrgRoles(ctx, orgID)
 	if err != nil {
 		return core.Role{}, err
 	}
@@ -144,7 +144,7 @@ func (s *Service[M]) UpdateRole(ctx context.Context, userID, orgID, key string, 
 			return r, errEscalation
 		}
 	}
-	err = s.store.UpdateOrgRole(ctx, orgID, r)
+	err = s.roleStore.UpdateOrgRole(ctx, orgID, r)
 	if errors.Is(err, core.ErrNotFound) {
 		return r, errRoleNotFound
 	}
@@ -165,7 +165,7 @@ func (s *Service[M]) DeleteRole(ctx context.Context, userID, orgID, key string) 
 	if !acc.Permissions.Covers(NewPermissionSet(r.Permissions...)) {
 		return errEscalation
 	}
-	err = s.store.DeleteOrgRole(ctx, orgID, key)
+	err = s.roleStore.DeleteOrgRole(ctx, orgID, key)
 	switch {
 	case errors.Is(err, core.ErrConflict):
 		return errRoleInUse
@@ -190,7 +190,7 @@ func (s *Service[M]) CreatePermission(ctx context.Context, userID, orgID string,
 		}
 	}
 	p.Source = core.SourceCustom
-	err := s.store.CreateOrgPermission(ctx, orgID, p)
+	err := s.roleStore.CreateOrgPermission(ctx, orgID, p)
 	if errors.Is(err, core.ErrConflict) {
 		return core.Permission{}, errPermissionExists
 	}
@@ -208,7 +208,7 @@ func (s *Service[M]) DeletePermission(ctx context.Context, userID, orgID, key st
 	if !acc.Can(key) {
 		return nil, errEscalation
 	}
-	changed, err := s.store.DeleteOrgPermission(ctx, orgID, key)
+	changed, err := s.roleStore.DeleteOrgPermission(ctx, orgID, key)
 	if errors.Is(err, core.ErrNotFound) {
 		return nil, errPermissionNotFound
 	}

@@ -24,7 +24,7 @@ func (s *Service[M]) Domains(ctx context.Context, userID, orgID string) ([]core.
 	if _, err := s.Require(ctx, userID, orgID, PermDomainsRead); err != nil {
 		return nil, err
 	}
-	return s.store.Domains(ctx, orgID)
+	return s.domainStore.Domains(ctx, orgID)
 }
 
 // AddDomain claims an email domain for an organization, unverified until
@@ -42,7 +42,7 @@ func (s *Service[M]) AddDomain(ctx context.Context, userID, orgID, name, mode st
 	if mode, err = checkMode(mode); err != nil {
 		return core.Domain{}, err
 	}
-	d, err := s.store.CreateDomain(ctx, core.Domain{OrgID: orgID, Name: name, EnrollmentMode: mode})
+	d, err := s.domainStore.CreateDomain(ctx, core.Domain{OrgID: orgID, Name: name, EnrollmentMode: mode})
 	if errors.Is(err, core.ErrConflict) {
 		return d, errDomainTaken
 	}
@@ -56,7 +56,7 @@ func (s *Service[M]) domain(ctx context.Context, userID, orgID, domainID string)
 	if err != nil {
 		return acc, core.Domain{}, err
 	}
-	d, err := s.store.Domain(ctx, orgID, domainID)
+	d, err := s.domainStore.Domain(ctx, orgID, domainID)
 	if errors.Is(err, core.ErrNotFound) {
 		return acc, d, errDomainNotFound
 	}
@@ -76,7 +76,7 @@ func (s *Service[M]) SetDomainMode(ctx context.Context, userID, orgID, domainID,
 	if err != nil {
 		return core.Domain{}, err
 	}
-	d, err := s.store.SetDomainMode(ctx, orgID, domainID, mode)
+	d, err := s.domainStore.SetDomainMode(ctx, orgID, domainID, mode)
 	if errors.Is(err, core.ErrNotFound) {
 		return d, errDomainNotFound
 	}
@@ -89,7 +89,7 @@ func (s *Service[M]) RemoveDomain(ctx context.Context, userID, orgID, domainID s
 	if _, _, err := s.domain(ctx, userID, orgID, domainID); err != nil {
 		return err
 	}
-	err := s.store.DeleteDomain(ctx, orgID, domainID)
+	err := s.domainStore.DeleteDomain(ctx, orgID, domainID)
 	if errors.Is(err, core.ErrNotFound) {
 		return errDomainNotFound
 	}
@@ -121,7 +121,7 @@ func (s *Service[M]) SendDomainCode(ctx context.Context, userID, orgID, domainID
 	if err != nil {
 		return d, err
 	}
-	err = s.store.SetDomainCode(ctx, orgID, domainID, email, s.cfg.CodeHash(domainID, code), s.cfg.Now().Add(s.cfg.CodeTTL), MaxCodeSends, mail)
+	err = s.domainStore.SetDomainCode(ctx, orgID, domainID, email, s.cfg.CodeHash(domainID, code), s.cfg.Now().Add(s.cfg.CodeTTL), MaxCodeSends, mail)
 	switch {
 	case errors.Is(err, core.ErrRateLimited):
 		return d, errTooManyCodes
@@ -154,7 +154,7 @@ func (s *Service[M]) VerifyDomain(ctx context.Context, userID, orgID, domainID, 
 	if len(code) != 6 || !isDigits(code) {
 		return d, invalid("code", "invalid_code", "Enter the 6-digit code from the email.")
 	}
-	d, err = s.store.ReserveDomainAttempt(ctx, orgID, domainID, MaxCodeAttempts)
+	d, err = s.domainStore.ReserveDomainAttempt(ctx, orgID, domainID, MaxCodeAttempts)
 	switch {
 	case errors.Is(err, core.ErrLocked):
 		return d, errTooManyAttempts
@@ -169,7 +169,7 @@ func (s *Service[M]) VerifyDomain(ctx context.Context, userID, orgID, domainID, 
 	if !s.cfg.Now().Before(d.CodeExpiresAt) {
 		return d, errCodeExpired
 	}
-	d, err = s.store.VerifyDomain(ctx, orgID, domainID)
+	d, err = s.domainStore.VerifyDomain(ctx, orgID, domainID)
 	switch {
 	case errors.Is(err, core.ErrConflict):
 		return d, errDomainTaken
@@ -210,7 +210,7 @@ func (s *Service[M]) Suggestions(ctx context.Context, user core.User) ([]Suggest
 	if domain == "" || IsPublicDomain(domain) {
 		return out, nil
 	}
-	domains, err := s.store.VerifiedDomains(ctx, domain)
+	domains, err := s.domainStore.VerifiedDomains(ctx, domain)
 	if err != nil {
 		return nil, err
 	}
@@ -219,19 +219,19 @@ func (s *Service[M]) Suggestions(ctx context.Context, user core.User) ([]Suggest
 		if d.EnrollmentMode != core.EnrollmentAutoInvite && d.EnrollmentMode != core.EnrollmentAutoSuggest {
 			continue
 		}
-		if _, err := s.store.Membership(ctx, d.OrgID, user.ID); err == nil {
+		if _, err := s.orgStore.Membership(ctx, d.OrgID, user.ID); err == nil {
 			continue
 		} else if !errors.Is(err, core.ErrNotFound) {
 			return nil, err
 		}
-		org, err := s.store.Org(ctx, d.OrgID)
+		org, err := s.orgStore.Org(ctx, d.OrgID)
 		if err != nil {
 			return nil, err
 		}
 		sg := Suggestion{Org: org, Domain: d.Name, EnrollmentMode: d.EnrollmentMode}
 		if d.EnrollmentMode == core.EnrollmentAutoSuggest {
 			if requests == nil {
-				if requests, err = s.store.UserMembershipRequests(ctx, user.ID); err != nil {
+				if requests, err = s.requestStore.UserMembershipRequests(ctx, user.ID); err != nil {
 					return nil, err
 				}
 			}
@@ -258,7 +258,7 @@ func (s *Service[M]) Join(ctx context.Context, user core.User, orgID string) (*c
 			continue
 		}
 		if sg.EnrollmentMode == core.EnrollmentAutoInvite {
-			m, err := s.store.AddMember(ctx, core.Membership{OrgID: orgID, UserID: user.ID, Role: s.cfg.DefaultRole}, s.cfg.MaxMembers)
+			m, err := s.orgStore.AddMember(ctx, core.Membership{OrgID: orgID, UserID: user.ID, Role: s.cfg.DefaultRole}, s.cfg.MaxMembers)
 			if err != nil {
 				return nil, nil, s.storeError(err, errOrgNotFound)
 			}
@@ -267,7 +267,7 @@ func (s *Service[M]) Join(ctx context.Context, user core.User, orgID string) (*c
 		if sg.Requested {
 			return nil, nil, errRequestPending
 		}
-		r, err := s.store.CreateMembershipRequest(ctx, orgID, user.ID)
+		r, err := s.requestStore.CreateMembershipRequest(ctx, orgID, user.ID)
 		if errors.Is(err, core.ErrConflict) {
 			return nil, nil, errRequestPending
 		}
@@ -276,7 +276,7 @@ func (s *Service[M]) Join(ctx context.Context, user core.User, orgID string) (*c
 		}
 		return nil, &r, nil
 	}
-	if _, err := s.store.Membership(ctx, orgID, user.ID); err == nil {
+	if _, err := s.orgStore.Membership(ctx, orgID, user.ID); err == nil {
 		return nil, nil, errAlreadyMember
 	}
 	return nil, nil, errNotEligible
@@ -288,7 +288,7 @@ func (s *Service[M]) Requests(ctx context.Context, userID, orgID string) ([]core
 	if _, err := s.Require(ctx, userID, orgID, PermMembersManage); err != nil {
 		return nil, err
 	}
-	return s.store.MembershipRequests(ctx, orgID)
+	return s.requestStore.MembershipRequests(ctx, orgID)
 }
 
 // DecideRequest accepts (the user joins with the default role) or rejects
@@ -297,6 +297,6 @@ func (s *Service[M]) DecideRequest(ctx context.Context, userID, orgID, requestID
 	if _, err := s.Require(ctx, userID, orgID, PermMembersManage); err != nil {
 		return core.MembershipRequest{}, nil, err
 	}
-	r, m, err := s.store.DecideMembershipRequest(ctx, orgID, requestID, accept, s.cfg.DefaultRole, s.cfg.MaxMembers)
+	r, m, err := s.requestStore.DecideMembershipRequest(ctx, orgID, requestID, accept, s.cfg.DefaultRole, s.cfg.MaxMembers)
 	return r, m, s.storeError(err, errRequestNotFound)
 }

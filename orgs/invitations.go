@@ -50,7 +50,7 @@ func (s *Service[M]) Invite(ctx context.Context, inviter core.User, orgID string
 	if err != nil {
 		return core.Invitation{}, err
 	}
-	inv, err = s.store.CreateInvitation(ctx, inv, s.cfg.MaxMembers, MaxInvitationsPerHour, mail)
+	inv, err = s.inviteStore.CreateInvitation(ctx, inv, s.cfg.MaxMembers, MaxInvitationsPerHour, mail)
 	if errors.Is(err, core.ErrRateLimited) {
 		return inv, errTooManyInvitations
 	}
@@ -63,7 +63,7 @@ func (s *Service[M]) Invitations(ctx context.Context, userID, orgID string) ([]c
 	if _, err := s.Require(ctx, userID, orgID, PermMembersManage); err != nil {
 		return nil, err
 	}
-	list, err := s.store.Invitations(ctx, orgID)
+	list, err := s.inviteStore.Invitations(ctx, orgID)
 	if err != nil {
 		return nil, err
 	}
@@ -79,14 +79,14 @@ func (s *Service[M]) Revoke(ctx context.Context, userID, orgID, invitationID str
 	if _, err := s.Require(ctx, userID, orgID, PermMembersManage); err != nil {
 		return core.Invitation{}, err
 	}
-	inv, err := s.store.RevokeInvitation(ctx, orgID, invitationID)
+	inv, err := s.inviteStore.RevokeInvitation(ctx, orgID, invitationID)
 	switch {
 	case errors.Is(err, core.ErrNotFound):
 		return inv, errInvitationNotFound
 	case errors.Is(err, core.ErrExpired):
 		return inv, errInvitationExpired
 	case errors.Is(err, core.ErrUsed):
-		if cur, err := s.store.Invitation(ctx, orgID, invitationID); err == nil && cur.Status == core.InvitationRevoked {
+		if cur, err := s.inviteStore.Invitation(ctx, orgID, invitationID); err == nil && cur.Status == core.InvitationRevoked {
 			return inv, errInvitationRevoked
 		}
 		return inv, errInvitationUsed
@@ -99,7 +99,7 @@ func (s *Service[M]) Revoke(ctx context.Context, userID, orgID, invitationID str
 // that leads the invited person in. Used, revoked and expired invitations
 // are returned too (with the refusal Accept would give).
 func (s *Service[M]) Invitation(ctx context.Context, hash string) (core.Invitation, core.Org, error) {
-	inv, err := s.store.InvitationByToken(ctx, hash)
+	inv, err := s.inviteStore.InvitationByToken(ctx, hash)
 	if errors.Is(err, core.ErrNotFound) {
 		return inv, core.Org{}, errInvitationNotFound
 	}
@@ -107,7 +107,7 @@ func (s *Service[M]) Invitation(ctx context.Context, hash string) (core.Invitati
 		return inv, core.Org{}, err
 	}
 	inv.Status = inv.StatusAt(s.cfg.Now())
-	org, err := s.store.Org(ctx, inv.OrgID)
+	org, err := s.orgStore.Org(ctx, inv.OrgID)
 	if errors.Is(err, core.ErrNotFound) {
 		return inv, org, errInvitationNotFound
 	}
@@ -144,7 +144,7 @@ func (s *Service[M]) Accept(ctx context.Context, user core.User, hash string) (c
 	if err != nil {
 		return inv, core.Membership{}, err
 	}
-	inv, m, err := s.store.AcceptInvitation(ctx, inv.ID, user.ID, s.cfg.MaxMembers)
+	inv, m, err := s.inviteStore.AcceptInvitation(ctx, inv.ID, user.ID, s.cfg.MaxMembers)
 	switch {
 	case errors.Is(err, core.ErrUsed):
 		return inv, m, errInvitationUsed

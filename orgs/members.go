@@ -12,7 +12,7 @@ func (s *Service[M]) Members(ctx context.Context, userID, orgID string) ([]core.
 	if _, err := s.Require(ctx, userID, orgID, PermMembersRead); err != nil {
 		return nil, err
 	}
-	return s.store.Members(ctx, orgID)
+	return s.orgStore.Members(ctx, orgID)
 }
 
 // target returns a member of the organization the actor may act on: one
@@ -21,7 +21,7 @@ func (s *Service[M]) target(ctx context.Context, acc Access, userID string) (cor
 	if userID == "" || len(userID) > 200 {
 		return core.Membership{}, errMemberNotFound
 	}
-	m, err := s.store.Membership(ctx, acc.Org.ID, userID)
+	m, err := s.orgStore.Membership(ctx, acc.Org.ID, userID)
 	if errors.Is(err, core.ErrNotFound) {
 		return m, errMemberNotFound
 	}
@@ -57,7 +57,7 @@ func (s *Service[M]) SetRole(ctx context.Context, userID, orgID, memberID, role 
 	if !acc.Permissions.Covers(set) {
 		return core.Membership{}, errEscalation
 	}
-	m, err := s.store.SetMemberRole(ctx, orgID, memberID, role)
+	m, err := s.orgStore.SetMemberRole(ctx, orgID, memberID, role)
 	return m, s.storeError(err, errMemberNotFound)
 }
 
@@ -75,7 +75,7 @@ func (s *Service[M]) Remove(ctx context.Context, userID, orgID, memberID string)
 	if _, err := s.target(ctx, acc, memberID); err != nil {
 		return core.Membership{}, err
 	}
-	m, err := s.store.RemoveMember(ctx, orgID, memberID)
+	m, err := s.orgStore.RemoveMember(ctx, orgID, memberID)
 	return m, s.storeError(err, errMemberNotFound)
 }
 
@@ -85,7 +85,7 @@ func (s *Service[M]) Leave(ctx context.Context, userID, orgID string) (core.Memb
 	if _, err := s.Access(ctx, userID, orgID); err != nil {
 		return core.Membership{}, err
 	}
-	m, err := s.store.RemoveMember(ctx, orgID, userID)
+	m, err := s.orgStore.RemoveMember(ctx, orgID, userID)
 	return m, s.storeError(err, errOrgNotFound)
 }
 

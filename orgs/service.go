@@ -16,7 +16,8 @@ import (
 	"github.com/embedauth/auth/core"
 )
 
-// Store is what the organization rules need from storage. M is the type of
+// Store is everything the organization rules need from storage: the
+// small interfaces below, one for each part of the rules. M is the type of
 // a queued message (mail rendered and sealed by the caller), written in the
 // same transaction as the change that sends it.
 //
@@ -28,6 +29,17 @@ import (
 // [core.ErrLimitReached], [core.ErrAlreadyMember], ...), and write the
 // organization.* events of core in the same transaction.
 type Store[M any] interface {
+	OrgStore
+	RoleStore
+	InvitationStore[M]
+	DomainStore[M]
+	RequestStore
+}
+
+// OrgStore holds organizations, their memberships, and the organization a
+// device session has active. Every part of the rules uses it: a member's
+// standing in an organization is read from it.
+type OrgStore interface {
 	CreateOrg(ctx context.Context, o core.Org, maxPerUser int) (core.Org, core.Membership, error)
 	Org(ctx context.Context, id string) (core.Org, error)
 	UpdateOrg(ctx context.Context, o core.Org) (core.Org, error)
@@ -40,13 +52,12 @@ type Store[M any] interface {
 	SetMemberRole(ctx context.Context, orgID, userID, role string) (core.Membership, error)
 	RemoveMember(ctx context.Context, orgID, userID string) (core.Membership, error)
 
-	CreateInvitation(ctx context.Context, inv core.Invitation, maxMembers, maxPerHour int, mail M) (core.Invitation, error)
-	Invitation(ctx context.Context, orgID, id string) (core.Invitation, error)
-	InvitationByToken(ctx context.Context, hash string) (core.Invitation, error)
-	Invitations(ctx context.Context, orgID string) ([]core.Invitation, error)
-	RevokeInvitation(ctx context.Context, orgID, id string) (core.Invitation, error)
-	AcceptInvitation(ctx context.Context, id, userID string, maxMembers int) (core.Invitation, core.Membership, error)
+	SetActiveOrg(ctx context.Context, sessionID, userID, orgID string) error
+}
 
+// RoleStore holds an organization's custom roles and permissions. Checks
+// of a member's role read it too, for the roles the app did not configure.
+type RoleStore interface {
 	OrgRoles(ctx context.Context, orgID string) ([]core.Role, error)
 	OrgPermissions(ctx context.Context, orgID string) ([]core.Permission, error)
 	CreateOrgRole(ctx context.Context, orgID string, r core.Role) error
@@ -54,7 +65,21 @@ type Store[M any] interface {
 	DeleteOrgRole(ctx context.Context, orgID, key string) error
 	CreateOrgPermission(ctx context.Context, orgID string, p core.Permission) error
 	DeleteOrgPermission(ctx context.Context, orgID, key string) ([]string, error)
+}
 
+// InvitationStore holds invitations; creating one queues its mail.
+type InvitationStore[M any] interface {
+	CreateInvitation(ctx context.Context, inv core.Invitation, maxMembers, maxPerHour int, mail M) (core.Invitation, error)
+	Invitation(ctx context.Context, orgID, id string) (core.Invitation, error)
+	InvitationByToken(ctx context.Context, hash string) (core.Invitation, error)
+	Invitations(ctx context.Context, orgID string) ([]core.Invitation, error)
+	RevokeInvitation(ctx context.Context, orgID, id string) (core.Invitation, error)
+	AcceptInvitation(ctx context.Context, id, userID string, maxMembers int) (core.Invitation, core.Membership, error)
+}
+
+// DomainStore holds an organization's email domains and their
+// verification codes; sending a code queues its mail.
+type DomainStore[M any] interface {
 	CreateDomain(ctx context.Context, d core.Domain) (core.Domain, error)
 	Domain(ctx context.Context, orgID, id string) (core.Domain, error)
 	Domains(ctx context.Context, orgID string) ([]core.Domain, error)
@@ -64,13 +89,15 @@ type Store[M any] interface {
 	SetDomainCode(ctx context.Context, orgID, id, email, codeHash string, expires time.Time, maxSends int, mail M) error
 	ReserveDomainAttempt(ctx context.Context, orgID, id string, maxAttempts int) (core.Domain, error)
 	VerifyDomain(ctx context.Context, orgID, id string) (core.Domain, error)
+}
 
+// RequestStore holds the requests to join an organization that users of
+// its verified domains make.
+type RequestStore interface {
 	CreateMembershipRequest(ctx context.Context, orgID, userID string) (core.MembershipRequest, error)
 	MembershipRequests(ctx context.Context, orgID string) ([]core.MembershipRequest, error)
 	UserMembershipRequests(ctx context.Context, userID string) ([]core.MembershipRequest, error)
 	DecideMembershipRequest(ctx context.Context, orgID, id string, accept bool, role string, maxMembers int) (core.MembershipRequest, *core.Membership, error)
-
-	SetActiveOrg(ctx context.Context, sessionID, userID, orgID string) error
 }
 
 // Config tunes a [Service]. The zero value works except for CodeHash,
@@ -112,9 +139,18 @@ const (
 // Service applies the organization rules over a [Store]. It is safe for
 // concurrent use.
 type Service[M any] struct {
-	store Store[M]
-	roles *Roles
-	cfg   Config
+	// Each part of the rules reaches storage only through the small
+	// interface it needs: service.go and members.go orgStore,
+	// customroles.go roleStore, invitations.go inviteStore, domains.go
+	// domainStore and requestStore. The access checks every part makes
+	// read orgStore and roleStore.
+	orgStore     OrgStore
+	roleStore    RoleStore
+	inviteStore  InvitationStore[M]
+	domainStore  DomainStore[M]
+	requestStore RequestStore
+	roles        *Roles
+	cfg          Config
 }
 
 // New returns a Service over store with the roles every organization has.
@@ -134,7 +170,8 @@ func New[M any](store Store[M], roles *Roles, cfg Config) *Service[M] {
 	if cfg.DefaultRole == "" {
 		cfg.DefaultRole = core.RoleMember
 	}
-	return &Service[M]{store: store, roles: roles, cfg: cfg}
+	return &Service[M]{orgStore: store, roleStore: store, inviteStore: store, domainStore: store, requestStore: store,
+		roles: roles, cfg: cfg}
 }
 
 // Roles returns the system and configured roles.
@@ -157,14 +194,14 @@ func (s *Service[M]) Access(ctx context.Context, userID, orgID string) (Access, 
 	if orgID == "" || len(orgID) > 200 {
 		return Access{}, errOrgNotFound
 	}
-	m, err := s.store.Membership(ctx, orgID, userID)
+	m, err := s.orgStore.Membership(ctx, orgID, userID)
 	if errors.Is(err, core.ErrNotFound) {
 		return Access{}, errOrgNotFound
 	}
 	if err != nil {
 		return Access{}, err
 	}
-	org, err := s.store.Org(ctx, orgID)
+	org, err := s.orgStore.Org(ctx, orgID)
 	if errors.Is(err, core.ErrNotFound) {
 		return Access{}, errOrgNotFound
 	}
@@ -197,7 +234,7 @@ func (s *Service[M]) roleSet(ctx context.Context, orgID, role string) (Permissio
 	if set, ok := s.roles.Set(role); ok {
 		return set, nil
 	}
-	custom, err := s.store.OrgRoles(ctx, orgID)
+	custom, err := s.roleStore.OrgRoles(ctx, orgID)
 	if err != nil {
 		return PermissionSet{}, err
 	}
@@ -216,7 +253,7 @@ func (s *Service[M]) knownRole(ctx context.Context, orgID, role, field string) (
 		return set, nil
 	}
 	if roleKeyRE.MatchString(role) {
-		custom, err := s.store.OrgRoles(ctx, orgID)
+		custom, err := s.roleStore.OrgRoles(ctx, orgID)
 		if err != nil {
 			return PermissionSet{}, err
 		}
@@ -264,7 +301,7 @@ func (s *Service[M]) Create(ctx context.Context, user core.User, in OrgInput) (c
 		return core.Org{}, core.Membership{}, err
 	}
 	for try := 0; ; try++ {
-		o, m, err := s.store.CreateOrg(ctx, core.Org{Name: name, Slug: slug, LogoURL: logo, CreatedBy: user.ID}, s.cfg.MaxOrgsPerUser)
+		o, m, err := s.orgStore.CreateOrg(ctx, core.Org{Name: name, Slug: slug, LogoURL: logo, CreatedBy: user.ID}, s.cfg.MaxOrgsPerUser)
 		switch {
 		case errors.Is(err, core.ErrConflict) && derived && try < 3:
 			// A slug made from the name is the app's guess, not the
@@ -331,7 +368,7 @@ func (s *Service[M]) Update(ctx context.Context, userID, orgID string, up OrgUpd
 	if up.RequireMFA != nil {
 		o.RequireMFA = *up.RequireMFA
 	}
-	o, err = s.store.UpdateOrg(ctx, o)
+	o, err = s.orgStore.UpdateOrg(ctx, o)
 	switch {
 	case errors.Is(err, core.ErrConflict):
 		return o, errSlugTaken
@@ -349,7 +386,7 @@ func (s *Service[M]) Delete(ctx context.Context, userID, orgID string) (core.Org
 	if err != nil {
 		return core.Org{}, err
 	}
-	err = s.store.DeleteOrg(ctx, orgID)
+	err = s.orgStore.DeleteOrg(ctx, orgID)
 	if errors.Is(err, core.ErrNotFound) {
 		return acc.Org, errOrgNotFound
 	}
@@ -358,7 +395,7 @@ func (s *Service[M]) Delete(ctx context.Context, userID, orgID string) (core.Org
 
 // List returns the user's organizations with their memberships.
 func (s *Service[M]) List(ctx context.Context, userID string) ([]core.OrgMembership, error) {
-	return s.store.UserOrgs(ctx, userID)
+	return s.orgStore.UserOrgs(ctx, userID)
 }
 
 // SetActive makes an organization the active one of a device session of
@@ -371,7 +408,7 @@ func (s *Service[M]) SetActive(ctx context.Context, userID, sessionID, orgID str
 			return acc, err
 		}
 	}
-	err := s.store.SetActiveOrg(ctx, sessionID, userID, orgID)
+	err := s.orgStore.SetActiveOrg(ctx, sessionID, userID, orgID)
 	if errors.Is(err, core.ErrNotFound) {
 		return acc, errOrgNotFound
 	}

@@ -14,7 +14,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/embedauth/auth/internal/wake"
+	"github.com/embedauth/auth/internal/outbox"
 )
 
 // DefaultSchedule is Svix's retry schedule: the delays after the first,
@@ -39,9 +39,6 @@ const (
 	maxRetryAfter = 24 * time.Hour
 	// maxResponse is how much of a response body the log keeps.
 	maxResponse = 4 << 10
-	// recordTimeout bounds an Outbox.Record call, which runs even when the
-	// dispatcher is stopping so that a delivered message is recorded.
-	recordTimeout = 10 * time.Second
 )
 
 // Endpoint is an endpoint as the dispatcher sees it.
@@ -146,7 +143,7 @@ type Outbox interface {
 // Run and Flush may be used at the same time, and by several processes
 // sharing one outbox: leases keep them from sending a message twice at
 // once, and within one process rounds take turns. Do not change the
-// fields once Run or Flush has been called.
+// fields once Run, Flush or Wake has been called.
 type Dispatcher struct {
 	Outbox Outbox
 	// Client sends the requests; use Guard.Client. Its timeout bounds
@@ -173,12 +170,36 @@ type Dispatcher struct {
 	// UserAgent is sent with every request; default "embedauth-webhooks".
 	UserAgent string
 
-	round sync.Mutex // one round at a time in this process
-	wake  wake.Signal
+	once   sync.Once
+	worker *outbox.Worker[Batch, Outcome]
+}
+
+// work returns the outbox worker, built from the fields on first use.
+func (d *Dispatcher) work() *outbox.Worker[Batch, Outcome] {
+	d.once.Do(func() {
+		schedule := d.Schedule
+		if len(schedule) == 0 {
+			schedule = DefaultSchedule
+		}
+		poll := d.Poll
+		if poll <= 0 {
+			poll = time.Second
+		}
+		workers := d.Concurrency
+		if workers <= 0 {
+			workers = 16
+		}
+		d.worker = &outbox.Worker[Batch, Outcome]{
+			Kind: webhookKind{d}, Name: "webhook", Schedule: schedule,
+			Lease: lease, AttemptTimeout: d.timeout(), Concurrency: workers,
+			Poll: poll, WaitFirst: true, Now: d.Now, Logger: d.Logger,
+		}
+	})
+	return d.worker
 }
 
 // Wake asks Run to look for new events now. It never blocks.
-func (d *Dispatcher) Wake() { d.wake.Wake() }
+func (d *Dispatcher) Wake() { d.work().Wake() }
 
 func (d *Dispatcher) now() time.Time {
 	if d.Now != nil {
@@ -192,6 +213,14 @@ func (d *Dispatcher) logger() *slog.Logger {
 		return d.Logger
 	}
 	return slog.Default()
+}
+
+// timeout bounds one request: the Client's timeout, or DefaultTimeout.
+func (d *Dispatcher) timeout() time.Duration {
+	if d.Client != nil && d.Client.Timeout > 0 {
+		return d.Client.Timeout
+	}
+	return DefaultTimeout
 }
 
 func (d *Dispatcher) check() error {
@@ -209,23 +238,12 @@ func (d *Dispatcher) check() error {
 // (the first time one Poll after it starts). Errors are logged, never
 // fatal.
 func (d *Dispatcher) Run(ctx context.Context) {
-	log := d.logger()
 	if err := d.check(); err != nil {
-		log.Error("webhook dispatcher misconfigured; no webhooks will be sent", "err", err)
+		d.logger().Error("webhook dispatcher misconfigured; no webhooks will be sent", "err", err)
 		<-ctx.Done()
 		return
 	}
-	poll := d.Poll
-	if poll <= 0 {
-		poll = time.Second
-	}
-	wake.Loop{Signal: &d.wake, Poll: poll, WaitFirst: true,
-		Round: func(ctx context.Context) (bool, error) {
-			_, more, err := d.oneRound(ctx)
-			return more, err
-		},
-		OnError: func(err error) { log.Error("webhook dispatcher: outbox error", "err", err) },
-	}.Run(ctx)
+	d.work().Run(ctx)
 }
 
 // Flush delivers everything due now, synchronously, round after round
@@ -237,109 +255,73 @@ func (d *Dispatcher) Flush(ctx context.Context) (delivered int, err error) {
 	if err := d.check(); err != nil {
 		return 0, err
 	}
-	for {
-		n, more, err := d.oneRound(ctx)
-		delivered += n
-		if err != nil || !more {
-			return delivered, err
-		}
-	}
+	return d.work().Flush(ctx)
 }
 
-// oneRound fans new events out, leases the due batches and delivers them,
-// an endpoint per goroutine. more reports whether anything was done, so
-// that another round may find more.
-func (d *Dispatcher) oneRound(ctx context.Context) (delivered int, more bool, err error) {
-	d.round.Lock()
-	defer d.round.Unlock()
-	if err := ctx.Err(); err != nil {
-		return 0, false, err
+// webhookKind plugs a Dispatcher into the outbox worker: a job is one
+// endpoint's batch of due messages, delivered in order.
+type webhookKind struct{ d *Dispatcher }
+
+var (
+	_ outbox.Kind[Batch, Outcome] = webhookKind{}
+	_ outbox.Releaser[Batch]      = webhookKind{}
+)
+
+// Due fans new events out to their endpoints, then leases the due
+// batches.
+func (k webhookKind) Due(ctx context.Context, now time.Time, lease time.Duration) ([]Batch, bool, error) {
+	fanned, err := k.d.Outbox.FanOut(ctx, now, 500)
+	if err != nil {
+		return nil, false, fmt.Errorf("webhook: outbox FanOut: %w", err)
 	}
-	per := d.PerEndpoint
+	per := k.d.PerEndpoint
 	if per <= 0 {
 		per = 100
 	}
-	fanned, err := d.Outbox.FanOut(ctx, d.now(), 500)
+	batches, err := k.d.Outbox.DueBatches(ctx, now, lease, per)
 	if err != nil {
-		return 0, false, fmt.Errorf("webhook: outbox FanOut: %w", err)
+		return nil, false, fmt.Errorf("webhook: outbox DueBatches: %w", err)
 	}
-	leasedAt := d.now()
-	batches, err := d.Outbox.DueBatches(ctx, leasedAt, lease, per)
-	if err != nil {
-		return 0, false, fmt.Errorf("webhook: outbox DueBatches: %w", err)
-	}
-	workers := d.Concurrency
-	if workers <= 0 {
-		workers = 16
-	}
-	sem := make(chan struct{}, workers)
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	var errs []error
-	attempted := 0
-	for _, b := range batches {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			o := d.deliver(ctx, b, leasedAt)
-			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
-			rerr := d.Outbox.Record(rctx, d.now(), o)
-			cancel()
-			mu.Lock()
-			defer mu.Unlock()
-			attempted += len(o.Attempts)
-			for _, a := range o.Attempts {
-				if a.Delivered {
-					delivered++
-				}
-			}
-			if rerr != nil {
-				d.logger().Error("webhook dispatcher: cannot record deliveries; they may be sent again", "endpoint", b.Endpoint.ID, "err", rerr)
-				errs = append(errs, fmt.Errorf("webhook: outbox Record(%s): %w", b.Endpoint.ID, rerr))
-			}
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return delivered, false, err
-	}
-	if err := ctx.Err(); err != nil {
-		return delivered, false, err
-	}
-	return delivered, fanned > 0 || attempted > 0, nil
+	// Anything done may have left more: events past FanOut's limit,
+	// messages past PerEndpoint, or messages behind a delivered one.
+	return batches, fanned > 0 || len(batches) > 0, nil
 }
 
-// deliver sends one endpoint's batch in order, stopping at the first
-// failure.
-func (d *Dispatcher) deliver(ctx context.Context, b Batch, leasedAt time.Time) Outcome {
-	o := Outcome{EndpointID: b.Endpoint.ID, FailingSince: b.Endpoint.FailingSince}
-	timeout := d.Client.Timeout
-	if timeout <= 0 {
-		timeout = DefaultTimeout
-	}
+func (webhookKind) Attrs(b Batch) []any { return []any{"endpoint", b.Endpoint.ID} }
+
+// Deliver sends one endpoint's batch in order, stopping at the first
+// failure; the messages after it are released, to wait behind it.
+func (k webhookKind) Deliver(ctx context.Context, b Batch, startBy time.Time) outbox.Result[Outcome] {
+	d := k.d
+	var r outbox.Result[Outcome]
+	o := &r.Detail
+	*o = Outcome{EndpointID: b.Endpoint.ID, FailingSince: b.Endpoint.FailingSince}
 	release := func(from int) {
 		for _, m := range b.Messages[from:] {
 			o.Release = append(o.Release, m.ID)
 		}
 	}
 	for i, m := range b.Messages {
-		if ctx.Err() != nil || d.now().Add(timeout).After(leasedAt.Add(lease)) {
+		if ctx.Err() != nil || d.now().After(startBy) {
 			release(i)
-			return o
+			return r
 		}
-		a, retryAfter, gone := d.attempt(ctx, b.Endpoint, m, timeout)
+		a, retryAfter, gone := d.attempt(ctx, b.Endpoint, m, d.timeout())
 		if !a.Delivered && ctx.Err() != nil {
 			// Stopping: this attempt says nothing about the receiver.
 			release(i)
-			return o
+			return r
 		}
 		o.Attempts = append(o.Attempts, a)
 		if a.Delivered {
+			r.Delivered++
 			o.FailingSince = nil
 			continue
 		}
-		o.Retry = d.retry(m, a.At, retryAfter)
+		// The worker decides the retry (At, GiveUp) from the schedule.
+		o.Retry = &Retry{MessageID: m.ID, Attempts: m.Attempts + 1}
+		r.Failed = &outbox.Failure{Attempts: m.Attempts + 1, At: a.At, Err: errors.New(a.Error),
+			NotBefore: min(retryAfter, maxRetryAfter)}
 		if o.FailingSince == nil {
 			at := a.At
 			o.FailingSince = &at
@@ -354,9 +336,39 @@ func (d *Dispatcher) deliver(ctx context.Context, b Batch, leasedAt time.Time) O
 			d.logger().Warn("webhook dispatcher: endpoint disabled", "endpoint", b.Endpoint.ID, "reason", o.Disable)
 		}
 		release(i + 1)
-		return o
+		return r
 	}
-	return o
+	return r
+}
+
+// Record stores the endpoint's Outcome, with the retry the worker decided.
+func (k webhookKind) Record(ctx context.Context, now time.Time, b Batch, r outbox.Result[Outcome]) error {
+	o := r.Detail
+	if f := r.Failed; f != nil && o.Retry != nil {
+		retry := *o.Retry
+		retry.At, retry.GiveUp = f.RetryAt, f.GiveUp
+		o.Retry = &retry
+	}
+	if err := k.d.Outbox.Record(ctx, now, o); err != nil {
+		return fmt.Errorf("webhook: outbox Record(%s): %w", b.Endpoint.ID, err)
+	}
+	return nil
+}
+
+// Release hands back batches the worker leased but did not start, so they
+// are due again at once instead of when their lease ends.
+func (k webhookKind) Release(ctx context.Context, now time.Time, batches []Batch) error {
+	var errs []error
+	for _, b := range batches {
+		o := Outcome{EndpointID: b.Endpoint.ID, FailingSince: b.Endpoint.FailingSince}
+		for _, m := range b.Messages {
+			o.Release = append(o.Release, m.ID)
+		}
+		if err := k.d.Outbox.Record(ctx, now, o); err != nil {
+			errs = append(errs, fmt.Errorf("webhook: outbox Record(%s): %w", b.Endpoint.ID, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func (d *Dispatcher) disableAfter() time.Duration {
@@ -364,21 +376,6 @@ func (d *Dispatcher) disableAfter() time.Duration {
 		return d.DisableAfter
 	}
 	return DefaultDisableAfter
-}
-
-// retry schedules the next attempt after a failure at now: the schedule's
-// delay, or Retry-After when it asks for longer.
-func (d *Dispatcher) retry(m Message, now time.Time, retryAfter time.Duration) *Retry {
-	schedule := d.Schedule
-	if len(schedule) == 0 {
-		schedule = DefaultSchedule
-	}
-	attempts := m.Attempts + 1
-	if attempts > len(schedule) {
-		return &Retry{MessageID: m.ID, Attempts: attempts, At: now, GiveUp: true}
-	}
-	wait := max(schedule[attempts-1], min(retryAfter, maxRetryAfter))
-	return &Retry{MessageID: m.ID, Attempts: attempts, At: now.Add(wait)}
 }
 
 // attempt makes one request. It reports the Retry-After the receiver

@@ -1,7 +1,13 @@
 package webhook
 
 import (
+	"context"
+	"encoding/json"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
+	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -24,35 +30,88 @@ func TestParseRetryAfter(t *testing.T) {
 	}
 }
 
+// retryOutbox hands out, once, one message with a given attempt count to
+// one endpoint, and keeps the outcomes recorded.
+type retryOutbox struct {
+	url      string
+	at       time.Time
+	attempts int
+	handed   bool
+	outcomes []Outcome
+}
+
+func (o *retryOutbox) FanOut(context.Context, time.Time, int) (int, error) { return 0, nil }
+
+func (o *retryOutbox) DueBatches(context.Context, time.Time, time.Duration, int) ([]Batch, error) {
+	if o.handed {
+		return nil, nil
+	}
+	o.handed = true
+	return []Batch{{
+		Endpoint: Endpoint{ID: "ep_1", URL: o.url, Keys: [][]byte{[]byte("0123456789abcdef0123456789abcdef")}},
+		Messages: []Message{{ID: 1, EventID: "evt_1", EventType: "user.created", EventData: json.RawMessage(`{}`), EventAt: o.at, Attempts: o.attempts}},
+	}}, nil
+}
+
+func (o *retryOutbox) Record(_ context.Context, _ time.Time, out Outcome) error {
+	o.outcomes = append(o.outcomes, out)
+	return nil
+}
+
+// The retry after a failed delivery follows Svix's schedule, and a
+// Retry-After answer pushes it later, never earlier.
 func TestRetrySchedule(t *testing.T) {
 	t.Parallel()
-	d := &Dispatcher{}
+	var retryAfter atomic.Value
+	retryAfter.Store("")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if v := retryAfter.Load().(string); v != "" {
+			w.Header().Set("Retry-After", v)
+		}
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	t.Cleanup(srv.Close)
 	now := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	retry := func(attempts int) Retry {
+		t.Helper()
+		box := &retryOutbox{url: srv.URL, at: now, attempts: attempts}
+		d := &Dispatcher{Outbox: box, Client: srv.Client(), Now: func() time.Time { return now },
+			Logger: slog.New(slog.DiscardHandler)}
+		if n, err := d.Flush(context.Background()); n != 0 || err != nil {
+			t.Fatalf("Flush = %d, %v", n, err)
+		}
+		if len(box.outcomes) != 1 || box.outcomes[0].Retry == nil {
+			t.Fatalf("outcomes %+v, want one with a retry", box.outcomes)
+		}
+		r := *box.outcomes[0].Retry
+		if r.MessageID != 1 || r.Attempts != attempts+1 {
+			t.Fatalf("retry %+v after attempt %d", r, attempts+1)
+		}
+		return r
+	}
+
 	var got []time.Duration
 	for attempts := 0; ; attempts++ {
-		r := d.retry(Message{ID: 1, Attempts: attempts}, now, 0)
+		r := retry(attempts)
 		if r.GiveUp {
-			if r.Attempts != 8 {
-				t.Fatalf("gave up after %d attempts, want 8", r.Attempts)
+			if r.Attempts != 8 || !r.At.Equal(now) {
+				t.Fatalf("gave up with %+v, want after 8 attempts", r)
 			}
 			break
 		}
 		got = append(got, r.At.Sub(now))
 	}
 	want := []time.Duration{5 * time.Second, 5 * time.Minute, 30 * time.Minute, 2 * time.Hour, 5 * time.Hour, 10 * time.Hour, 10 * time.Hour}
-	if len(got) != len(want) {
+	if !slices.Equal(got, want) {
 		t.Fatalf("schedule %v, want %v", got, want)
 	}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Fatalf("schedule %v, want %v", got, want)
-		}
-	}
-	// Retry-After pushes a retry later, never earlier.
-	if r := d.retry(Message{Attempts: 0}, now, time.Hour); r.At.Sub(now) != time.Hour {
+
+	retryAfter.Store("3600")
+	if r := retry(0); r.At.Sub(now) != time.Hour {
 		t.Errorf("Retry-After 1h after the first attempt: next in %v", r.At.Sub(now))
 	}
-	if r := d.retry(Message{Attempts: 3}, now, time.Second); r.At.Sub(now) != 2*time.Hour {
+	retryAfter.Store("1")
+	if r := retry(3); r.At.Sub(now) != 2*time.Hour {
 		t.Errorf("Retry-After 1s after the fourth attempt: next in %v", r.At.Sub(now))
 	}
 }

@@ -63,7 +63,7 @@ func (a *Server) initPasswordless() error {
 		Sender: mail.SenderFunc(func(ctx context.Context, m mail.Message) error {
 			return sender.SendSMS(ctx, mail.SMS{To: m.To, Body: m.Text})
 		}),
-		Open: a.openMail, Now: s.Now, Logger: s.Logger, Backoff: backoff,
+		Open: a.openMail, Now: s.Now, Logger: s.Logger, Backoff: backoff, Name: "sms",
 	}}
 	return nil
 }

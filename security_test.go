@@ -856,8 +856,17 @@ func secSameTiming(t *testing.T, samples int, known, unknown string, do func(i i
 	t.Errorf("timing reveals the account in three rounds: median known %v, unknown %v", mk, mu)
 }
 
+// TestT8_NoEnumeration hashes with a cost of several milliseconds
+// (authtest's default is a fraction of one): a known address and an
+// unknown one must then differ by a hash each time one of them skips it,
+// well past secSameTiming's 2 ms floor. The argon2id computations each
+// request runs are counted too, so a missing hash fails even when timing
+// is too noisy to tell.
 func TestT8_NoEnumeration(t *testing.T) {
-	env := authtest.New(t, func(c *auth.Config) { c.LockoutThreshold = 1 << 30 }, secQuietLog)
+	env := authtest.New(t, func(c *auth.Config) {
+		c.LockoutThreshold = 1 << 30
+		c.PasswordHashing = auth.Argon2Params{Memory: 8 * 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
+	}, secQuietLog)
 	pw := authtest.Password()
 	env.CreateUser(t, "kate@example.com", pw)
 	const known, unknown = "kate@example.com", "kurt@example.com" // both mask to k***@example.com
@@ -877,15 +886,19 @@ func TestT8_NoEnumeration(t *testing.T) {
 		{"Forgot", "/auth/api/password/forgot", func(e string) any { return map[string]string{"email": e} }, http.StatusAccepted, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			do := func(email string) (secResp, time.Duration) {
+			do := func(email string) (secResp, time.Duration, int64) {
+				hashes := env.Auth.PasswordHashesForTest()
 				start := time.Now()
 				r := secJSON(t, env.Client(), http.MethodPost, env.URL+c.path, c.body(email))
-				return r, time.Since(start)
+				return r, time.Since(start), env.Auth.PasswordHashesForTest() - hashes
 			}
-			rk, _ := do(known)
-			ru, _ := do(unknown)
+			rk, _, hk := do(known)
+			ru, _, hu := do(unknown)
 			if rk.Status != c.status || ru.Status != c.status {
 				t.Fatalf("known %s, unknown %s; want %d for both", rk, ru, c.status)
+			}
+			if hk != hu {
+				t.Errorf("known address ran %d password hashes, unknown %d", hk, hu)
 			}
 			if !bytes.Equal(rk.Body, ru.Body) {
 				t.Errorf("bodies differ:\nknown   %s\nunknown %s", rk.Body, ru.Body)
@@ -899,9 +912,12 @@ func TestT8_NoEnumeration(t *testing.T) {
 			}
 
 			secSameTiming(t, samples, known, unknown, func(i int, email string) time.Duration {
-				r, d := do(email)
+				r, d, h := do(email)
 				if r.Status != c.status {
 					t.Fatalf("sample %d for %s: %s", i, email, r)
+				}
+				if h != hk {
+					t.Fatalf("sample %d for %s: %d password hashes, want %d", i, email, h, hk)
 				}
 				return d
 			})

@@ -1377,6 +1377,49 @@ func TestT37_SignOutOthersAndBanAreImmediate(t *testing.T) {
 	secWant(t, "sign in while banned", secSignIn(t, env, env.Client(), "t37@example.com", pw), http.StatusForbidden, "user_banned")
 }
 
+// TestT37_BannedUserWithLiveSessionIsRefused checks the middleware's own
+// ban check. BanUser ends the sessions in the same transaction, so T37
+// passes without it; this test leaves the session live, as a sign-in that
+// raced the ban (its session created after the others were ended) or a
+// ban written to the file by another program does. The first request
+// that reads the user after the ban must be signed out.
+func TestT37_BannedUserWithLiveSessionIsRefused(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name  string
+		ttl   time.Duration
+		after time.Duration // how long until the request reads the user again
+	}{
+		{"no session cache", -1, 0},
+		{"cached entry expired", 30 * time.Second, 30 * time.Second},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			env := authtest.New(t, func(cfg *auth.Config) { cfg.SessionCacheTTL = c.ttl })
+			u, a, _ := secUser(t, env, "banned@example.com")
+			app := func() int { return secGet(t, a, env.URL+"/app", "Accept", "application/json").Status }
+			for range 2 { // fill the cache, when there is one
+				secWant(t, "before the ban", secMeClient(t, env, a), http.StatusOK, "")
+				if s := app(); s != http.StatusOK {
+					t.Fatalf("app route before the ban: %d", s)
+				}
+			}
+			if _, err := env.Auth.Store().SQL().Exec(`UPDATE auth_users SET banned = 1 WHERE id = $1`, u.ID); err != nil {
+				t.Fatal(err)
+			}
+			env.Clock.Advance(c.after)
+			secWant(t, "after the ban", secMeClient(t, env, a), http.StatusUnauthorized, "unauthenticated")
+			if s := app(); s != http.StatusUnauthorized {
+				t.Errorf("app route after the ban: %d, want 401", s)
+			}
+			// The refusal came from the ban, not from an ended session.
+			if ss, err := env.Auth.ListSessions(context.Background(), u.ID); err != nil || len(ss) != 1 {
+				t.Errorf("live sessions %d (%v), want the one left live", len(ss), err)
+			}
+		})
+	}
+}
+
 func TestT38_HostCookieAttributes(t *testing.T) {
 	t.Parallel()
 	key := bytes.Repeat([]byte{7}, 32)

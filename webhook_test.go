@@ -6,6 +6,9 @@ package auth_test
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +17,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -137,6 +141,48 @@ func advanceTo(env *authtest.Env, at time.Time) {
 	}
 }
 
+// hookSignature computes a Standard Webhooks signature without the
+// webhook package: HMAC-SHA256 keyed with the base64-decoded secret after
+// "whsec_", over "{id}.{timestamp}.{body}", as "v1," + standard base64.
+func hookSignature(t testing.TB, secret, id, timestamp string, body []byte) string {
+	t.Helper()
+	key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(secret, "whsec_"))
+	if err != nil {
+		t.Fatalf("secret %q: %v", secret, err)
+	}
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(id + "." + timestamp + "."))
+	m.Write(body)
+	return "v1," + base64.StdEncoding.EncodeToString(m.Sum(nil))
+}
+
+// hookWantSignedBy checks that the webhook-signature header of r holds
+// exactly the signatures of secrets over the id, timestamp and body the
+// receiver got, computed by hookSignature.
+func hookWantSignedBy(t testing.TB, what string, r hookRequest, secrets ...string) {
+	t.Helper()
+	var want []string
+	for _, s := range secrets {
+		want = append(want, hookSignature(t, s, r.id(), r.header.Get(webhook.HeaderTimestamp), r.body))
+	}
+	got := strings.Fields(r.header.Get(webhook.HeaderSignature))
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("%s: webhook-signature %q, want %q", what, got, want)
+	}
+}
+
+// TestWebhook_IndependentSignatureMatchesTheSpecVector checks
+// hookSignature itself against the Standard Webhooks reference vector.
+func TestWebhook_IndependentSignatureMatchesTheSpecVector(t *testing.T) {
+	t.Parallel()
+	got := hookSignature(t, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "msg_p5jXN8AQM9LWM0D4loKWxJek", "1614265330", []byte(`{"test": 2432232314}`))
+	if want := "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="; got != want {
+		t.Fatalf("hookSignature = %s, want %s", got, want)
+	}
+}
+
 func TestWebhook_DeliveryFormatAndSignature(t *testing.T) {
 	t.Parallel()
 	env := hookEnv(t)
@@ -149,6 +195,7 @@ func TestWebhook_DeliveryFormatAndSignature(t *testing.T) {
 		t.Fatalf("%d requests", len(reqs))
 	}
 	r := reqs[0]
+	hookWantSignedBy(t, "delivery", r, secret)
 	if err := webhook.VerifyAt(secret, r.header, r.body, r.at, webhook.DefaultTolerance); err != nil {
 		t.Fatalf("signature: %v", err)
 	}
@@ -236,6 +283,7 @@ func TestT45_ReceiverDownForAnHourGetsEveryEventOnceInOrder(t *testing.T) {
 		if r.header.Get(webhook.HeaderTimestamp) != fmt.Sprint(r.at.Unix()) {
 			t.Errorf("attempt %d: webhook-timestamp %s, want the attempt's time %d", i+1, r.header.Get(webhook.HeaderTimestamp), r.at.Unix())
 		}
+		hookWantSignedBy(t, fmt.Sprintf("attempt %d", i+1), r, secret)
 		if err := webhook.VerifyAt(secret, r.header, r.body, r.at, webhook.DefaultTolerance); err != nil {
 			t.Errorf("attempt %d: %v", i+1, err)
 		}
@@ -480,9 +528,7 @@ func TestT48_RotatedSecretSignsBesideTheOldFor24Hours(t *testing.T) {
 		t.Fatalf("%d requests", len(reqs))
 	}
 	for i, r := range reqs[:2] {
-		if n := len(strings.Fields(r.header.Get(webhook.HeaderSignature))); n != 2 {
-			t.Errorf("message %d within 24 h: %d signatures, want 2", i, n)
-		}
+		hookWantSignedBy(t, fmt.Sprintf("message %d within 24 h", i), r, oldSecret, newSecret)
 		for _, s := range []string{oldSecret, newSecret} {
 			if err := webhook.VerifyAt(s, r.header, r.body, r.at, webhook.DefaultTolerance); err != nil {
 				t.Errorf("message %d within 24 h: %v", i, err)
@@ -490,9 +536,7 @@ func TestT48_RotatedSecretSignsBesideTheOldFor24Hours(t *testing.T) {
 		}
 	}
 	last := reqs[2]
-	if n := len(strings.Fields(last.header.Get(webhook.HeaderSignature))); n != 1 {
-		t.Errorf("after 24 h: %d signatures", n)
-	}
+	hookWantSignedBy(t, "after 24 h", last, newSecret)
 	if err := webhook.VerifyAt(newSecret, last.header, last.body, last.at, webhook.DefaultTolerance); err != nil {
 		t.Errorf("after 24 h, new secret: %v", err)
 	}

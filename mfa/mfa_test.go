@@ -6,6 +6,7 @@ import (
 	"encoding/base32"
 	"errors"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -334,5 +335,55 @@ func TestBadCodes(t *testing.T) {
 	}
 	if _, err := mfa.New(f.db, mfa.Config{Key: []byte("short")}); err == nil {
 		t.Error("short key accepted")
+	}
+}
+
+// acceptingStore is a store whose AdvanceTOTPStep accepts any step, as a
+// store without the conditional update would: it isolates the service's
+// own check against the last accepted step. advanced records the steps
+// the service asked to record.
+type acceptingStore struct {
+	*store.DB
+	advanced []int64
+}
+
+func (s *acceptingStore) AdvanceTOTPStep(ctx context.Context, userID string, step int64) (bool, error) {
+	s.advanced = append(s.advanced, step)
+	if _, err := s.DB.AdvanceTOTPStep(ctx, userID, step); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// TestT20_ServiceRefusesStepAtOrBeforeLastAccepted checks the service's
+// own replay check: with a store that would record any step, a code of
+// the last accepted step or an earlier one is still refused, and never
+// reaches the store.
+func TestT20_ServiceRefusesStepAtOrBeforeLastAccepted(t *testing.T) {
+	f := setup(t)
+	secret, _ := f.enrol(t)
+	ctx := context.Background()
+	st := &acceptingStore{DB: f.db}
+	svc, err := mfa.New(st, mfa.Config{Key: bytes.Repeat([]byte{7}, 32), Now: f.clock.Now, MaxFailures: 100, LockFor: 15 * time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := f.clock.Now()
+	enrolStep := now.Add(-30*time.Second).Unix() / mfa.Period
+	// The enrolment code, one step back and inside the drift window.
+	if err := svc.Verify(ctx, f.user, mfa.MethodTOTP, code(t, secret, now.Add(-30*time.Second))); !errors.Is(err, core.ErrInvalidCode) {
+		t.Fatalf("enrolment step %d replayed: %v, want invalid code", enrolStep, err)
+	}
+	next := now.Add(30 * time.Second)
+	if err := svc.Verify(ctx, f.user, mfa.MethodTOTP, code(t, secret, next)); err != nil {
+		t.Fatalf("t+1: %v", err)
+	}
+	for _, at := range []time.Time{next, now, now.Add(-30 * time.Second)} {
+		if err := svc.Verify(ctx, f.user, mfa.MethodTOTP, code(t, secret, at)); !errors.Is(err, core.ErrInvalidCode) {
+			t.Errorf("step %d after step %d was accepted: %v, want invalid code", at.Unix()/mfa.Period, next.Unix()/mfa.Period, err)
+		}
+	}
+	if want := []int64{next.Unix() / mfa.Period}; !slices.Equal(st.advanced, want) {
+		t.Errorf("steps sent to the store %v, want only %v", st.advanced, want)
 	}
 }

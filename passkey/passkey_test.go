@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -52,6 +53,7 @@ type env struct {
 	db    *store.DB
 	clock *clock
 	ctx   context.Context
+	cfg   passkey.Config
 }
 
 func newEnv(t *testing.T, change ...func(*passkey.Config)) *env {
@@ -71,7 +73,7 @@ func newEnv(t *testing.T, change ...func(*passkey.Config)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{t: t, svc: svc, db: db, clock: c, ctx: context.Background()}
+	return &env{t: t, svc: svc, db: db, clock: c, ctx: context.Background(), cfg: cfg}
 }
 
 func (e *env) user(email string) core.User {
@@ -498,6 +500,65 @@ func TestSignCountRegression(t *testing.T) {
 		if _, err := e.signIn(signInFlow(), b, passkeytest.WithSignCount(0)); err != nil {
 			t.Fatalf("counter-less authenticator: %v", err)
 		}
+	}
+}
+
+// recordingStore stores what the service asks it to, but answers every
+// RecordPasskeyUse with success, as a store without the conditional
+// counter update would: it isolates the service's own enforcement of the
+// library's CloneWarning. recorded holds the counters it was given.
+type recordingStore struct {
+	*store.DB
+	mu       sync.Mutex
+	recorded []uint32
+}
+
+func (s *recordingStore) RecordPasskeyUse(ctx context.Context, id string, signCount uint32, backupState bool) error {
+	s.mu.Lock()
+	s.recorded = append(s.recorded, signCount)
+	s.mu.Unlock()
+	if err := s.DB.RecordPasskeyUse(ctx, id, signCount, backupState); err != nil && !errors.Is(err, core.ErrConflict) {
+		return err
+	}
+	return nil
+}
+
+// TestSignCountRegression_RefusedBeforeTheStore checks that the service
+// itself refuses a counter that did not grow (go-webauthn only sets
+// CloneWarning): with a store that would accept any counter, the drop is
+// still a SignCountError and never reaches the store.
+func TestSignCountRegression_RefusedBeforeTheStore(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	st := &recordingStore{DB: e.db}
+	svc, err := passkey.New(st, e.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.svc = svc
+	u := e.user("ann@example.com")
+	a := passkeytest.New(origin)
+	p := e.register(u, a)
+	for range 3 {
+		if _, err := e.signIn(signInFlow(), a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, n := range []uint32{0, 2, 3} {
+		_, err := e.signIn(signInFlow(), a, passkeytest.WithSignCount(n))
+		var sce *passkey.SignCountError
+		if !errors.As(err, &sce) || !errors.Is(err, passkey.ErrSignCountRegressed) {
+			t.Fatalf("counter %d after 3: %v, want a SignCountError", n, err)
+		}
+		if sce.Observed != n || sce.Passkey.ID != p.ID || sce.Passkey.SignCount != 3 {
+			t.Errorf("SignCountError %+v", sce)
+		}
+	}
+	if want := []uint32{1, 2, 3}; !slices.Equal(st.recorded, want) {
+		t.Errorf("counters sent to the store %v, want only %v", st.recorded, want)
+	}
+	if stored, _ := e.db.PasskeyByCredentialID(e.ctx, p.CredentialID); stored.SignCount != 3 {
+		t.Errorf("stored counter %d, want 3", stored.SignCount)
 	}
 }
 

@@ -33,3 +33,7 @@ func (a *Auth) PasskeySecondFactorTestHandler(prefix string) http.Handler {
 // Store returns the underlying store, for tests that check what was
 // written.
 func (a *Auth) Store() *store.DB { return a.s.Store() }
+
+// PasswordHashesForTest reports how many argon2id computations a has run
+// so far, so black-box tests can check that two answers cost the same work.
+func (a *Auth) PasswordHashesForTest() int64 { return a.s.PasswordHashesForTest() }

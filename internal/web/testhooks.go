@@ -98,3 +98,7 @@ func TOTPCodeForTest(secret string, t time.Time) (string, error) {
 // HousekeepSecurityForTest runs the security part of the hourly
 // housekeeping now.
 func (a *Server) HousekeepSecurityForTest(ctx context.Context) { a.housekeepSecurity(ctx) }
+
+// PasswordHashesForTest reports how many argon2id computations the server
+// has run so far.
+func (a *Server) PasswordHashesForTest() int64 { return a.hasher.Count() }

@@ -35,16 +35,26 @@ func ResetTokenHash(token string) string {
 // address.
 func (s *Service[M]) RequestReset(ctx context.Context, email string, link func(user core.User, token string) (M, error)) (sent bool, err error) {
 	user, err := s.store.UserByEmail(ctx, email)
-	if errors.Is(err, core.ErrNotFound) {
-		return false, nil
-	}
-	if err != nil {
+	known := err == nil
+	if err != nil && !errors.Is(err, core.ErrNotFound) {
 		return false, err
 	}
 	token := newToken()
+	if !known {
+		user = core.User{Email: email}
+	}
 	m, err := link(user, token)
 	if err != nil {
 		return false, err
+	}
+	if !known {
+		// The same work as for an account, short of storing and sending:
+		// the mail is rendered and the database asked, so the background
+		// work after the answer does not tell the two apart either.
+		if _, err := s.store.CheckToken(ctx, ResetTokenHash(token), core.PurposeReset); err != nil && !errors.Is(err, core.ErrNotFound) {
+			return false, err
+		}
+		return false, nil
 	}
 	err = s.store.CreateToken(ctx, core.Token{Hash: ResetTokenHash(token), Purpose: core.PurposeReset, UserID: user.ID,
 		ExpiresAt: s.cfg.Now().Add(s.cfg.ResetTokenTTL)}, MaxResetsPerHour, m)

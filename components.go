@@ -20,17 +20,13 @@ func (a *Auth) Components(r *http.Request) Components { return Components{a, r} 
 
 // UserButton is the signed-in user's avatar with a menu (manage account,
 // sign out), or nothing when no one is signed in. It needs the stylesheet
-// at Config.Path + "/static/style.css" and no JavaScript.
+// of [Components.Stylesheets] and no JavaScript.
 func (c Components) UserButton() template.HTML { return c.a.UserButton(c.r) }
 
-// Stylesheets returns the <link> tags for the components' styles, for the
-// app's <head>.
-func (c Components) Stylesheets() template.HTML {
-	base := c.a.s.Path + "/static/"
-	v := "?v=" + c.a.ui.Version()
-	return template.HTML(`<link rel="stylesheet" href="` + template.HTMLEscapeString(base+"style.css"+v) + `">` +
-		`<link rel="stylesheet" href="` + template.HTMLEscapeString(base+"theme.css"+v) + `">`)
-}
+// Stylesheets returns the <link> tag for the components' styles, for the
+// app's <head>. The stylesheet styles only the components: its rules are
+// scoped under their root classes and leave the app's own elements alone.
+func (c Components) Stylesheets() template.HTML { return c.a.ui.Stylesheets(c.a.s.Path) }
 
 // UserButton renders the user button for r (see [Components.UserButton]).
 func (a *Auth) UserButton(r *http.Request) template.HTML {

@@ -11,6 +11,10 @@
 // files replace embedded ones of the same path, for example
 // "templates/pages/sign-in.html" or "static/style.css".
 //
+// The components an app places in its own pages (UserButton,
+// OrganizationSwitcher) have a stylesheet of their own, static/components.css,
+// whose every rule is scoped under their root classes.
+//
 // The pages need no inline script or style, so they run under a strict
 // Content-Security-Policy. The only script, static/passkey.js, is a small
 // module that runs passkey ceremonies; everything else works without it.
@@ -76,17 +80,26 @@ func New(overrides fs.FS, theme Theme) (*UI, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ui: %w", err)
 	}
-	themeCSS := []byte(themeCSS(theme))
+	pageTheme := []byte(themeCSS(theme, ":root"))
+	componentsCSS, err := o.ReadFile("static/components.css")
+	if err != nil {
+		return nil, fmt.Errorf("ui: %w", err)
+	}
+	// The components' theme goes on their own roots, not :root, so that
+	// the file an app links styles nothing of the app's.
+	componentsCSS = append(componentsCSS, themeCSS(theme, componentRoots)...)
 	passkeyJS, err := o.ReadFile("static/passkey.js")
 	if err != nil {
 		return nil, fmt.Errorf("ui: %w", err)
 	}
 	u.static["style.css"] = staticFile{css, "text/css; charset=utf-8"}
-	u.static["theme.css"] = staticFile{themeCSS, "text/css; charset=utf-8"}
+	u.static["theme.css"] = staticFile{pageTheme, "text/css; charset=utf-8"}
+	u.static["components.css"] = staticFile{componentsCSS, "text/css; charset=utf-8"}
 	u.static["passkey.js"] = staticFile{passkeyJS, "text/javascript; charset=utf-8"}
 	h := sha256.New()
 	h.Write(css)
-	h.Write(themeCSS)
+	h.Write(pageTheme)
+	h.Write(componentsCSS)
 	h.Write(passkeyJS)
 	u.version = hex.EncodeToString(h.Sum(nil))[:12]
 
@@ -138,13 +151,17 @@ func New(overrides fs.FS, theme Theme) (*UI, error) {
 	return u, nil
 }
 
-func themeCSS(t Theme) string {
+// componentRoots selects the root elements of the components.
+const componentRoots = ".ea-userbutton,.ea-orgswitcher"
+
+// themeCSS writes the theme as CSS variables on the elements sel selects.
+func themeCSS(t Theme, sel string) string {
 	clean := func(s string) string {
 		// A theme value must not end the declaration or the rule.
 		return strings.NewReplacer(";", "", "}", "", "{", "", "<", "", "\n", " ").Replace(s)
 	}
-	return fmt.Sprintf(":root{--ea-primary:%s;--ea-radius:%s;--ea-font:%s}\n",
-		clean(t.PrimaryColor), clean(t.Radius), clean(t.FontFamily))
+	return fmt.Sprintf("%s{--ea-primary:%s;--ea-radius:%s;--ea-font:%s}\n",
+		sel, clean(t.PrimaryColor), clean(t.Radius), clean(t.FontFamily))
 }
 
 // Render writes page name with data into w. The page is rendered into a
@@ -185,6 +202,17 @@ func (u *UI) Static() http.Handler {
 		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
 		w.Write(f.body)
 	})
+}
+
+// Stylesheets returns the <link> tag an app puts in its <head> for the
+// components, with the static files served under base + "/static". The
+// stylesheet styles the components only: every rule is scoped under their
+// root classes, so the app's own elements keep the app's look.
+func (u *UI) Stylesheets(base string) template.HTML {
+	link := func(name string) string {
+		return `<link rel="stylesheet" href="` + template.HTMLEscapeString(base+"/static/"+name+"?v="+u.version) + `">`
+	}
+	return template.HTML(link("components.css"))
 }
 
 // Version identifies the current static files, for cache busting.

@@ -40,9 +40,15 @@ var embedded embed.FS
 
 // Theme is the look of the pages, written into theme.css as CSS variables.
 type Theme struct {
+	// PrimaryColor is the color of buttons and avatars: #rgb, #rrggbb or
+	// rgb(r, g, b). Default #4f46e5. Links and focus rings use the nearest
+	// shade of it that meets WCAG AA contrast in the light and in the dark
+	// color scheme, and button labels are white or dark, whichever reads.
 	PrimaryColor string
-	Radius       string
-	FontFamily   string
+	// Radius is the corner radius of cards and inputs, a CSS length.
+	Radius string
+	// FontFamily is a CSS font stack.
+	FontFamily string
 }
 
 // UI holds the parsed templates and the static files.
@@ -80,14 +86,18 @@ func New(overrides fs.FS, theme Theme) (*UI, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ui: %w", err)
 	}
-	pageTheme := []byte(themeCSS(theme, ":root"))
+	pal, err := newPalette(theme.PrimaryColor)
+	if err != nil {
+		return nil, fmt.Errorf("ui: theme: %w", err)
+	}
+	pageTheme := []byte(themeCSS(theme, pal, ":root"))
 	componentsCSS, err := o.ReadFile("static/components.css")
 	if err != nil {
 		return nil, fmt.Errorf("ui: %w", err)
 	}
 	// The components' theme goes on their own roots, not :root, so that
 	// the file an app links styles nothing of the app's.
-	componentsCSS = append(componentsCSS, themeCSS(theme, componentRoots)...)
+	componentsCSS = append(componentsCSS, themeCSS(theme, pal, componentRoots)...)
 	passkeyJS, err := o.ReadFile("static/passkey.js")
 	if err != nil {
 		return nil, fmt.Errorf("ui: %w", err)
@@ -154,14 +164,18 @@ func New(overrides fs.FS, theme Theme) (*UI, error) {
 // componentRoots selects the root elements of the components.
 const componentRoots = ".ea-userbutton,.ea-orgswitcher"
 
-// themeCSS writes the theme as CSS variables on the elements sel selects.
-func themeCSS(t Theme, sel string) string {
+// themeCSS writes the theme as CSS variables on the elements sel selects:
+// the colors of pal (links and focus rings per color scheme), radius and
+// font.
+func themeCSS(t Theme, pal palette, sel string) string {
 	clean := func(s string) string {
 		// A theme value must not end the declaration or the rule.
 		return strings.NewReplacer(";", "", "}", "", "{", "", "<", "", "\n", " ").Replace(s)
 	}
-	return fmt.Sprintf("%s{--ea-primary:%s;--ea-radius:%s;--ea-font:%s}\n",
-		sel, clean(t.PrimaryColor), clean(t.Radius), clean(t.FontFamily))
+	return fmt.Sprintf("%s{--ea-primary:%s;--ea-on-primary:%s;--ea-link:%s;--ea-focus:%s;--ea-radius:%s;--ea-font:%s}\n"+
+		"@media (prefers-color-scheme: dark){%s{--ea-link:%s;--ea-focus:%s}}\n",
+		sel, pal.primary.hex(), pal.onPrimary.hex(), pal.linkLight.hex(), pal.linkLight.hex(), clean(t.Radius), clean(t.FontFamily),
+		sel, pal.linkDark.hex(), pal.linkDark.hex())
 }
 
 // Render writes page name with data into w. The page is rendered into a

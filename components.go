@@ -20,7 +20,9 @@ func (a *Auth) Components(r *http.Request) Components { return Components{a, r} 
 
 // UserButton is the signed-in user's avatar with a menu (manage account,
 // sign out), or nothing when no one is signed in. It needs the stylesheet
-// of [Components.Stylesheets] and no JavaScript.
+// of [Components.Stylesheets]. Its menu opens without JavaScript; a small
+// script module it includes from Config.Path + "/static/" (allowed by a
+// CSP's script-src 'self') makes it close on Escape or a click elsewhere.
 func (c Components) UserButton() template.HTML { return c.a.UserButton(c.r) }
 
 // Stylesheets returns the <link> tag for the components' styles, for the

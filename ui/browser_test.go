@@ -13,7 +13,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/embedauth/auth/internal/browsertest"
 	"github.com/embedauth/auth/ui"
@@ -247,4 +249,74 @@ func TestBrowserComponentsFitNarrowScreens(t *testing.T) {
 		}
 	}
 	tab.Screenshot("narrow-host.png")
+}
+
+// isOpen reports whether the <details> the selector matches is open.
+func isOpen(t *testing.T, tab *browsertest.Tab, sel string) bool {
+	t.Helper()
+	return eval[bool](t, tab, `document.querySelector("`+sel+`").open`)
+}
+
+// TestBrowserMenusCloseLikeMenus: the user button's and the organization
+// switcher's menus, in an app's page under a strict CSP, behave like
+// menus: opening one closes the other, Escape closes the open one and
+// gives focus back to its button, and a click elsewhere closes it, while
+// a click inside it does not.
+func TestBrowserMenusCloseLikeMenus(t *testing.T) {
+	tab := browsertest.Browser(t)
+	base := serveHost(t, newUI(t))
+	open(t, tab, base+"/host")
+	const (
+		switcher = ".ea-orgswitcher"
+		button   = ".ea-userbutton"
+	)
+	want := func(step string, switcherOpen, buttonOpen bool) {
+		t.Helper()
+		if got := isOpen(t, tab, switcher); got != switcherOpen {
+			t.Errorf("%s: switcher open = %v, want %v", step, got, switcherOpen)
+		}
+		if got := isOpen(t, tab, button); got != buttonOpen {
+			t.Errorf("%s: user button open = %v, want %v", step, got, buttonOpen)
+		}
+	}
+
+	tab.Click(switcher + " > summary")
+	want("switcher clicked", true, false)
+	tab.Click(button + " > summary")
+	want("then the user button clicked", false, true)
+	tab.Click(switcher + " > summary")
+	want("then the switcher clicked again", true, false)
+
+	tab.Click(switcher + " .ea-menu-who")
+	want("a click inside the switcher's menu", true, false)
+	tab.Do("press Escape", chromedp.KeyEvent(kb.Escape))
+	want("Escape", false, false)
+	if got := eval[bool](t, tab, `document.activeElement === document.querySelector("`+switcher+` > summary")`); !got {
+		t.Error("after Escape the focus is not on the switcher's button")
+	}
+
+	tab.Click(button + " > summary")
+	want("user button clicked", false, true)
+	tab.Click("#outside h1")
+	want("a click on the app's page", false, false)
+}
+
+// TestBrowserMenusOpenWithoutJavaScript: with scripts off, both menus
+// still open and close.
+func TestBrowserMenusOpenWithoutJavaScript(t *testing.T) {
+	tab := browsertest.Browser(t)
+	base := serveHost(t, newUI(t))
+	tab.Do("turn JavaScript off", func(ctx context.Context, _ *chromedp.Target) (chromedp.Void, error) {
+		_, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
+		return chromedp.Void{}, err
+	})
+	open(t, tab, base+"/host")
+	for _, menu := range []string{".ea-orgswitcher", ".ea-userbutton"} {
+		tab.Click(menu + " > summary")
+		tab.WaitVisible(menu + " .ea-menu")
+		tab.Click(menu + " > summary")
+		if isOpen(t, tab, menu) {
+			t.Errorf("%s: a second click on its button left it open", menu)
+		}
+	}
 }

@@ -16,8 +16,11 @@
 // whose every rule is scoped under their root classes.
 //
 // The pages need no inline script or style, so they run under a strict
-// Content-Security-Policy. The only script, static/passkey.js, is a small
-// module that runs passkey ceremonies; everything else works without it.
+// Content-Security-Policy. There are two small script modules, served
+// from the static files like the stylesheets (script-src 'self' allows
+// them): static/passkey.js runs passkey ceremonies, and static/menu.js,
+// which the components include, makes their menus close like menus.
+// Everything else works without them.
 package ui
 
 import (
@@ -102,15 +105,21 @@ func New(overrides fs.FS, theme Theme) (*UI, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ui: %w", err)
 	}
+	menuJS, err := o.ReadFile("static/menu.js")
+	if err != nil {
+		return nil, fmt.Errorf("ui: %w", err)
+	}
 	u.static["style.css"] = staticFile{css, "text/css; charset=utf-8"}
 	u.static["theme.css"] = staticFile{pageTheme, "text/css; charset=utf-8"}
 	u.static["components.css"] = staticFile{componentsCSS, "text/css; charset=utf-8"}
 	u.static["passkey.js"] = staticFile{passkeyJS, "text/javascript; charset=utf-8"}
+	u.static["menu.js"] = staticFile{menuJS, "text/javascript; charset=utf-8"}
 	h := sha256.New()
 	h.Write(css)
 	h.Write(pageTheme)
 	h.Write(componentsCSS)
 	h.Write(passkeyJS)
+	h.Write(menuJS)
 	u.version = hex.EncodeToString(h.Sum(nil))[:12]
 
 	funcs := template.FuncMap{
@@ -203,7 +212,7 @@ func (u *UI) Component(name string, data any) (template.HTML, error) {
 	return template.HTML(buf.String()), nil
 }
 
-// Static serves the stylesheets and passkey.js under any prefix (strip it
+// Static serves the stylesheets and scripts under any prefix (strip it
 // first). Files are immutable per version, so they are cached for a year.
 func (u *UI) Static() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

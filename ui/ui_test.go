@@ -504,6 +504,8 @@ func TestStatic(t *testing.T) {
 		{"/auth/static/style.css", 200, embedded},
 		{"/auth/static/style.css?v=" + u.Version(), 200, embedded},
 		{"/auth/static/theme.css", 200, nil},
+		{"/auth/static/components.css", 200, nil},
+		{"/auth/static/menu.js", 200, nil},
 		{"/auth/static/nope.css", 404, nil},
 		{"/auth/static/", 404, nil},
 		{"/auth/static/layout.html", 404, nil},
@@ -519,8 +521,12 @@ func TestStatic(t *testing.T) {
 			if tt.status != 200 {
 				return
 			}
-			if ct := w.Header().Get("Content-Type"); ct != "text/css; charset=utf-8" {
-				t.Errorf("Content-Type = %q", ct)
+			want := "text/css; charset=utf-8"
+			if strings.Contains(tt.path, ".js") {
+				want = "text/javascript; charset=utf-8"
+			}
+			if ct := w.Header().Get("Content-Type"); ct != want {
+				t.Errorf("Content-Type = %q, want %q", ct, want)
 			}
 			cc := w.Header().Get("Cache-Control")
 			if !strings.Contains(cc, "max-age=31536000") || !strings.Contains(cc, "public") {
@@ -549,6 +555,8 @@ func TestUserButton(t *testing.T) {
 		">AL<",
 		`href="/auth/profile"`,
 		`<form method="post" action="/auth/sign-out">`,
+		`name="ea-menu"`, // one menu of the page open at a time, even without script
+		`<script type="module" src="/auth/static/menu.js?v=` + u.Version() + `"></script>`,
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("user button lacks %q:\n%s", want, out)

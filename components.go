@@ -18,8 +18,10 @@ type Components struct {
 func (a *Auth) Components(r *http.Request) Components { return Components{a, r} }
 
 // UserButton is the signed-in user's avatar with a menu (manage account,
-// sign out), or nothing when no one is signed in. It needs the stylesheets
-// of [Components.Stylesheets] and no JavaScript.
+// sign out), or nothing when no one is signed in. It needs the stylesheet
+// of [Components.Stylesheets]. Its menu opens without JavaScript; a small
+// script module it includes from Config.Path + "/static/" (allowed by a
+// CSP's script-src 'self') makes it close on Escape or a click elsewhere.
 func (c Components) UserButton() template.HTML { return c.a.s.UserButton(c.r) }
 
 // OrganizationSwitcher is the signed-in user's active organization with a
@@ -30,6 +32,7 @@ func (c Components) UserButton() template.HTML { return c.a.s.UserButton(c.r) }
 // JavaScript: a switch is a form POST that comes back to the current page.
 func (c Components) OrganizationSwitcher() template.HTML { return c.a.s.OrganizationSwitcher(c.r) }
 
-// Stylesheets returns the <link> tags for the components' styles, for the
-// app's <head>.
+// Stylesheets returns the <link> tag for the components' styles, for the
+// app's <head>. The stylesheet styles only the components: its rules are
+// scoped under their root classes and leave the app's own elements alone.
 func (c Components) Stylesheets() template.HTML { return c.a.s.Components(c.r).Stylesheets() }

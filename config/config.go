@@ -203,7 +203,10 @@ type RateLimits struct {
 
 // Appearance themes pages and mail with CSS colors and a logo.
 type Appearance struct {
-	// PrimaryColor is the color of buttons and links. Default "#4f46e5".
+	// PrimaryColor is the color of buttons and links: "#rgb", "#rrggbb"
+	// or "rgb(r, g, b)". Default "#4f46e5". Links, focus rings and button
+	// labels use shades of it that meet WCAG AA contrast in light and dark
+	// mode.
 	PrimaryColor string
 	// Radius is the corner radius of cards and inputs. Default "10px".
 	Radius string

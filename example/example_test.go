@@ -66,7 +66,7 @@ func TestExampleServes(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET / = %s, want 200", resp.Status)
 	}
-	for _, want := range []string{"Your notes, private to you.", `href="/auth/sign-up?redirect_url=/dashboard"`, "/auth/static/style.css"} {
+	for _, want := range []string{"Your notes, private to you.", `href="/auth/sign-up?redirect_url=/dashboard"`, "/auth/static/components.css"} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("GET / body lacks %q", want)
 		}

@@ -11,9 +11,16 @@
 // files replace embedded ones of the same path, for example
 // "templates/pages/sign-in.html" or "static/style.css".
 //
+// The components an app places in its own pages (UserButton,
+// OrganizationSwitcher) have a stylesheet of their own, static/components.css,
+// whose every rule is scoped under their root classes.
+//
 // The pages need no inline script or style, so they run under a strict
-// Content-Security-Policy. The only script, static/passkey.js, is a small
-// module that runs passkey ceremonies; everything else works without it.
+// Content-Security-Policy. There are two small script modules, served
+// from the static files like the stylesheets (script-src 'self' allows
+// them): static/passkey.js runs passkey ceremonies, and static/menu.js,
+// which the components include, makes their menus close like menus.
+// Everything else works without them.
 package ui
 
 import (
@@ -36,9 +43,15 @@ var embedded embed.FS
 
 // Theme is the look of the pages, written into theme.css as CSS variables.
 type Theme struct {
+	// PrimaryColor is the color of buttons and avatars: #rgb, #rrggbb or
+	// rgb(r, g, b). Default #4f46e5. Links and focus rings use the nearest
+	// shade of it that meets WCAG AA contrast in the light and in the dark
+	// color scheme, and button labels are white or dark, whichever reads.
 	PrimaryColor string
-	Radius       string
-	FontFamily   string
+	// Radius is the corner radius of cards and inputs, a CSS length.
+	Radius string
+	// FontFamily is a CSS font stack.
+	FontFamily string
 }
 
 // UI holds the parsed templates and the static files.
@@ -76,18 +89,37 @@ func New(overrides fs.FS, theme Theme) (*UI, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ui: %w", err)
 	}
-	themeCSS := []byte(themeCSS(theme))
+	pal, err := newPalette(theme.PrimaryColor)
+	if err != nil {
+		return nil, fmt.Errorf("ui: theme: %w", err)
+	}
+	pageTheme := []byte(themeCSS(theme, pal, ":root"))
+	componentsCSS, err := o.ReadFile("static/components.css")
+	if err != nil {
+		return nil, fmt.Errorf("ui: %w", err)
+	}
+	// The components' theme goes on their own roots, not :root, so that
+	// the file an app links styles nothing of the app's.
+	componentsCSS = append(componentsCSS, themeCSS(theme, pal, componentRoots)...)
 	passkeyJS, err := o.ReadFile("static/passkey.js")
 	if err != nil {
 		return nil, fmt.Errorf("ui: %w", err)
 	}
+	menuJS, err := o.ReadFile("static/menu.js")
+	if err != nil {
+		return nil, fmt.Errorf("ui: %w", err)
+	}
 	u.static["style.css"] = staticFile{css, "text/css; charset=utf-8"}
-	u.static["theme.css"] = staticFile{themeCSS, "text/css; charset=utf-8"}
+	u.static["theme.css"] = staticFile{pageTheme, "text/css; charset=utf-8"}
+	u.static["components.css"] = staticFile{componentsCSS, "text/css; charset=utf-8"}
 	u.static["passkey.js"] = staticFile{passkeyJS, "text/javascript; charset=utf-8"}
+	u.static["menu.js"] = staticFile{menuJS, "text/javascript; charset=utf-8"}
 	h := sha256.New()
 	h.Write(css)
-	h.Write(themeCSS)
+	h.Write(pageTheme)
+	h.Write(componentsCSS)
 	h.Write(passkeyJS)
+	h.Write(menuJS)
 	u.version = hex.EncodeToString(h.Sum(nil))[:12]
 
 	funcs := template.FuncMap{
@@ -138,13 +170,21 @@ func New(overrides fs.FS, theme Theme) (*UI, error) {
 	return u, nil
 }
 
-func themeCSS(t Theme) string {
+// componentRoots selects the root elements of the components.
+const componentRoots = ".ea-userbutton,.ea-orgswitcher"
+
+// themeCSS writes the theme as CSS variables on the elements sel selects:
+// the colors of pal (links and focus rings per color scheme), radius and
+// font.
+func themeCSS(t Theme, pal palette, sel string) string {
 	clean := func(s string) string {
 		// A theme value must not end the declaration or the rule.
 		return strings.NewReplacer(";", "", "}", "", "{", "", "<", "", "\n", " ").Replace(s)
 	}
-	return fmt.Sprintf(":root{--ea-primary:%s;--ea-radius:%s;--ea-font:%s}\n",
-		clean(t.PrimaryColor), clean(t.Radius), clean(t.FontFamily))
+	return fmt.Sprintf("%s{--ea-primary:%s;--ea-on-primary:%s;--ea-link:%s;--ea-focus:%s;--ea-radius:%s;--ea-font:%s}\n"+
+		"@media (prefers-color-scheme: dark){%s{--ea-link:%s;--ea-focus:%s}}\n",
+		sel, pal.primary.hex(), pal.onPrimary.hex(), pal.linkLight.hex(), pal.linkLight.hex(), clean(t.Radius), clean(t.FontFamily),
+		sel, pal.linkDark.hex(), pal.linkDark.hex())
 }
 
 // Render writes page name with data into w. The page is rendered into a
@@ -172,7 +212,7 @@ func (u *UI) Component(name string, data any) (template.HTML, error) {
 	return template.HTML(buf.String()), nil
 }
 
-// Static serves the stylesheets and passkey.js under any prefix (strip it
+// Static serves the stylesheets and scripts under any prefix (strip it
 // first). Files are immutable per version, so they are cached for a year.
 func (u *UI) Static() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -185,6 +225,17 @@ func (u *UI) Static() http.Handler {
 		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
 		w.Write(f.body)
 	})
+}
+
+// Stylesheets returns the <link> tag an app puts in its <head> for the
+// components, with the static files served under base + "/static". The
+// stylesheet styles the components only: every rule is scoped under their
+// root classes, so the app's own elements keep the app's look.
+func (u *UI) Stylesheets(base string) template.HTML {
+	link := func(name string) string {
+		return `<link rel="stylesheet" href="` + template.HTMLEscapeString(base+"/static/"+name+"?v="+u.version) + `">`
+	}
+	return template.HTML(link("components.css"))
 }
 
 // Version identifies the current static files, for cache busting.

@@ -438,7 +438,10 @@ func TestThemeCSS(t *testing.T) {
 	t.Run("colors", func(t *testing.T) {
 		t.Parallel()
 		css := get(t, theme)
-		for _, want := range []string{"--ea-primary:#4f46e5", "--ea-radius:8px", "--ea-font:Inter, sans-serif"} {
+		// A primary color that already reads on the light palette is kept
+		// for links; the dark palette gets a lighter shade of it.
+		for _, want := range []string{"--ea-primary:#4f46e5", "--ea-on-primary:#ffffff", "--ea-link:#4f46e5", "--ea-focus:#4f46e5",
+			"@media (prefers-color-scheme: dark){:root{--ea-link:#7b74ec;--ea-focus:#7b74ec}}", "--ea-radius:8px", "--ea-font:Inter, sans-serif"} {
 			if !strings.Contains(css, want) {
 				t.Errorf("theme.css %q lacks %q", css, want)
 			}
@@ -447,27 +450,40 @@ func TestThemeCSS(t *testing.T) {
 	t.Run("hostile", func(t *testing.T) {
 		t.Parallel()
 		css := get(t, ui.Theme{
-			PrimaryColor: "red;}</style><script>alert(1)</script>{",
+			PrimaryColor: "#123",
 			Radius:       "1px}\nbody{display:none",
-			FontFamily:   "x;background:url(//evil)",
+			FontFamily:   "x;background:url(//evil)</style><script>alert(1)</script>",
 		})
 		if strings.Contains(css, "<") {
 			t.Errorf("theme.css %q holds '<'", css)
 		}
-		if n := strings.Count(css, "{"); n != 1 {
-			t.Errorf("theme.css %q holds %d '{', want 1", css, n)
+		// One rule of variables, one @media block holding one rule.
+		if n := strings.Count(css, "{"); n != 3 {
+			t.Errorf("theme.css %q holds %d '{', want 3", css, n)
 		}
-		if n := strings.Count(css, "}"); n != 1 {
-			t.Errorf("theme.css %q holds %d '}', want 1", css, n)
+		if n := strings.Count(css, "}"); n != 3 {
+			t.Errorf("theme.css %q holds %d '}', want 3", css, n)
 		}
-		if n := strings.Count(css, ";"); n != 2 {
-			t.Errorf("theme.css %q holds %d ';', want 2", css, n)
+		if n := strings.Count(css, ";"); n != 6 {
+			t.Errorf("theme.css %q holds %d ';', want 6", css, n)
 		}
-		if n := strings.Count(css, "\n"); n != 1 || !strings.HasSuffix(css, "}\n") {
-			t.Errorf("theme.css %q is not one rule on one line", css)
+		if n := strings.Count(css, "\n"); n != 2 || !strings.HasSuffix(css, "}}\n") {
+			t.Errorf("theme.css %q is not two lines", css)
 		}
-		if !strings.HasPrefix(css, ":root{--ea-primary:red") {
+		if !strings.HasPrefix(css, ":root{--ea-primary:#112233;") {
 			t.Errorf("theme.css %q", css)
+		}
+	})
+	t.Run("colors it cannot check", func(t *testing.T) {
+		t.Parallel()
+		// The contrast of links and labels is computed from the primary
+		// color, so a color it cannot read is refused at start-up rather
+		// than trusted.
+		for _, c := range []string{"red;}</style><script>alert(1)</script>{", "rebeccapurple", "#12345", "rgba(0, 0, 0, .5)", "rgb(300, 0, 0)", "hsl(200 50% 50%)", "var(--x)"} {
+			_, err := ui.New(nil, ui.Theme{PrimaryColor: c})
+			if err == nil || !strings.Contains(err.Error(), "primary color") || !strings.Contains(err.Error(), "#rrggbb") {
+				t.Errorf("PrimaryColor %q: err = %v, want a clear error", c, err)
+			}
 		}
 	})
 }
@@ -488,6 +504,8 @@ func TestStatic(t *testing.T) {
 		{"/auth/static/style.css", 200, embedded},
 		{"/auth/static/style.css?v=" + u.Version(), 200, embedded},
 		{"/auth/static/theme.css", 200, nil},
+		{"/auth/static/components.css", 200, nil},
+		{"/auth/static/menu.js", 200, nil},
 		{"/auth/static/nope.css", 404, nil},
 		{"/auth/static/", 404, nil},
 		{"/auth/static/layout.html", 404, nil},
@@ -503,8 +521,12 @@ func TestStatic(t *testing.T) {
 			if tt.status != 200 {
 				return
 			}
-			if ct := w.Header().Get("Content-Type"); ct != "text/css; charset=utf-8" {
-				t.Errorf("Content-Type = %q", ct)
+			want := "text/css; charset=utf-8"
+			if strings.Contains(tt.path, ".js") {
+				want = "text/javascript; charset=utf-8"
+			}
+			if ct := w.Header().Get("Content-Type"); ct != want {
+				t.Errorf("Content-Type = %q, want %q", ct, want)
 			}
 			cc := w.Header().Get("Cache-Control")
 			if !strings.Contains(cc, "max-age=31536000") || !strings.Contains(cc, "public") {
@@ -533,6 +555,8 @@ func TestUserButton(t *testing.T) {
 		">AL<",
 		`href="/auth/profile"`,
 		`<form method="post" action="/auth/sign-out">`,
+		`name="ea-menu"`, // one menu of the page open at a time, even without script
+		`<script type="module" src="/auth/static/menu.js?v=` + u.Version() + `"></script>`,
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("user button lacks %q:\n%s", want, out)

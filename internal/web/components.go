@@ -23,14 +23,8 @@ func (a *Server) Components(r *http.Request) Components { return Components{a, r
 // at Config.Path + "/static/style.css" and no JavaScript.
 func (c Components) UserButton() template.HTML { return c.a.UserButton(c.r) }
 
-// Stylesheets returns the <link> tags for the components' styles, for the
-// app's <head>.
-func (c Components) Stylesheets() template.HTML {
-	base := c.a.s.Path + "/static/"
-	v := "?v=" + c.a.ui.Version()
-	return template.HTML(`<link rel="stylesheet" href="` + template.HTMLEscapeString(base+"style.css"+v) + `">` +
-		`<link rel="stylesheet" href="` + template.HTMLEscapeString(base+"theme.css"+v) + `">`)
-}
+// Stylesheets returns the <link> tag for the components' styles.
+func (c Components) Stylesheets() template.HTML { return c.a.ui.Stylesheets(c.a.s.Path) }
 
 // UserButton renders the user button for r (see [Components.UserButton]).
 func (a *Server) UserButton(r *http.Request) template.HTML {

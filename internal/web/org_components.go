@@ -13,7 +13,9 @@ import (
 // their verified email domain lets them join, and links to create and
 // manage organizations. It renders nothing when no one is signed in. It
 // needs the stylesheet of [Components.Stylesheets] and no JavaScript: a
-// switch is a form POST that comes back to the current page.
+// switch is a form POST that comes back to the current page. Like the user
+// button's, its menu closes on Escape or a click elsewhere, and when the
+// other opens, through a small script module it includes.
 func (c Components) OrganizationSwitcher() template.HTML { return c.a.OrganizationSwitcher(c.r) }
 
 // OrganizationSwitcher renders the organization switcher for r (see

@@ -208,7 +208,7 @@ func (a *Auth) linkConfirmPage(w http.ResponseWriter, r *http.Request) error {
 	p := a.titled(r, "magic-link", "Confirm sign-in")
 	c, err := a.pwl.svc.Link(r.Context(), token)
 	if err != nil {
-		e := httpx.Public(linkError(err))
+		e := httpx.Public(a.linkError(err))
 		if e.Status >= 500 {
 			return err
 		}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/embedauth/auth/core"
 	"github.com/embedauth/auth/internal/httpx"
+	"github.com/embedauth/auth/internal/onetime"
 	"github.com/embedauth/auth/mail"
 	"github.com/embedauth/auth/passwordless"
 	"github.com/embedauth/auth/store"
@@ -62,12 +63,21 @@ func (a *Auth) primaryPhone(ctx context.Context, userID string) (string, error) 
 // answer before its sign-in gets a session (Config.VerifyNewDevices).
 const keyDeviceVerify = "device_verify"
 
-// Device verification codes: 6 digits, valid 10 minutes, 5 tries each.
+// Device verification codes: 6 digits, valid 10 minutes, 5 wrong codes
+// per held sign-in, across resends.
 const (
 	deviceCodeDigits   = 6
 	deviceCodeTTL      = 10 * time.Minute
 	deviceCodeAttempts = 5
 )
+
+// deviceCodes is the rule of device verification codes: after
+// deviceCodeAttempts wrong codes the held sign-in is over, and the user
+// signs in again.
+func (a *Auth) deviceCodes() onetime.Policy {
+	return onetime.Policy{Key: a.codeKey, Binding: "device:", Digits: deviceCodeDigits, TTL: deviceCodeTTL,
+		MaxFailures: deviceCodeAttempts, LockedMessage: "Too many wrong codes. Sign in again to get a new one.", Now: a.s.Now}
+}
 
 // deviceCookieLifetime is how long a browser keeps its device cookie
 // (renewed at every sign-in), and how long a device unseen stays known:
@@ -121,11 +131,11 @@ func (a *Auth) deviceCookieName() string {
 // hash, never the cookie, is what the database holds.
 func (a *Auth) deviceHash(r *http.Request) string {
 	token := ""
-	if c, err := r.Cookie(a.deviceCookieName()); err == nil && validDeviceToken(c.Value) {
+	if c, err := r.Cookie(a.deviceCookieName()); err == nil && onetime.ValidToken(c.Value) {
 		token = c.Value
 	}
 	if token == "" {
-		token = newToken()
+		token = onetime.NewToken()
 	}
 	if h, ok := r.Context().Value(requestKey{}).(http.Header); ok {
 		c := &http.Cookie{Name: a.deviceCookieName(), Value: token, Path: "/", MaxAge: int(deviceCookieLifetime / time.Second),
@@ -134,15 +144,6 @@ func (a *Auth) deviceHash(r *http.Request) string {
 	}
 	sum := sha256.Sum256([]byte(token))
 	return base64.RawURLEncoding.EncodeToString(sum[:])
-}
-
-// validDeviceToken accepts what newToken makes: 43 base64url characters.
-func validDeviceToken(s string) bool {
-	if len(s) != 43 {
-		return false
-	}
-	_, err := base64.RawURLEncoding.DecodeString(s)
-	return err == nil
 }
 
 // deviceSession is the last step of every sign-in, after the first and
@@ -217,10 +218,9 @@ func (a *Auth) deviceMailData(r *http.Request, user core.User, method string) ma
 // challenge's id in the browser session, with a new cookie token.
 func (a *Auth) startDeviceVerification(r *http.Request, user core.User, method, deviceHash string) error {
 	ctx := r.Context()
-	c := store.DeviceChallenge{ID: core.NewID("dvc"), UserID: user.ID, DeviceHash: deviceHash, Method: method,
-		ExpiresAt: a.s.Now().Add(deviceCodeTTL)}
-	code := newCode(deviceCodeDigits)
-	c.CodeHash = a.codeHash("device:"+c.ID, code)
+	c := store.DeviceChallenge{ID: core.NewID("dvc"), UserID: user.ID, DeviceHash: deviceHash, Method: method}
+	code, rec := a.deviceCodes().Issue(c.ID)
+	c.CodeHash, c.ExpiresAt = rec.Hash, rec.ExpiresAt
 	out, limits, err := a.deviceCodeMessage(r, user, method, code)
 	if err != nil {
 		return err
@@ -237,6 +237,33 @@ func (a *Auth) startDeviceVerification(r *http.Request, user core.User, method, 
 	return errDeviceVerificationRequired
 }
 
+// resendDeviceCode sends a new code for this browser's held sign-in: the
+// earlier code stops working, and the count of wrong codes carries on.
+// Sends count against the same cap as the first
+// (Passwordless.EmailsPerAddressPerHour).
+func (a *Auth) resendDeviceCode(r *http.Request) error {
+	c, user, err := a.pendingDevice(r)
+	if err != nil {
+		return err
+	}
+	if err := rateLimited(a.limits.codes, a.s.ClientIP(r)); err != nil {
+		return err
+	}
+	code, reissue := a.deviceCodes().Reissue(c.ID)
+	out, limits, err := a.deviceCodeMessage(r, user, c.Method, code)
+	if err != nil {
+		return err
+	}
+	if _, err := a.db.ReplaceDeviceCode(r.Context(), c.ID, reissue, limits, out); err != nil {
+		if errors.Is(err, core.ErrUsed) {
+			return errDeviceVerificationNotStarted
+		}
+		return sendError(err)
+	}
+	a.wake()
+	return nil
+}
+
 // pendingDevice returns the device challenge this browser waits on and
 // its user, or errDeviceVerificationNotStarted.
 func (a *Auth) pendingDevice(r *http.Request) (store.DeviceChallenge, core.User, error) {
@@ -246,7 +273,7 @@ func (a *Auth) pendingDevice(r *http.Request) (store.DeviceChallenge, core.User,
 		return store.DeviceChallenge{}, core.User{}, errDeviceVerificationNotStarted
 	}
 	c, err := a.db.DeviceChallenge(ctx, id)
-	if errors.Is(err, core.ErrNotFound) || (err == nil && (c.UsedAt != nil || !a.s.Now().Before(c.ExpiresAt))) {
+	if errors.Is(err, core.ErrNotFound) || (err == nil && (c.UsedAt != nil || onetime.Expired(c.ExpiresAt, a.s.Now()))) {
 		a.sm.Remove(ctx, keyDeviceVerify)
 		return store.DeviceChallenge{}, core.User{}, errDeviceVerificationNotStarted
 	}
@@ -281,7 +308,7 @@ func (a *Auth) verifyDevice(r *http.Request, code, redirect string) (*authState,
 	if code == "" {
 		return nil, "", httpx.FieldError("code", "code_required", "Enter the code we sent you.")
 	}
-	if len(code) != deviceCodeDigits || strings.Trim(code, "0123456789") != "" {
+	if code, err = onetime.CleanCode(code, deviceCodeDigits); err != nil {
 		return nil, "", httpx.FieldError("code", "invalid_code", "Enter the 6-digit code we sent you, digits only.")
 	}
 	d := store.DeviceSignIn{UserID: user.ID, DeviceHash: c.DeviceHash, Method: c.Method,
@@ -291,20 +318,19 @@ func (a *Auth) verifyDevice(r *http.Request, code, redirect string) (*authState,
 			return nil, "", err
 		}
 	}
-	_, sess, err := a.db.UseDeviceChallenge(ctx, c.ID, a.codeHash("device:"+c.ID, code), deviceCodeAttempts,
-		a.newSession(r, user.ID, c.Method), d)
+	_, sess, err := a.db.UseDeviceChallenge(ctx, c.ID, a.deviceCodes().Check(c.ID, code), a.newSession(r, user.ID, c.Method), d)
 	switch {
-	case errors.Is(err, core.ErrInvalidCode):
-		return nil, "", httpx.FieldError("code", "incorrect_code", "That code is incorrect. Check the latest message and try again.")
-	case errors.Is(err, core.ErrExpired), errors.Is(err, core.ErrUsed), errors.Is(err, core.ErrRateLimited):
+	case errors.Is(err, onetime.ErrLocked), errors.Is(err, core.ErrExpired), errors.Is(err, core.ErrUsed):
+		// The held sign-in is over: the user signs in again for a new code.
 		a.sm.Remove(ctx, keyDeviceVerify)
 		msg := "That code has expired. Sign in again to get a new one."
-		if errors.Is(err, core.ErrRateLimited) {
-			msg = "Too many wrong codes. Sign in again to get a new one."
+		var refusal *onetime.Error
+		if errors.Is(err, onetime.ErrLocked) && errors.As(err, &refusal) {
+			msg = refusal.Message
 		}
 		return nil, "", &httpx.Error{Status: http.StatusGone, Code: "device_verification_expired", Message: msg, Err: err}
 	case err != nil:
-		return nil, "", err
+		return nil, "", a.codeRefusal(err)
 	}
 	a.dispatcher.Wake()
 	a.sm.Remove(ctx, keyDeviceVerify)

@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/embedauth/auth/core"
+	"github.com/embedauth/auth/internal/onetime"
 )
 
 // Errors of the rules in this package, beside the sentinels of core
@@ -74,8 +75,17 @@ var (
 
 	errTooManyInvitations = refuse(core.ErrRateLimited, "too_many_invitations", "This organization has sent many invitations in the last hour. Try again later.")
 	errTooManyCodes       = refuse(core.ErrRateLimited, "too_many_codes", "We've sent several codes already. Check the inbox, or remove the domain and add it again later.")
-	errTooManyAttempts    = refuse(core.ErrLocked, "too_many_attempts", "Too many wrong codes. Remove the domain and add it again.")
 	errNoCode             = invalid("code", "code_required", "Send a verification code first.")
-	errIncorrectCode      = &Error{Kind: core.ErrInvalidCode, Code: "incorrect_code", Field: "code", Message: "That code is incorrect. Check the latest email and try again."}
-	errCodeExpired        = &Error{Kind: core.ErrInvalidCode, Code: "code_expired", Field: "code", Message: "That code has expired. Send a new one."}
 )
+
+// codeRefusal is a refusal of a domain code by the one-time-code rules
+// (wrong, expired, locked: their codes and messages are defined there) as
+// an organization refusal. A wrong or expired code is about the code
+// field; a lock is about the claim.
+func codeRefusal(r *onetime.Error) *Error {
+	e := &Error{Kind: r, Code: r.Code, Message: r.Message}
+	if errors.Is(r, core.ErrInvalidCode) {
+		e.Field = "code"
+	}
+	return e
+}

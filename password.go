@@ -9,6 +9,7 @@ import (
 
 	"github.com/embedauth/auth/core"
 	"github.com/embedauth/auth/internal/httpx"
+	"github.com/embedauth/auth/internal/onetime"
 	"github.com/embedauth/auth/mail"
 	"github.com/embedauth/auth/store"
 )
@@ -48,7 +49,7 @@ func (a *Auth) sendReset(ctx context.Context, email string) error {
 	if err != nil {
 		return err
 	}
-	token := newToken()
+	token := onetime.NewToken()
 	m, err := a.newMail("reset_password", user.Email, mail.Data{
 		Name: user.Name, Link: a.s.origin + a.s.Path + "/reset?token=" + token, ExpiresIn: a.s.ResetTokenTTL,
 	})

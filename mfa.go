@@ -11,6 +11,7 @@ import (
 
 	"github.com/embedauth/auth/core"
 	"github.com/embedauth/auth/internal/httpx"
+	"github.com/embedauth/auth/internal/onetime"
 	"github.com/embedauth/auth/mfa"
 	"github.com/embedauth/auth/passwordless"
 	"github.com/embedauth/auth/store"
@@ -187,7 +188,7 @@ func (a *Auth) mfaError(err error) error {
 	case errors.Is(err, mfa.ErrMalformed):
 		return httpx.FieldError("code", "invalid_code_format", "Enter the 6-digit code from your app, or a 10-character backup code.")
 	case errors.Is(err, core.ErrInvalidCode), errors.Is(err, mfa.ErrNotEnrolled):
-		return httpx.FieldError("code", "incorrect_code", "That code is incorrect or was already used.")
+		return httpx.FieldError("code", onetime.ErrIncorrect.Code, "That code is incorrect or was already used.")
 	case errors.Is(err, mfa.ErrNoPending):
 		return httpx.Errorf(http.StatusConflict, "enrolment_not_started", "Start setting up the authenticator app again.")
 	}

@@ -70,6 +70,33 @@ func (a *Auth) verifyDeviceForm(w http.ResponseWriter, r *http.Request) error {
 	return a.formFail(w, r, err, "verify-device", func(p ui.Page) any { return a.verifyDeviceData(r, p, user, redirect) })
 }
 
+// resendDeviceCode sends a new code for this browser's held sign-in: the
+// earlier code stops working, and the count of wrong codes carries on.
+// Sends count against the same cap as the first
+// (Passwordless.EmailsPerAddressPerHour).
+func (a *Auth) resendDeviceCode(r *http.Request) error {
+	c, user, err := a.pendingDevice(r)
+	if err != nil {
+		return err
+	}
+	if err := rateLimited(a.limits.codes, a.s.ClientIP(r)); err != nil {
+		return err
+	}
+	code, reissue := a.deviceCodes().Reissue(c.ID)
+	out, limits, err := a.deviceCodeMessage(r, user, c.Method, code)
+	if err != nil {
+		return err
+	}
+	if _, err := a.db.ReplaceDeviceCode(r.Context(), c.ID, reissue, limits, out); err != nil {
+		if errors.Is(err, core.ErrUsed) {
+			return errDeviceVerificationNotStarted
+		}
+		return sendError(err)
+	}
+	a.wake()
+	return nil
+}
+
 // verifyDeviceResendForm sends a new code and shows the code page again.
 func (a *Auth) verifyDeviceResendForm(w http.ResponseWriter, r *http.Request) error {
 	if err := httpx.ParseForm(w, r, maxBody); err != nil {

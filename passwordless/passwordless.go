@@ -243,18 +243,20 @@ func (s *Service) Start(ctx context.Context, req Request, render Render) (core.C
 // flow is [core.ErrNotFound].
 func (s *Service) Resend(ctx context.Context, id string, limits []core.SendLimit, render Render) (core.Challenge, error) {
 	c, err := s.store.Challenge(ctx, id)
+	if err == nil && s.over(c) {
+		err = core.ErrNotFound // checked again when the new secret is stored
+	}
 	if err != nil {
 		return core.Challenge{}, fmt.Errorf("passwordless: resend: %w", err)
 	}
 	value, reissue := s.policy(c.Kind).Reissue(c.ID)
-	sec := s.secret(c, value)
-	out, err := render(sec)
+	out, err := render(s.secret(c, value))
 	if err != nil {
 		return core.Challenge{}, fmt.Errorf("passwordless: resend: %w", err)
 	}
 	c, err = s.store.ReplaceChallengeSecret(ctx, id, func(c core.Challenge, code core.OneTimeCode) (core.OneTimeCode, error) {
-		if c.ConsumedAt != nil || !s.cfg.Now().Before(c.FlowExpiresAt) {
-			return code, core.ErrNotFound // the flow is over: start a new one
+		if s.over(c) {
+			return code, core.ErrNotFound
 		}
 		return reissue(code)
 	}, limits, out)
@@ -262,6 +264,12 @@ func (s *Service) Resend(ctx context.Context, id string, limits []core.SendLimit
 		return core.Challenge{}, fmt.Errorf("passwordless: resend: %w", err)
 	}
 	return c, nil
+}
+
+// over reports whether flow c is over: used, or past its FlowTTL, so no
+// secret can be sent in it any more.
+func (s *Service) over(c core.Challenge) bool {
+	return c.ConsumedAt != nil || !s.cfg.Now().Before(c.FlowExpiresAt)
 }
 
 // VerifyCode checks code against flow id and, when it matches, uses the

@@ -566,3 +566,24 @@ func TestDeviceVerification_Resend(t *testing.T) {
 	}
 	c.postJSON("/auth/api/sign-in/verify-device", map[string]string{"code": third}).want(http.StatusOK)
 }
+
+// TestDeviceVerification_ResendKeepsWrongCodes: a new code buys no more
+// tries: after 4 wrong codes and a resend, one more wrong code ends the
+// sign-in, and even the new code is refused (SECURITY.md R5).
+func TestDeviceVerification_ResendKeepsWrongCodes(t *testing.T) {
+	t.Parallel()
+	env := authtest.New(t, devVerify)
+	pw := authtest.Password()
+	env.CreateUser(t, "ann@example.com", pw)
+	c := flNew(t, env)
+	c.postJSON("/auth/api/sign-in", map[string]string{"email": "ann@example.com", "password": pw}).want(http.StatusAccepted)
+	code := devMailCode(t, env, "ann@example.com")
+	for range 4 {
+		c.postJSON("/auth/api/sign-in/verify-device", map[string]string{"code": devOtherCode(code)}).wantError(http.StatusUnprocessableEntity, "incorrect_code")
+	}
+	c.postJSON("/auth/api/sign-in/verify-device/resend", map[string]any{}).want(http.StatusAccepted)
+	fresh := devMailCode(t, env, "ann@example.com")
+	c.postJSON("/auth/api/sign-in/verify-device", map[string]string{"code": devOtherCode(fresh)}).wantError(http.StatusUnprocessableEntity, "incorrect_code")
+	c.postJSON("/auth/api/sign-in/verify-device", map[string]string{"code": fresh}).wantError(http.StatusGone, "device_verification_expired")
+	c.get("/auth/api/me").wantError(http.StatusUnauthorized, "unauthenticated")
+}

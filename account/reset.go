@@ -2,13 +2,12 @@ package account
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
 
 	"github.com/embedauth/auth/core"
+	"github.com/embedauth/auth/internal/onetime"
 )
 
 // MaxResetsPerHour caps the reset links mailed for one account in an hour.
@@ -39,7 +38,7 @@ func (s *Service[M]) RequestReset(ctx context.Context, email string, link func(u
 	if err != nil && !errors.Is(err, core.ErrNotFound) {
 		return false, err
 	}
-	token := newToken()
+	token := onetime.NewToken()
 	if !known {
 		user = core.User{Email: email}
 	}
@@ -113,11 +112,4 @@ func resetError(err error) error {
 		return ErrResetInvalid.With(err)
 	}
 	return err
-}
-
-// newToken returns 256 random bits, base64url-encoded.
-func newToken() string {
-	b := make([]byte, 32)
-	rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
 }

@@ -124,19 +124,15 @@ type ChallengeAttempt struct {
 	// FlowID names the flow (codes). Empty for magic links, which are
 	// found by SecretHash.
 	FlowID string
-	// Kind must match the challenge's kind; empty matches either code
-	// kind (not a magic link).
-	Kind string
-	// SecretHash is the hash of the code or token presented.
+	// SecretHash is the hash of the link token presented, to find its
+	// flow.
 	SecretHash string
-	// MaxAttempts is the number of wrong codes one code allows.
-	MaxAttempts int
-	// MaxFailures is the number of consecutive wrong codes an address
-	// allows before it is locked for LockFor.
-	MaxFailures int
-	LockFor     time.Duration
-	// DeviceFlowID is the flow the presenting browser started, if any, for
-	// same-device magic links.
+	// Rule decides the code or link presented against the flow and its
+	// code state (package passwordless builds it from the one-time-code
+	// rules); the store writes back the state it returns.
+	Rule ChallengeRule
+	// DeviceFlowID is the flow the presenting browser started, if any:
+	// when it is the flow itself, that browser counts as signed in too.
 	DeviceFlowID string
 	// Session, when set, is created for the proven user in the same
 	// transaction as the challenge is consumed (UserID is filled in).

@@ -53,9 +53,10 @@
 //
 // An admin claims a domain ([Service.AddDomain]) and proves control of it
 // by receiving a 6-digit code at an address there
-// ([Service.SendDomainCode], [Service.VerifyDomain]); codes are keyed with
-// Config.CodeHash, a new code does not reset the count of wrong ones, and
-// sends and attempts are capped. Public mail domains such as gmail.com are
+// ([Service.SendDomainCode], [Service.VerifyDomain]); codes follow the
+// rules of every one-time code of embedauth (package internal/onetime):
+// they are keyed with Config.CodeKey, a new code does not reset the count
+// of wrong ones, and sends and attempts are capped. Public mail domains such as gmail.com are
 // refused ([IsPublicDomain]). Users whose verified email is in a verified
 // domain see the organization in [Service.Suggestions] and join it at once
 // (automatic invitation) or ask to (automatic suggestion), per the

@@ -2,10 +2,10 @@ package orgs
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 
 	"github.com/embedauth/auth/core"
+	"github.com/embedauth/auth/internal/onetime"
 )
 
 func checkMode(mode string) (string, error) {
@@ -96,6 +96,18 @@ func (s *Service[M]) RemoveDomain(ctx context.Context, userID, orgID, domainID s
 	return err
 }
 
+// domainCodes is the rule of domain verification codes: 6 digits valid
+// for Config.CodeTTL; MaxCodeAttempts wrong codes, across resends, lock the
+// claim until the domain is removed and added again; MaxCodeSends codes
+// per claim.
+func (s *Service[M]) domainCodes() (onetime.Policy, error) {
+	if len(s.cfg.CodeKey) < 32 {
+		return onetime.Policy{}, errors.New("orgs: domain codes need Config.CodeKey, at least 32 bytes")
+	}
+	return onetime.Policy{Key: s.cfg.CodeKey, Digits: 6, TTL: s.cfg.CodeTTL, MaxFailures: MaxCodeAttempts, MaxSends: MaxCodeSends,
+		LockedMessage: "Too many wrong codes. Remove the domain and add it again.", Now: s.cfg.Now}, nil
+}
+
 // SendDomainCode starts proving control of a domain: compose renders a
 // mail with a 6-digit code to email, an address in the domain, and it is
 // queued with the code's hash in one transaction. A new code voids the
@@ -116,16 +128,20 @@ func (s *Service[M]) SendDomainCode(ctx context.Context, userID, orgID, domainID
 	if EmailDomain(email) != d.Name {
 		return d, invalid("email", "email_not_in_domain", "Enter an address at "+d.Name+": the code proves you receive its mail.")
 	}
-	code := newCode(6)
+	codes, err := s.domainCodes()
+	if err != nil {
+		return d, err
+	}
+	code, reissue := codes.Reissue(domainID)
 	mail, err := compose(d, acc.Org, code)
 	if err != nil {
 		return d, err
 	}
-	err = s.domainStore.SetDomainCode(ctx, orgID, domainID, email, s.cfg.CodeHash(domainID, code), s.cfg.Now().Add(s.cfg.CodeTTL), MaxCodeSends, mail)
+	err = s.domainStore.SetDomainCode(ctx, orgID, domainID, email, reissue, mail)
 	switch {
 	case errors.Is(err, core.ErrRateLimited):
 		return d, errTooManyCodes
-	case errors.Is(err, core.ErrConflict):
+	case errors.Is(err, core.ErrUsed):
 		return d, errDomainVerified
 	case errors.Is(err, core.ErrNotFound):
 		return d, errDomainNotFound
@@ -137,9 +153,9 @@ func (s *Service[M]) SendDomainCode(ctx context.Context, userID, orgID, domainID
 }
 
 // VerifyDomain checks a code sent by [Service.SendDomainCode] and, when it
-// matches, marks the domain verified. Wrong codes are counted before the
-// check; after MaxCodeAttempts the domain must be added again. It needs
-// [PermDomainsManage].
+// matches, marks the domain verified. Wrong codes are counted in the same
+// transaction; after MaxCodeAttempts the domain must be added again. It
+// needs [PermDomainsManage].
 func (s *Service[M]) VerifyDomain(ctx context.Context, userID, orgID, domainID, code string) (core.Domain, error) {
 	_, d, err := s.domain(ctx, userID, orgID, domainID)
 	if err != nil {
@@ -151,41 +167,26 @@ func (s *Service[M]) VerifyDomain(ctx context.Context, userID, orgID, domainID, 
 	if d.CodeHash == "" {
 		return d, errNoCode
 	}
-	if len(code) != 6 || !isDigits(code) {
+	if code, err = onetime.CleanCode(code, 6); err != nil {
 		return d, invalid("code", "invalid_code", "Enter the 6-digit code from the email.")
 	}
-	d, err = s.domainStore.ReserveDomainAttempt(ctx, orgID, domainID, MaxCodeAttempts)
-	switch {
-	case errors.Is(err, core.ErrLocked):
-		return d, errTooManyAttempts
-	case errors.Is(err, core.ErrNotFound):
-		return d, errDomainNotFound
-	case err != nil:
+	codes, err := s.domainCodes()
+	if err != nil {
 		return d, err
 	}
-	if subtle.ConstantTimeCompare([]byte(d.CodeHash), []byte(s.cfg.CodeHash(domainID, code))) != 1 {
-		return d, errIncorrectCode
-	}
-	if !s.cfg.Now().Before(d.CodeExpiresAt) {
-		return d, errCodeExpired
-	}
-	d, err = s.domainStore.VerifyDomain(ctx, orgID, domainID)
+	v, err := s.domainStore.VerifyDomain(ctx, orgID, domainID, codes.Check(domainID, code))
+	var refusal *core.Error
 	switch {
+	case errors.As(err, &refusal):
+		return d, err // a refusal of the one-time-code rules
 	case errors.Is(err, core.ErrConflict):
 		return d, errDomainTaken
-	case errors.Is(err, core.ErrNotFound):
+	case errors.Is(err, core.ErrUsed):
 		return d, errDomainVerified
+	case errors.Is(err, core.ErrNotFound):
+		return d, errDomainNotFound
 	}
-	return d, err
-}
-
-func isDigits(s string) bool {
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
+	return v, err
 }
 
 // Suggestion is an organization a user may join through the verified

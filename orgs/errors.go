@@ -55,8 +55,5 @@ var (
 
 	errTooManyInvitations = refuse(core.ErrRateLimited, "too_many_invitations", "This organization has sent many invitations in the last hour. Try again later.")
 	errTooManyCodes       = refuse(core.ErrRateLimited, "too_many_codes", "We've sent several codes already. Check the inbox, or remove the domain and add it again later.")
-	errTooManyAttempts    = refuse(core.ErrLocked, "too_many_attempts", "Too many wrong codes. Remove the domain and add it again.")
 	errNoCode             = invalid("code", "code_required", "Send a verification code first.")
-	errIncorrectCode      = &core.Error{Kind: core.ErrInvalidCode, Code: "incorrect_code", Field: "code", Message: "That code is incorrect. Check the latest email and try again."}
-	errCodeExpired        = &core.Error{Kind: core.ErrInvalidCode, Code: "code_expired", Field: "code", Message: "That code has expired. Send a new one."}
 )

@@ -9,7 +9,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"math/big"
 	"strings"
 	"time"
 
@@ -86,9 +85,11 @@ type DomainStore[M any] interface {
 	VerifiedDomains(ctx context.Context, name string) ([]core.Domain, error)
 	SetDomainMode(ctx context.Context, orgID, id, mode string) (core.Domain, error)
 	DeleteDomain(ctx context.Context, orgID, id string) error
-	SetDomainCode(ctx context.Context, orgID, id, email, codeHash string, expires time.Time, maxSends int, mail M) error
-	ReserveDomainAttempt(ctx context.Context, orgID, id string, maxAttempts int) (core.Domain, error)
-	VerifyDomain(ctx context.Context, orgID, id string) (core.Domain, error)
+	// SetDomainCode and VerifyDomain apply the one-time-code rule they
+	// are given to the domain's code and write back what it returns, in
+	// one transaction.
+	SetDomainCode(ctx context.Context, orgID, id, email string, rule core.CodeRule, mail M) error
+	VerifyDomain(ctx context.Context, orgID, id string, rule core.CodeRule) (core.Domain, error)
 }
 
 // RequestStore holds the requests to join an organization that users of
@@ -100,7 +101,7 @@ type RequestStore interface {
 	DecideMembershipRequest(ctx context.Context, orgID, id string, accept bool, role string, maxMembers int) (core.MembershipRequest, *core.Membership, error)
 }
 
-// Config tunes a [Service]. The zero value works except for CodeHash,
+// Config tunes a [Service]. The zero value works except for CodeKey,
 // which domain verification needs.
 type Config struct {
 	// Now is the clock. Default time.Now.
@@ -108,9 +109,10 @@ type Config struct {
 	// EmailKey is the form in which two addresses are compared (an
 	// invitation's and its redeemer's). Default: lower case.
 	EmailKey func(email string) string
-	// CodeHash keys a domain verification code to its flow (the domain's
-	// id), so the database alone does not give the code away.
-	CodeHash func(flowID, code string) string
+	// CodeKey keys the hashes of domain verification codes (at least 32
+	// bytes, kept outside the database), so the database alone does not
+	// give a code away.
+	CodeKey []byte
 	// MaxOrgsPerUser is how many organizations one user may create (that
 	// still exist). 0 means no limit.
 	MaxOrgsPerUser int
@@ -428,17 +430,4 @@ func newToken() (token, hash string) {
 func HashToken(token string) string {
 	sum := sha256.Sum256([]byte(token))
 	return hex.EncodeToString(sum[:])
-}
-
-// newCode returns n random decimal digits from the CSPRNG.
-func newCode(n int) string {
-	max := big.NewInt(1)
-	for range n {
-		max.Mul(max, big.NewInt(10))
-	}
-	v, err := rand.Int(rand.Reader, max)
-	if err != nil {
-		panic(err) // crypto/rand does not fail
-	}
-	return fmt.Sprintf("%0*d", n, v)
 }

@@ -5,8 +5,6 @@ package orgs_test
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -43,11 +41,6 @@ type env struct {
 	codes  map[string]string // domain id -> code
 }
 
-func codeHash(flowID, code string) string {
-	sum := sha256.Sum256([]byte(flowID + "\x00" + code))
-	return hex.EncodeToString(sum[:])
-}
-
 func newEnv(t testing.TB, edit ...func(*orgs.Config)) *env {
 	t.Helper()
 	db, err := store.Open(filepath.Join(t.TempDir(), "auth.db"))
@@ -62,7 +55,7 @@ func newEnv(t testing.TB, edit ...func(*orgs.Config)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := orgs.Config{Now: c.Now, EmailKey: store.EmailKey, CodeHash: codeHash}
+	cfg := orgs.Config{Now: c.Now, EmailKey: store.EmailKey, CodeKey: []byte("the orgs tests' code key, 32 b..")}
 	for _, e := range edit {
 		e(&cfg)
 	}

@@ -29,7 +29,9 @@
 // allows Config.MaxAttempts wrong entries per code and
 // Config.MaxFailures consecutive wrong codes per address, across codes
 // and flows; past that the address is locked for Config.LockFor and even
-// the right code fails. Attempts are counted inside the same transaction
+// the right code fails. These are the rules every one-time code of
+// embedauth follows (package internal/onetime, which a Service configures
+// and the store applies): attempts are counted inside the same transaction
 // that checks them, so parallel guesses cannot exceed the limits.
 //
 // # Magic links
@@ -64,7 +66,9 @@
 //
 // [Store] is implemented by embedauth's store package on SQLite. A store
 // of another kind must run each method in one transaction, serialise
-// concurrent uses of one challenge, and keep failure counts per (channel,
-// address) whoever owns the address, so that an address without an
-// account locks like one with an account.
+// concurrent uses of one challenge, apply the [core.ChallengeRule] it is
+// given to the challenge's code state and write back what the rule
+// returns (also when the rule refuses), and keep failure counts per
+// (channel, address) whoever owns the address, so that an address without
+// an account locks like one with an account.
 package passwordless

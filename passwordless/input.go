@@ -4,23 +4,6 @@ import (
 	"strings"
 )
 
-// CleanCode returns a code of exactly length digits, with surrounding
-// white space trimmed. Anything else (letters, spaces or dashes inside,
-// too few or too many digits) is [ErrMalformedCode], so a user learns at
-// once that the code was mistyped and no attempt is counted.
-func CleanCode(raw string, length int) (string, error) {
-	s := strings.TrimSpace(raw)
-	if len(s) != length {
-		return "", ErrMalformedCode
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return "", ErrMalformedCode
-		}
-	}
-	return s, nil
-}
-
 // NormalizePhone returns a phone number in E.164 form ("+14155550123").
 // It accepts the number in international form with the usual separators
 // ("+1 (415) 555-0123", "+44 20 7946 0958", "0044 20 7946 0958"); it does

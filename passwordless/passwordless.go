@@ -2,17 +2,12 @@ package passwordless
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"math/big"
 	"time"
 
 	"github.com/embedauth/auth/core"
+	"github.com/embedauth/auth/internal/onetime"
 )
 
 // Store is what a [Service] needs from storage. *store.DB implements it.
@@ -22,19 +17,19 @@ type Store interface {
 	// limits ([core.ErrRateLimited] when one is reached, storing nothing)
 	// and queues out (nil: send nothing) in the same transaction.
 	CreateChallenge(ctx context.Context, c core.Challenge, limits []core.SendLimit, out *core.Outgoing) error
-	// ReplaceChallengeSecret gives a live, unused flow a new secret (the
-	// old one stops working), keeps the address's failure count, allows at
-	// most maxSends secrets per flow and counts and queues like
-	// CreateChallenge.
-	ReplaceChallengeSecret(ctx context.Context, id, secretHash string, expires time.Time, maxSends int,
+	// ReplaceChallengeSecret applies rule, which gives a flow a new secret,
+	// to the flow and its code state, writes back what the rule returns
+	// and, when it allows it, counts and queues like CreateChallenge.
+	ReplaceChallengeSecret(ctx context.Context, id string, rule core.ChallengeRule,
 		limits []core.SendLimit, out *core.Outgoing) (core.Challenge, error)
 	// Challenge returns a flow by id.
 	Challenge(ctx context.Context, id string) (core.Challenge, error)
 	// ChallengeBySecret returns the flow whose current secret has this hash.
 	ChallengeBySecret(ctx context.Context, secretHash string) (core.Challenge, error)
-	// ConsumeChallenge uses a challenge once and completes its purpose,
-	// counting a wrong secret against the flow and the address; see
-	// store.DB.ConsumeChallenge for the exact rules.
+	// ConsumeChallenge applies the attempt's rule to a challenge and its
+	// code state, writes back what the rule returns and, when it accepts
+	// the code, completes the challenge's purpose; see
+	// store.DB.ConsumeChallenge.
 	ConsumeChallenge(ctx context.Context, a core.ChallengeAttempt) (core.Completion, error)
 	// ClaimChallengeSession signs in, once, the browser that asked for a
 	// magic link used in another browser.
@@ -44,12 +39,12 @@ type Store interface {
 // Errors of malformed input, before anything is looked up.
 var (
 	// ErrMalformedCode means a code is not CodeLength digits.
-	ErrMalformedCode = errors.New("passwordless: malformed code")
+	ErrMalformedCode = onetime.ErrMalformedCode
 	// ErrMalformedPhone means a phone number is not in international
 	// (E.164) form.
 	ErrMalformedPhone = errors.New("passwordless: malformed phone number")
 	// ErrMalformedToken means a link token cannot be one we issued.
-	ErrMalformedToken = errors.New("passwordless: malformed link token")
+	ErrMalformedToken = onetime.ErrMalformedToken
 )
 
 // Config sets the rules of a [Service]. Zero fields get the defaults
@@ -84,6 +79,9 @@ type Config struct {
 type Service struct {
 	store Store
 	cfg   Config
+	// codes and links are the one-time-code rules of the two kinds of
+	// secret.
+	codes, links onetime.Policy
 }
 
 // New returns a Service over store.
@@ -122,7 +120,14 @@ func New(store Store, cfg Config) (*Service, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Service{store: store, cfg: cfg}, nil
+	codes := onetime.Policy{Key: cfg.Key, Binding: "code\x00", Digits: cfg.CodeLength, TTL: cfg.CodeTTL,
+		MaxAttempts: cfg.MaxAttempts, MaxFailures: cfg.MaxFailures, LockFor: cfg.LockFor, MaxSends: cfg.MaxSends,
+		LockedMessage: "Too many wrong codes for this address. Try again later.", Now: cfg.Now}
+	// A link is found by its token, so there is no wrong one to count; the
+	// address's lock holds for links too, and a used link clears it.
+	links := codes
+	links.Binding, links.Digits, links.TTL, links.MaxAttempts = "link", 0, cfg.LinkTTL, 0
+	return &Service{store: store, cfg: cfg, codes: codes, links: links}, nil
 }
 
 // Config returns the rules in force, defaults filled in (Key omitted).
@@ -180,21 +185,24 @@ type Secret struct {
 // work do not depend on it).
 type Render func(Secret) (*core.Outgoing, error)
 
-func (s *Service) ttl(kind string) time.Duration {
+// policy returns the rules of a kind of secret.
+func (s *Service) policy(kind string) onetime.Policy {
 	if kind == core.ChallengeMagicLink {
-		return s.cfg.LinkTTL
+		return s.links
 	}
-	return s.cfg.CodeTTL
+	return s.codes
 }
 
-// newSecret draws a code or token and its hash for flow id.
-func (s *Service) newSecret(kind, id string) (secret Secret, hash string) {
-	if kind == core.ChallengeMagicLink {
-		secret.Token = newToken()
-		return secret, s.tokenHash(secret.Token)
+// secret is what a Render gets for a secret just issued.
+func (s *Service) secret(c core.Challenge, value string) Secret {
+	p := s.policy(c.Kind)
+	sec := Secret{Challenge: c, ExpiresIn: p.TTL}
+	if p.Digits == 0 {
+		sec.Token = value
+	} else {
+		sec.Code = value
 	}
-	secret.Code = newCode(s.cfg.CodeLength)
-	return secret, s.codeHash(id, secret.Code)
+	return sec
 }
 
 // Start begins a flow: it draws a code or link token, stores its hash
@@ -215,12 +223,11 @@ func (s *Service) Start(ctx context.Context, req Request, render Render) (core.C
 		ID: core.NewID("flow"), Kind: req.Kind, Purpose: req.Purpose, Channel: channel, Address: req.Address,
 		AddressKey: req.AddressKey, UserID: req.UserID, Name: req.Name, RedirectURL: req.RedirectURL,
 		AllowSignUp: req.AllowSignUp && req.Purpose == core.PurposeSignIn, SameDevice: req.SameDevice && req.Kind == core.ChallengeMagicLink,
-		Requester: req.Requester, Sends: 1, CreatedAt: now, ExpiresAt: now.Add(s.ttl(req.Kind)), FlowExpiresAt: now.Add(s.cfg.FlowTTL),
+		Requester: req.Requester, CreatedAt: now, FlowExpiresAt: now.Add(s.cfg.FlowTTL),
 	}
-	secret, hash := s.newSecret(req.Kind, c.ID)
-	c.SecretHash = hash
-	secret.Challenge, secret.ExpiresIn = c, s.ttl(req.Kind)
-	out, err := render(secret)
+	value, code := s.policy(req.Kind).Issue(c.ID)
+	c.SecretHash, c.ExpiresAt, c.Sends = code.Hash, code.ExpiresAt, code.Sends
+	out, err := render(s.secret(c, value))
 	if err != nil {
 		return core.Challenge{}, fmt.Errorf("passwordless: start: %w", err)
 	}
@@ -236,24 +243,33 @@ func (s *Service) Start(ctx context.Context, req Request, render Render) (core.C
 // flow is [core.ErrNotFound].
 func (s *Service) Resend(ctx context.Context, id string, limits []core.SendLimit, render Render) (core.Challenge, error) {
 	c, err := s.store.Challenge(ctx, id)
+	if err == nil && s.over(c) {
+		err = core.ErrNotFound // checked again when the new secret is stored
+	}
 	if err != nil {
 		return core.Challenge{}, fmt.Errorf("passwordless: resend: %w", err)
 	}
-	if c.ConsumedAt != nil || !s.cfg.Now().Before(c.FlowExpiresAt) {
-		return core.Challenge{}, fmt.Errorf("passwordless: resend: %w", core.ErrNotFound)
-	}
-	secret, hash := s.newSecret(c.Kind, c.ID)
-	c.SecretHash, c.ExpiresAt = hash, s.cfg.Now().Add(s.ttl(c.Kind))
-	secret.Challenge, secret.ExpiresIn = c, s.ttl(c.Kind)
-	out, err := render(secret)
+	value, reissue := s.policy(c.Kind).Reissue(c.ID)
+	out, err := render(s.secret(c, value))
 	if err != nil {
 		return core.Challenge{}, fmt.Errorf("passwordless: resend: %w", err)
 	}
-	c, err = s.store.ReplaceChallengeSecret(ctx, id, hash, c.ExpiresAt, s.cfg.MaxSends, limits, out)
+	c, err = s.store.ReplaceChallengeSecret(ctx, id, func(c core.Challenge, code core.OneTimeCode) (core.OneTimeCode, error) {
+		if s.over(c) {
+			return code, core.ErrNotFound
+		}
+		return reissue(code)
+	}, limits, out)
 	if err != nil {
 		return core.Challenge{}, fmt.Errorf("passwordless: resend: %w", err)
 	}
 	return c, nil
+}
+
+// over reports whether flow c is over: used, or past its FlowTTL, so no
+// secret can be sent in it any more.
+func (s *Service) over(c core.Challenge) bool {
+	return c.ConsumedAt != nil || !s.cfg.Now().Before(c.FlowExpiresAt)
 }
 
 // VerifyCode checks code against flow id and, when it matches, uses the
@@ -268,14 +284,18 @@ func (s *Service) VerifyCode(ctx context.Context, id, code string, sess *core.Se
 // VerifyCodeNotify is [Service.VerifyCode] that also queues notice (if
 // not nil) in the same transaction when the code matches.
 func (s *Service) VerifyCodeNotify(ctx context.Context, id, code string, sess *core.Session, notice *core.Outgoing) (core.Completion, error) {
-	code, err := CleanCode(code, s.cfg.CodeLength)
+	code, err := onetime.CleanCode(code, s.cfg.CodeLength)
 	if err != nil {
 		return core.Completion{}, err
 	}
-	done, err := s.store.ConsumeChallenge(ctx, core.ChallengeAttempt{
-		FlowID: id, SecretHash: s.codeHash(id, code), MaxAttempts: s.cfg.MaxAttempts,
-		MaxFailures: s.cfg.MaxFailures, LockFor: s.cfg.LockFor, Session: sess, Notice: notice,
-	})
+	check := s.codes.Check(id, code)
+	done, err := s.store.ConsumeChallenge(ctx, core.ChallengeAttempt{FlowID: id, Session: sess, Notice: notice,
+		Rule: func(c core.Challenge, code core.OneTimeCode) (core.OneTimeCode, error) {
+			if c.Kind == core.ChallengeMagicLink {
+				return code, core.ErrNotFound // a link is not entered as a code
+			}
+			return check(code)
+		}})
 	if err != nil {
 		return core.Completion{}, fmt.Errorf("passwordless: verify code: %w", err)
 	}
@@ -286,10 +306,10 @@ func (s *Service) VerifyCodeNotify(ctx context.Context, id, code string, sess *c
 // page that asks to confirm: [core.ErrNotFound], [core.ErrUsed] or
 // [core.ErrExpired] when it cannot be used.
 func (s *Service) Link(ctx context.Context, token string) (core.Challenge, error) {
-	if !wellFormedToken(token) {
+	if !onetime.ValidToken(token) {
 		return core.Challenge{}, ErrMalformedToken
 	}
-	c, err := s.store.ChallengeBySecret(ctx, s.tokenHash(token))
+	c, err := s.store.ChallengeBySecret(ctx, s.links.Hash("", token))
 	switch {
 	case err != nil:
 		return c, fmt.Errorf("passwordless: link: %w", err)
@@ -297,8 +317,8 @@ func (s *Service) Link(ctx context.Context, token string) (core.Challenge, error
 		return c, fmt.Errorf("passwordless: link: %w", core.ErrNotFound)
 	case c.ConsumedAt != nil:
 		return c, fmt.Errorf("passwordless: link: %w", core.ErrUsed)
-	case !s.cfg.Now().Before(c.ExpiresAt):
-		return c, fmt.Errorf("passwordless: link: %w", core.ErrExpired)
+	case onetime.Expired(c.ExpiresAt, s.cfg.Now()):
+		return c, fmt.Errorf("passwordless: link: %w", onetime.ErrExpired)
 	}
 	return c, nil
 }
@@ -308,12 +328,24 @@ func (s *Service) Link(ctx context.Context, token string) (core.Challenge, error
 // presenting browser started, if any: a same-device link opened elsewhere
 // is [core.ErrWrongDevice] and stays usable.
 func (s *Service) VerifyLink(ctx context.Context, token, deviceFlowID string, sess *core.Session) (core.Completion, error) {
-	if !wellFormedToken(token) {
+	if !onetime.ValidToken(token) {
 		return core.Completion{}, ErrMalformedToken
 	}
-	done, err := s.store.ConsumeChallenge(ctx, core.ChallengeAttempt{
-		Kind: core.ChallengeMagicLink, SecretHash: s.tokenHash(token), DeviceFlowID: deviceFlowID, Session: sess,
-	})
+	hash := s.links.Hash("", token)
+	done, err := s.store.ConsumeChallenge(ctx, core.ChallengeAttempt{SecretHash: hash, DeviceFlowID: deviceFlowID, Session: sess,
+		Rule: func(c core.Challenge, code core.OneTimeCode) (core.OneTimeCode, error) {
+			now := s.cfg.Now()
+			if c.Kind != core.ChallengeMagicLink {
+				return code, core.ErrNotFound
+			}
+			if err := s.links.Usable(code, now); err != nil {
+				return code, err
+			}
+			if c.SameDevice && deviceFlowID != c.ID {
+				return code, core.ErrWrongDevice
+			}
+			return s.links.Decide(code, hash, now)
+		}})
 	if err != nil {
 		return core.Completion{}, fmt.Errorf("passwordless: verify link: %w", err)
 	}
@@ -344,7 +376,7 @@ func (s *Service) Status(ctx context.Context, id string) (Status, core.Challenge
 		return StatusCompleted, c, nil
 	case c.ConsumedAt != nil && now.Before(c.FlowExpiresAt) && c.Purpose == core.PurposeSignIn:
 		return StatusElsewhere, c, nil
-	case c.ConsumedAt != nil, !now.Before(c.ExpiresAt):
+	case c.ConsumedAt != nil, onetime.Expired(c.ExpiresAt, now):
 		return StatusExpired, c, nil
 	}
 	return StatusPending, c, nil
@@ -358,47 +390,4 @@ func (s *Service) ClaimWaiting(ctx context.Context, id string, sess core.Session
 		return core.Completion{}, fmt.Errorf("passwordless: claim: %w", err)
 	}
 	return done, nil
-}
-
-// codeHash binds a code to its flow and keys it, so a code from one flow
-// fails in another and the stored hash cannot be brute-forced alone.
-func (s *Service) codeHash(flowID, code string) string {
-	m := hmac.New(sha256.New, s.cfg.Key)
-	m.Write([]byte("code\x00"))
-	m.Write([]byte(flowID))
-	m.Write([]byte{0})
-	m.Write([]byte(code))
-	return hex.EncodeToString(m.Sum(nil))
-}
-
-func (s *Service) tokenHash(token string) string {
-	m := hmac.New(sha256.New, s.cfg.Key)
-	m.Write([]byte("link\x00"))
-	m.Write([]byte(token))
-	return hex.EncodeToString(m.Sum(nil))
-}
-
-// newCode returns n uniformly random decimal digits from the CSPRNG.
-func newCode(n int) string {
-	limit := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(n)), nil)
-	v, err := rand.Int(rand.Reader, limit)
-	if err != nil {
-		panic(err) // crypto/rand does not fail
-	}
-	return fmt.Sprintf("%0*d", n, v)
-}
-
-// newToken returns 256 random bits, URL-safe.
-func newToken() string {
-	b := make([]byte, 32)
-	rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-func wellFormedToken(t string) bool {
-	if len(t) != 43 {
-		return false
-	}
-	_, err := base64.RawURLEncoding.DecodeString(t)
-	return err == nil
 }

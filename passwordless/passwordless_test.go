@@ -147,14 +147,51 @@ func TestMagicLinks(t *testing.T) {
 	}
 }
 
-func TestCleanCode(t *testing.T) {
+// TestLinksAndCodesApart: a link's flow takes no code, and a code is no
+// link; neither attempt counts a failure.
+func TestLinksAndCodesApart(t *testing.T) {
 	t.Parallel()
-	for in, want := range map[string]string{"123456": "123456", " 123456\n": "123456", "12345": "", "1234567": "", "12 345": "",
-		"12-456": "", "abcdef": "", "12345a": "", "١٢٣٤٥٦": "", "": ""} {
-		got, err := passwordless.CleanCode(in, 6)
-		if got != want || (want == "") != errors.Is(err, passwordless.ErrMalformedCode) {
-			t.Errorf("CleanCode(%q) = %q, %v; want %q", in, got, err, want)
+	ctx := context.Background()
+	s, db, clk := newService(t, passwordless.Config{})
+	var link, code passwordless.Secret
+	lc, _ := s.Start(ctx, req(core.ChallengeMagicLink, "d@example.com"), keep(&link))
+	s.Start(ctx, req(core.ChallengeEmailCode, "d@example.com"), keep(&code))
+	if _, err := s.VerifyCode(ctx, lc.ID, "123456", nil); !errors.Is(err, core.ErrNotFound) {
+		t.Errorf("a code for a link's flow: %v", err)
+	}
+	if _, err := s.VerifyLink(ctx, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "", nil); !errors.Is(err, core.ErrNotFound) {
+		t.Errorf("an unknown link: %v", err)
+	}
+	if n, _ := db.ChallengeFailures(ctx, "email", "d@example.com"); n != 0 {
+		t.Errorf("%d failures counted", n)
+	}
+	if _, err := s.VerifyLink(ctx, link.Token, "", &core.Session{ExpiresAt: clk.t.Add(time.Hour)}); err != nil {
+		t.Errorf("the link: %v", err)
+	}
+}
+
+// TestSameDeviceLink: a same-device link opened in another browser is
+// refused and stays usable where it was asked for.
+func TestSameDeviceLink(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, _, clk := newService(t, passwordless.Config{})
+	var sec passwordless.Secret
+	r := req(core.ChallengeMagicLink, "e@example.com")
+	r.SameDevice = true
+	c, _ := s.Start(ctx, r, keep(&sec))
+	sess := &core.Session{ExpiresAt: clk.t.Add(time.Hour)}
+	for _, other := range []string{"", "flow_other"} {
+		if _, err := s.VerifyLink(ctx, sec.Token, other, sess); !errors.Is(err, core.ErrWrongDevice) {
+			t.Errorf("from %q: %v", other, err)
 		}
+	}
+	done, err := s.VerifyLink(ctx, sec.Token, c.ID, sess)
+	if err != nil || !done.Challenge.WaiterClaimed {
+		t.Fatalf("the asking browser: %+v %v", done.Challenge, err)
+	}
+	if _, err := s.VerifyLink(ctx, sec.Token, c.ID, sess); !errors.Is(err, core.ErrUsed) {
+		t.Errorf("again: %v", err)
 	}
 }
 

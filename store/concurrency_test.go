@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"testing"
-	"time"
 
 	"github.com/embedauth/auth/core"
 	"github.com/embedauth/auth/store"
@@ -111,16 +110,13 @@ func TestConcurrency_CreateUser(t *testing.T) {
 func TestConcurrency_CompleteSignup(t *testing.T) {
 	t.Run("OneUser", func(t *testing.T) {
 		db, clock := mustOpen(t)
-		ctx := context.Background()
 		emails := emailVariants(t, "ann@x.io", 100)
 		for i, email := range emails {
 			mustCreateSignup(t, db, newSignup(clock, fmt.Sprint("su_", i), email))
 		}
 
 		errs := runAll(len(emails), func(i int) error {
-			_, _, err := db.CompleteSignup(ctx, fmt.Sprint("su_", i), core.Session{
-				AuthMethod: "email_code", ExpiresAt: clock.Now().Add(time.Hour),
-			})
+			_, _, err := completeSignup(db, clock, fmt.Sprint("su_", i), rightCode)
 			return err
 		})
 

@@ -23,7 +23,7 @@ func verify(t *testing.T, db *store.DB, u core.User, channel, address string) (c
 	if err := db.CreateChallenge(context.Background(), c, nil, nil); err != nil {
 		t.Fatal(err)
 	}
-	return db.ConsumeChallenge(context.Background(), core.ChallengeAttempt{FlowID: c.ID, SecretHash: c.SecretHash})
+	return db.ConsumeChallenge(context.Background(), attempt(db, c, c.SecretHash))
 }
 
 func TestIdentifiers(t *testing.T) {
@@ -94,14 +94,14 @@ func TestIdentifiers(t *testing.T) {
 			Address: "+14155550100", AddressKey: "+14155550100", SecretHash: core.NewID("h"), AllowSignUp: true,
 			ExpiresAt: db.Now().Add(time.Minute), FlowExpiresAt: db.Now().Add(time.Hour)}
 		db.CreateChallenge(ctx, c, nil, nil)
-		done, err := db.ConsumeChallenge(ctx, core.ChallengeAttempt{FlowID: c.ID, SecretHash: c.SecretHash})
+		done, err := db.ConsumeChallenge(ctx, attempt(db, c, c.SecretHash))
 		if err != nil || done.User.Email != "" || !done.SignedUp {
 			t.Fatalf("%+v %v", done.User, err)
 		}
 		// A second phone-only user is fine (no clash on the empty email).
 		c.ID, c.Address, c.AddressKey, c.SecretHash = core.NewID("flow"), "+14155550101", "+14155550101", core.NewID("h")
 		db.CreateChallenge(ctx, c, nil, nil)
-		if _, err := db.ConsumeChallenge(ctx, core.ChallengeAttempt{FlowID: c.ID, SecretHash: c.SecretHash}); err != nil {
+		if _, err := db.ConsumeChallenge(ctx, attempt(db, c, c.SecretHash)); err != nil {
 			t.Fatal(err)
 		}
 		added, err := verify(t, db, done.User, "email", "pho@example.com")

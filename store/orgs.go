@@ -856,28 +856,48 @@ func (db *DB) DeleteDomain(ctx context.Context, orgID, id string) error {
 	return nil
 }
 
-// SetDomainCode records a new verification code (its hash) sent to email
-// and queues its mail, in one transaction. Codes sent before stop working;
-// the count of wrong attempts carries on. After maxSends codes it stores
-// nothing and returns [core.ErrRateLimited]; a verified domain is
-// [core.ErrConflict].
-func (db *DB) SetDomainCode(ctx context.Context, orgID, id, email, codeHash string, expires time.Time, maxSends int, mail *OutMail) error {
-	err := db.tx(ctx, func(tx *txn) error {
-		d, err := scanDomain(tx.QueryRowContext(ctx, `SELECT `+domainColumns+` FROM auth_org_domains d WHERE d.id = $1 AND d.org_id = $2`, id, orgID))
-		if err != nil {
-			return err
+// domainCode is the code state of domain d: its code attempts count the
+// wrong codes of the claim across resends (the record's Failures), and a
+// verified domain's code is used.
+func domainCode(d core.Domain) core.OneTimeCode {
+	return core.OneTimeCode{Hash: d.CodeHash, ExpiresAt: d.CodeExpiresAt, Failures: d.CodeAttempts, Sends: d.CodeSends, UsedAt: d.VerifiedAt}
+}
+
+// applyDomainCode applies rule to the code of an organization's domain in
+// tx and writes back what it returns, but not the code's use. It returns
+// the domain, the record and the rule's verdict.
+func (db *DB) applyDomainCode(ctx context.Context, tx *txn, orgID, id string, rule core.CodeRule) (core.Domain, core.OneTimeCode, error, error) {
+	d, err := scanDomain(tx.QueryRowContext(ctx, `SELECT `+domainColumns+` FROM auth_org_domains d WHERE d.id = $1 AND d.org_id = $2`, id, orgID))
+	if err != nil {
+		return d, core.OneTimeCode{}, nil, err
+	}
+	rec := domainCode(d)
+	next, verdict := rule(rec)
+	if next.Hash != rec.Hash || !next.ExpiresAt.Equal(rec.ExpiresAt) || next.Failures != rec.Failures || next.Sends != rec.Sends {
+		if _, err := tx.ExecContext(ctx, `UPDATE auth_org_domains SET code_hash = $2, code_expires_at = $3, code_attempts = $4,
+			code_sends = $5 WHERE id = $1`, id, next.Hash, ms(next.ExpiresAt), next.Failures, next.Sends); err != nil {
+			return d, next, nil, err
 		}
-		if d.Verified {
-			return core.ErrConflict
+		d.CodeHash, d.CodeExpiresAt, d.CodeAttempts, d.CodeSends = next.Hash, next.ExpiresAt.UTC().Truncate(time.Millisecond), next.Failures, next.Sends
+	}
+	return d, next, verdict, nil
+}
+
+// SetDomainCode applies rule, which issues a new verification code (codes
+// sent before stop working), to an organization's domain, writes back what
+// it returns and, when the rule allows it, records email as the address
+// the code went to and queues its mail, in one transaction. A verified
+// domain's code is used ([core.ErrUsed] from the rule); the rule's
+// refusal is returned as it is.
+func (db *DB) SetDomainCode(ctx context.Context, orgID, id, email string, rule core.CodeRule, mail *OutMail) error {
+	err := db.codeTx(ctx, func(tx *txn) (error, error) {
+		if _, _, verdict, err := db.applyDomainCode(ctx, tx, orgID, id, rule); err != nil || verdict != nil {
+			return verdict, err
 		}
-		if d.CodeSends >= maxSends {
-			return core.ErrRateLimited
+		if _, err := tx.ExecContext(ctx, `UPDATE auth_org_domains SET affiliation_email = $2 WHERE id = $1`, id, email); err != nil {
+			return nil, err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE auth_org_domains SET affiliation_email = $2, code_hash = $3, code_expires_at = $4,
-			code_sends = code_sends + 1 WHERE id = $1`, id, email, codeHash, ms(expires)); err != nil {
-			return err
-		}
-		return db.enqueueMail(ctx, tx, mail)
+		return nil, db.enqueueMail(ctx, tx, mail)
 	})
 	if err != nil {
 		return fmt.Errorf("store: set domain code: %w", err)
@@ -885,41 +905,28 @@ func (db *DB) SetDomainCode(ctx context.Context, orgID, id, email, codeHash stri
 	return nil
 }
 
-// ReserveDomainAttempt counts one verification attempt before the code is
-// checked, so parallel guesses cannot pass the limit, and returns the
-// domain as it is now. At maxAttempts it is [core.ErrLocked].
-func (db *DB) ReserveDomainAttempt(ctx context.Context, orgID, id string, maxAttempts int) (core.Domain, error) {
-	var d core.Domain
-	err := db.tx(ctx, func(tx *txn) error {
-		res, err := tx.ExecContext(ctx, `UPDATE auth_org_domains SET code_attempts = code_attempts + 1
-			WHERE id = $1 AND org_id = $2 AND code_attempts < $3`, id, orgID, maxAttempts)
-		if err != nil {
-			return err
+// VerifyDomain applies rule, which checks the code presented, to an
+// organization's domain, and writes back what it returns: a refusal (a
+// wrong code counted, [core.ErrUsed] for a verified domain) commits and is
+// returned as it is. A code the rule accepts marks the domain verified and
+// forgets its code and counts. When another organization verified the
+// same domain first it is [core.ErrConflict], and nothing is written.
+func (db *DB) VerifyDomain(ctx context.Context, orgID, id string, rule core.CodeRule) (core.Domain, error) {
+	err := db.codeTx(ctx, func(tx *txn) (error, error) {
+		_, rec, verdict, err := db.applyDomainCode(ctx, tx, orgID, id, rule)
+		if err != nil || verdict != nil {
+			return verdict, err
 		}
-		d, err = scanDomain(tx.QueryRowContext(ctx, `SELECT `+domainColumns+` FROM auth_org_domains d WHERE d.id = $1 AND d.org_id = $2`, id, orgID))
-		if err != nil {
-			return err
+		if rec.UsedAt == nil {
+			return nil, fmt.Errorf("the rule accepted domain %s's code without using it", id)
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return core.ErrLocked
+		err = execOne(ctx, tx, `UPDATE auth_org_domains SET verified_at = $3, code_hash = '', code_expires_at = 0, code_attempts = 0,
+			code_sends = 0 WHERE id = $1 AND org_id = $2 AND verified_at IS NULL`, id, orgID, ms(*rec.UsedAt))
+		if isUnique(err) {
+			err = core.ErrConflict
 		}
-		return nil
+		return nil, err
 	})
-	if err != nil {
-		return d, fmt.Errorf("store: reserve domain attempt: %w", err)
-	}
-	return d, nil
-}
-
-// VerifyDomain marks a domain verified and forgets its code and attempts.
-// When another organization verified the same domain first it is
-// [core.ErrConflict].
-func (db *DB) VerifyDomain(ctx context.Context, orgID, id string) (core.Domain, error) {
-	err := execOne(ctx, db.db, `UPDATE auth_org_domains SET verified_at = $3, code_hash = '', code_expires_at = 0, code_attempts = 0, code_sends = 0
-		WHERE id = $1 AND org_id = $2 AND verified_at IS NULL`, id, orgID, ms(db.Now()))
-	if isUnique(err) {
-		err = core.ErrConflict
-	}
 	if err != nil {
 		return core.Domain{}, fmt.Errorf("store: verify domain: %w", err)
 	}

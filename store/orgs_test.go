@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/embedauth/auth/core"
+	"github.com/embedauth/auth/internal/onetime"
 	"github.com/embedauth/auth/store"
 )
 
@@ -395,27 +396,48 @@ func TestDB_Domains(t *testing.T) {
 	if _, err := db.CreateDomain(ctx, core.Domain{OrgID: a.ID, Name: "shared.test", EnrollmentMode: core.EnrollmentManual}); !errors.Is(err, core.ErrConflict) {
 		t.Fatalf("same domain twice in one org: %v", err)
 	}
+	p := testCodes(clock)
+	p.MaxSends = 2
+	var code string
 	for i := range 2 {
-		if err := db.SetDomainCode(ctx, a.ID, da.ID, "x@shared.test", "hash", clock.Now().Add(time.Minute), 2, nil); err != nil {
+		c, reissue := p.Reissue(da.ID)
+		if err := db.SetDomainCode(ctx, a.ID, da.ID, "x@shared.test", reissue, nil); err != nil {
 			t.Fatalf("send %d: %v", i, err)
 		}
+		code = c
 	}
-	if err := db.SetDomainCode(ctx, a.ID, da.ID, "x@shared.test", "hash", clock.Now().Add(time.Minute), 2, nil); !errors.Is(err, core.ErrRateLimited) {
+	if d, _ := db.Domain(ctx, a.ID, da.ID); d.AffiliationEmail != "x@shared.test" || d.CodeHash != p.Hash(da.ID, code) || d.CodeSends != 2 {
+		t.Fatalf("after two sends: %+v", d)
+	}
+	_, reissue := p.Reissue(da.ID)
+	if err := db.SetDomainCode(ctx, a.ID, da.ID, "x@shared.test", reissue, nil); !errors.Is(err, core.ErrRateLimited) {
 		t.Fatalf("third send: %v", err)
 	}
-	for i := range 2 {
-		if _, err := db.ReserveDomainAttempt(ctx, a.ID, da.ID, 2); err != nil {
-			t.Fatalf("attempt %d: %v", i, err)
-		}
+	// A wrong code is counted, and the code is still the last one sent.
+	if _, err := db.VerifyDomain(ctx, a.ID, da.ID, p.Check(da.ID, otherThan(code))); !errors.Is(err, onetime.ErrIncorrect) {
+		t.Fatalf("wrong code: %v", err)
 	}
-	if d, err := db.ReserveDomainAttempt(ctx, a.ID, da.ID, 2); !errors.Is(err, core.ErrLocked) || d.CodeAttempts != 2 {
-		t.Fatalf("third attempt: %+v, %v", d, err)
+	if d, _ := db.Domain(ctx, a.ID, da.ID); d.CodeAttempts != 1 || d.Verified {
+		t.Fatalf("after a wrong code: %+v", d)
 	}
-	if _, err := db.VerifyDomain(ctx, a.ID, da.ID); err != nil {
+	if _, err := db.VerifyDomain(ctx, a.ID, da.ID, p.Check(da.ID, code)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.VerifyDomain(ctx, b.ID, db2.ID); !errors.Is(err, core.ErrConflict) {
+	if d, _ := db.Domain(ctx, a.ID, da.ID); !d.Verified || d.CodeHash != "" || d.CodeAttempts != 0 || d.CodeSends != 0 {
+		t.Fatalf("verified: %+v", d)
+	}
+	if err := db.SetDomainCode(ctx, a.ID, da.ID, "x@shared.test", reissue, nil); !errors.Is(err, core.ErrUsed) {
+		t.Fatalf("a code for a verified domain: %v", err)
+	}
+	codeB, reissueB := p.Reissue(db2.ID)
+	if err := db.SetDomainCode(ctx, b.ID, db2.ID, "y@shared.test", reissueB, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.VerifyDomain(ctx, b.ID, db2.ID, p.Check(db2.ID, codeB)); !errors.Is(err, core.ErrConflict) {
 		t.Fatalf("second org verifying: %v", err)
+	}
+	if d, _ := db.Domain(ctx, b.ID, db2.ID); d.Verified || d.CodeHash != p.Hash(db2.ID, codeB) {
+		t.Fatalf("the refused verification wrote %+v", d)
 	}
 	if list, _ := db.VerifiedDomains(ctx, "shared.test"); len(list) != 1 || list[0].OrgID != a.ID {
 		t.Fatalf("VerifiedDomains = %+v", list)

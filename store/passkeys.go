@@ -417,22 +417,28 @@ func (db *DB) PasskeySignup(ctx context.Context, id string) (PasskeySignup, erro
 	return ps, nil
 }
 
-// VerifyPasskeySignup records that the pending passkey sign-up's email was
-// proven. An unknown or expired one is [core.ErrNotFound].
-func (db *DB) VerifyPasskeySignup(ctx context.Context, id string) error {
-	res, err := db.db.ExecContext(ctx, `UPDATE auth_passkey_signups SET verified_at = $2
-		WHERE signup_id = $1 AND verified_at IS NULL
-		AND EXISTS (SELECT 1 FROM auth_signups s WHERE s.id = $1 AND s.expires_at > $2)`, id, ms(db.Now()))
+// VerifyPasskeySignup applies rule, which checks the code presented, to
+// the code of pending passkey sign-up id, and writes back what it returns:
+// a refusal (a wrong code counted, or [core.ErrUsed] once verified)
+// commits and is returned as it is. A code the rule accepts records that
+// the email was proven. An unknown or expired sign-up, or a password
+// sign-up, is [core.ErrNotFound].
+func (db *DB) VerifyPasskeySignup(ctx context.Context, id string, rule core.CodeRule) error {
+	err := db.codeTx(ctx, func(tx *txn) (error, error) {
+		rec, verdict, err := db.applySignupCode(ctx, tx, id, rule, true)
+		if err != nil || verdict != nil {
+			return verdict, err
+		}
+		if rec.UsedAt == nil {
+			return nil, fmt.Errorf("the rule accepted sign-up %s's code without using it", id)
+		}
+		return nil, execOne(ctx, tx, `UPDATE auth_passkey_signups SET verified_at = $2 WHERE signup_id = $1 AND verified_at IS NULL`,
+			id, ms(*rec.UsedAt))
+	})
 	if err != nil {
 		return fmt.Errorf("store: verify passkey signup: %w", err)
 	}
-	if n, _ := res.RowsAffected(); n == 1 {
-		return nil
-	}
-	if _, err := db.PasskeySignup(ctx, id); err != nil {
-		return fmt.Errorf("store: verify passkey signup: %w", err)
-	}
-	return nil // already verified
+	return nil
 }
 
 // CompletePasskeySignup turns a verified passkey sign-up into a user with a

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/embedauth/auth/core"
+	"github.com/embedauth/auth/internal/onetime"
 	"github.com/embedauth/auth/store"
 )
 
@@ -375,14 +376,27 @@ func TestDB_PasskeySignup(t *testing.T) {
 	if _, _, _, err := db.CompletePasskeySignup(ctx, s.ID, pk, sess); !errors.Is(err, core.ErrNotFound) {
 		t.Fatalf("completing an unverified sign-up: %v", err)
 	}
-	if err := db.VerifyPasskeySignup(ctx, s.ID); err != nil {
+	check := func(id, code string) core.CodeRule { return testCodes(clock).Check(id, code) }
+	if err := db.VerifyPasskeySignup(ctx, s.ID, check(s.ID, wrongCode)); !errors.Is(err, onetime.ErrIncorrect) {
+		t.Fatalf("wrong code: %v", err)
+	}
+	if ps, _ := db.PasskeySignup(ctx, s.ID); ps.VerifiedAt != nil || ps.Attempts != 1 {
+		t.Fatalf("after a wrong code: %+v", ps)
+	}
+	if err := db.VerifyPasskeySignup(ctx, s.ID, check(s.ID, rightCode)); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.VerifyPasskeySignup(ctx, s.ID); err != nil {
+	if ps, _ := db.PasskeySignup(ctx, s.ID); ps.VerifiedAt == nil || !ps.VerifiedAt.Equal(ms(clock.Now())) || ps.Attempts != 0 {
+		t.Fatalf("verified: %+v", ps)
+	}
+	if err := db.VerifyPasskeySignup(ctx, s.ID, check(s.ID, rightCode)); !errors.Is(err, core.ErrUsed) {
 		t.Fatalf("verifying twice: %v", err)
 	}
-	if err := db.VerifyPasskeySignup(ctx, "signup_nope"); !errors.Is(err, core.ErrNotFound) {
+	if err := db.VerifyPasskeySignup(ctx, "signup_nope", check("signup_nope", rightCode)); !errors.Is(err, core.ErrNotFound) {
 		t.Fatalf("unknown: %v", err)
+	}
+	if err := db.VerifyPasskeySignup(ctx, "signup_pw", check("signup_pw", rightCode)); !errors.Is(err, core.ErrNotFound) {
+		t.Fatalf("a password sign-up: %v", err)
 	}
 	u, p, se, err := db.CompletePasskeySignup(ctx, s.ID, pk, sess)
 	if err != nil {
@@ -412,7 +426,7 @@ func TestDB_PasskeySignup(t *testing.T) {
 		if err := db.CreatePasskeySignup(ctx, s2, []byte("handle-2"), nil); err != nil {
 			t.Fatal(err)
 		}
-		db.VerifyPasskeySignup(ctx, s2.ID)
+		db.VerifyPasskeySignup(ctx, s2.ID, check(s2.ID, rightCode))
 		users := countRows(t, db, "auth_users", "")
 		if _, _, _, err := db.CompletePasskeySignup(ctx, s2.ID, newPasskey("", 4, 4, 4), sess); !errors.Is(err, core.ErrConflict) {
 			t.Fatalf("taken credential id: %v", err)
@@ -428,7 +442,7 @@ func TestDB_PasskeySignup(t *testing.T) {
 		s3 := newSignup(clock, "signup_3", "late@example.com")
 		s3.PasswordHash = ""
 		db.CreatePasskeySignup(ctx, s3, []byte("handle-3"), nil)
-		db.VerifyPasskeySignup(ctx, s3.ID)
+		db.VerifyPasskeySignup(ctx, s3.ID, check(s3.ID, rightCode))
 		clock.Advance(25 * time.Hour)
 		if _, err := db.PasskeySignup(ctx, s3.ID); !errors.Is(err, core.ErrNotFound) {
 			t.Fatalf("expired: %v", err)

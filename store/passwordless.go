@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"crypto/subtle"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -123,41 +122,87 @@ func (db *DB) CreateChallenge(ctx context.Context, c core.Challenge, limits []co
 	return nil
 }
 
-// ReplaceChallengeSecret gives a live, unused flow a new secret: the old
-// code or link stops working, the flow's attempt count starts again for
-// the new code, and the address's failure count is kept. It counts the
-// message against limits and allows at most maxSends secrets per flow
-// ([core.ErrRateLimited]); an unknown, ended or used flow is
-// [core.ErrNotFound].
-func (db *DB) ReplaceChallengeSecret(ctx context.Context, id, secretHash string, expires time.Time, maxSends int,
+// ReplaceChallengeSecret applies rule, which issues a new code or link in
+// flow id (the old one stops working), to the flow and its code state, and
+// writes back what it returns. When the rule allows it, the message is
+// counted against limits and queued, in the same transaction; a reached
+// limit is [core.ErrRateLimited] and changes nothing. An unknown flow is
+// [core.ErrNotFound]; the rule's refusal is returned as it is.
+func (db *DB) ReplaceChallengeSecret(ctx context.Context, id string, rule core.ChallengeRule,
 	limits []core.SendLimit, out *core.Outgoing) (core.Challenge, error) {
 	var c core.Challenge
-	err := db.tx(ctx, func(tx *txn) error {
+	err := db.codeTx(ctx, func(tx *txn) (error, error) {
+		var failures int
+		var lockedUntil int64
+		var own owner
 		var err error
-		c, err = scanChallenge(tx.QueryRowContext(ctx, `SELECT `+challengeColumns+` FROM auth_challenges WHERE id = $1`, id))
+		c, err = scanChallenge(scanExtra{tx.QueryRowContext(ctx, consumeQuery+`c.id = $1`, id),
+			[]any{&failures, &lockedUntil, &own.userID, &own.verified}})
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if c.ConsumedAt != nil || !db.Now().Before(c.FlowExpiresAt) {
-			return core.ErrNotFound
+		rec := challengeCode(c, failures, lockedUntil)
+		next, verdict := rule(c, rec)
+		if err := db.saveChallengeCode(ctx, tx, c, rec, next); err != nil {
+			return nil, err
 		}
-		if maxSends > 0 && c.Sends >= maxSends {
-			return core.ErrRateLimited
+		if verdict != nil {
+			return verdict, nil
 		}
 		if err := db.countSends(ctx, tx, limits); err != nil {
-			return err
+			return nil, err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE auth_challenges SET secret_hash = $2, expires_at = $3, attempts = 0,
-			sends = sends + 1 WHERE id = $1`, id, secretHash, ms(expires)); err != nil {
-			return err
-		}
-		c.SecretHash, c.ExpiresAt, c.Attempts, c.Sends = secretHash, expires.UTC().Truncate(time.Millisecond), 0, c.Sends+1
-		return db.enqueueOutgoing(ctx, tx, out)
+		c = withCode(c, next)
+		return nil, db.enqueueOutgoing(ctx, tx, out)
 	})
 	if err != nil {
 		return core.Challenge{}, fmt.Errorf("store: replace challenge secret: %w", err)
 	}
 	return c, nil
+}
+
+// challengeCode is the code state of challenge c, with the failure count
+// and lock of its address.
+func challengeCode(c core.Challenge, failures int, lockedUntil int64) core.OneTimeCode {
+	rec := c.OneTimeCode()
+	rec.Failures, rec.LockedUntil = failures, fromMSOrZero(lockedUntil)
+	return rec
+}
+
+// withCode returns c holding code state rec.
+func withCode(c core.Challenge, rec core.OneTimeCode) core.Challenge {
+	c.SecretHash, c.ExpiresAt, c.Attempts, c.Sends = rec.Hash, rec.ExpiresAt.UTC().Truncate(time.Millisecond), rec.Attempts, rec.Sends
+	c.ConsumedAt = nil
+	if rec.UsedAt != nil {
+		t := rec.UsedAt.UTC().Truncate(time.Millisecond) // as read back
+		c.ConsumedAt = &t
+	}
+	return c
+}
+
+// saveChallengeCode writes back what a rule changed of a challenge's code
+// state, before and after: the challenge's secret, expiry and counts, and
+// its address's failures (a cleared count removes the row). Using the
+// challenge (UsedAt) is written by consumeChallenge with the rest of it.
+func (db *DB) saveChallengeCode(ctx context.Context, tx *txn, c core.Challenge, before, after core.OneTimeCode) error {
+	if after.Hash != before.Hash || !after.ExpiresAt.Equal(before.ExpiresAt) || after.Attempts != before.Attempts || after.Sends != before.Sends {
+		if _, err := tx.ExecContext(ctx, `UPDATE auth_challenges SET secret_hash = $2, expires_at = $3, attempts = $4, sends = $5
+			WHERE id = $1`, c.ID, after.Hash, ms(after.ExpiresAt), after.Attempts, after.Sends); err != nil {
+			return err
+		}
+	}
+	if after.Failures == before.Failures && after.LockedUntil.Equal(before.LockedUntil) {
+		return nil
+	}
+	if after.Failures == 0 && after.LockedUntil.IsZero() {
+		_, err := tx.ExecContext(ctx, `DELETE FROM auth_challenge_failures WHERE channel = $1 AND address_key = $2`, c.Channel, c.AddressKey)
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO auth_challenge_failures (channel, address_key, failures, locked_until, updated_at)
+		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (channel, address_key) DO UPDATE SET
+		failures = excluded.failures, locked_until = excluded.locked_until, updated_at = excluded.updated_at`,
+		c.Channel, c.AddressKey, after.Failures, msOrZero(after.LockedUntil), ms(db.Now()))
+	return err
 }
 
 // Challenge returns a flow by id, used or not, or [core.ErrNotFound].
@@ -191,23 +236,14 @@ func (db *DB) ChallengeFailures(ctx context.Context, channel, addressKey string)
 	return n, err
 }
 
-// errWrongSecret carries a counted failure out of the transaction, which
-// still commits.
-type errWrongSecret struct{ err error }
-
-func (e errWrongSecret) Error() string { return e.err.Error() }
-
-// ConsumeChallenge uses a challenge once, in one transaction. It fails
-// with [core.ErrNotFound] (no such flow or link, or another kind),
-// [core.ErrUsed], [core.ErrExpired], a [*core.LockedError] (the address
-// is locked), [core.ErrRateLimited] (this code had its MaxAttempts),
-// [core.ErrWrongDevice] or [core.ErrBanned] without counting anything. A
-// wrong secret counts one attempt on the flow and one failure on the
-// address (locking it at MaxFailures) and fails with
-// [core.ErrInvalidCode], or a [*core.LockedError] if that failure locked it.
+// ConsumeChallenge uses a challenge once, in one transaction. It finds
+// the flow by a.FlowID (codes) or a.SecretHash (links; [core.ErrNotFound]
+// when none has it) and applies a.Rule to it and its code state, the
+// address's failure count included, writing back what the rule returns:
+// a refusal (a wrong code counted, a used, expired or locked one) commits
+// and is returned as it is.
 //
-// A right secret marks the flow used, clears the address's failures and
-// completes the purpose:
+// A code the rule accepts uses the flow and completes its purpose:
 //   - PurposeSignIn: the user owning the address signs in. An unverified
 //     address (an account created for it by someone who never proved it)
 //     becomes verified, and that account's password and sessions are
@@ -220,24 +256,15 @@ func (e errWrongSecret) Error() string { return e.err.Error() }
 //     verified address of the flow's user, or the flow is [core.ErrNotFound].
 //
 // When a.Session is set it is created for the user in the same
-// transaction.
+// transaction; when completing fails, nothing is written.
 func (db *DB) ConsumeChallenge(ctx context.Context, a core.ChallengeAttempt) (core.Completion, error) {
 	var out core.Completion
-	tx, err := db.db.BeginTx(ctx, nil)
+	err := db.codeTx(ctx, func(tx *txn) (verdict, err error) {
+		out, verdict, err = db.consumeChallenge(ctx, tx, a)
+		return verdict, err
+	})
 	if err != nil {
-		return out, fmt.Errorf("store: consume challenge: %w", err)
-	}
-	out, err = db.consumeChallenge(ctx, tx, a)
-	var wrong errWrongSecret
-	if err != nil && !errors.As(err, &wrong) {
-		tx.Rollback()
 		return core.Completion{}, fmt.Errorf("store: consume challenge: %w", err)
-	}
-	if cerr := tx.Commit(); cerr != nil {
-		return core.Completion{}, fmt.Errorf("store: consume challenge: %w", cerr)
-	}
-	if err != nil {
-		return core.Completion{}, fmt.Errorf("store: consume challenge: %w", wrong.err)
 	}
 	return out, nil
 }
@@ -261,8 +288,7 @@ type owner struct {
 	verified sql.NullInt64
 }
 
-func (db *DB) consumeChallenge(ctx context.Context, tx *txn, a core.ChallengeAttempt) (core.Completion, error) {
-	var out core.Completion
+func (db *DB) consumeChallenge(ctx context.Context, tx *txn, a core.ChallengeAttempt) (out core.Completion, verdict, err error) {
 	var row *sql.Row
 	if a.FlowID != "" {
 		row = tx.QueryRowContext(ctx, consumeQuery+`c.id = $1`, a.FlowID)
@@ -274,56 +300,20 @@ func (db *DB) consumeChallenge(ctx context.Context, tx *txn, a core.ChallengeAtt
 	var own owner
 	c, err := scanChallenge(scanExtra{row, []any{&failures, &lockedUntil, &own.userID, &own.verified}})
 	if err != nil {
-		return out, err
+		return out, nil, err
 	}
-	now := db.Now()
-	switch {
-	case a.Kind != "" && c.Kind != a.Kind, a.Kind == "" && c.Kind == core.ChallengeMagicLink:
-		return out, core.ErrNotFound
-	case c.ConsumedAt != nil:
-		return out, core.ErrUsed
-	case !now.Before(c.ExpiresAt):
-		return out, core.ErrExpired
+	rec := challengeCode(c, failures, lockedUntil)
+	next, verdict := a.Rule(c, rec)
+	if err := db.saveChallengeCode(ctx, tx, c, rec, next); err != nil {
+		return out, nil, err
 	}
-	if lockedUntil > ms(now) {
-		return out, &core.LockedError{Until: fromMS(lockedUntil)}
+	if verdict != nil {
+		return out, verdict, nil
 	}
-	if a.MaxAttempts > 0 && c.Attempts >= a.MaxAttempts {
-		return out, core.ErrRateLimited
-	}
-	if c.SameDevice && a.DeviceFlowID != c.ID {
-		return out, core.ErrWrongDevice
-	}
-	if subtle.ConstantTimeCompare([]byte(c.SecretHash), []byte(a.SecretHash)) != 1 {
-		if _, err := tx.ExecContext(ctx, `UPDATE auth_challenges SET attempts = attempts + 1 WHERE id = $1`, c.ID); err != nil {
-			return out, err
-		}
-		if lockedUntil != 0 { // an expired lock: count from zero again
-			failures = 0
-		}
-		failures++
-		until := int64(0)
-		if a.MaxFailures > 0 && failures >= a.MaxFailures {
-			until = ms(now.Add(a.LockFor))
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO auth_challenge_failures (channel, address_key, failures, locked_until, updated_at)
-			VALUES ($1, $2, $3, $4, $5) ON CONFLICT (channel, address_key) DO UPDATE SET
-			failures = excluded.failures, locked_until = excluded.locked_until, updated_at = excluded.updated_at`,
-			c.Channel, c.AddressKey, failures, until, ms(now)); err != nil {
-			return out, err
-		}
-		if until != 0 {
-			return out, errWrongSecret{&core.LockedError{Until: fromMS(until)}}
-		}
-		return out, errWrongSecret{core.ErrInvalidCode}
+	if next.UsedAt == nil {
+		return out, nil, fmt.Errorf("the rule accepted challenge %s without using it", c.ID)
 	}
 
-	if failures != 0 || lockedUntil != 0 {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM auth_challenge_failures WHERE channel = $1 AND address_key = $2`,
-			c.Channel, c.AddressKey); err != nil {
-			return out, err
-		}
-	}
 	switch c.Purpose {
 	case core.PurposeSignIn:
 		out, err = db.completeSignIn(ctx, tx, c, own)
@@ -335,7 +325,7 @@ func (db *DB) consumeChallenge(ctx context.Context, tx *txn, a core.ChallengeAtt
 		err = fmt.Errorf("unknown purpose %q", c.Purpose)
 	}
 	if err != nil {
-		return out, err
+		return out, nil, err
 	}
 	if a.Session != nil && c.Purpose == core.PurposeSignIn {
 		s := *a.Session
@@ -344,26 +334,26 @@ func (db *DB) consumeChallenge(ctx context.Context, tx *txn, a core.ChallengeAtt
 			s.AuthMethod = c.Kind
 		}
 		if out.Session, err = db.createSession(ctx, tx, s); err != nil {
-			return out, err
+			return out, nil, err
 		}
 	}
 	if err := db.enqueueOutgoing(ctx, tx, a.Notice); err != nil {
-		return out, err
+		return out, nil, err
 	}
 	waiter := c.SameDevice || a.DeviceFlowID == c.ID // the asking browser itself used it
-	res, err := tx.ExecContext(ctx, `UPDATE auth_challenges SET consumed_at = $2, attempts = attempts + 1, user_id = $3,
+	res, err := tx.ExecContext(ctx, `UPDATE auth_challenges SET consumed_at = $2, user_id = $3,
 		session_id = $4, waiter_claimed = $5 WHERE id = $1 AND consumed_at IS NULL`,
-		c.ID, ms(now), out.User.ID, nullString(out.Session.ID), waiter)
+		c.ID, ms(*next.UsedAt), out.User.ID, nullString(out.Session.ID), waiter)
 	if err != nil {
-		return out, err
+		return out, nil, err
 	}
 	if n, _ := res.RowsAffected(); n != 1 {
-		return out, core.ErrUsed
+		return out, nil, core.ErrUsed
 	}
-	t := now.UTC().Truncate(time.Millisecond)
-	c.ConsumedAt, c.UserID, c.SessionID, c.WaiterClaimed = &t, out.User.ID, out.Session.ID, waiter
+	c = withCode(c, next)
+	c.UserID, c.SessionID, c.WaiterClaimed = out.User.ID, out.Session.ID, waiter
 	out.Challenge = c
-	return out, nil
+	return out, nil, nil
 }
 
 // scanExtra scans a challenge's columns followed by extra destinations.

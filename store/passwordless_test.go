@@ -22,8 +22,9 @@ func newChallenge(db *store.DB, kind, address string) core.Challenge {
 		ExpiresAt: now.Add(10 * time.Minute), FlowExpiresAt: now.Add(time.Hour)}
 }
 
-func attempt(c core.Challenge, secret string) core.ChallengeAttempt {
-	return core.ChallengeAttempt{FlowID: c.ID, SecretHash: secret, MaxAttempts: 5, MaxFailures: 10, LockFor: time.Hour,
+// attempt presents secret, a code's hash, to flow c.
+func attempt(db *store.DB, c core.Challenge, secret string) core.ChallengeAttempt {
+	return core.ChallengeAttempt{FlowID: c.ID, Rule: challengeRule(db.Now, secret),
 		Session: &core.Session{ExpiresAt: time.Now().Add(time.Hour)}}
 }
 
@@ -38,7 +39,7 @@ func TestConsumeChallenge(t *testing.T) {
 		if err := db.CreateChallenge(ctx, c, nil, &core.Outgoing{Channel: "email", To: c.Address, Template: "t", Body: []byte("b")}); err != nil {
 			t.Fatal(err)
 		}
-		done, err := db.ConsumeChallenge(ctx, attempt(c, c.SecretHash))
+		done, err := db.ConsumeChallenge(ctx, attempt(db, c, c.SecretHash))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -46,12 +47,12 @@ func TestConsumeChallenge(t *testing.T) {
 			done.Session.UserID != done.User.ID || done.Session.AuthMethod != core.ChallengeEmailCode {
 			t.Errorf("completion %+v", done)
 		}
-		if _, err := db.ConsumeChallenge(ctx, attempt(c, c.SecretHash)); !errors.Is(err, core.ErrUsed) {
+		if _, err := db.ConsumeChallenge(ctx, attempt(db, c, c.SecretHash)); !errors.Is(err, core.ErrUsed) {
 			t.Errorf("second use: %v, want ErrUsed", err)
 		}
 		c2 := newChallenge(db, core.ChallengeEmailCode, "ann@example.COM")
 		db.CreateChallenge(ctx, c2, nil, nil)
-		again, err := db.ConsumeChallenge(ctx, attempt(c2, c2.SecretHash))
+		again, err := db.ConsumeChallenge(ctx, attempt(db, c2, c2.SecretHash))
 		if err != nil || again.SignedUp || again.User.ID != done.User.ID {
 			t.Errorf("sign-in: %+v %v", again, err)
 		}
@@ -68,9 +69,9 @@ func TestConsumeChallenge(t *testing.T) {
 			c := newChallenge(db, core.ChallengeEmailCode, "bo@example.com")
 			db.CreateChallenge(ctx, c, nil, nil)
 			for range 5 {
-				_, lastErr = db.ConsumeChallenge(ctx, attempt(c, "wrong"))
+				_, lastErr = db.ConsumeChallenge(ctx, attempt(db, c, "wrong"))
 			}
-			if _, err := db.ConsumeChallenge(ctx, attempt(c, c.SecretHash)); i < 1 && !errors.Is(err, core.ErrRateLimited) {
+			if _, err := db.ConsumeChallenge(ctx, attempt(db, c, c.SecretHash)); i < 1 && !errors.Is(err, core.ErrRateLimited) {
 				t.Errorf("after 5 wrong: %v, want ErrRateLimited", err)
 			}
 		}
@@ -88,16 +89,17 @@ func TestConsumeChallenge(t *testing.T) {
 		c := newChallenge(db, core.ChallengeEmailCode, "cy@example.com")
 		db.CreateChallenge(ctx, c, nil, nil)
 		clock.Advance(10 * time.Minute)
-		if _, err := db.ConsumeChallenge(ctx, attempt(c, c.SecretHash)); !errors.Is(err, core.ErrExpired) {
+		if _, err := db.ConsumeChallenge(ctx, attempt(db, c, c.SecretHash)); !errors.Is(err, core.ErrExpired) {
 			t.Errorf("at expiry: %v", err)
 		}
-		if _, err := db.ConsumeChallenge(ctx, core.ChallengeAttempt{FlowID: "flow_nope", SecretHash: "x"}); !errors.Is(err, core.ErrNotFound) {
+		if n, _ := db.ChallengeFailures(ctx, "email", "cy@example.com"); n != 0 {
+			t.Errorf("an expired code counted %d failures", n)
+		}
+		if _, err := db.ConsumeChallenge(ctx, attempt(db, core.Challenge{ID: "flow_nope"}, "x")); !errors.Is(err, core.ErrNotFound) {
 			t.Errorf("unknown: %v", err)
 		}
-		link := newChallenge(db, core.ChallengeMagicLink, "cy@example.com")
-		db.CreateChallenge(ctx, link, nil, nil)
-		if _, err := db.ConsumeChallenge(ctx, core.ChallengeAttempt{FlowID: link.ID, SecretHash: link.SecretHash}); !errors.Is(err, core.ErrNotFound) {
-			t.Errorf("a link used as a code: %v", err)
+		if _, err := db.ConsumeChallenge(ctx, core.ChallengeAttempt{SecretHash: "no such link", Rule: challengeRule(db.Now, "no such link")}); !errors.Is(err, core.ErrNotFound) {
+			t.Errorf("unknown link: %v", err)
 		}
 	})
 	t.Run("concurrent uses: exactly one", func(t *testing.T) {
@@ -112,7 +114,7 @@ func TestConsumeChallenge(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				_, err := db.ConsumeChallenge(ctx, core.ChallengeAttempt{Kind: core.ChallengeMagicLink, SecretHash: c.SecretHash,
+				_, err := db.ConsumeChallenge(ctx, core.ChallengeAttempt{SecretHash: c.SecretHash, Rule: challengeRule(db.Now, c.SecretHash),
 					Session: &core.Session{ExpiresAt: time.Now().Add(time.Hour)}})
 				if err == nil {
 					mu.Lock()
@@ -138,7 +140,7 @@ func TestConsumeChallenge(t *testing.T) {
 		s, _ := db.CreateSession(ctx, core.Session{UserID: u.ID, AuthMethod: "password", ExpiresAt: time.Now().Add(time.Hour)})
 		c := newChallenge(db, core.ChallengeEmailCode, "ELI@example.com")
 		db.CreateChallenge(ctx, c, nil, nil)
-		done, err := db.ConsumeChallenge(ctx, attempt(c, c.SecretHash))
+		done, err := db.ConsumeChallenge(ctx, attempt(db, c, c.SecretHash))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -149,19 +151,27 @@ func TestConsumeChallenge(t *testing.T) {
 			t.Error("the unverified account's session survived")
 		}
 	})
-	t.Run("same device", func(t *testing.T) {
+	t.Run("the rule's verdict is kept", func(t *testing.T) {
 		t.Parallel()
 		db, _ := mustOpen(t)
 		c := newChallenge(db, core.ChallengeMagicLink, "fi@example.com")
-		c.SameDevice = true
 		db.CreateChallenge(ctx, c, nil, nil)
-		a := core.ChallengeAttempt{Kind: core.ChallengeMagicLink, SecretHash: c.SecretHash, DeviceFlowID: "flow_other"}
-		if _, err := db.ConsumeChallenge(ctx, a); !errors.Is(err, core.ErrWrongDevice) {
-			t.Errorf("other device: %v", err)
+		// A refusal the store does not know (a link opened in another
+		// browser) changes nothing and leaves the link usable.
+		refuse := func(_ core.Challenge, rec core.OneTimeCode) (core.OneTimeCode, error) {
+			return rec, core.ErrWrongDevice
 		}
-		a.DeviceFlowID = c.ID
-		if _, err := db.ConsumeChallenge(ctx, a); err != nil {
-			t.Errorf("same device: %v", err)
+		if _, err := db.ConsumeChallenge(ctx, core.ChallengeAttempt{SecretHash: c.SecretHash, Rule: refuse}); !errors.Is(err, core.ErrWrongDevice) {
+			t.Errorf("refused: %v", err)
+		}
+		got, _ := db.Challenge(ctx, c.ID)
+		if got.ConsumedAt != nil || got.Attempts != 0 {
+			t.Errorf("after a refusal: %+v", got)
+		}
+		// A rule that accepts without using the code is a fault.
+		accept := func(_ core.Challenge, rec core.OneTimeCode) (core.OneTimeCode, error) { return rec, nil }
+		if _, err := db.ConsumeChallenge(ctx, core.ChallengeAttempt{SecretHash: c.SecretHash, Rule: accept}); err == nil {
+			t.Error("a rule that did not use the code signed in")
 		}
 	})
 }

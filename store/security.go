@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"crypto/subtle"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -284,59 +283,93 @@ func (db *DB) deviceChallenge(ctx context.Context, q querier, id string) (Device
 	return c, nil
 }
 
-// UseDeviceChallenge checks codeHash against challenge id. A used
-// challenge is [core.ErrUsed], an expired one [core.ErrExpired], one with
-// maxAttempts wrong codes [core.ErrRateLimited], a wrong code
-// [core.ErrInvalidCode] (counted, and logged to the user's security log).
-// The right code uses the challenge and, in the same transaction, creates
-// sess and records d.
-func (db *DB) UseDeviceChallenge(ctx context.Context, id, codeHash string, maxAttempts int, sess core.Session, d DeviceSignIn) (DeviceChallenge, core.Session, error) {
+// deviceCode is the code state of device challenge c: its attempts count
+// the wrong codes of the held sign-in across resends (the record's
+// Failures).
+func deviceCode(c DeviceChallenge) core.OneTimeCode {
+	return core.OneTimeCode{Hash: c.CodeHash, ExpiresAt: c.ExpiresAt, Failures: c.Attempts, UsedAt: c.UsedAt}
+}
+
+// applyDeviceCode applies rule to the code of device challenge id in tx
+// and writes back what it returns, but not the code's use. A wrong code
+// the rule counted goes to the user's security log. It returns the
+// challenge, the record and the rule's verdict.
+func (db *DB) applyDeviceCode(ctx context.Context, tx *txn, id string, rule core.CodeRule) (DeviceChallenge, core.OneTimeCode, error, error) {
+	c, err := db.deviceChallenge(ctx, tx, id)
+	if err != nil {
+		return c, core.OneTimeCode{}, nil, err
+	}
+	rec := deviceCode(c)
+	next, verdict := rule(rec)
+	if next.Hash != rec.Hash || !next.ExpiresAt.Equal(rec.ExpiresAt) || next.Failures != rec.Failures {
+		if _, err := tx.ExecContext(ctx, `UPDATE auth_device_challenges SET code_hash = $2, expires_at = $3, attempts = $4 WHERE id = $1`,
+			id, next.Hash, ms(next.ExpiresAt), next.Failures); err != nil {
+			return c, next, nil, err
+		}
+		c.CodeHash, c.ExpiresAt, c.Attempts = next.Hash, next.ExpiresAt.UTC().Truncate(time.Millisecond), next.Failures
+	}
+	if next.Attempts > rec.Attempts {
+		if err := db.logSecurity(ctx, tx, core.SecurityEvent{UserID: c.UserID, Kind: core.SecuritySignInFailed,
+			Method: c.Method, Detail: core.SecurityFailureWrongDeviceCode}); err != nil {
+			return c, next, nil, err
+		}
+	}
+	return c, next, verdict, nil
+}
+
+// ReplaceDeviceCode applies rule, which issues a new code (the old one
+// stops working), to device challenge id, writes back what it returns
+// and, when the rule allows it, counts the message against limits and
+// queues it, in one transaction: a reached limit is [core.ErrRateLimited]
+// and changes nothing. An unknown challenge is [core.ErrNotFound]; the
+// rule's refusal is returned as it is.
+func (db *DB) ReplaceDeviceCode(ctx context.Context, id string, rule core.CodeRule, limits []core.SendLimit, out *core.Outgoing) (DeviceChallenge, error) {
 	var c DeviceChallenge
-	var verdict error
-	err := db.tx(ctx, func(tx *txn) error {
-		var err error
-		if c, err = db.deviceChallenge(ctx, tx, id); err != nil {
-			return err
+	err := db.codeTx(ctx, func(tx *txn) (error, error) {
+		var verdict, err error
+		if c, _, verdict, err = db.applyDeviceCode(ctx, tx, id, rule); err != nil || verdict != nil {
+			return verdict, err
 		}
-		now := db.Now()
-		switch {
-		case c.UsedAt != nil:
-			verdict = core.ErrUsed
-			return nil
-		case !now.Before(c.ExpiresAt):
-			verdict = core.ErrExpired
-			return nil
-		case c.Attempts >= maxAttempts:
-			verdict = core.ErrRateLimited
-			return nil
+		if err := db.countSends(ctx, tx, limits); err != nil {
+			return nil, err
 		}
-		if subtle.ConstantTimeCompare([]byte(codeHash), []byte(c.CodeHash)) != 1 {
-			verdict = core.ErrInvalidCode
-			if _, err := tx.ExecContext(ctx, `UPDATE auth_device_challenges SET attempts = attempts + 1 WHERE id = $1`, id); err != nil {
-				return err
-			}
-			return db.logSecurity(ctx, tx, core.SecurityEvent{UserID: c.UserID, Kind: core.SecuritySignInFailed,
-				Method: c.Method, Detail: core.SecurityFailureWrongDeviceCode})
+		return nil, db.enqueueOutgoing(ctx, tx, out)
+	})
+	if err != nil {
+		return c, fmt.Errorf("store: replace device code: %w", err)
+	}
+	return c, nil
+}
+
+// UseDeviceChallenge applies rule, which checks the code presented, to
+// device challenge id, and writes back what it returns: a refusal (a
+// wrong code counted and logged to the user's security log, a used,
+// expired or locked challenge) commits and is returned as it is. A code
+// the rule accepts uses the challenge and, in the same transaction,
+// creates sess and records d.
+func (db *DB) UseDeviceChallenge(ctx context.Context, id string, rule core.CodeRule, sess core.Session, d DeviceSignIn) (DeviceChallenge, core.Session, error) {
+	var c DeviceChallenge
+	err := db.codeTx(ctx, func(tx *txn) (error, error) {
+		var rec core.OneTimeCode
+		var verdict, err error
+		if c, rec, verdict, err = db.applyDeviceCode(ctx, tx, id, rule); err != nil || verdict != nil {
+			return verdict, err
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE auth_device_challenges SET used_at = $2 WHERE id = $1 AND used_at IS NULL`, id, ms(now))
-		if err != nil {
-			return err
+		if rec.UsedAt == nil {
+			return nil, fmt.Errorf("the rule accepted device challenge %s's code without using it", id)
 		}
-		if n, err := res.RowsAffected(); err != nil || n != 1 {
-			verdict = core.ErrUsed
-			return err
+		if err := execOne(ctx, tx, `UPDATE auth_device_challenges SET used_at = $2 WHERE id = $1 AND used_at IS NULL`, id, ms(*rec.UsedAt)); err != nil {
+			return nil, err
 		}
+		c.UsedAt = rec.UsedAt
 		if sess, err = db.createSession(ctx, tx, sess); err != nil {
-			return err
+			return nil, err
 		}
 		_, err = db.recordSignIn(ctx, tx, d)
-		return err
+		return nil, err
 	})
 	if err != nil {
 		return c, core.Session{}, fmt.Errorf("store: use device challenge: %w", err)
-	}
-	if verdict != nil {
-		return c, core.Session{}, fmt.Errorf("store: use device challenge: %w", verdict)
 	}
 	return c, sess, nil
 }

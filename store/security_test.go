@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/embedauth/auth/core"
+	"github.com/embedauth/auth/internal/onetime"
 	"github.com/embedauth/auth/store"
 )
 
@@ -210,10 +211,16 @@ func TestDB_DeviceSignIn(t *testing.T) {
 
 func TestDB_DeviceChallenge(t *testing.T) {
 	t.Parallel()
+	// 3 wrong codes per held sign-in, across resends.
+	codes := func(clock *fakeClock) onetime.Policy {
+		p := testCodes(clock)
+		p.Binding, p.MaxFailures = "device:", 3
+		return p
+	}
 	setup := func(t *testing.T) (*store.DB, *fakeClock, core.User, store.DeviceChallenge) {
 		db, clock := mustOpen(t)
 		u := mustCreateUser(t, db, "ann@example.com")
-		c := store.DeviceChallenge{ID: "dvc_1", UserID: u.ID, DeviceHash: "dev", Method: "password", CodeHash: "right",
+		c := store.DeviceChallenge{ID: "dvc_1", UserID: u.ID, DeviceHash: "dev", Method: "password", CodeHash: codes(clock).Hash("dvc_1", rightCode),
 			ExpiresAt: clock.Now().Add(10 * time.Minute)}
 		limits := []core.SendLimit{{Key: "email:to:ann", Max: 2, Window: time.Hour}}
 		if err := db.CreateDeviceChallenge(context.Background(), c, limits, &core.Outgoing{Channel: core.IdentifierEmail, To: u.Email, Template: "device_verification_code"}); err != nil {
@@ -221,8 +228,8 @@ func TestDB_DeviceChallenge(t *testing.T) {
 		}
 		return db, clock, u, c
 	}
-	use := func(db *store.DB, u core.User, c store.DeviceChallenge, hash string) error {
-		_, _, err := db.UseDeviceChallenge(context.Background(), c.ID, hash, 3,
+	use := func(db *store.DB, clock *fakeClock, u core.User, c store.DeviceChallenge, code string) error {
+		_, _, err := db.UseDeviceChallenge(context.Background(), c.ID, codes(clock).Check(c.ID, code),
 			core.Session{UserID: u.ID, AuthMethod: c.Method, ExpiresAt: time.Now().Add(time.Hour)},
 			store.DeviceSignIn{UserID: u.ID, DeviceHash: c.DeviceHash, Method: c.Method})
 		return err
@@ -230,11 +237,11 @@ func TestDB_DeviceChallenge(t *testing.T) {
 
 	t.Run("RightCodeOnce", func(t *testing.T) {
 		t.Parallel()
-		db, _, u, c := setup(t)
-		if err := use(db, u, c, "right"); err != nil {
+		db, clock, u, c := setup(t)
+		if err := use(db, clock, u, c, rightCode); err != nil {
 			t.Fatal(err)
 		}
-		if err := use(db, u, c, "right"); !errors.Is(err, core.ErrUsed) {
+		if err := use(db, clock, u, c, rightCode); !errors.Is(err, core.ErrUsed) {
 			t.Fatalf("reuse: %v", err)
 		}
 		if known, _ := db.KnownDevice(context.Background(), u.ID, "dev"); !known {
@@ -243,28 +250,71 @@ func TestDB_DeviceChallenge(t *testing.T) {
 		if n := countRows(t, db, "auth_sessions", "user_id = $1", u.ID); n != 1 {
 			t.Errorf("%d sessions, want 1", n)
 		}
+		if got, _ := db.DeviceChallenge(context.Background(), c.ID); got.UsedAt == nil || !got.UsedAt.Equal(ms(clock.Now())) {
+			t.Errorf("UsedAt %v", got.UsedAt)
+		}
 	})
 	t.Run("AttemptsCounted", func(t *testing.T) {
 		t.Parallel()
-		db, _, u, c := setup(t)
+		db, clock, u, c := setup(t)
 		for range 3 {
-			if err := use(db, u, c, "wrong"); !errors.Is(err, core.ErrInvalidCode) {
+			if err := use(db, clock, u, c, wrongCode); !errors.Is(err, onetime.ErrIncorrect) {
 				t.Fatalf("wrong code: %v", err)
 			}
 		}
-		if err := use(db, u, c, "right"); !errors.Is(err, core.ErrRateLimited) {
+		if err := use(db, clock, u, c, rightCode); !errors.Is(err, onetime.ErrLocked) {
 			t.Fatalf("after 3 wrong codes: %v", err)
 		}
 		if n := countRows(t, db, "auth_security_log", "user_id = $1 AND detail = 'wrong_device_code'", u.ID); n != 3 {
 			t.Errorf("%d failures logged, want 3", n)
+		}
+		if n := countRows(t, db, "auth_sessions", ""); n != 0 {
+			t.Errorf("%d sessions", n)
 		}
 	})
 	t.Run("Expired", func(t *testing.T) {
 		t.Parallel()
 		db, clock, u, c := setup(t)
 		clock.Advance(10 * time.Minute)
-		if err := use(db, u, c, "right"); !errors.Is(err, core.ErrExpired) {
+		if err := use(db, clock, u, c, rightCode); !errors.Is(err, core.ErrExpired) {
 			t.Fatalf("at expiry: %v", err)
+		}
+	})
+	t.Run("ResendKeepsTheCount", func(t *testing.T) {
+		t.Parallel()
+		db, clock, u, c := setup(t)
+		ctx := context.Background()
+		for range 2 {
+			use(db, clock, u, c, wrongCode)
+		}
+		clock.Advance(5 * time.Minute)
+		limits := []core.SendLimit{{Key: "email:to:ann", Max: 2, Window: time.Hour}}
+		code, reissue := codes(clock).Reissue(c.ID)
+		got, err := db.ReplaceDeviceCode(ctx, c.ID, reissue, limits, &core.Outgoing{Channel: core.IdentifierEmail, To: u.Email, Template: "device_verification_code"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Attempts != 2 || !got.ExpiresAt.Equal(ms(clock.Now().Add(15*time.Minute))) || got.CodeHash != codes(clock).Hash(c.ID, code) {
+			t.Fatalf("after resend: %+v", got)
+		}
+		if n := countRows(t, db, "auth_mail_outbox", ""); n != 2 {
+			t.Errorf("%d messages queued, want 2", n)
+		}
+		// The send cap counts resends: a third message in the hour is refused and changes nothing.
+		_, again := codes(clock).Reissue(c.ID)
+		if _, err := db.ReplaceDeviceCode(ctx, c.ID, again, limits, nil); !errors.Is(err, core.ErrRateLimited) {
+			t.Fatalf("third send: %v", err)
+		}
+		if code == rightCode {
+			t.Skip("the new code happens to equal the old one")
+		}
+		// The old code is the third wrong one: with the two before the
+		// resend, the sign-in is locked, and the new code no longer helps.
+		if err := use(db, clock, u, c, rightCode); !errors.Is(err, onetime.ErrIncorrect) {
+			t.Fatalf("the old code: %v", err)
+		}
+		if err := use(db, clock, u, c, code); !errors.Is(err, onetime.ErrLocked) {
+			t.Fatalf("the new code after 3 wrong ones: %v", err)
 		}
 	})
 	t.Run("SendsCapped", func(t *testing.T) {

@@ -8,16 +8,23 @@ import (
 	"time"
 
 	"github.com/embedauth/auth/core"
+	"github.com/embedauth/auth/internal/onetime"
 	"github.com/embedauth/auth/store"
 )
 
-// newSignup returns a sign-up for email that expires in a day, with a code
-// that expires in 15 minutes.
+// newSignup returns a sign-up for email that expires in a day, with
+// rightCode as its code, which expires in 15 minutes.
 func newSignup(clock *fakeClock, id, email string) store.Signup {
 	return store.Signup{
-		ID: id, Email: email, Name: "New Person", PasswordHash: "pwhash-" + id, CodeHash: "code-" + id,
+		ID: id, Email: email, Name: "New Person", PasswordHash: "pwhash-" + id, CodeHash: testCodes(clock).Hash(id, rightCode),
 		CodeExpiresAt: clock.Now().Add(15 * time.Minute), ExpiresAt: clock.Now().Add(24 * time.Hour),
 	}
+}
+
+// completeSignup presents code to sign-up id.
+func completeSignup(db *store.DB, clock *fakeClock, id, code string) (core.User, core.Session, error) {
+	return db.CompleteSignup(context.Background(), id, testCodes(clock).Check(id, code),
+		core.Session{AuthMethod: "email_code", UserAgent: "ua", IP: "198.51.100.7", ExpiresAt: clock.Now().Add(24 * time.Hour)})
 }
 
 func mustCreateSignup(tb testing.TB, db *store.DB, s store.Signup) {
@@ -115,77 +122,8 @@ func TestDB_Signup(t *testing.T) {
 	})
 }
 
-func TestDB_ReserveSignupAttempt(t *testing.T) {
-	t.Parallel()
-	const max = 5
-
-	t.Run("OK", func(t *testing.T) {
-		t.Parallel()
-		db, clock := mustOpen(t)
-		ctx := context.Background()
-		mustCreateSignup(t, db, newSignup(clock, "su_1", "x@example.com"))
-		for i := 1; i <= max; i++ {
-			if err := db.ReserveSignupAttempt(ctx, "su_1", max); err != nil {
-				t.Fatalf("attempt %d: %v", i, err)
-			}
-		}
-		for range 3 {
-			if err := db.ReserveSignupAttempt(ctx, "su_1", max); !errors.Is(err, core.ErrLocked) {
-				t.Fatalf("err = %v, want ErrLocked", err)
-			}
-		}
-		if s, _ := db.Signup(ctx, "su_1"); s.Attempts != max {
-			t.Fatalf("attempts = %d, want %d", s.Attempts, max)
-		}
-	})
-
-	t.Run("ErrNotFound", func(t *testing.T) {
-		t.Parallel()
-		db, clock := mustOpen(t)
-		ctx := context.Background()
-		if err := db.ReserveSignupAttempt(ctx, "su_nope", max); !errors.Is(err, core.ErrNotFound) {
-			t.Fatalf("unknown: err = %v, want ErrNotFound", err)
-		}
-		mustCreateSignup(t, db, newSignup(clock, "su_1", "x@example.com"))
-		clock.Advance(25 * time.Hour)
-		if err := db.ReserveSignupAttempt(ctx, "su_1", max); !errors.Is(err, core.ErrNotFound) {
-			t.Fatalf("expired: err = %v, want ErrNotFound", err)
-		}
-	})
-
-	t.Run("Concurrent", func(t *testing.T) {
-		t.Parallel()
-		db, clock := mustOpen(t)
-		ctx := context.Background()
-		mustCreateSignup(t, db, newSignup(clock, "su_1", "x@example.com"))
-		for range max - 1 {
-			if err := db.ReserveSignupAttempt(ctx, "su_1", max); err != nil {
-				t.Fatal(err)
-			}
-		}
-		errs := runAll(50, func(int) error { return db.ReserveSignupAttempt(ctx, "su_1", max) })
-		ok := 0
-		for _, err := range errs {
-			switch {
-			case err == nil:
-				ok++
-			case !errors.Is(err, core.ErrLocked):
-				assertNoLockError(t, err)
-				t.Errorf("err = %v, want nil or ErrLocked", err)
-			}
-		}
-		if ok != 1 {
-			t.Fatalf("%d concurrent reservations succeeded at max-1, want exactly 1", ok)
-		}
-		if s, _ := db.Signup(ctx, "su_1"); s.Attempts != max {
-			t.Fatalf("attempts = %d, want %d", s.Attempts, max)
-		}
-	})
-}
-
 func TestDB_ResendSignupCode(t *testing.T) {
 	t.Parallel()
-	const maxSends = 3
 
 	t.Run("OK", func(t *testing.T) {
 		t.Parallel()
@@ -193,16 +131,20 @@ func TestDB_ResendSignupCode(t *testing.T) {
 		ctx := context.Background()
 		in := newSignup(clock, "su_1", "x@example.com")
 		mustCreateSignup(t, db, in)
-		db.ReserveSignupAttempt(ctx, in.ID, 5)
-		db.ReserveSignupAttempt(ctx, in.ID, 5)
+		for range 2 {
+			if _, _, err := completeSignup(db, clock, in.ID, wrongCode); !errors.Is(err, onetime.ErrIncorrect) {
+				t.Fatalf("wrong code: %v", err)
+			}
+		}
 		clock.Advance(time.Minute)
 
-		newExp := clock.Now().Add(15 * time.Minute)
-		if err := db.ResendSignupCode(ctx, in.ID, "code-2", newExp, maxSends, &store.OutMail{To: in.Email, Template: "signup_code", Body: []byte("2")}); err != nil {
+		code, reissue := testCodes(clock).Reissue(in.ID)
+		if err := db.ResendSignupCode(ctx, in.ID, reissue, &store.OutMail{To: in.Email, Template: "signup_code", Body: []byte("2")}); err != nil {
 			t.Fatal(err)
 		}
 		got, _ := db.Signup(ctx, in.ID)
-		if got.CodeHash != "code-2" || !got.CodeExpiresAt.Equal(ms(newExp)) || got.Attempts != 2 || got.Sends != 2 {
+		if got.CodeHash != testCodes(clock).Hash(in.ID, code) || !got.CodeExpiresAt.Equal(ms(clock.Now().Add(15*time.Minute))) ||
+			got.Attempts != 2 || got.Sends != 2 {
 			t.Fatalf("after resend = %+v", got)
 		}
 		// The rest of the sign-up is untouched.
@@ -211,6 +153,14 @@ func TestDB_ResendSignupCode(t *testing.T) {
 		}
 		if mail, _ := db.ListMail(ctx, 10); len(mail) != 1 || string(mail[0].Body) != "2" {
 			t.Fatalf("mail = %+v", mail)
+		}
+		if code != rightCode {
+			if _, _, err := completeSignup(db, clock, in.ID, rightCode); !errors.Is(err, onetime.ErrIncorrect) {
+				t.Fatalf("the old code after a resend: %v", err)
+			}
+		}
+		if _, _, err := completeSignup(db, clock, in.ID, code); err != nil {
+			t.Fatalf("the new code: %v", err)
 		}
 	})
 
@@ -221,22 +171,25 @@ func TestDB_ResendSignupCode(t *testing.T) {
 		in := newSignup(clock, "su_1", "x@example.com")
 		mustCreateSignup(t, db, in)
 		mail := &store.OutMail{To: in.Email, Template: "signup_code"}
-		// The first send was CreateSignup's.
-		for i := 2; i <= maxSends; i++ {
-			if err := db.ResendSignupCode(ctx, in.ID, "code-ok", clock.Now().Add(time.Hour), maxSends, mail); err != nil {
+		// The first send was CreateSignup's; testCodes allows 3.
+		var last string
+		for i := 2; i <= 3; i++ {
+			code, reissue := testCodes(clock).Reissue(in.ID)
+			if err := db.ResendSignupCode(ctx, in.ID, reissue, mail); err != nil {
 				t.Fatalf("send %d: %v", i, err)
 			}
+			last = code
 		}
-		err := db.ResendSignupCode(ctx, in.ID, "code-refused", clock.Now().Add(time.Hour), maxSends, mail)
-		if !errors.Is(err, core.ErrRateLimited) {
+		_, reissue := testCodes(clock).Reissue(in.ID)
+		if err := db.ResendSignupCode(ctx, in.ID, reissue, mail); !errors.Is(err, core.ErrRateLimited) {
 			t.Fatalf("err = %v, want ErrRateLimited", err)
 		}
 		got, _ := db.Signup(ctx, in.ID)
-		if got.CodeHash != "code-ok" || got.Sends != maxSends {
+		if got.CodeHash != testCodes(clock).Hash(in.ID, last) || got.Sends != 3 {
 			t.Fatalf("after refused resend = %+v", got)
 		}
-		if n := countRows(t, db, "auth_mail_outbox", ""); n != maxSends-1 {
-			t.Fatalf("mail rows = %d, want %d", n, maxSends-1)
+		if n := countRows(t, db, "auth_mail_outbox", ""); n != 2 {
+			t.Fatalf("mail rows = %d, want 2", n)
 		}
 	})
 
@@ -245,12 +198,13 @@ func TestDB_ResendSignupCode(t *testing.T) {
 		db, clock := mustOpen(t)
 		ctx := context.Background()
 		mail := &store.OutMail{To: "x@example.com", Template: "signup_code"}
-		if err := db.ResendSignupCode(ctx, "su_nope", "c", clock.Now().Add(time.Hour), maxSends, mail); !errors.Is(err, core.ErrNotFound) {
+		_, reissue := testCodes(clock).Reissue("su_1")
+		if err := db.ResendSignupCode(ctx, "su_nope", reissue, mail); !errors.Is(err, core.ErrNotFound) {
 			t.Fatalf("unknown: err = %v, want ErrNotFound", err)
 		}
 		mustCreateSignup(t, db, newSignup(clock, "su_1", "x@example.com"))
 		clock.Advance(24 * time.Hour)
-		if err := db.ResendSignupCode(ctx, "su_1", "c", clock.Now().Add(time.Hour), maxSends, mail); !errors.Is(err, core.ErrNotFound) {
+		if err := db.ResendSignupCode(ctx, "su_1", reissue, mail); !errors.Is(err, core.ErrNotFound) {
 			t.Fatalf("expired: err = %v, want ErrNotFound", err)
 		}
 		if n := countRows(t, db, "auth_mail_outbox", ""); n != 0 {
@@ -261,10 +215,6 @@ func TestDB_ResendSignupCode(t *testing.T) {
 
 func TestDB_CompleteSignup(t *testing.T) {
 	t.Parallel()
-
-	newSess := func(clock *fakeClock) core.Session {
-		return core.Session{AuthMethod: "email_code", UserAgent: "ua", IP: "198.51.100.7", ExpiresAt: clock.Now().Add(24 * time.Hour)}
-	}
 
 	t.Run("OK", func(t *testing.T) {
 		t.Parallel()
@@ -277,7 +227,7 @@ func TestDB_CompleteSignup(t *testing.T) {
 		mustCreateSignup(t, db, newSignup(clock, "su_other", "other@example.com"))
 		clock.Advance(time.Minute)
 
-		u, s, err := db.CompleteSignup(ctx, in.ID, newSess(clock))
+		u, s, err := completeSignup(db, clock, in.ID, rightCode)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -309,7 +259,7 @@ func TestDB_CompleteSignup(t *testing.T) {
 		if _, err := db.Signup(ctx, "su_other"); err != nil {
 			t.Fatalf("unrelated sign-up removed: %v", err)
 		}
-		if _, _, err := db.CompleteSignup(ctx, in.ID, newSess(clock)); !errors.Is(err, core.ErrNotFound) {
+		if _, _, err := completeSignup(db, clock, in.ID, rightCode); !errors.Is(err, core.ErrNotFound) {
 			t.Fatalf("second CompleteSignup err = %v, want ErrNotFound", err)
 		}
 		if n := countRows(t, db, "auth_users", ""); n != 1 {
@@ -320,14 +270,34 @@ func TestDB_CompleteSignup(t *testing.T) {
 	t.Run("ErrNotFound", func(t *testing.T) {
 		t.Parallel()
 		db, clock := mustOpen(t)
-		ctx := context.Background()
-		if _, _, err := db.CompleteSignup(ctx, "su_nope", newSess(clock)); !errors.Is(err, core.ErrNotFound) {
+		if _, _, err := completeSignup(db, clock, "su_nope", rightCode); !errors.Is(err, core.ErrNotFound) {
 			t.Fatalf("unknown: err = %v, want ErrNotFound", err)
 		}
 		mustCreateSignup(t, db, newSignup(clock, "su_1", "late@example.com"))
 		clock.Advance(24 * time.Hour)
-		if _, _, err := db.CompleteSignup(ctx, "su_1", newSess(clock)); !errors.Is(err, core.ErrNotFound) {
+		if _, _, err := completeSignup(db, clock, "su_1", rightCode); !errors.Is(err, core.ErrNotFound) {
 			t.Fatalf("expired: err = %v, want ErrNotFound", err)
+		}
+		if n := countRows(t, db, "auth_users", ""); n != 0 {
+			t.Fatalf("users = %d", n)
+		}
+	})
+
+	t.Run("RefusedCodesChangeOnlyTheCount", func(t *testing.T) {
+		t.Parallel()
+		db, clock := mustOpen(t)
+		ctx := context.Background()
+		mustCreateSignup(t, db, newSignup(clock, "su_1", "x@example.com"))
+		if _, _, err := completeSignup(db, clock, "su_1", wrongCode); !errors.Is(err, onetime.ErrIncorrect) {
+			t.Fatalf("wrong code: %v", err)
+		}
+		clock.Advance(15 * time.Minute)
+		if _, _, err := completeSignup(db, clock, "su_1", rightCode); !errors.Is(err, core.ErrExpired) {
+			t.Fatalf("expired code: %v", err)
+		}
+		// The wrong code stays counted; the expired one counts nothing.
+		if s, err := db.Signup(ctx, "su_1"); err != nil || s.Attempts != 1 {
+			t.Fatalf("Signup = %+v, %v", s, err)
 		}
 		if n := countRows(t, db, "auth_users", ""); n != 0 {
 			t.Fatalf("users = %d", n)
@@ -344,7 +314,7 @@ func TestDB_CompleteSignup(t *testing.T) {
 		usersBefore := countRows(t, db, "auth_users", "")
 		eventsBefore := countRows(t, db, "auth_events", "")
 
-		_, _, err := db.CompleteSignup(ctx, "su_1", newSess(clock))
+		_, _, err := completeSignup(db, clock, "su_1", rightCode)
 		if !errors.Is(err, core.ErrConflict) {
 			t.Fatalf("err = %v, want ErrConflict", err)
 		}
@@ -377,9 +347,8 @@ func TestDB_CompleteSignup(t *testing.T) {
 		u := mustCreateUser(t, db, "first@example.com")
 		taken := mustCreateSession(t, db, clock, u.ID)
 		mustCreateSignup(t, db, newSignup(clock, "su_1", "second@example.com"))
-		sess := newSess(clock)
-		sess.ID = taken.ID
-		if _, _, err := db.CompleteSignup(ctx, "su_1", sess); err == nil {
+		sess := core.Session{ID: taken.ID, AuthMethod: "email_code", ExpiresAt: clock.Now().Add(24 * time.Hour)}
+		if _, _, err := db.CompleteSignup(ctx, "su_1", testCodes(clock).Check("su_1", rightCode), sess); err == nil {
 			t.Fatal("CompleteSignup with a taken session id succeeded")
 		}
 		if _, err := db.UserByEmail(ctx, "second@example.com"); !errors.Is(err, core.ErrNotFound) {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/embedauth/auth/core"
 	"github.com/embedauth/auth/internal/httpx"
+	"github.com/embedauth/auth/internal/onetime"
 	"github.com/embedauth/auth/mail"
 	"github.com/embedauth/auth/passwordless"
 	"github.com/embedauth/auth/store"
@@ -62,12 +63,21 @@ func (a *Server) primaryPhone(ctx context.Context, userID string) (string, error
 // answer before its sign-in gets a session (Config.VerifyNewDevices).
 const keyDeviceVerify = "device_verify"
 
-// Device verification codes: 6 digits, valid 10 minutes, 5 tries each.
+// Device verification codes: 6 digits, valid 10 minutes, 5 wrong codes
+// per held sign-in, across resends.
 const (
 	deviceCodeDigits   = 6
 	deviceCodeTTL      = 10 * time.Minute
 	deviceCodeAttempts = 5
 )
+
+// deviceCodes is the rule of device verification codes: after
+// deviceCodeAttempts wrong codes the held sign-in is over, and the user
+// signs in again.
+func (a *Server) deviceCodes() onetime.Policy {
+	return onetime.Policy{Key: a.codeKey, Binding: "device:", Digits: deviceCodeDigits, TTL: deviceCodeTTL,
+		MaxFailures: deviceCodeAttempts, LockedMessage: "Too many wrong codes. Sign in again to get a new one.", Now: a.s.Now}
+}
 
 // deviceCookieLifetime is how long a browser keeps its device cookie
 // (renewed at every sign-in), and how long a device unseen stays known:
@@ -121,11 +131,11 @@ func (a *Server) deviceCookieName() string {
 // hash, never the cookie, is what the database holds.
 func (a *Server) deviceHash(r *http.Request) string {
 	token := ""
-	if c, err := r.Cookie(a.deviceCookieName()); err == nil && validDeviceToken(c.Value) {
+	if c, err := r.Cookie(a.deviceCookieName()); err == nil && onetime.ValidToken(c.Value) {
 		token = c.Value
 	}
 	if token == "" {
-		token = newToken()
+		token = onetime.NewToken()
 	}
 	if h, ok := r.Context().Value(requestKey{}).(http.Header); ok {
 		c := &http.Cookie{Name: a.deviceCookieName(), Value: token, Path: "/", MaxAge: int(deviceCookieLifetime / time.Second),
@@ -134,15 +144,6 @@ func (a *Server) deviceHash(r *http.Request) string {
 	}
 	sum := sha256.Sum256([]byte(token))
 	return base64.RawURLEncoding.EncodeToString(sum[:])
-}
-
-// validDeviceToken accepts what newToken makes: 43 base64url characters.
-func validDeviceToken(s string) bool {
-	if len(s) != 43 {
-		return false
-	}
-	_, err := base64.RawURLEncoding.DecodeString(s)
-	return err == nil
 }
 
 // deviceSession is the last step of every sign-in, after the first and
@@ -217,10 +218,9 @@ func (a *Server) deviceMailData(r *http.Request, user core.User, method string) 
 // challenge's id in the browser session, with a new cookie token.
 func (a *Server) startDeviceVerification(r *http.Request, user core.User, method, deviceHash string) error {
 	ctx := r.Context()
-	c := store.DeviceChallenge{ID: core.NewID("dvc"), UserID: user.ID, DeviceHash: deviceHash, Method: method,
-		ExpiresAt: a.s.Now().Add(deviceCodeTTL)}
-	code := newCode(deviceCodeDigits)
-	c.CodeHash = a.codeHash("device:"+c.ID, code)
+	c := store.DeviceChallenge{ID: core.NewID("dvc"), UserID: user.ID, DeviceHash: deviceHash, Method: method}
+	code, rec := a.deviceCodes().Issue(c.ID)
+	c.CodeHash, c.ExpiresAt = rec.Hash, rec.ExpiresAt
 	out, limits, err := a.deviceCodeMessage(r, user, method, code)
 	if err != nil {
 		return err
@@ -246,7 +246,7 @@ func (a *Server) pendingDevice(r *http.Request) (store.DeviceChallenge, core.Use
 		return store.DeviceChallenge{}, core.User{}, errDeviceVerificationNotStarted
 	}
 	c, err := a.db.DeviceChallenge(ctx, id)
-	if errors.Is(err, core.ErrNotFound) || (err == nil && (c.UsedAt != nil || !a.s.Now().Before(c.ExpiresAt))) {
+	if errors.Is(err, core.ErrNotFound) || (err == nil && (c.UsedAt != nil || onetime.Expired(c.ExpiresAt, a.s.Now()))) {
 		a.sm.Remove(ctx, keyDeviceVerify)
 		return store.DeviceChallenge{}, core.User{}, errDeviceVerificationNotStarted
 	}
@@ -281,7 +281,7 @@ func (a *Server) verifyDevice(r *http.Request, code, redirect string) (*authStat
 	if code == "" {
 		return nil, "", httpx.FieldError("code", "code_required", "Enter the code we sent you.")
 	}
-	if len(code) != deviceCodeDigits || strings.Trim(code, "0123456789") != "" {
+	if code, err = onetime.CleanCode(code, deviceCodeDigits); err != nil {
 		return nil, "", httpx.FieldError("code", "invalid_code", "Enter the 6-digit code we sent you, digits only.")
 	}
 	d := store.DeviceSignIn{UserID: user.ID, DeviceHash: c.DeviceHash, Method: c.Method,
@@ -291,16 +291,15 @@ func (a *Server) verifyDevice(r *http.Request, code, redirect string) (*authStat
 			return nil, "", err
 		}
 	}
-	_, sess, err := a.db.UseDeviceChallenge(ctx, c.ID, a.codeHash("device:"+c.ID, code), deviceCodeAttempts,
-		a.newSession(r, user.ID, c.Method), d)
+	_, sess, err := a.db.UseDeviceChallenge(ctx, c.ID, a.deviceCodes().Check(c.ID, code), a.newSession(r, user.ID, c.Method), d)
 	switch {
-	case errors.Is(err, core.ErrInvalidCode):
-		return nil, "", httpx.FieldError("code", "incorrect_code", "That code is incorrect. Check the latest message and try again.")
-	case errors.Is(err, core.ErrExpired), errors.Is(err, core.ErrUsed), errors.Is(err, core.ErrRateLimited):
+	case errors.Is(err, onetime.ErrLocked), errors.Is(err, core.ErrExpired), errors.Is(err, core.ErrUsed):
+		// The held sign-in is over: the user signs in again for a new code.
 		a.sm.Remove(ctx, keyDeviceVerify)
 		msg := "That code has expired. Sign in again to get a new one."
-		if errors.Is(err, core.ErrRateLimited) {
-			msg = "Too many wrong codes. Sign in again to get a new one."
+		var refusal *core.Error
+		if errors.Is(err, onetime.ErrLocked) && errors.As(err, &refusal) {
+			msg = refusal.Message
 		}
 		return nil, "", &core.Error{Kind: core.ErrExpired, Code: "device_verification_expired", Message: msg, Err: err}
 	case err != nil:

@@ -70,9 +70,10 @@ func (a *Server) verifyDeviceForm(w http.ResponseWriter, r *http.Request) error 
 	return a.formFail(w, r, err, "verify-device", func(p ui.Page) any { return a.verifyDeviceData(r, p, user, redirect) })
 }
 
-// resendDeviceCode sends a new code for this browser's held sign-in; the
-// earlier code stops working for it. Sends count against the same cap as
-// the first (Passwordless.EmailsPerAddressPerHour).
+// resendDeviceCode sends a new code for this browser's held sign-in: the
+// earlier code stops working, and the count of wrong codes carries on.
+// Sends count against the same cap as the first
+// (Passwordless.EmailsPerAddressPerHour).
 func (a *Server) resendDeviceCode(r *http.Request) error {
 	c, user, err := a.pendingDevice(r)
 	if err != nil {
@@ -81,9 +82,18 @@ func (a *Server) resendDeviceCode(r *http.Request) error {
 	if err := rateLimited(a.limits.codes, a.s.ClientIP(r)); err != nil {
 		return err
 	}
-	if err := a.startDeviceVerification(r, user, c.Method, c.DeviceHash); !errors.Is(err, errDeviceVerificationRequired) {
+	code, reissue := a.deviceCodes().Reissue(c.ID)
+	out, limits, err := a.deviceCodeMessage(r, user, c.Method, code)
+	if err != nil {
 		return err
 	}
+	if _, err := a.db.ReplaceDeviceCode(r.Context(), c.ID, reissue, limits, out); err != nil {
+		if errors.Is(err, core.ErrUsed) {
+			return errDeviceVerificationNotStarted
+		}
+		return sendError(err)
+	}
+	a.wake()
 	return nil
 }
 

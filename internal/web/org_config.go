@@ -70,7 +70,7 @@ func (a *Server) initOrgs() error {
 	a.orgs = orgs.New[*store.OutMail](a.db, roles, orgs.Config{
 		Now:            a.s.Now,
 		EmailKey:       store.EmailKey,
-		CodeHash:       a.codeHash,
+		CodeKey:        a.codeKey,
 		MaxOrgsPerUser: c.MaxPerUser,
 		MaxMembers:     c.MaxMembers,
 		InvitationTTL:  c.InvitationTTL,

@@ -12,6 +12,7 @@ import (
 
 	"github.com/embedauth/auth/core"
 	"github.com/embedauth/auth/internal/httpx"
+	"github.com/embedauth/auth/internal/onetime"
 	"github.com/embedauth/auth/internal/ratelimit"
 	"github.com/embedauth/auth/mail"
 	"github.com/embedauth/auth/passkey"
@@ -69,7 +70,7 @@ var errPasskeysOff = httpx.Errorf(http.StatusNotFound, "passkeys_disabled", "Pas
 func (a *Server) passkeyBinding(ctx context.Context) string {
 	b := a.sm.GetString(ctx, keyPasskeyBinding)
 	if b == "" {
-		b = newToken()
+		b = onetime.NewToken()
 		a.sm.Put(ctx, keyPasskeyBinding, b)
 	}
 	return b

@@ -40,15 +40,14 @@ func (a *Server) passkeySignUp(r *http.Request, rawEmail, rawName string) (strin
 		return "", err
 	}
 	id := core.NewID("signup")
-	code := newCode(6)
-	now := a.s.Now()
+	code, c := a.signupCodes().Issue(id)
 	m, err := a.signupMail(email, code, exists, existing.Name)
 	if err != nil {
 		return "", err
 	}
 	err = a.db.CreatePasskeySignup(ctx, store.Signup{
-		ID: id, Email: email, Name: name, CodeHash: a.codeHash(id, code),
-		CodeExpiresAt: now.Add(a.s.VerificationCodeTTL), ExpiresAt: now.Add(signupLifetime),
+		ID: id, Email: email, Name: name, CodeHash: c.Hash,
+		CodeExpiresAt: c.ExpiresAt, ExpiresAt: a.s.Now().Add(signupLifetime),
 	}, passkey.NewUserHandle(), m)
 	if err != nil {
 		return "", err
@@ -73,7 +72,8 @@ func (a *Server) pendingPasskeySignup(ctx context.Context) (store.PasskeySignup,
 }
 
 // verifyPasskeySignup checks the code of the browser's pending passkey
-// sign-up; the next step creates the passkey.
+// sign-up; the next step creates the passkey. A sign-up verified already
+// (a form sent twice) goes on to that step too.
 func (a *Server) verifyPasskeySignup(r *http.Request, rawCode string) error {
 	ctx := r.Context()
 	id := a.sm.GetString(ctx, keyPasskeySignup)
@@ -87,27 +87,15 @@ func (a *Server) verifyPasskeySignup(r *http.Request, rawCode string) error {
 	if err != nil {
 		return err
 	}
-	if err := a.db.ReserveSignupAttempt(ctx, id, maxSignupAttempts); err != nil {
-		switch {
-		case errors.Is(err, core.ErrLocked):
-			return httpx.Errorf(http.StatusTooManyRequests, "too_many_attempts", "Too many wrong codes. Please start again.")
-		case errors.Is(err, core.ErrNotFound):
-			a.sm.Remove(ctx, keyPasskeySignup)
-			return errSignupGone
-		}
-		return err
+	err = a.db.VerifyPasskeySignup(ctx, id, a.signupCodes().Check(id, code))
+	switch {
+	case errors.Is(err, core.ErrNotFound):
+		a.sm.Remove(ctx, keyPasskeySignup)
+		return errSignupGone
+	case errors.Is(err, core.ErrUsed):
+		return nil
 	}
-	ps, err := a.pendingPasskeySignup(ctx)
-	if err != nil {
-		return err
-	}
-	if !equalHash(ps.CodeHash, a.codeHash(id, code)) {
-		return httpx.FieldError("code", "incorrect_code", "That code is incorrect. Check the latest email and try again.")
-	}
-	if !a.s.Now().Before(ps.CodeExpiresAt) {
-		return httpx.FieldError("code", "code_expired", "That code has expired. Send a new one.")
-	}
-	return a.db.VerifyPasskeySignup(ctx, id)
+	return err
 }
 
 // resendPasskeySignup mails a new code; the old one stops working and the
@@ -122,30 +110,12 @@ func (a *Server) resendPasskeySignup(r *http.Request) error {
 		return err
 	}
 	if ps.VerifiedAt != nil {
-		return httpx.Errorf(http.StatusConflict, "already_verified", "Your email is verified already. Create your passkey.")
+		return errSignupVerified
 	}
-	existing, err := a.db.UserByEmail(ctx, ps.Email)
-	exists := err == nil
-	if err != nil && !errors.Is(err, core.ErrNotFound) {
-		return err
-	}
-	code := newCode(6)
-	m, err := a.signupMail(ps.Email, code, exists, existing.Name)
-	if err != nil {
-		return err
-	}
-	err = a.db.ResendSignupCode(ctx, ps.ID, a.codeHash(ps.ID, code), a.s.Now().Add(a.s.VerificationCodeTTL), maxSignupSends, m)
-	switch {
-	case errors.Is(err, core.ErrRateLimited):
-		return httpx.Errorf(http.StatusTooManyRequests, "too_many_codes", "We've sent several codes already. Check your inbox and spam folder, or start again later.")
-	case errors.Is(err, core.ErrNotFound):
-		return errSignupGone
-	case err != nil:
-		return err
-	}
-	a.dispatcher.Wake()
-	return nil
+	return a.mailSignupCode(ctx, ps.Signup)
 }
+
+var errSignupVerified = httpx.Errorf(http.StatusConflict, "already_verified", "Your email is verified already. Create your passkey.")
 
 var errEmailNotVerified = httpx.Errorf(http.StatusConflict, "email_not_verified", "Enter the code we emailed you first.")
 

@@ -182,21 +182,14 @@ var (
 
 // codeError maps an error of a code flow to its public answer.
 func (a *Server) codeError(err error) error {
-	var locked *core.LockedError
+	var refusal *core.Error
 	switch {
 	case err == nil:
 		return nil
 	case errors.Is(err, passwordless.ErrMalformedCode):
 		return httpx.FieldError("code", "invalid_code", "Enter the "+itoa(a.s.Passwordless.CodeLength)+"-digit code from the message, digits only.")
-	case errors.As(err, &locked):
-		return &core.Error{Kind: core.ErrRateLimited, Code: "too_many_attempts",
-			Message: "Too many wrong codes for this address. Try again later.", RetryAfter: locked.Until.Sub(a.s.Now()), Err: err}
-	case errors.Is(err, core.ErrInvalidCode):
-		return httpx.FieldError("code", "incorrect_code", "That code is incorrect. Check the latest message and try again.")
-	case errors.Is(err, core.ErrExpired):
-		return httpx.FieldError("code", "code_expired", "That code has expired. Send a new one.")
-	case errors.Is(err, core.ErrRateLimited):
-		return httpx.Errorf(http.StatusTooManyRequests, "code_exhausted", "Too many wrong tries with this code. Send a new one.")
+	case errors.As(err, &refusal):
+		return err // a refusal of the one-time-code rules
 	case errors.Is(err, core.ErrUsed), errors.Is(err, core.ErrNotFound):
 		return errFlowGone
 	case errors.Is(err, core.ErrBanned):
@@ -208,7 +201,7 @@ func (a *Server) codeError(err error) error {
 }
 
 // linkError maps an error of a magic link to its public answer.
-func linkError(err error) error {
+func (a *Server) linkError(err error) error {
 	switch {
 	case err == nil:
 		return nil
@@ -223,10 +216,8 @@ func linkError(err error) error {
 			"For your security this link works only in the browser where you asked for it. Open it there, or request a new link here.")
 	case errors.Is(err, core.ErrBanned):
 		return &core.Error{Kind: core.ErrForbidden, Code: "user_banned", Message: "This account has been disabled.", Err: err}
-	case errors.Is(err, core.ErrLocked):
-		return &core.Error{Kind: core.ErrRateLimited, Code: "too_many_attempts", Message: "Too many failed attempts for this address. Try again later.", Err: err}
 	}
-	return err
+	return err // a refusal of the one-time-code rules (the address is locked), or an internal error
 }
 
 // sendError maps an error of starting or resending a flow.
@@ -449,7 +440,7 @@ func (a *Server) verifyLink(r *http.Request, token string) (*authState, string, 
 	}
 	done, err := a.pwl.svc.VerifyLink(ctx, token, a.sm.GetString(ctx, keyLinkFlow), a.flowSession(r, "magic_link"))
 	if err != nil {
-		return nil, "", linkError(err)
+		return nil, "", a.linkError(err)
 	}
 	// The flow stays in the browser session: a waiting tab of this browser
 	// sees it completed and moves on to its redirect.
@@ -493,7 +484,7 @@ func (a *Server) continueLink(r *http.Request) (*authState, string, error) {
 		a.sm.Remove(ctx, keyLinkFlow)
 		return nil, "", errFlowGone
 	case err != nil:
-		return nil, "", linkError(err)
+		return nil, "", a.linkError(err)
 	}
 	a.sm.Remove(ctx, keyLinkFlow)
 	st, err := a.completed(r, done)

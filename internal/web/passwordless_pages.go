@@ -178,7 +178,7 @@ func (a *Server) linkConfirmPage(w http.ResponseWriter, r *http.Request) error {
 	p := a.titled(r, "magic-link", "Confirm sign-in")
 	c, err := a.pwl.svc.Link(r.Context(), token)
 	if err != nil {
-		e := httpx.Public(linkError(err))
+		e := httpx.Public(a.linkError(err))
 		if httpx.Status(e) >= 500 {
 			return err
 		}

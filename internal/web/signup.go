@@ -8,6 +8,7 @@ import (
 
 	"github.com/embedauth/auth/core"
 	"github.com/embedauth/auth/internal/httpx"
+	"github.com/embedauth/auth/internal/onetime"
 	"github.com/embedauth/auth/mail"
 	"github.com/embedauth/auth/store"
 )
@@ -17,6 +18,15 @@ const (
 	maxSignupAttempts = 5              // wrong codes per sign-up, across resends
 	maxSignupSends    = 5              // codes mailed per sign-up
 )
+
+// signupCodes is the rule of the codes that prove a sign-up's email,
+// password and passkey sign-ups alike: 6 digits valid for
+// VerificationCodeTTL; maxSignupAttempts wrong codes, across resends,
+// lock the sign-up (the user starts again); maxSignupSends codes mailed.
+func (a *Server) signupCodes() onetime.Policy {
+	return onetime.Policy{Key: a.codeKey, Digits: 6, TTL: a.s.VerificationCodeTTL, MaxFailures: maxSignupAttempts,
+		MaxSends: maxSignupSends, LockedMessage: "Too many wrong codes. Please start again.", Now: a.s.Now}
+}
 
 // signUpInput is a sign-up request, from a form or JSON.
 type signUpInput struct {
@@ -58,15 +68,14 @@ func (a *Server) signUp(r *http.Request, in signUpInput) (email string, err erro
 		return "", err
 	}
 	id := core.NewID("signup")
-	code := newCode(6)
-	now := a.s.Now()
+	code, c := a.signupCodes().Issue(id)
 	m, err := a.signupMail(email, code, exists, existing.Name)
 	if err != nil {
 		return "", err
 	}
 	err = a.db.CreateSignup(ctx, store.Signup{
-		ID: id, Email: email, Name: name, PasswordHash: hash, CodeHash: a.codeHash(id, code),
-		CodeExpiresAt: now.Add(a.s.VerificationCodeTTL), ExpiresAt: now.Add(signupLifetime),
+		ID: id, Email: email, Name: name, PasswordHash: hash, CodeHash: c.Hash,
+		CodeExpiresAt: c.ExpiresAt, ExpiresAt: a.s.Now().Add(signupLifetime),
 	}, m)
 	if err != nil {
 		return "", err
@@ -101,30 +110,7 @@ func (a *Server) verifySignup(r *http.Request, rawCode string) (*authState, erro
 	if err != nil {
 		return nil, err
 	}
-	if err := a.db.ReserveSignupAttempt(ctx, id, maxSignupAttempts); err != nil {
-		switch {
-		case errors.Is(err, core.ErrLocked):
-			return nil, httpx.Errorf(http.StatusTooManyRequests, "too_many_attempts", "Too many wrong codes. Please start again.")
-		case errors.Is(err, core.ErrNotFound):
-			a.sm.Remove(ctx, keySignup)
-			return nil, errSignupGone
-		}
-		return nil, err
-	}
-	su, err := a.db.Signup(ctx, id)
-	if errors.Is(err, core.ErrNotFound) {
-		return nil, errSignupGone
-	}
-	if err != nil {
-		return nil, err
-	}
-	if !equalHash(su.CodeHash, a.codeHash(id, code)) {
-		return nil, httpx.FieldError("code", "incorrect_code", "That code is incorrect. Check the latest email and try again.")
-	}
-	if !a.s.Now().Before(su.CodeExpiresAt) {
-		return nil, httpx.FieldError("code", "code_expired", "That code has expired. Send a new one.")
-	}
-	user, sess, err := a.db.CompleteSignup(ctx, id, a.newSession(r, "", "email_code"))
+	user, sess, err := a.db.CompleteSignup(ctx, id, a.signupCodes().Check(id, code), a.newSession(r, "", "email_code"))
 	switch {
 	case errors.Is(err, core.ErrNotFound):
 		a.sm.Remove(ctx, keySignup)
@@ -160,22 +146,31 @@ func (a *Server) resendSignup(r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	return a.mailSignupCode(ctx, su)
+}
+
+// mailSignupCode mails a new code for pending sign-up su, password or
+// passkey: the old one stops working and the count of wrong codes carries
+// on.
+func (a *Server) mailSignupCode(ctx context.Context, su store.Signup) error {
 	existing, err := a.db.UserByEmail(ctx, su.Email)
 	exists := err == nil
 	if err != nil && !errors.Is(err, core.ErrNotFound) {
 		return err
 	}
-	code := newCode(6)
+	code, reissue := a.signupCodes().Reissue(su.ID)
 	m, err := a.signupMail(su.Email, code, exists, existing.Name)
 	if err != nil {
 		return err
 	}
-	err = a.db.ResendSignupCode(ctx, id, a.codeHash(id, code), a.s.Now().Add(a.s.VerificationCodeTTL), maxSignupSends, m)
+	err = a.db.ResendSignupCode(ctx, su.ID, reissue, m)
 	switch {
 	case errors.Is(err, core.ErrRateLimited):
 		return httpx.Errorf(http.StatusTooManyRequests, "too_many_codes", "We've sent several codes already. Check your inbox and spam folder, or start again later.")
 	case errors.Is(err, core.ErrNotFound):
 		return errSignupGone
+	case errors.Is(err, core.ErrUsed):
+		return errSignupVerified
 	case err != nil:
 		return err
 	}

@@ -7,20 +7,17 @@ import (
 
 	"github.com/embedauth/auth/core"
 	"github.com/embedauth/auth/internal/httpx"
+	"github.com/embedauth/auth/internal/onetime"
 )
 
 func errorsIsNotFound(err error) bool { return errors.Is(err, core.ErrNotFound) }
 
-// cleanCode checks a 6-digit code's shape.
+// cleanCode checks a 6-digit code's shape; spaces typed inside it are
+// dropped.
 func cleanCode(raw string) (string, error) {
-	s := strings.ReplaceAll(strings.TrimSpace(raw), " ", "")
-	if len(s) != 6 {
+	s, err := onetime.CleanCode(strings.ReplaceAll(raw, " ", ""), 6)
+	if err != nil {
 		return "", httpx.FieldError("code", "invalid_code", "Enter the 6-digit code from the email.")
-	}
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return "", httpx.FieldError("code", "invalid_code", "Enter the 6-digit code from the email.")
-		}
 	}
 	return s, nil
 }

@@ -16,7 +16,7 @@ var ErrInvalidCredentials = &core.Error{Kind: core.ErrInvalidCredentials, Code: 
 	Message: "That email and password don't match an account."}
 
 // ErrBanned answers a sign-in to a disabled account.
-var ErrBanned = &core.Error{Kind: core.ErrForbidden, Code: "user_banned", Message: "This account has been disabled.", Err: core.ErrBanned}
+var ErrBanned = core.ErrUserBanned
 
 // Locked answers a sign-in to a locked account, retry being the time left.
 func Locked(retry time.Duration) *core.Error {

@@ -121,3 +121,6 @@ func (e *Error) Is(target error) bool {
 	t, ok := target.(*Error)
 	return ok && t.Code == e.Code && t.Kind == e.Kind
 }
+
+// ErrUserBanned is the refusal of anything a banned user tries.
+var ErrUserBanned = &Error{Kind: ErrForbidden, Code: "user_banned", Message: "This account has been disabled.", Err: ErrBanned}

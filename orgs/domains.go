@@ -168,7 +168,7 @@ func (s *Service[M]) VerifyDomain(ctx context.Context, userID, orgID, domainID, 
 		return d, errNoCode
 	}
 	if code, err = onetime.CleanCode(code, 6); err != nil {
-		return d, invalid("code", "invalid_code", "Enter the 6-digit code from the email.")
+		return d, err
 	}
 	codes, err := s.domainCodes()
 	if err != nil {

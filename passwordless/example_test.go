@@ -54,7 +54,7 @@ func Example() {
 	fmt.Println(err)
 	// Output:
 	// ann@example.com true true
-	// passwordless: verify code: store: consume challenge: already used
+	// flow_expired: This sign-in has expired or was already completed. Start again.: passwordless: verify code: store: consume challenge: already used
 }
 
 // Phone numbers are taken in international form and kept in E.164.

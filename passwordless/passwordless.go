@@ -232,7 +232,7 @@ func (s *Service) Start(ctx context.Context, req Request, render Render) (core.C
 		return core.Challenge{}, fmt.Errorf("passwordless: start: %w", err)
 	}
 	if err := s.store.CreateChallenge(ctx, c, req.Limits, out); err != nil {
-		return core.Challenge{}, fmt.Errorf("passwordless: start: %w", err)
+		return core.Challenge{}, sendRefusal(fmt.Errorf("passwordless: start: %w", err))
 	}
 	return c, nil
 }
@@ -247,7 +247,7 @@ func (s *Service) Resend(ctx context.Context, id string, limits []core.SendLimit
 		err = core.ErrNotFound // checked again when the new secret is stored
 	}
 	if err != nil {
-		return core.Challenge{}, fmt.Errorf("passwordless: resend: %w", err)
+		return core.Challenge{}, sendRefusal(fmt.Errorf("passwordless: resend: %w", err))
 	}
 	value, reissue := s.policy(c.Kind).Reissue(c.ID)
 	out, err := render(s.secret(c, value))
@@ -261,7 +261,7 @@ func (s *Service) Resend(ctx context.Context, id string, limits []core.SendLimit
 		return reissue(code)
 	}, limits, out)
 	if err != nil {
-		return core.Challenge{}, fmt.Errorf("passwordless: resend: %w", err)
+		return core.Challenge{}, sendRefusal(fmt.Errorf("passwordless: resend: %w", err))
 	}
 	return c, nil
 }
@@ -297,7 +297,7 @@ func (s *Service) VerifyCodeNotify(ctx context.Context, id, code string, sess *c
 			return check(code)
 		}})
 	if err != nil {
-		return core.Completion{}, fmt.Errorf("passwordless: verify code: %w", err)
+		return core.Completion{}, codeRefusal(fmt.Errorf("passwordless: verify code: %w", err))
 	}
 	return done, nil
 }
@@ -306,6 +306,11 @@ func (s *Service) VerifyCodeNotify(ctx context.Context, id, code string, sess *c
 // page that asks to confirm: [core.ErrNotFound], [core.ErrUsed] or
 // [core.ErrExpired] when it cannot be used.
 func (s *Service) Link(ctx context.Context, token string) (core.Challenge, error) {
+	c, err := s.link(ctx, token)
+	return c, linkRefusal(err)
+}
+
+func (s *Service) link(ctx context.Context, token string) (core.Challenge, error) {
 	if !onetime.ValidToken(token) {
 		return core.Challenge{}, ErrMalformedToken
 	}
@@ -329,7 +334,7 @@ func (s *Service) Link(ctx context.Context, token string) (core.Challenge, error
 // is [core.ErrWrongDevice] and stays usable.
 func (s *Service) VerifyLink(ctx context.Context, token, deviceFlowID string, sess *core.Session) (core.Completion, error) {
 	if !onetime.ValidToken(token) {
-		return core.Completion{}, ErrMalformedToken
+		return core.Completion{}, linkRefusal(ErrMalformedToken)
 	}
 	hash := s.links.Hash("", token)
 	done, err := s.store.ConsumeChallenge(ctx, core.ChallengeAttempt{SecretHash: hash, DeviceFlowID: deviceFlowID, Session: sess,
@@ -347,7 +352,7 @@ func (s *Service) VerifyLink(ctx context.Context, token, deviceFlowID string, se
 			return s.links.Decide(code, hash, now)
 		}})
 	if err != nil {
-		return core.Completion{}, fmt.Errorf("passwordless: verify link: %w", err)
+		return core.Completion{}, linkRefusal(fmt.Errorf("passwordless: verify link: %w", err))
 	}
 	return done, nil
 }
@@ -387,7 +392,7 @@ func (s *Service) Status(ctx context.Context, id string) (Status, core.Challenge
 func (s *Service) ClaimWaiting(ctx context.Context, id string, sess core.Session) (core.Completion, error) {
 	done, err := s.store.ClaimChallengeSession(ctx, id, sess)
 	if err != nil {
-		return core.Completion{}, fmt.Errorf("passwordless: claim: %w", err)
+		return core.Completion{}, codeRefusal(fmt.Errorf("passwordless: claim: %w", err))
 	}
 	return done, nil
 }

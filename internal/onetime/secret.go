@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"math/big"
 	"strings"
+
+	"github.com/embedauth/auth/core"
 )
 
 // NewCode returns n uniformly random decimal digits from the CSPRNG.
@@ -40,17 +42,19 @@ func ValidToken(t string) bool {
 
 // CleanCode returns a code of exactly digits ASCII digits, with
 // surrounding white space trimmed. Anything else (letters, spaces or
-// dashes inside, too few or too many digits) is [ErrMalformedCode], so a
+// dashes inside, too few or too many digits) is a refusal wrapping [ErrMalformedCode], so a
 // user learns at once that the code was mistyped and no attempt is
 // counted.
 func CleanCode(raw string, digits int) (string, error) {
 	s := strings.TrimSpace(raw)
+	malformed := &core.Error{Kind: core.ErrInvalidInput, Code: "invalid_code", Field: "code",
+		Message: fmt.Sprintf("Enter the %d-digit code we sent you, digits only.", digits), Err: ErrMalformedCode}
 	if len(s) != digits {
-		return "", ErrMalformedCode
+		return "", malformed
 	}
 	for i := 0; i < len(s); i++ {
 		if s[i] < '0' || s[i] > '9' {
-			return "", ErrMalformedCode
+			return "", malformed
 		}
 	}
 	return s, nil

@@ -226,7 +226,10 @@ func (a *Server) startDeviceVerification(r *http.Request, user core.User, method
 		return err
 	}
 	if err := a.db.CreateDeviceChallenge(ctx, c, limits, out); err != nil {
-		return sendError(err)
+		if errors.Is(err, core.ErrRateLimited) {
+			return errTooManySends.With(err)
+		}
+		return err
 	}
 	a.wake()
 	if err := a.sm.RenewToken(ctx); err != nil {
@@ -260,7 +263,7 @@ func (a *Server) pendingDevice(r *http.Request) (store.DeviceChallenge, core.Use
 	}
 	if user.Banned {
 		a.sm.Remove(ctx, keyDeviceVerify)
-		return store.DeviceChallenge{}, core.User{}, &core.Error{Kind: core.ErrForbidden, Code: "user_banned", Message: "This account has been disabled.", Err: core.ErrBanned}
+		return store.DeviceChallenge{}, core.User{}, core.ErrUserBanned
 	}
 	return c, user, nil
 }
@@ -282,7 +285,7 @@ func (a *Server) verifyDevice(r *http.Request, code, redirect string) (*authStat
 		return nil, "", httpx.FieldError("code", "code_required", "Enter the code we sent you.")
 	}
 	if code, err = onetime.CleanCode(code, deviceCodeDigits); err != nil {
-		return nil, "", httpx.FieldError("code", "invalid_code", "Enter the 6-digit code we sent you, digits only.")
+		return nil, "", err
 	}
 	d := store.DeviceSignIn{UserID: user.ID, DeviceHash: c.DeviceHash, Method: c.Method,
 		UserAgent: cleanUserAgent(r.UserAgent()), IP: a.s.ClientIP(r)}

@@ -91,7 +91,10 @@ func (a *Server) resendDeviceCode(r *http.Request) error {
 		if errors.Is(err, core.ErrUsed) {
 			return errDeviceVerificationNotStarted
 		}
-		return sendError(err)
+		if errors.Is(err, core.ErrRateLimited) {
+			return errTooManySends.With(err)
+		}
+		return err
 	}
 	a.wake()
 	return nil

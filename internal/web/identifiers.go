@@ -92,7 +92,7 @@ func (a *Server) addIdentifier(r *http.Request, st *authState, kind, value, pw, 
 	c, err := a.pwl.svc.Start(ctx, passwordless.Request{Kind: kindOf, Purpose: core.PurposeVerify, Address: address, AddressKey: key,
 		UserID: st.user.ID, Limits: a.sendLimits(r, channel, key)}, render)
 	if err != nil {
-		return sentBody{}, sendError(err)
+		return sentBody{}, err
 	}
 	a.wake()
 	a.sm.Put(ctx, keyIdentFlow, c.ID)
@@ -121,8 +121,8 @@ func (a *Server) verifyIdentifier(r *http.Request, st *authState, code string) (
 	}
 	done, err := a.pwl.svc.VerifyCodeNotify(ctx, c.ID, code, nil, notice)
 	if err != nil {
-		e := a.codeError(err)
-		if e == errFlowGone || errors.Is(err, core.ErrConflict) {
+		e := err
+		if errors.Is(e, errFlowGone) || errors.Is(err, core.ErrConflict) {
 			a.sm.Remove(ctx, keyIdentFlow)
 		}
 		return core.Identifier{}, e
@@ -241,7 +241,7 @@ func (a *Server) identifierVerifyForm(w http.ResponseWriter, r *http.Request) er
 	}
 	idn, err := a.verifyIdentifier(r, st, r.PostFormValue("code"))
 	if err != nil {
-		if err == errFlowGone || httpx.Public(err).Code == "identifier_taken" {
+		if errors.Is(err, errFlowGone) || httpx.Public(err).Code == "identifier_taken" {
 			a.notice(r, httpx.Public(err).Message)
 			http.Redirect(w, r, a.s.Path+"/profile", http.StatusSeeOther)
 			return nil

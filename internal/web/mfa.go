@@ -126,7 +126,7 @@ func (a *Server) pendingFactorTwo(r *http.Request) (core.User, string, error) {
 	}
 	if user.Banned {
 		a.sm.Remove(ctx, keyFactorTwo)
-		return core.User{}, "", &core.Error{Kind: core.ErrForbidden, Code: "user_banned", Message: "This account has been disabled.", Err: core.ErrBanned}
+		return core.User{}, "", core.ErrUserBanned
 	}
 	return user, parts[1], nil
 }

@@ -298,7 +298,7 @@ func (a *Server) sendReverifyCode(r *http.Request, st *authState) error {
 		Address: user.Email, AddressKey: key, UserID: user.ID, Limits: a.sendLimits(r, core.IdentifierEmail, key)},
 		a.renderEmail(mail.MsgReverifyCode, user.Email, user.Name))
 	if err != nil {
-		return sendError(err)
+		return err
 	}
 	a.wake()
 	a.sm.Put(ctx, keyReverifyFlow, c.ID)
@@ -395,8 +395,8 @@ func (a *Server) checkReverifyCode(r *http.Request, st *authState, code string) 
 		return err
 	}
 	if _, err := a.pwl.svc.VerifyCode(ctx, c.ID, code, nil); err != nil {
-		e := a.codeError(err)
-		if e == errFlowGone {
+		e := err
+		if errors.Is(e, errFlowGone) {
 			a.sm.Remove(ctx, keyReverifyFlow)
 		}
 		var he *core.Error

@@ -81,7 +81,7 @@ func (a *Server) sendSMSFactorCode(r *http.Request, user core.User) (sentBody, e
 		Address: phone, AddressKey: key, UserID: user.ID, Limits: a.sendLimits(r, core.IdentifierPhone, key)},
 		a.renderSMS("sms_second_factor", phone))
 	if err != nil {
-		return sentBody{}, sendError(err)
+		return sentBody{}, err
 	}
 	a.wake()
 	a.sm.Put(ctx, keySMSFactorFlow, c.ID)
@@ -112,8 +112,8 @@ func (a *Server) checkSMSFactorCode(r *http.Request, user core.User, code, logAs
 		if errors.As(err, &locked) {
 			return err
 		}
-		e := a.codeError(err)
-		if e == errFlowGone {
+		e := err
+		if errors.Is(e, errFlowGone) {
 			a.sm.Remove(ctx, keySMSFactorFlow)
 		}
 		return e

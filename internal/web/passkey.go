@@ -181,7 +181,7 @@ func (a *Server) passkeySignIn(r *http.Request, body []byte) (*authState, error)
 		return nil, err
 	}
 	if user.Banned {
-		return nil, &core.Error{Kind: core.ErrForbidden, Code: "user_banned", Message: "This account has been disabled.", Err: core.ErrBanned}
+		return nil, core.ErrUserBanned
 	}
 	sess, err := a.deviceSession(r, user, "passkey", nil, false, false) // errDeviceVerificationRequired for a new device (device.go)
 	if err != nil {

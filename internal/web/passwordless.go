@@ -172,66 +172,10 @@ func (a *Server) wake() {
 
 // Public errors of passwordless flows.
 var (
-	errFlowGone = httpx.Errorf(http.StatusGone, "flow_expired",
-		"This sign-in has expired or was already completed. Start again.")
+	errFlowGone       = passwordless.ErrFlowGone
 	errMethodDisabled = httpx.Errorf(http.StatusNotFound, "method_disabled", "This sign-in method is not enabled.")
-	errLinkInvalid    = httpx.Errorf(http.StatusBadRequest, "link_invalid", "This link is not valid. Request a new one.")
-	errTooManySends   = httpx.Errorf(http.StatusTooManyRequests, "too_many_messages",
-		"We've sent several messages already. Check your inbox (and spam folder) or your phone, or try again later.")
+	errTooManySends   = passwordless.ErrTooManySends
 )
-
-// codeError maps an error of a code flow to its public answer.
-func (a *Server) codeError(err error) error {
-	var refusal *core.Error
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, passwordless.ErrMalformedCode):
-		return httpx.FieldError("code", "invalid_code", "Enter the "+itoa(a.s.Passwordless.CodeLength)+"-digit code from the message, digits only.")
-	case errors.As(err, &refusal):
-		return err // a refusal of the one-time-code rules
-	case errors.Is(err, core.ErrUsed), errors.Is(err, core.ErrNotFound):
-		return errFlowGone
-	case errors.Is(err, core.ErrBanned):
-		return &core.Error{Kind: core.ErrForbidden, Code: "user_banned", Message: "This account has been disabled.", Err: err}
-	case errors.Is(err, core.ErrConflict):
-		return httpx.Errorf(http.StatusConflict, "identifier_taken", "This address belongs to another account.")
-	}
-	return err
-}
-
-// linkError maps an error of a magic link to its public answer.
-func (a *Server) linkError(err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, passwordless.ErrMalformedToken), errors.Is(err, core.ErrNotFound):
-		return errLinkInvalid
-	case errors.Is(err, core.ErrUsed):
-		return httpx.Errorf(http.StatusGone, "link_used", "This link was already used. Request a new one.")
-	case errors.Is(err, core.ErrExpired):
-		return httpx.Errorf(http.StatusGone, "link_expired", "This link has expired. Request a new one.")
-	case errors.Is(err, core.ErrWrongDevice):
-		return httpx.Errorf(http.StatusForbidden, "other_device",
-			"For your security this link works only in the browser where you asked for it. Open it there, or request a new link here.")
-	case errors.Is(err, core.ErrBanned):
-		return &core.Error{Kind: core.ErrForbidden, Code: "user_banned", Message: "This account has been disabled.", Err: err}
-	}
-	return err // a refusal of the one-time-code rules (the address is locked), or an internal error
-}
-
-// sendError maps an error of starting or resending a flow.
-func sendError(err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, core.ErrRateLimited):
-		return errTooManySends
-	case errors.Is(err, core.ErrNotFound):
-		return errFlowGone
-	}
-	return err
-}
 
 func itoa(n int) string {
 	if n == 8 {
@@ -322,7 +266,7 @@ func (a *Server) startSignIn(r *http.Request, kind string, in startInput) (sentB
 		Requester: describeDevice(r.UserAgent()) + " (" + a.s.ClientIP(r) + ")", Limits: a.sendLimits(r, channel, key),
 	}, render)
 	if err != nil {
-		return sentBody{}, sendError(err)
+		return sentBody{}, err
 	}
 	a.wake()
 	if kind == core.ChallengeMagicLink {
@@ -345,7 +289,7 @@ func (a *Server) resendFlow(r *http.Request, flowKey string) (sentBody, error) {
 	}
 	c, err := a.db.Challenge(ctx, id)
 	if err != nil {
-		return sentBody{}, sendError(err)
+		return sentBody{}, err
 	}
 	var render passwordless.Render
 	masked := maskEmail(c.Address)
@@ -372,7 +316,7 @@ func (a *Server) resendFlow(r *http.Request, flowKey string) (sentBody, error) {
 	}
 	c, err = a.pwl.svc.Resend(ctx, id, a.sendLimits(r, c.Channel, c.AddressKey), render)
 	if err != nil {
-		return sentBody{}, sendError(err)
+		return sentBody{}, err
 	}
 	a.wake()
 	return sentBody{Status: "sent", Channel: c.Channel, To: masked, ExpiresIn: int(c.ExpiresAt.Sub(a.s.Now()).Round(time.Second) / time.Second)}, nil
@@ -393,8 +337,8 @@ func (a *Server) verifyCodeSignIn(r *http.Request, code string) (*authState, str
 	sess := a.newSession(r, "", "")
 	done, err := a.pwl.svc.VerifyCode(ctx, id, code, &sess)
 	if err != nil {
-		e := a.codeError(err)
-		if e == errFlowGone {
+		e := err
+		if errors.Is(e, errFlowGone) {
 			a.sm.Remove(ctx, keyCodeFlow)
 		}
 		return nil, "", e
@@ -440,7 +384,7 @@ func (a *Server) verifyLink(r *http.Request, token string) (*authState, string, 
 	}
 	done, err := a.pwl.svc.VerifyLink(ctx, token, a.sm.GetString(ctx, keyLinkFlow), a.flowSession(r, "magic_link"))
 	if err != nil {
-		return nil, "", a.linkError(err)
+		return nil, "", err
 	}
 	// The flow stays in the browser session: a waiting tab of this browser
 	// sees it completed and moves on to its redirect.
@@ -484,7 +428,7 @@ func (a *Server) continueLink(r *http.Request) (*authState, string, error) {
 		a.sm.Remove(ctx, keyLinkFlow)
 		return nil, "", errFlowGone
 	case err != nil:
-		return nil, "", a.linkError(err)
+		return nil, "", err
 	}
 	a.sm.Remove(ctx, keyLinkFlow)
 	st, err := a.completed(r, done)

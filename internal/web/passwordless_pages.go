@@ -125,7 +125,7 @@ func (a *Server) codePage(w http.ResponseWriter, r *http.Request) error {
 // flowFail re-renders the code page of flow key with err, or goes back to
 // sign-in when the flow is gone.
 func (a *Server) flowFail(w http.ResponseWriter, r *http.Request, err error, key, back string) error {
-	if err == errFlowGone {
+	if errors.Is(err, errFlowGone) {
 		a.notice(r, errFlowGone.Message)
 		http.Redirect(w, r, back, http.StatusSeeOther)
 		return nil
@@ -178,7 +178,7 @@ func (a *Server) linkConfirmPage(w http.ResponseWriter, r *http.Request) error {
 	p := a.titled(r, "magic-link", "Confirm sign-in")
 	c, err := a.pwl.svc.Link(r.Context(), token)
 	if err != nil {
-		e := httpx.Public(a.linkError(err))
+		e := httpx.Public(err)
 		if httpx.Status(e) >= 500 {
 			return err
 		}
@@ -220,7 +220,7 @@ func (a *Server) linkConfirmForm(w http.ResponseWriter, r *http.Request) error {
 // the link is used, here or on another device.
 func (a *Server) linkSentPage(w http.ResponseWriter, r *http.Request) error {
 	status, c, err := a.linkStatus(r)
-	if err == errFlowGone {
+	if errors.Is(err, errFlowGone) {
 		http.Redirect(w, r, a.s.Path+"/sign-in", http.StatusSeeOther)
 		return nil
 	}

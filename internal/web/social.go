@@ -363,7 +363,7 @@ func (a *Server) socialSignIn(r *http.Request, sp *socialProvider, flow socialFl
 		a.parkSocial(r, sp, ext)
 		return "", errAccountExists{provider: sp.cfg.Name}
 	case errors.Is(err, core.ErrBanned):
-		return "", &core.Error{Kind: core.ErrForbidden, Code: "user_banned", Message: "This account has been disabled.", Err: err}
+		return "", core.ErrUserBanned.With(err)
 	case err != nil:
 		return "", err
 	}

@@ -6,7 +6,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/embedauth/auth/core"
-	"github.com/embedauth/auth/internal/httpx"
 	"github.com/embedauth/auth/internal/onetime"
 )
 
@@ -15,11 +14,7 @@ func errorsIsNotFound(err error) bool { return errors.Is(err, core.ErrNotFound) 
 // cleanCode checks a 6-digit code's shape; spaces typed inside it are
 // dropped.
 func cleanCode(raw string) (string, error) {
-	s, err := onetime.CleanCode(strings.ReplaceAll(raw, " ", ""), 6)
-	if err != nil {
-		return "", httpx.FieldError("code", "invalid_code", "Enter the 6-digit code from the email.")
-	}
-	return s, nil
+	return onetime.CleanCode(strings.ReplaceAll(raw, " ", ""), 6)
 }
 
 // maskEmail shows enough of an address to recognise it: "a***@example.com".

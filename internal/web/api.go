@@ -40,45 +40,6 @@ func (a *Server) apiOpenAPI(w http.ResponseWriter, r *http.Request) error {
 	return err
 }
 
-func (a *Server) apiSignUp(w http.ResponseWriter, r *http.Request) error {
-	var in signUpInput
-	if err := httpx.DecodeJSON(w, r, maxBody, &in); err != nil {
-		return err
-	}
-	email, err := a.signUp(r, in)
-	if err != nil {
-		return err
-	}
-	return httpx.WriteJSON(w, http.StatusAccepted, struct {
-		Status string `json:"status"`
-		Email  string `json:"email"`
-	}{"verification_required", maskEmail(email)})
-}
-
-func (a *Server) apiVerify(w http.ResponseWriter, r *http.Request) error {
-	var in struct {
-		Code string `json:"code"`
-	}
-	if err := httpx.DecodeJSON(w, r, maxBody, &in); err != nil {
-		return err
-	}
-	st, err := a.verifySignup(r, in.Code)
-	if err != nil {
-		return err
-	}
-	return writeMe(w, st)
-}
-
-func (a *Server) apiResend(w http.ResponseWriter, r *http.Request) error {
-	if err := httpx.DecodeJSON(w, r, maxBody, &struct{}{}); err != nil {
-		return err
-	}
-	if err := a.resendSignup(r); err != nil {
-		return err
-	}
-	return httpx.WriteJSON(w, http.StatusAccepted, statusBody{Status: "code_sent"})
-}
-
 func (a *Server) apiSignIn(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
 		Email    string `json:"email"`

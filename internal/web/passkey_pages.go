@@ -5,7 +5,6 @@ import (
 	"net/http"
 
 	"github.com/embedauth/auth/core"
-	"github.com/embedauth/auth/internal/httpx"
 	"github.com/embedauth/auth/ui"
 )
 
@@ -38,74 +37,6 @@ func (a *Server) passkeySignUpTarget(redirect string) string {
 		target += "?redirect_url=" + queryEscape(redirect)
 	}
 	return target
-}
-
-func (a *Server) passkeySignUpPage(w http.ResponseWriter, r *http.Request) error {
-	if a.pk == nil {
-		return errPasskeysOff
-	}
-	redirect := a.safeRedirect(r.URL.Query().Get("redirect_url"))
-	data := a.passkeySignUpData(r, a.page(r, "passkey-sign-up"), redirect, r.URL.Query().Get("new") != "")
-	return a.render(w, http.StatusOK, "passkey-sign-up", data)
-}
-
-func (a *Server) passkeySignUpForm(w http.ResponseWriter, r *http.Request) error {
-	if a.pk == nil {
-		return errPasskeysOff
-	}
-	if err := httpx.ParseForm(w, r, maxBody); err != nil {
-		return err
-	}
-	email, name, redirect := r.PostFormValue("email"), r.PostFormValue("name"), a.safeRedirect(formRedirect(r))
-	if _, err := a.passkeySignUp(r, email, name); err != nil {
-		return a.formFail(w, r, err, "passkey-sign-up", func(p ui.Page) any {
-			d := a.passkeySignUpData(r, p, redirect, true)
-			d.Email, d.Name = email, name
-			return d
-		})
-	}
-	http.Redirect(w, r, a.passkeySignUpTarget(redirect), http.StatusSeeOther)
-	return nil
-}
-
-func (a *Server) passkeySignUpVerifyForm(w http.ResponseWriter, r *http.Request) error {
-	if a.pk == nil {
-		return errPasskeysOff
-	}
-	if err := httpx.ParseForm(w, r, maxBody); err != nil {
-		return err
-	}
-	redirect := a.safeRedirect(formRedirect(r))
-	if err := a.verifyPasskeySignup(r, r.PostFormValue("code")); err != nil {
-		if errors.Is(err, errSignupGone) {
-			a.notice(r, errSignupGone.Message)
-			http.Redirect(w, r, a.passkeySignUpTarget(redirect), http.StatusSeeOther)
-			return nil
-		}
-		return a.formFail(w, r, err, "passkey-sign-up", func(p ui.Page) any { return a.passkeySignUpData(r, p, redirect, false) })
-	}
-	http.Redirect(w, r, a.passkeySignUpTarget(redirect), http.StatusSeeOther)
-	return nil
-}
-
-func (a *Server) passkeySignUpResendForm(w http.ResponseWriter, r *http.Request) error {
-	if a.pk == nil {
-		return errPasskeysOff
-	}
-	if err := httpx.ParseForm(w, r, maxBody); err != nil {
-		return err
-	}
-	redirect := a.safeRedirect(formRedirect(r))
-	if err := a.resendPasskeySignup(r); err != nil {
-		if !errors.Is(err, errSignupGone) {
-			return a.formFail(w, r, err, "passkey-sign-up", func(p ui.Page) any { return a.passkeySignUpData(r, p, redirect, false) })
-		}
-		a.notice(r, errSignupGone.Message)
-	} else {
-		a.notice(r, "We sent a new code. Codes sent before it no longer work.")
-	}
-	http.Redirect(w, r, a.passkeySignUpTarget(redirect), http.StatusSeeOther)
-	return nil
 }
 
 // passkeySetupPage asks a signed-in user without a passkey to add one

@@ -10,6 +10,7 @@ import (
 	"github.com/embedauth/auth/internal/httpx"
 	"github.com/embedauth/auth/passkey"
 	"github.com/embedauth/auth/store"
+	"github.com/embedauth/auth/ui"
 )
 
 // A passkey-only sign-up reuses the pending sign-up of a password sign-up
@@ -179,4 +180,151 @@ func (a *Server) passkeySignUpFinish(r *http.Request, body []byte) (*authState, 
 		return nil, err
 	}
 	return a.attachSession(r, user, sess)
+}
+
+func (a *Server) apiPasskeySignUp(w http.ResponseWriter, r *http.Request) error {
+	if a.pk == nil {
+		return errPasskeysOff
+	}
+	var in struct {
+		Email string `json:"email"`
+		Name  string `json:"name"`
+	}
+	if err := httpx.DecodeJSON(w, r, maxBody, &in); err != nil {
+		return err
+	}
+	email, err := a.passkeySignUp(r, in.Email, in.Name)
+	if err != nil {
+		return err
+	}
+	return httpx.WriteJSON(w, http.StatusAccepted, struct {
+		Status string `json:"status"`
+		Email  string `json:"email"`
+	}{"verification_required", maskEmail(email)})
+}
+
+func (a *Server) apiPasskeySignUpVerify(w http.ResponseWriter, r *http.Request) error {
+	if a.pk == nil {
+		return errPasskeysOff
+	}
+	var in struct {
+		Code string `json:"code"`
+	}
+	if err := httpx.DecodeJSON(w, r, maxBody, &in); err != nil {
+		return err
+	}
+	if err := a.verifyPasskeySignup(r, in.Code); err != nil {
+		return err
+	}
+	return httpx.WriteJSON(w, http.StatusOK, statusBody{Status: "passkey_required", Message: "Your email is verified. Create your passkey."})
+}
+
+func (a *Server) apiPasskeySignUpResend(w http.ResponseWriter, r *http.Request) error {
+	if a.pk == nil {
+		return errPasskeysOff
+	}
+	if err := httpx.DecodeJSON(w, r, maxBody, &struct{}{}); err != nil {
+		return err
+	}
+	if err := a.resendPasskeySignup(r); err != nil {
+		return err
+	}
+	return httpx.WriteJSON(w, http.StatusAccepted, statusBody{Status: "code_sent"})
+}
+
+func (a *Server) apiPasskeySignUpBegin(w http.ResponseWriter, r *http.Request) error {
+	if a.pk == nil {
+		return errPasskeysOff
+	}
+	if err := httpx.DecodeJSON(w, r, maxBody, &struct{}{}); err != nil {
+		return err
+	}
+	opts, err := a.passkeySignUpBegin(r)
+	if err != nil {
+		return err
+	}
+	return writeOptions(w, opts)
+}
+
+func (a *Server) apiPasskeySignUpFinish(w http.ResponseWriter, r *http.Request) error {
+	if a.pk == nil {
+		return errPasskeysOff
+	}
+	body, err := readCredential(w, r)
+	if err != nil {
+		return err
+	}
+	st, err := a.passkeySignUpFinish(r, body)
+	if err != nil {
+		return err
+	}
+	return writeMe(w, st)
+}
+
+func (a *Server) passkeySignUpPage(w http.ResponseWriter, r *http.Request) error {
+	if a.pk == nil {
+		return errPasskeysOff
+	}
+	redirect := a.safeRedirect(r.URL.Query().Get("redirect_url"))
+	data := a.passkeySignUpData(r, a.page(r, "passkey-sign-up"), redirect, r.URL.Query().Get("new") != "")
+	return a.render(w, http.StatusOK, "passkey-sign-up", data)
+}
+
+func (a *Server) passkeySignUpForm(w http.ResponseWriter, r *http.Request) error {
+	if a.pk == nil {
+		return errPasskeysOff
+	}
+	if err := httpx.ParseForm(w, r, maxBody); err != nil {
+		return err
+	}
+	email, name, redirect := r.PostFormValue("email"), r.PostFormValue("name"), a.safeRedirect(formRedirect(r))
+	if _, err := a.passkeySignUp(r, email, name); err != nil {
+		return a.formFail(w, r, err, "passkey-sign-up", func(p ui.Page) any {
+			d := a.passkeySignUpData(r, p, redirect, true)
+			d.Email, d.Name = email, name
+			return d
+		})
+	}
+	http.Redirect(w, r, a.passkeySignUpTarget(redirect), http.StatusSeeOther)
+	return nil
+}
+
+func (a *Server) passkeySignUpVerifyForm(w http.ResponseWriter, r *http.Request) error {
+	if a.pk == nil {
+		return errPasskeysOff
+	}
+	if err := httpx.ParseForm(w, r, maxBody); err != nil {
+		return err
+	}
+	redirect := a.safeRedirect(formRedirect(r))
+	if err := a.verifyPasskeySignup(r, r.PostFormValue("code")); err != nil {
+		if errors.Is(err, errSignupGone) {
+			a.notice(r, errSignupGone.Message)
+			http.Redirect(w, r, a.passkeySignUpTarget(redirect), http.StatusSeeOther)
+			return nil
+		}
+		return a.formFail(w, r, err, "passkey-sign-up", func(p ui.Page) any { return a.passkeySignUpData(r, p, redirect, false) })
+	}
+	http.Redirect(w, r, a.passkeySignUpTarget(redirect), http.StatusSeeOther)
+	return nil
+}
+
+func (a *Server) passkeySignUpResendForm(w http.ResponseWriter, r *http.Request) error {
+	if a.pk == nil {
+		return errPasskeysOff
+	}
+	if err := httpx.ParseForm(w, r, maxBody); err != nil {
+		return err
+	}
+	redirect := a.safeRedirect(formRedirect(r))
+	if err := a.resendPasskeySignup(r); err != nil {
+		if !errors.Is(err, errSignupGone) {
+			return a.formFail(w, r, err, "passkey-sign-up", func(p ui.Page) any { return a.passkeySignUpData(r, p, redirect, false) })
+		}
+		a.notice(r, errSignupGone.Message)
+	} else {
+		a.notice(r, "We sent a new code. Codes sent before it no longer work.")
+	}
+	http.Redirect(w, r, a.passkeySignUpTarget(redirect), http.StatusSeeOther)
+	return nil
 }

@@ -336,75 +336,9 @@ func (a *Server) signInForm(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *Server) signUpPage(w http.ResponseWriter, r *http.Request) error {
-	redirect := a.safeRedirect(r.URL.Query().Get("redirect_url"))
-	return a.render(w, http.StatusOK, "sign-up", ui.SignUp{Page: a.page(r, "sign-up"), RedirectURL: redirect, MinLength: a.s.PasswordMinLength, Methods: a.methodsView()})
-}
-
-func (a *Server) signUpForm(w http.ResponseWriter, r *http.Request) error {
-	if err := httpx.ParseForm(w, r, maxBody); err != nil {
-		return err
-	}
-	in := signUpInput{Email: r.PostFormValue("email"), Password: r.PostFormValue("password"), Name: r.PostFormValue("name")}
-	redirect := a.safeRedirect(formRedirect(r))
-	if _, err := a.signUp(r, in); err != nil {
-		return a.formFail(w, r, err, "sign-up", func(p ui.Page) any {
-			return ui.SignUp{Page: p, Email: in.Email, Name: in.Name, RedirectURL: redirect, MinLength: a.s.PasswordMinLength, Methods: a.methodsView()}
-		})
-	}
-	target := a.s.Path + "/verify"
-	if redirect != "" {
-		target += "?redirect_url=" + queryEscape(redirect)
-	}
-	http.Redirect(w, r, target, http.StatusSeeOther)
-	return nil
-}
-
 func (a *Server) verifyData(r *http.Request, p ui.Page) ui.Verify {
 	email, _ := a.pendingSignupEmail(r.Context())
 	return ui.Verify{Page: p, Email: email, RedirectURL: a.safeRedirect(formRedirect(r)), TTL: humanDuration(a.s.VerificationCodeTTL)}
-}
-
-func (a *Server) verifyPage(w http.ResponseWriter, r *http.Request) error {
-	if _, ok := a.pendingSignupEmail(r.Context()); !ok {
-		http.Redirect(w, r, a.s.Path+"/sign-up", http.StatusSeeOther)
-		return nil
-	}
-	return a.render(w, http.StatusOK, "verify", a.verifyData(r, a.page(r, "verify")))
-}
-
-func (a *Server) verifyForm(w http.ResponseWriter, r *http.Request) error {
-	if err := httpx.ParseForm(w, r, maxBody); err != nil {
-		return err
-	}
-	st, err := a.verifySignup(r, r.PostFormValue("code"))
-	if err != nil {
-		if err == errSignupGone {
-			a.notice(r, errSignupGone.Message)
-			http.Redirect(w, r, a.s.Path+"/sign-up", http.StatusSeeOther)
-			return nil
-		}
-		return a.formFail(w, r, err, "verify", func(p ui.Page) any { return a.verifyData(r, p) })
-	}
-	http.Redirect(w, r, a.passkeyNudge(r, st, a.afterSignIn(formRedirect(r))), http.StatusSeeOther)
-	return nil
-}
-
-func (a *Server) resendForm(w http.ResponseWriter, r *http.Request) error {
-	if err := httpx.ParseForm(w, r, maxBody); err != nil {
-		return err
-	}
-	if err := a.resendSignup(r); err != nil {
-		if err == errSignupGone {
-			a.notice(r, errSignupGone.Message)
-			http.Redirect(w, r, a.s.Path+"/sign-up", http.StatusSeeOther)
-			return nil
-		}
-		return a.formFail(w, r, err, "verify", func(p ui.Page) any { return a.verifyData(r, p) })
-	}
-	a.notice(r, "We sent a new code. Codes sent before it no longer work.")
-	http.Redirect(w, r, a.s.Path+"/verify", http.StatusSeeOther)
-	return nil
 }
 
 func (a *Server) signOutPage(w http.ResponseWriter, r *http.Request) error {

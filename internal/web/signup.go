@@ -11,6 +11,7 @@ import (
 	"github.com/embedauth/auth/internal/onetime"
 	"github.com/embedauth/auth/mail"
 	"github.com/embedauth/auth/store"
+	"github.com/embedauth/auth/ui"
 )
 
 const (
@@ -190,4 +191,109 @@ func (a *Server) pendingSignupEmail(ctx context.Context) (string, bool) {
 		return "", false
 	}
 	return maskEmail(su.Email), true
+}
+
+func (a *Server) apiSignUp(w http.ResponseWriter, r *http.Request) error {
+	var in signUpInput
+	if err := httpx.DecodeJSON(w, r, maxBody, &in); err != nil {
+		return err
+	}
+	email, err := a.signUp(r, in)
+	if err != nil {
+		return err
+	}
+	return httpx.WriteJSON(w, http.StatusAccepted, struct {
+		Status string `json:"status"`
+		Email  string `json:"email"`
+	}{"verification_required", maskEmail(email)})
+}
+
+func (a *Server) apiVerify(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Code string `json:"code"`
+	}
+	if err := httpx.DecodeJSON(w, r, maxBody, &in); err != nil {
+		return err
+	}
+	st, err := a.verifySignup(r, in.Code)
+	if err != nil {
+		return err
+	}
+	return writeMe(w, st)
+}
+
+func (a *Server) apiResend(w http.ResponseWriter, r *http.Request) error {
+	if err := httpx.DecodeJSON(w, r, maxBody, &struct{}{}); err != nil {
+		return err
+	}
+	if err := a.resendSignup(r); err != nil {
+		return err
+	}
+	return httpx.WriteJSON(w, http.StatusAccepted, statusBody{Status: "code_sent"})
+}
+
+func (a *Server) signUpPage(w http.ResponseWriter, r *http.Request) error {
+	redirect := a.safeRedirect(r.URL.Query().Get("redirect_url"))
+	return a.render(w, http.StatusOK, "sign-up", ui.SignUp{Page: a.page(r, "sign-up"), RedirectURL: redirect, MinLength: a.s.PasswordMinLength, Methods: a.methodsView()})
+}
+
+func (a *Server) signUpForm(w http.ResponseWriter, r *http.Request) error {
+	if err := httpx.ParseForm(w, r, maxBody); err != nil {
+		return err
+	}
+	in := signUpInput{Email: r.PostFormValue("email"), Password: r.PostFormValue("password"), Name: r.PostFormValue("name")}
+	redirect := a.safeRedirect(formRedirect(r))
+	if _, err := a.signUp(r, in); err != nil {
+		return a.formFail(w, r, err, "sign-up", func(p ui.Page) any {
+			return ui.SignUp{Page: p, Email: in.Email, Name: in.Name, RedirectURL: redirect, MinLength: a.s.PasswordMinLength, Methods: a.methodsView()}
+		})
+	}
+	target := a.s.Path + "/verify"
+	if redirect != "" {
+		target += "?redirect_url=" + queryEscape(redirect)
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
+	return nil
+}
+
+func (a *Server) verifyPage(w http.ResponseWriter, r *http.Request) error {
+	if _, ok := a.pendingSignupEmail(r.Context()); !ok {
+		http.Redirect(w, r, a.s.Path+"/sign-up", http.StatusSeeOther)
+		return nil
+	}
+	return a.render(w, http.StatusOK, "verify", a.verifyData(r, a.page(r, "verify")))
+}
+
+func (a *Server) verifyForm(w http.ResponseWriter, r *http.Request) error {
+	if err := httpx.ParseForm(w, r, maxBody); err != nil {
+		return err
+	}
+	st, err := a.verifySignup(r, r.PostFormValue("code"))
+	if err != nil {
+		if err == errSignupGone {
+			a.notice(r, errSignupGone.Message)
+			http.Redirect(w, r, a.s.Path+"/sign-up", http.StatusSeeOther)
+			return nil
+		}
+		return a.formFail(w, r, err, "verify", func(p ui.Page) any { return a.verifyData(r, p) })
+	}
+	http.Redirect(w, r, a.passkeyNudge(r, st, a.afterSignIn(formRedirect(r))), http.StatusSeeOther)
+	return nil
+}
+
+func (a *Server) resendForm(w http.ResponseWriter, r *http.Request) error {
+	if err := httpx.ParseForm(w, r, maxBody); err != nil {
+		return err
+	}
+	if err := a.resendSignup(r); err != nil {
+		if err == errSignupGone {
+			a.notice(r, errSignupGone.Message)
+			http.Redirect(w, r, a.s.Path+"/sign-up", http.StatusSeeOther)
+			return nil
+		}
+		return a.formFail(w, r, err, "verify", func(p ui.Page) any { return a.verifyData(r, p) })
+	}
+	a.notice(r, "We sent a new code. Codes sent before it no longer work.")
+	http.Redirect(w, r, a.s.Path+"/verify", http.StatusSeeOther)
+	return nil
 }

@@ -77,6 +77,19 @@ const (
 	// device the account had not used before finish signing in (Data.Time,
 	// Device, IP, Method, ExpiresIn).
 	MsgDeviceVerificationCode = "device_verification_code"
+	// MsgPasskeyAdded and MsgPasskeyRemoved tell the user a passkey
+	// (Data.Device is its name) was added to or removed from their account;
+	// Data.Link is the profile page.
+	MsgPasskeyAdded   = "passkey_added"
+	MsgPasskeyRemoved = "passkey_removed"
+	// MsgPasskeyCloneSuspected tells the user a passkey (Data.Device) was
+	// blocked because its signature counter went backwards.
+	MsgPasskeyCloneSuspected = "passkey_clone_suspected"
+	// MsgAccountConnected and MsgAccountDisconnected tell the user a
+	// provider account (Data.Device is the provider, Data.Address the
+	// account's email) was connected to or disconnected from theirs.
+	MsgAccountConnected    = "account_connected"
+	MsgAccountDisconnected = "account_disconnected"
 )
 
 // DefaultColor is the button and link colour used when Brand.Color is empty

@@ -116,7 +116,7 @@ func (a *Server) init() error {
 	if err != nil {
 		return fmt.Errorf("auth: %w", err)
 	}
-	a.mailTpl, err = mail.NewTemplates(passkeyMailTemplates(s.MailTemplates))
+	a.mailTpl, err = mail.NewTemplates(s.MailTemplates)
 	if err != nil {
 		return fmt.Errorf("auth: %w", err)
 	}

@@ -286,3 +286,92 @@ func (a *Server) identifierRemoveForm(w http.ResponseWriter, r *http.Request) er
 		return "The address was removed.", err
 	})
 }
+
+func (a *Server) writeIdentifiers(w http.ResponseWriter, r *http.Request, userID string) error {
+	list, err := a.db.Identifiers(r.Context(), userID)
+	if err != nil {
+		return err
+	}
+	if list == nil {
+		list = []core.Identifier{}
+	}
+	return httpx.WriteJSON(w, http.StatusOK, identifiersBody{list})
+}
+
+func (a *Server) apiIdentifiers(w http.ResponseWriter, r *http.Request) error {
+	st, err := a.apiUser(r)
+	if err != nil {
+		return err
+	}
+	return a.writeIdentifiers(w, r, st.user.ID)
+}
+
+func (a *Server) apiAddIdentifier(w http.ResponseWriter, r *http.Request) error {
+	st, err := a.apiUser(r)
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Type     string `json:"type"`
+		Value    string `json:"value"`
+		Password string `json:"password"`
+	}
+	if err := httpx.DecodeJSON(w, r, maxBody, &in); err != nil {
+		return err
+	}
+	sent, err := a.addIdentifier(r, st, in.Type, in.Value, in.Password, "password")
+	if err != nil {
+		if e := httpx.Public(err); e.Field == "email" || e.Field == "phone" {
+			e2 := *e
+			e2.Field = "value"
+			return &e2
+		}
+		return err
+	}
+	return httpx.WriteJSON(w, http.StatusAccepted, sent)
+}
+
+func (a *Server) apiVerifyIdentifier(w http.ResponseWriter, r *http.Request) error {
+	st, err := a.apiUser(r)
+	if err != nil {
+		return err
+	}
+	var in codeInput
+	if err := httpx.DecodeJSON(w, r, maxBody, &in); err != nil {
+		return err
+	}
+	if _, err := a.verifyIdentifier(r, st, in.Code); err != nil {
+		return err
+	}
+	return a.writeIdentifiers(w, r, st.user.ID)
+}
+
+func (a *Server) apiPrimaryIdentifier(w http.ResponseWriter, r *http.Request) error {
+	st, err := a.apiUser(r)
+	if err != nil {
+		return err
+	}
+	var in identifierChange
+	if err := httpx.DecodeJSON(w, r, maxBody, &in); err != nil {
+		return err
+	}
+	if _, err := a.setPrimary(r, st, r.PathValue("id"), in.Password, "password"); err != nil {
+		return err
+	}
+	return a.writeIdentifiers(w, r, st.user.ID)
+}
+
+func (a *Server) apiRemoveIdentifier(w http.ResponseWriter, r *http.Request) error {
+	st, err := a.apiUser(r)
+	if err != nil {
+		return err
+	}
+	var in identifierChange
+	if err := httpx.DecodeJSON(w, r, maxBody, &in); err != nil {
+		return err
+	}
+	if _, err := a.removeIdentifier(r, st, r.PathValue("id"), in.Password, "password"); err != nil {
+		return err
+	}
+	return a.writeIdentifiers(w, r, st.user.ID)
+}

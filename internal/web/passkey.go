@@ -116,7 +116,7 @@ func (a *Server) reportPasskeyClone(r *http.Request, sce *passkey.SignCountError
 	if err != nil {
 		return err
 	}
-	m, err := a.newMail(mailPasskeyCloneSuspected, user.Email, a.passkeyMailData(r, user, sce.Passkey))
+	m, err := a.newMail(mail.MsgPasskeyCloneSuspected, user.Email, a.passkeyMailData(r, user, sce.Passkey))
 	if err != nil {
 		return err
 	}
@@ -216,7 +216,7 @@ func (a *Server) passkeyRegisterFinish(r *http.Request, st *authState, body []by
 	if p.Name == "" {
 		p.Name = describeDevice(r.UserAgent())
 	}
-	m, err := a.newMail(mailPasskeyAdded, st.user.Email, a.passkeyMailData(r, st.user, p))
+	m, err := a.newMail(mail.MsgPasskeyAdded, st.user.Email, a.passkeyMailData(r, st.user, p))
 	if err != nil {
 		return core.Passkey{}, err
 	}
@@ -339,7 +339,7 @@ func (a *Server) deletePasskey(r *http.Request, st *authState, id, pw, pwField s
 	if err := a.stepUp(r, st, pw, pwField, "Enter your password to remove a passkey."); err != nil {
 		return err
 	}
-	m, err := a.newMail(mailPasskeyRemoved, user.Email, a.passkeyMailData(r, user, p))
+	m, err := a.newMail(mail.MsgPasskeyRemoved, user.Email, a.passkeyMailData(r, user, p))
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 
@@ -115,4 +116,221 @@ func (a *Server) deleteAccount(r *http.Request, st *authState, pw string) error 
 	// Sign this browser out as signing out does: in multi-session mode its
 	// other accounts stay signed in.
 	return a.signOut(r)
+}
+
+func (a *Server) apiMe(w http.ResponseWriter, r *http.Request) error {
+	st, err := a.apiUser(r)
+	if err != nil {
+		return err
+	}
+	return writeMe(w, st)
+}
+
+func (a *Server) apiUpdateMe(w http.ResponseWriter, r *http.Request) error {
+	st, err := a.apiUser(r)
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Name           *string         `json:"name"`
+		UnsafeMetadata json.RawMessage `json:"unsafe_metadata"`
+	}
+	if err := httpx.DecodeJSON(w, r, maxBody, &in); err != nil {
+		return err
+	}
+	up := store.UserUpdate{}
+	if in.Name != nil {
+		name, err := core.CleanName(*in.Name)
+		if err != nil {
+			return err
+		}
+		up.Name = &name
+	}
+	if in.UnsafeMetadata != nil {
+		var obj map[string]any
+		if json.Unmarshal(in.UnsafeMetadata, &obj) != nil || obj == nil {
+			return httpx.FieldError("unsafe_metadata", "invalid_metadata", "unsafe_metadata must be a JSON object.")
+		}
+		if len(in.UnsafeMetadata) > 8<<10 {
+			return httpx.FieldError("unsafe_metadata", "metadata_too_large", "unsafe_metadata must be at most 8 KB.")
+		}
+		up.UnsafeMetadata = in.UnsafeMetadata
+	}
+	u, err := a.db.UpdateUser(r.Context(), st.user.ID, up)
+	if err != nil {
+		return err
+	}
+	a.cache.forgetUser(u.ID)
+	return httpx.WriteJSON(w, http.StatusOK, struct {
+		User core.User `json:"user"`
+	}{u})
+}
+
+func (a *Server) apiDeleteMe(w http.ResponseWriter, r *http.Request) error {
+	st, err := a.apiUser(r)
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Password string `json:"password"`
+	}
+	if err := httpx.DecodeJSON(w, r, maxBody, &in); err != nil {
+		return err
+	}
+	if err := a.deleteAccount(r, st, in.Password); err != nil {
+		return err
+	}
+	return httpx.WriteJSON(w, http.StatusOK, statusBody{Status: "deleted"})
+}
+
+func (a *Server) apiSessions(w http.ResponseWriter, r *http.Request) error {
+	st, err := a.apiUser(r)
+	if err != nil {
+		return err
+	}
+	list, err := a.db.ListSessions(r.Context(), st.user.ID)
+	if err != nil {
+		return err
+	}
+	out := []sessionJSON{}
+	now := a.s.Now()
+	for _, s := range list {
+		if s.Active(now, a.s.SessionIdleTimeout) {
+			out = append(out, sessionJSON{Session: s, Device: describeDevice(s.UserAgent), Current: s.ID == st.session.ID})
+		}
+	}
+	return httpx.WriteJSON(w, http.StatusOK, struct {
+		Sessions []sessionJSON `json:"sessions"`
+	}{out})
+}
+
+func (a *Server) apiRevokeSession(w http.ResponseWriter, r *http.Request) error {
+	st, err := a.apiUser(r)
+	if err != nil {
+		return err
+	}
+	if err := a.revokeSession(r, st, r.PathValue("id")); err != nil {
+		return err
+	}
+	return httpx.WriteJSON(w, http.StatusOK, statusBody{Status: "revoked"})
+}
+
+func (a *Server) apiRevokeOthers(w http.ResponseWriter, r *http.Request) error {
+	st, err := a.apiUser(r)
+	if err != nil {
+		return err
+	}
+	n, err := a.revokeOtherSessions(r, st)
+	if err != nil {
+		return err
+	}
+	return httpx.WriteJSON(w, http.StatusOK, struct {
+		Status string `json:"status"`
+		Ended  int    `json:"ended"`
+	}{"revoked", n})
+}
+
+func (a *Server) profilePage(w http.ResponseWriter, r *http.Request) error {
+	st, ok, err := a.signedIn(w, r)
+	if !ok {
+		return err
+	}
+	data, err := a.profileData(r, st, a.page(r, "profile"))
+	if err != nil {
+		return err
+	}
+	return a.render(w, http.StatusOK, "profile", data)
+}
+
+// profileAction runs a profile form and redirects back to the profile with
+// a notice, or re-renders it with the error.
+func (a *Server) profileAction(w http.ResponseWriter, r *http.Request, fn func(st *authState) (string, error)) error {
+	st, ok, err := a.signedIn(w, r)
+	if !ok {
+		return err
+	}
+	if err := httpx.ParseForm(w, r, maxBody); err != nil {
+		return err
+	}
+	msg, err := fn(st)
+	if err != nil {
+		e := httpx.Public(err)
+		if httpx.Status(e) >= 500 {
+			return err
+		}
+		data, derr := a.profileData(r, st, a.page(r, "profile"))
+		if derr != nil {
+			return derr
+		}
+		return a.formFail(w, r, err, "profile", func(p ui.Page) any { data.Page = p; return data })
+	}
+	if msg != "" {
+		a.notice(r, msg)
+	}
+	http.Redirect(w, r, a.s.Path+"/profile", http.StatusSeeOther)
+	return nil
+}
+
+func (a *Server) nameForm(w http.ResponseWriter, r *http.Request) error {
+	return a.profileAction(w, r, func(st *authState) (string, error) {
+		_, err := a.updateName(r, st, r.PostFormValue("name"))
+		return "Your name was saved.", err
+	})
+}
+
+func (a *Server) revokeForm(w http.ResponseWriter, r *http.Request) error {
+	return a.profileAction(w, r, func(st *authState) (string, error) {
+		return "That device was signed out.", a.revokeSession(r, st, r.PostFormValue("session_id"))
+	})
+}
+
+func (a *Server) revokeOthersForm(w http.ResponseWriter, r *http.Request) error {
+	return a.profileAction(w, r, func(st *authState) (string, error) {
+		_, err := a.revokeOtherSessions(r, st)
+		return "All your other devices were signed out.", err
+	})
+}
+
+func (a *Server) deleteForm(w http.ResponseWriter, r *http.Request) error {
+	st, ok, err := a.signedIn(w, r)
+	if !ok {
+		return err
+	}
+	if err := httpx.ParseForm(w, r, maxBody); err != nil {
+		return err
+	}
+	err = nil
+	if r.PostFormValue("confirm") != "DELETE" {
+		err = httpx.FieldError("confirm", "confirmation_required", "Type DELETE to confirm.")
+	} else {
+		err = a.deleteAccount(r, st, r.PostFormValue("password"))
+	}
+	if err != nil {
+		data, derr := a.profileData(r, st, a.page(r, "profile"))
+		if derr != nil {
+			return derr
+		}
+		return a.formFail(w, r, err, "profile", func(p ui.Page) any { data.Page = p; return data })
+	}
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+	return nil
+}
+
+func (a *Server) profileData(r *http.Request, st *authState, p ui.Page) (ui.Profile, error) {
+	sessions, err := a.sessionViews(r, st)
+	if err != nil {
+		return ui.Profile{}, err
+	}
+	ids, err := a.identifierViews(r, st)
+	if err != nil {
+		return ui.Profile{}, err
+	}
+	passkeys, err := a.passkeyList(r, st)
+	if err != nil {
+		return ui.Profile{}, err
+	}
+	conns, err := a.connectionsView(r, st)
+	return ui.Profile{Page: p, User: userView(st.user), Sessions: sessions, MinLength: a.s.PasswordMinLength,
+		Accounts: a.accounts(r, st), Multi: a.s.SessionMode == SessionMulti, Identifiers: ids, PasskeyList: passkeys,
+		Connections: conns}, err
 }

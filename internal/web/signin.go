@@ -10,6 +10,7 @@ import (
 
 	"github.com/embedauth/auth/core"
 	"github.com/embedauth/auth/internal/httpx"
+	"github.com/embedauth/auth/ui"
 )
 
 // rateLimited answers a client over its per-IP limit.
@@ -160,5 +161,101 @@ func (a *Server) switchSession(r *http.Request, id string) error {
 		return err
 	}
 	a.sm.Put(ctx, keySessionID, id)
+	return nil
+}
+
+func (a *Server) apiSignIn(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Email    string `json:"email"`
+		Password string `json:"password"`
+	}
+	if err := httpx.DecodeJSON(w, r, maxBody, &in); err != nil {
+		return err
+	}
+	st, err := a.passwordSignIn(w, r, in.Email, in.Password)
+	if errors.Is(err, errFactorTwoRequired) {
+		return a.apiFactorTwoRequired(w, r)
+	}
+	if err != nil {
+		return a.apiDeviceStepOr(w, r, err)
+	}
+	return writeMe(w, st)
+}
+
+func (a *Server) apiSignOut(w http.ResponseWriter, r *http.Request) error {
+	if err := a.signOut(r); err != nil {
+		return err
+	}
+	return httpx.WriteJSON(w, http.StatusOK, statusBody{Status: "signed_out"})
+}
+
+func (a *Server) apiSwitch(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		SessionID string `json:"session_id"`
+	}
+	if err := httpx.DecodeJSON(w, r, maxBody, &in); err != nil {
+		return err
+	}
+	if err := a.switchSession(r, in.SessionID); err != nil {
+		return err
+	}
+	return httpx.WriteJSON(w, http.StatusOK, statusBody{Status: "switched"})
+}
+
+func (a *Server) signInPage(w http.ResponseWriter, r *http.Request) error {
+	redirect := a.safeRedirect(r.URL.Query().Get("redirect_url"))
+	if st, err := a.lookup(r); err != nil {
+		return err
+	} else if st != nil && !(a.s.SessionMode == SessionMulti && r.URL.Query().Get("add") != "") {
+		http.Redirect(w, r, a.afterSignIn(redirect), http.StatusSeeOther)
+		return nil
+	}
+	return a.render(w, http.StatusOK, "sign-in", ui.SignIn{Page: a.page(r, "sign-in"), RedirectURL: redirect, Methods: a.methodsView()})
+}
+
+func (a *Server) signInForm(w http.ResponseWriter, r *http.Request) error {
+	if err := httpx.ParseForm(w, r, maxBody); err != nil {
+		return err
+	}
+	email, redirect := r.PostFormValue("email"), a.safeRedirect(formRedirect(r))
+	st, err := a.passwordSignIn(w, r, email, r.PostFormValue("password"))
+	if errors.Is(err, errFactorTwoRequired) {
+		http.Redirect(w, r, a.factorTwoTarget(redirect), http.StatusSeeOther)
+		return nil
+	}
+	if errors.Is(err, errDeviceVerificationRequired) {
+		http.Redirect(w, r, a.deviceTarget(redirect), http.StatusSeeOther)
+		return nil
+	}
+	if err != nil {
+		return a.formFail(w, r, err, "sign-in", func(p ui.Page) any {
+			return ui.SignIn{Page: p, Email: email, RedirectURL: redirect, Methods: a.methodsView()}
+		})
+	}
+	http.Redirect(w, r, a.passkeyNudge(r, st, a.afterSignIn(redirect)), http.StatusSeeOther)
+	return nil
+}
+
+func (a *Server) signOutPage(w http.ResponseWriter, r *http.Request) error {
+	p := a.page(r, "sign-out")
+	return a.render(w, http.StatusOK, "sign-out", ui.Message{Page: p})
+}
+
+func (a *Server) signOutForm(w http.ResponseWriter, r *http.Request) error {
+	if err := a.signOut(r); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+	return nil
+}
+
+func (a *Server) switchForm(w http.ResponseWriter, r *http.Request) error {
+	if err := httpx.ParseForm(w, r, maxBody); err != nil {
+		return err
+	}
+	if err := a.switchSession(r, r.PostFormValue("session_id")); err != nil {
+		return err
+	}
+	http.Redirect(w, r, a.afterSignIn(formRedirect(r)), http.StatusSeeOther)
 	return nil
 }

@@ -297,3 +297,8 @@ func (a *Server) resendForm(w http.ResponseWriter, r *http.Request) error {
 	http.Redirect(w, r, a.s.Path+"/verify", http.StatusSeeOther)
 	return nil
 }
+
+func (a *Server) verifyData(r *http.Request, p ui.Page) ui.Verify {
+	email, _ := a.pendingSignupEmail(r.Context())
+	return ui.Verify{Page: p, Email: email, RedirectURL: a.safeRedirect(formRedirect(r)), TTL: humanDuration(a.s.VerificationCodeTTL)}
+}

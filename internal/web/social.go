@@ -351,7 +351,7 @@ func (a *Server) socialSignIn(r *http.Request, sp *socialProvider, flow socialFl
 	in := store.ExternalSignIn{Profile: ext, AutoLink: a.s.SocialLinking == SocialLinkVerifiedEmail, AllowSignUp: true}
 	if in.AutoLink && ext.EmailVerified {
 		// Queued only if the identity joins the account of that address.
-		m, err := a.socialMail(r, mailAccountConnected, ext.Email, "", sp.cfg.Name, ext.Email)
+		m, err := a.socialMail(r, mail.MsgAccountConnected, ext.Email, "", sp.cfg.Name, ext.Email)
 		if err != nil {
 			return "", err
 		}
@@ -423,7 +423,7 @@ func (a *Server) linkPendingSocial(r *http.Request, user core.User) {
 	if json.Unmarshal([]byte(raw), &p) != nil || p.UserID != user.ID || a.s.Now().UnixMilli() >= p.Expires {
 		return
 	}
-	m, err := a.socialMail(r, mailAccountConnected, user.Email, user.Name, p.Name, p.Profile.Email)
+	m, err := a.socialMail(r, mail.MsgAccountConnected, user.Email, user.Name, p.Name, p.Profile.Email)
 	if err == nil {
 		_, err = a.db.LinkExternal(ctx, user.ID, p.Profile, m)
 	}
@@ -452,7 +452,7 @@ func (a *Server) socialLink(r *http.Request, sp *socialProvider, flow socialFlow
 	if st == nil || st.user.ID != flow.UserID || st.session.ID != flow.SessionID {
 		return "", errSocialFlowGone
 	}
-	m, err := a.socialMail(r, mailAccountConnected, st.user.Email, st.user.Name, sp.cfg.Name, ext.Email)
+	m, err := a.socialMail(r, mail.MsgAccountConnected, st.user.Email, st.user.Name, sp.cfg.Name, ext.Email)
 	if err != nil {
 		return "", err
 	}
@@ -519,7 +519,7 @@ func (a *Server) disconnectSocial(r *http.Request, st *authState, id, pw string)
 			if sp := a.social.byID[x.Provider]; sp != nil {
 				name = sp.cfg.Name
 			}
-			if m, err = a.socialMail(r, mailAccountDisconnected, user.Email, user.Name, name, x.Email); err != nil {
+			if m, err = a.socialMail(r, mail.MsgAccountDisconnected, user.Email, user.Name, name, x.Email); err != nil {
 				return err
 			}
 		}

@@ -443,3 +443,17 @@ func (a *Server) apiReverifyEmailCode(w http.ResponseWriter, r *http.Request) er
 	return httpx.WriteJSON(w, http.StatusOK, sentBody{Status: "sent", Channel: core.IdentifierEmail, To: maskEmail(st.user.Email),
 		ExpiresIn: int(a.s.Passwordless.CodeTTL / time.Second)})
 }
+
+// apiReverifySMSCode texts a code for the second step of a reverification
+// (users whose second factor is text messages).
+func (a *Server) apiReverifySMSCode(w http.ResponseWriter, r *http.Request) error {
+	st, err := a.apiUser(r)
+	if err != nil {
+		return err
+	}
+	sent, err := a.sendSMSFactorCode(r, st.user)
+	if err != nil {
+		return err
+	}
+	return httpx.WriteJSON(w, http.StatusOK, sent)
+}

@@ -38,7 +38,8 @@ type WebhookEndpointUpdate struct {
 	URL         *string
 	Description *string
 	EventTypes  *[]string
-	// Enabled re-enables (true) or disables (false) the endpoint.
+	// Enabled true re-enables a disabled endpoint (clearing its failure
+	// streak); false disables it with the reason "manual".
 	Enabled *bool
 }
 
@@ -66,4 +67,46 @@ type WebhookDelivery struct {
 	NextAttemptAt *time.Time       `json:"next_attempt_at,omitempty"`
 	CreatedAt     time.Time        `json:"created_at"`
 	DeliveredAt   *time.Time       `json:"delivered_at,omitempty"`
+}
+
+// WebhookEndpointRecord is an endpoint as storage holds it: the fields
+// the API shows, and the signing secrets, sealed (encrypted) by the caller
+// before they are stored.
+type WebhookEndpointRecord struct {
+	ID          string
+	URL         string
+	Description string
+	// EventTypes are the types it receives; empty means all.
+	EventTypes []string
+	Enabled    bool
+	// DisabledReason says why deliveries stopped: "gone" (the receiver
+	// answered 410), "failing" (days of failures) or "manual".
+	DisabledReason string
+	Secret         []byte
+	// PreviousSecret signs beside Secret until PreviousExpiresAt.
+	PreviousSecret    []byte
+	PreviousExpiresAt *time.Time
+	// FailingSince is when its current run of failed attempts began.
+	FailingSince *time.Time
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// WebhookDeliveryRecord is one message to an endpoint as storage holds it,
+// with its attempts, oldest first, for the delivery log.
+type WebhookDeliveryRecord struct {
+	ID         int64
+	EndpointID string
+	EventID    string
+	EventType  string
+	// Status is "pending", "delivered" or "failed".
+	Status   string
+	Attempts int
+	// NextAttemptAt is set while the message is pending.
+	NextAttemptAt *time.Time
+	LastStatus    int
+	LastError     string
+	CreatedAt     time.Time
+	DeliveredAt   *time.Time
+	Log           []WebhookAttempt
 }

@@ -21,25 +21,7 @@ const (
 
 // WebhookEndpoint is a receiver of webhooks. Secret and PreviousSecret are
 // sealed by the caller.
-type WebhookEndpoint struct {
-	ID          string
-	URL         string
-	Description string
-	// EventTypes are the types it receives; empty means all.
-	EventTypes []string
-	Enabled    bool
-	// DisabledReason says why deliveries stopped: "gone" (the receiver
-	// answered 410), "failing" (days of failures) or "manual".
-	DisabledReason string
-	Secret         []byte
-	// PreviousSecret signs beside Secret until PreviousExpiresAt.
-	PreviousSecret    []byte
-	PreviousExpiresAt *time.Time
-	// FailingSince is when its current run of failed attempts began.
-	FailingSince *time.Time
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
-}
+type WebhookEndpoint = core.WebhookEndpointRecord
 
 const endpointColumns = `id, url, description, event_types, enabled, disabled_reason, secret, previous_secret,
 	previous_expires_at, failing_since, created_at, updated_at`
@@ -115,14 +97,7 @@ func (db *DB) WebhookEndpoints(ctx context.Context) ([]WebhookEndpoint, error) {
 }
 
 // WebhookEndpointUpdate lists the fields to change; nil fields stay.
-type WebhookEndpointUpdate struct {
-	URL         *string
-	Description *string
-	EventTypes  *[]string
-	// Enabled true re-enables a disabled endpoint (clearing its failure
-	// streak); false disables it with the reason "manual".
-	Enabled *bool
-}
+type WebhookEndpointUpdate = core.WebhookEndpointUpdate
 
 // UpdateWebhookEndpoint changes an endpoint, or returns [core.ErrNotFound].
 func (db *DB) UpdateWebhookEndpoint(ctx context.Context, id string, up WebhookEndpointUpdate) (WebhookEndpoint, error) {
@@ -483,20 +458,7 @@ func (db *DB) RecordWebhookOutcome(ctx context.Context, now time.Time, o Webhook
 }
 
 // WebhookDelivery is a message with its attempts, for the delivery log.
-type WebhookDelivery struct {
-	ID            int64
-	EndpointID    string
-	EventID       string
-	EventType     string
-	Status        string
-	Attempts      int
-	NextAttemptAt *time.Time // set while pending
-	LastStatus    int
-	LastError     string
-	CreatedAt     time.Time
-	DeliveredAt   *time.Time
-	Log           []WebhookAttempt
-}
+type WebhookDelivery = core.WebhookDeliveryRecord
 
 // WebhookDeliveries returns an endpoint's newest messages first, with
 // their attempts oldest first; status, when set, filters them.
@@ -536,14 +498,13 @@ func (db *DB) WebhookDeliveries(ctx context.Context, endpointID, status string, 
 			return nil, fmt.Errorf("store: webhook deliveries: %w", err)
 		}
 		for arows.Next() {
-			a := WebhookAttempt{MessageID: out[i].ID}
-			var at, dur int64
-			if err := arows.Scan(&a.Number, &at, &dur, &a.StatusCode, &a.Response, &a.Error); err != nil {
+			var a core.WebhookAttempt
+			var at int64
+			if err := arows.Scan(&a.Number, &at, &a.DurationMS, &a.StatusCode, &a.Response, &a.Error); err != nil {
 				arows.Close()
 				return nil, fmt.Errorf("store: webhook deliveries: %w", err)
 			}
-			a.At, a.Duration = fromMS(at), time.Duration(dur)*time.Millisecond
-			a.Delivered = a.StatusCode >= 200 && a.StatusCode < 300
+			a.At = fromMS(at)
 			out[i].Log = append(out[i].Log, a)
 		}
 		arows.Close()

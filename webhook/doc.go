@@ -62,6 +62,15 @@
 // days without a success, is disabled. Each request has 15 seconds. Every
 // attempt is logged with its answer's status and the start of its body.
 //
+// # Managing endpoints
+//
+// [Endpoints] holds the rules of administering endpoints over a small
+// [EndpointStore]: URLs pass the [Guard], event types must be known,
+// signing secrets are made here and stored sealed by a [Sealer], and a
+// rotated-out secret keeps signing for [SecretOverlap]. Its refusals
+// ([ErrEndpointNotFound], [ErrEventNotFound], a bad URL, an unknown event
+// type) are [*core.Error] values with stable codes.
+//
 // # Server-side request forgery
 //
 // [Guard] keeps deliveries away from the app's own networks: endpoint

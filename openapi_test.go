@@ -65,7 +65,7 @@ var openAPIRouteList = []string{
 	"DELETE /api/sessions/{id}",
 	"POST /api/sessions/revoke-others",
 	"POST /api/sessions/switch",
-	// Tokens and webhooks (jwt.go, webhook_api.go).
+	// Tokens and webhooks (tokens.go, webhooks.go).
 	"GET /api/token",
 	"GET /.well-known/jwks.json",
 	"GET /.well-known/openid-configuration",

@@ -49,8 +49,8 @@ type Server struct {
 	limits     struct{ signIn, signUp, codes, reset, unknownEmail *ratelimit.Limiter }
 	orgs       *orgService                      // organizations, roles, invitations, domains (org_config.go)
 	pwl        *pwlState                        // magic links, email and SMS codes (passwordless.go)
-	jwt        *jwtState                        // signing keys, session tokens, JWT templates (jwt.go)
-	hooks      *webhookState                    // webhook endpoints and their dispatcher (webhook.go)
+	jwt        *jwtState                        // signing keys, session tokens, JWT templates (tokens.go)
+	hooks      *webhookState                    // webhook endpoints and their dispatcher (webhooks.go)
 	pk         *passkeys                        // WebAuthn passkeys, nil when off (passkey.go)
 	mfa        *mfa.Service                     // TOTP and backup codes (mfa.go)
 	account    *account.Service[*store.OutMail] // password accounts and the security log

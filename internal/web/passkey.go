@@ -390,3 +390,281 @@ func (a *Server) passkeyList(r *http.Request, st *authState) (*ui.PasskeyList, e
 	}
 	return out, nil
 }
+
+var passkeySignUpTitles = map[string]string{
+	ui.PasskeyStepEmail:  "Create your account",
+	ui.PasskeyStepCode:   "Check your email",
+	ui.PasskeyStepCreate: "Create your passkey",
+}
+
+// passkeySignUpData is the passkey sign-up page at the browser's step.
+func (a *Server) passkeySignUpData(r *http.Request, p ui.Page, redirect string, fresh bool) ui.PasskeySignUp {
+	d := ui.PasskeySignUp{Page: p, Step: ui.PasskeyStepEmail, RedirectURL: redirect, Next: a.afterSignIn(redirect),
+		TTL: humanDuration(a.s.VerificationCodeTTL)}
+	if !fresh {
+		if ps, err := a.pendingPasskeySignup(r.Context()); err == nil {
+			d.MaskedEmail = maskEmail(ps.Email)
+			d.Step = ui.PasskeyStepCode
+			if ps.VerifiedAt != nil {
+				d.Step = ui.PasskeyStepCreate
+			}
+		}
+	}
+	d.Title = passkeySignUpTitles[d.Step]
+	return d
+}
+
+func (a *Server) passkeySignUpTarget(redirect string) string {
+	target := a.s.Path + "/sign-up/passkey"
+	if redirect != "" {
+		target += "?redirect_url=" + queryEscape(redirect)
+	}
+	return target
+}
+
+// passkeySetupPage asks a signed-in user without a passkey to add one
+// (after sign-in, in PasskeysRequired mode) and then goes on.
+func (a *Server) passkeySetupPage(w http.ResponseWriter, r *http.Request) error {
+	st, ok, err := a.signedIn(w, r)
+	if !ok {
+		return err
+	}
+	next := a.afterSignIn(r.URL.Query().Get("redirect_url"))
+	if a.pk == nil {
+		http.Redirect(w, r, next, http.StatusSeeOther)
+		return nil
+	}
+	p := a.page(r, "passkey-setup")
+	p.Title = "Add a passkey"
+	list, err := a.db.UserPasskeys(r.Context(), st.user.ID)
+	if err != nil {
+		return err
+	}
+	if len(list) > 0 {
+		http.Redirect(w, r, next, http.StatusSeeOther)
+		return nil
+	}
+	return a.render(w, http.StatusOK, "passkey-setup", ui.PasskeySetup{Page: p, Next: next, Required: a.pk.mode == PasskeysRequired})
+}
+
+// wholeForm shows an error above the form rather than under a field: the
+// passkey forms of the profile repeat their field names on every row.
+func wholeForm(err error) error {
+	var e *core.Error
+	if errors.As(err, &e) && e.Field != "" {
+		c := *e
+		c.Field = ""
+		return &c
+	}
+	return err
+}
+
+func (a *Server) passkeyRenameForm(w http.ResponseWriter, r *http.Request) error {
+	return a.profileAction(w, r, func(st *authState) (string, error) {
+		if a.pk == nil {
+			return "", errPasskeysOff
+		}
+		_, err := a.renamePasskey(r, st, r.PostFormValue("passkey_id"), r.PostFormValue("name"))
+		return "Your passkey was renamed.", wholeForm(err)
+	})
+}
+
+func (a *Server) passkeyDeleteForm(w http.ResponseWriter, r *http.Request) error {
+	return a.profileAction(w, r, func(st *authState) (string, error) {
+		if a.pk == nil {
+			return "", errPasskeysOff
+		}
+		err := a.deletePasskey(r, st, r.PostFormValue("passkey_id"), r.PostFormValue("password"), "password")
+		return "Your passkey was removed. You can also delete it from your device or password manager.", wholeForm(err)
+	})
+}
+
+// The passkey JSON API. Begin answers {"publicKey": options} in the
+// standard JSON shape (PublicKeyCredentialCreationOptionsJSON or
+// PublicKeyCredentialRequestOptionsJSON) for
+// PublicKeyCredential.parseCreationOptionsFromJSON or
+// parseRequestOptionsFromJSON; finish takes what
+// PublicKeyCredential.toJSON() gives.
+
+// credentialJSON is a RegistrationResponseJSON or
+// AuthenticationResponseJSON. Its members are checked strictly, like every
+// API body; the response object inside is the WebAuthn library's to read.
+type credentialJSON struct {
+	ID                      string          `json:"id"`
+	RawID                   string          `json:"rawId"`
+	Type                    string          `json:"type"`
+	Response                json.RawMessage `json:"response"`
+	AuthenticatorAttachment *string         `json:"authenticatorAttachment,omitempty"`
+	ClientExtensionResults  json.RawMessage `json:"clientExtensionResults,omitempty"`
+}
+
+// readCredential decodes a finish request's body and returns it for the
+// ceremony.
+func readCredential(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	var c credentialJSON
+	if err := httpx.DecodeJSON(w, r, maxBody, &c); err != nil {
+		return nil, err
+	}
+	return json.Marshal(c)
+}
+
+// passkeyUser is apiUser behind the passkey guard.
+func (a *Server) passkeyUser(r *http.Request) (*authState, error) {
+	if a.pk == nil {
+		return nil, errPasskeysOff
+	}
+	return a.apiUser(r)
+}
+
+func writeOptions(w http.ResponseWriter, opts json.RawMessage) error {
+	return httpx.WriteJSON(w, http.StatusOK, opts)
+}
+
+func (a *Server) apiPasskeySignInBegin(w http.ResponseWriter, r *http.Request) error {
+	if a.pk == nil {
+		return errPasskeysOff
+	}
+	var in struct {
+		Email string `json:"email"`
+	}
+	if err := httpx.DecodeJSON(w, r, maxBody, &in); err != nil {
+		return err
+	}
+	opts, err := a.passkeySignInBegin(r, in.Email)
+	if err != nil {
+		return err
+	}
+	return writeOptions(w, opts)
+}
+
+func (a *Server) apiPasskeySignInFinish(w http.ResponseWriter, r *http.Request) error {
+	if a.pk == nil {
+		return errPasskeysOff
+	}
+	body, err := readCredential(w, r)
+	if err != nil {
+		return err
+	}
+	st, err := a.passkeySignIn(r, body)
+	if err != nil {
+		return a.apiDeviceStepOr(w, r, err)
+	}
+	return writeMe(w, st)
+}
+
+func (a *Server) apiPasskeyRegisterBegin(w http.ResponseWriter, r *http.Request) error {
+	st, err := a.passkeyUser(r)
+	if err != nil {
+		return err
+	}
+	if err := httpx.DecodeJSON(w, r, maxBody, &struct{}{}); err != nil {
+		return err
+	}
+	opts, err := a.passkeyRegisterBegin(r, st)
+	if err != nil {
+		return err
+	}
+	return writeOptions(w, opts)
+}
+
+type passkeyBody struct {
+	Passkey core.Passkey `json:"passkey"`
+}
+
+func (a *Server) apiPasskeyRegisterFinish(w http.ResponseWriter, r *http.Request) error {
+	st, err := a.passkeyUser(r)
+	if err != nil {
+		return err
+	}
+	body, err := readCredential(w, r)
+	if err != nil {
+		return err
+	}
+	p, err := a.passkeyRegisterFinish(r, st, body)
+	if err != nil {
+		return err
+	}
+	return httpx.WriteJSON(w, http.StatusCreated, passkeyBody{p})
+}
+
+func (a *Server) apiPasskeys(w http.ResponseWriter, r *http.Request) error {
+	st, err := a.passkeyUser(r)
+	if err != nil {
+		return err
+	}
+	list, err := a.db.UserPasskeys(r.Context(), st.user.ID)
+	if err != nil {
+		return err
+	}
+	if list == nil {
+		list = []core.Passkey{}
+	}
+	return httpx.WriteJSON(w, http.StatusOK, struct {
+		Passkeys []core.Passkey `json:"passkeys"`
+	}{list})
+}
+
+func (a *Server) apiRenamePasskey(w http.ResponseWriter, r *http.Request) error {
+	st, err := a.passkeyUser(r)
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Name string `json:"name"`
+	}
+	if err := httpx.DecodeJSON(w, r, maxBody, &in); err != nil {
+		return err
+	}
+	p, err := a.renamePasskey(r, st, r.PathValue("id"), in.Name)
+	if err != nil {
+		return err
+	}
+	return httpx.WriteJSON(w, http.StatusOK, passkeyBody{p})
+}
+
+func (a *Server) apiDeletePasskey(w http.ResponseWriter, r *http.Request) error {
+	st, err := a.passkeyUser(r)
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Password string `json:"password"`
+	}
+	if err := httpx.DecodeJSON(w, r, maxBody, &in); err != nil {
+		return err
+	}
+	if err := a.deletePasskey(r, st, r.PathValue("id"), in.Password, "password"); err != nil {
+		return err
+	}
+	return httpx.WriteJSON(w, http.StatusOK, statusBody{Status: "deleted"})
+}
+
+func (a *Server) apiPasskeyReauthBegin(w http.ResponseWriter, r *http.Request) error {
+	st, err := a.passkeyUser(r)
+	if err != nil {
+		return err
+	}
+	if err := httpx.DecodeJSON(w, r, maxBody, &struct{}{}); err != nil {
+		return err
+	}
+	opts, err := a.passkeyReauthBegin(r, st)
+	if err != nil {
+		return err
+	}
+	return writeOptions(w, opts)
+}
+
+func (a *Server) apiPasskeyReauthFinish(w http.ResponseWriter, r *http.Request) error {
+	st, err := a.passkeyUser(r)
+	if err != nil {
+		return err
+	}
+	body, err := readCredential(w, r)
+	if err != nil {
+		return err
+	}
+	if err := a.passkeyReauthFinish(r, st, body); err != nil {
+		return err
+	}
+	return httpx.WriteJSON(w, http.StatusOK, statusBody{Status: "reauthenticated"})
+}

@@ -24,7 +24,7 @@ func (a *Server) routes() http.Handler {
 
 	cop := http.NewCrossOriginProtection()
 	// A provider's form POST answer changes nothing: it only redirects to
-	// the GET callback (social_pages.go).
+	// the GET callback (social.go).
 	cop.AddInsecureBypassPattern("POST " + p + "/oauth/{provider}/callback")
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a.adapter.Write(w, r, httpx.Errorf(http.StatusForbidden, "cross_origin_request",
@@ -51,7 +51,7 @@ type route struct {
 // the OpenAPI document is tested against its JSON part.
 func (a *Server) routeTable() []route {
 	return []route{
-		// Password sign-in, sign-out and switching accounts
+		// Password sign-in, sign-out and switching accounts (signin.go)
 		{"GET", "/sign-in", a.signInPage},
 		{"POST", "/sign-in", a.signInForm},
 		{"GET", "/sign-out", a.signOutPage},
@@ -60,7 +60,7 @@ func (a *Server) routeTable() []route {
 		{"POST", "/api/sign-in", a.apiSignIn},
 		{"POST", "/api/sign-out", a.apiSignOut},
 		{"POST", "/api/sessions/switch", a.apiSwitch},
-		// The second step of a sign-in with two-step verification
+		// The second step of a sign-in with two-step verification (factortwo.go)
 		{"GET", "/sign-in/factor-two", a.factorTwoPage},
 		{"POST", "/sign-in/factor-two", a.factorTwoForm},
 		{"POST", "/sign-in/factor-two/sms", a.factorTwoSMSForm},
@@ -68,13 +68,13 @@ func (a *Server) routeTable() []route {
 		{"POST", "/api/sign-in/factor-two/sms", a.apiFactorTwoSMS},
 		{"POST", "/api/sign-in/factor-two/passkey/begin", a.apiFactorTwoPasskeyBegin},
 		{"POST", "/api/sign-in/factor-two/passkey/finish", a.apiFactorTwoPasskeyFinish},
-		// Verifying a new device
+		// Verifying a new device (device.go)
 		{"GET", "/sign-in/verify-device", a.verifyDevicePage},
 		{"POST", "/sign-in/verify-device", a.verifyDeviceForm},
 		{"POST", "/sign-in/verify-device/resend", a.verifyDeviceResendForm},
 		{"POST", "/api/sign-in/verify-device", a.apiVerifyDevice},
 		{"POST", "/api/sign-in/verify-device/resend", a.apiVerifyDeviceResend},
-		// Sign-up with a password and an emailed code
+		// Sign-up with a password and an emailed code (signup.go)
 		{"GET", "/sign-up", a.signUpPage},
 		{"POST", "/sign-up", a.signUpForm},
 		{"GET", "/verify", a.verifyPage},
@@ -83,7 +83,7 @@ func (a *Server) routeTable() []route {
 		{"POST", "/api/sign-up", a.apiSignUp},
 		{"POST", "/api/sign-up/verify", a.apiVerify},
 		{"POST", "/api/sign-up/resend", a.apiResend},
-		// Forgotten, reset and changed passwords
+		// Forgotten, reset and changed passwords (password.go)
 		{"GET", "/forgot", a.forgotPage},
 		{"POST", "/forgot", a.forgotForm},
 		{"GET", "/reset", a.resetPage},
@@ -92,7 +92,7 @@ func (a *Server) routeTable() []route {
 		{"POST", "/api/password/forgot", a.apiForgot},
 		{"POST", "/api/password/reset", a.apiReset},
 		{"POST", "/api/password/change", a.apiChangePassword},
-		// Profile, devices and deleting the account
+		// Profile, devices and deleting the account (profile.go)
 		{"GET", "/profile", a.profilePage},
 		{"POST", "/profile/name", a.nameForm},
 		{"POST", "/profile/sessions/revoke", a.revokeForm},
@@ -104,16 +104,16 @@ func (a *Server) routeTable() []route {
 		{"GET", "/api/sessions", a.apiSessions},
 		{"DELETE", "/api/sessions/{id}", a.apiRevokeSession},
 		{"POST", "/api/sessions/revoke-others", a.apiRevokeOthers},
-		// Security log
+		// Security log (security_log.go)
 		{"GET", "/profile/security", a.securityLogPage},
 		{"GET", "/api/me/security-log", a.apiSecurityLog},
-		// Reverification before sensitive changes
+		// Reverification before sensitive changes (reverify.go)
 		{"GET", "/reverify", a.reverifyPage},
 		{"POST", "/reverify", a.reverifyForm},
 		{"POST", "/api/reverify", a.apiReverify},
 		{"POST", "/api/reverify/email-code", a.apiReverifyEmailCode},
 		{"POST", "/api/reverify/sms-code", a.apiReverifySMSCode},
-		// Two-step verification settings
+		// Two-step verification settings (mfa.go)
 		{"GET", "/profile/mfa", a.mfaPage},
 		{"POST", "/profile/mfa/totp", a.mfaBeginForm},
 		{"POST", "/profile/mfa/totp/confirm", a.mfaConfirmForm},
@@ -128,7 +128,7 @@ func (a *Server) routeTable() []route {
 		{"DELETE", "/api/me/mfa", a.apiMFADisable},
 		{"POST", "/api/me/mfa/sms", a.apiMFASMSOn},
 		{"DELETE", "/api/me/mfa/sms", a.apiMFASMSOff},
-		// Email and phone addresses of the account
+		// Email and phone addresses of the account (identifiers.go)
 		{"POST", "/profile/identifiers", a.identifierAddForm},
 		{"GET", "/profile/identifiers/verify", a.identifierVerifyPage},
 		{"POST", "/profile/identifiers/verify", a.identifierVerifyForm},
@@ -141,7 +141,7 @@ func (a *Server) routeTable() []route {
 		{"POST", "/api/me/identifiers/resend", a.apiFlowResend(keyIdentFlow)},
 		{"POST", "/api/me/identifiers/{id}/primary", a.apiPrimaryIdentifier},
 		{"DELETE", "/api/me/identifiers/{id}", a.apiRemoveIdentifier},
-		// Passwordless sign-in and sign-up: email codes, magic links, text message codes
+		// Passwordless sign-in and sign-up: email codes, magic links, text message codes (passwordless.go)
 		{"GET", "/code", a.codePage},
 		{"POST", "/code", a.codeForm},
 		{"POST", "/code/resend", a.codeResendForm},
@@ -171,7 +171,7 @@ func (a *Server) routeTable() []route {
 		{"GET", "/api/magic-link/status", a.apiLinkStatus},
 		{"POST", "/api/magic-link/resend", a.apiFlowResend(keyLinkFlow)},
 		{"POST", "/api/magic-link/continue", a.apiLinkContinue},
-		// Passkeys
+		// Passkeys (passkey.go; the passkey-only sign-up in passkey_signup.go)
 		{"GET", "/sign-up/passkey", a.passkeySignUpPage},
 		{"POST", "/sign-up/passkey", a.passkeySignUpForm},
 		{"POST", "/sign-up/passkey/verify", a.passkeySignUpVerifyForm},
@@ -193,7 +193,7 @@ func (a *Server) routeTable() []route {
 		{"POST", "/api/passkeys/sign-up/resend", a.apiPasskeySignUpResend},
 		{"POST", "/api/passkeys/sign-up/begin", a.apiPasskeySignUpBegin},
 		{"POST", "/api/passkeys/sign-up/finish", a.apiPasskeySignUpFinish},
-		// Social sign-in
+		// Social sign-in (social.go)
 		{"POST", "/oauth/{provider}/start", a.socialStartForm},
 		{"GET", "/oauth/{provider}/callback", a.socialCallbackPage},
 		{"POST", "/oauth/{provider}/callback", a.socialFormPostCallback},
@@ -258,7 +258,7 @@ func (a *Server) routeTable() []route {
 		{"DELETE", "/api/orgs/{id}/roles/{key}", a.apiDeleteRole},
 		{"POST", "/api/orgs/{id}/permissions", a.apiCreatePermission},
 		{"DELETE", "/api/orgs/{id}/permissions/{key}", a.apiDeletePermission},
-		// Tokens for other services
+		// Tokens for other services (tokens.go)
 		{"GET", "/api/token", a.apiToken},
 		{"GET", "/.well-known/jwks.json", a.apiJWKS},
 		{"GET", "/.well-known/openid-configuration", a.apiOpenIDConfiguration},
@@ -267,7 +267,7 @@ func (a *Server) routeTable() []route {
 		{"DELETE", "/api/jwt-templates/{name}", a.apiDeleteJWTTemplate},
 		{"GET", "/api/jwt-keys", a.apiJWTKeys},
 		{"POST", "/api/jwt-keys/rotate", a.apiRotateJWTKey},
-		// Webhooks
+		// Webhooks (webhooks.go)
 		{"GET", "/admin/webhooks", a.webhooksPage},
 		{"POST", "/admin/webhooks", a.webhookCreateForm},
 		{"GET", "/admin/webhooks/{id}", a.webhookEndpointPage},
@@ -284,7 +284,7 @@ func (a *Server) routeTable() []route {
 		{"POST", "/api/webhooks/endpoints/{id}/rotate-secret", a.apiRotateWebhookSecret},
 		{"GET", "/api/webhooks/endpoints/{id}/deliveries", a.apiWebhookDeliveries},
 		{"POST", "/api/webhooks/endpoints/{id}/replay", a.apiReplayWebhooks},
-		// The dev outbox and the API description
+		// The dev outbox and the API description (dev.go)
 		{"GET", "/dev/mail", a.devMailPage},
 		{"GET", "/api/openapi.json", a.apiOpenAPI},
 	}

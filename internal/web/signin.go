@@ -48,7 +48,7 @@ func (a *Server) passwordSignIn(w http.ResponseWriter, r *http.Request, email, p
 		}
 	}()
 	if err := a.requireSecondFactor(r, user, "password"); err != nil {
-		return nil, err // errFactorTwoRequired: no session until the second factor (mfa.go)
+		return nil, err // errFactorTwoRequired: no session until the second factor (factortwo.go)
 	}
 	sess, err := a.deviceSession(r, user, "password", nil, false, true) // errDeviceVerificationRequired for a new device (device.go)
 	if err != nil {
@@ -89,7 +89,7 @@ func (a *Server) attachSession(r *http.Request, user core.User, sess core.Sessio
 	}
 	a.sm.Remove(ctx, keySignup)
 	a.sm.Remove(ctx, keyReset)
-	a.sm.Remove(ctx, keyFactorTwo) // a sign-in waiting for its second factor (mfa.go)
+	a.sm.Remove(ctx, keyFactorTwo) // a sign-in waiting for its second factor (factortwo.go)
 	a.sm.Put(ctx, keySessionID, sess.ID)
 	a.linkPendingSocial(r, user) // an identity waiting for this account (social.go)
 	if a.s.SessionMode == SessionMulti {

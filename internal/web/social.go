@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -52,7 +53,7 @@ const (
 	intentSignIn = "sign-in"
 	intentLink   = "link"
 	// intentReverify proves a connected provider identity again: the
-	// first factor of a reverification (mfa_reverify.go).
+	// first factor of a reverification (reverify.go).
 	intentReverify = "reverify"
 )
 
@@ -192,7 +193,7 @@ func (a *Server) socialStart(r *http.Request, id, intent, redirect string) (stri
 		if st == nil {
 			return "", httpx.Errorf(http.StatusUnauthorized, "unauthenticated", "Sign in to connect an account.")
 		}
-		// Connecting a provider is a sensitive change (mfa_reverify.go).
+		// Connecting a provider is a sensitive change (reverify.go).
 		if err := a.stepUp(r, st, "", "", ""); errors.Is(err, errReverificationRequired) {
 			return a.reverifyTarget(a.s.Path + "/profile"), nil
 		} else if err != nil {
@@ -627,4 +628,116 @@ func (a *Server) ProviderToken(ctx context.Context, userID, provider string) (*o
 		}
 	}
 	return &oauth2.Token{AccessToken: nt.AccessToken, TokenType: nt.TokenType, Expiry: nt.Expiry}, nil
+}
+
+func (a *Server) socialStartForm(w http.ResponseWriter, r *http.Request) error {
+	if err := httpx.ParseForm(w, r, maxBody); err != nil {
+		return err
+	}
+	target, err := a.socialStart(r, r.PathValue("provider"), r.PostFormValue("intent"), formRedirect(r))
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
+	return nil
+}
+
+// socialFormPostCallback receives a provider's answer sent as a
+// cross-site form POST (response_mode=form_post). Such a request carries
+// no SameSite=Lax cookie, so it changes nothing: it redirects the browser
+// to the GET callback with the same fields, a top-level navigation that
+// does carry the session cookie and meets the usual checks there. It is
+// exempt from the cross-origin check for that reason.
+func (a *Server) socialFormPostCallback(w http.ResponseWriter, r *http.Request) error {
+	if a.social.byID[r.PathValue("provider")] == nil {
+		return errProviderUnknown
+	}
+	if err := httpx.ParseForm(w, r, 8*maxOAuthParam); err != nil {
+		return errSocialBadRequest
+	}
+	q := url.Values{}
+	for _, k := range []string{"code", "state", "error", "error_description", "iss", "user"} {
+		switch vs := r.PostForm[k]; {
+		case len(vs) > 1 || (len(vs) == 1 && len(vs[0]) > maxOAuthParam):
+			return errSocialBadRequest
+		case len(vs) == 1:
+			q.Set(k, vs[0])
+		}
+	}
+	http.Redirect(w, r, a.s.Path+"/oauth/"+url.PathEscape(r.PathValue("provider"))+"/callback?"+q.Encode(), http.StatusSeeOther)
+	return nil
+}
+
+func (a *Server) socialCallbackPage(w http.ResponseWriter, r *http.Request) error {
+	target, err := a.socialCallback(r, r.PathValue("provider"))
+	var exists errAccountExists
+	if errors.As(err, &exists) {
+		p := a.titled(r, "message", "You already have an account")
+		return a.render(w, http.StatusConflict, "message", ui.Message{Page: p,
+			Body: "An account with the email address that " + exists.provider + " gave us already exists. Sign in to it the way you usually do " +
+				"in the next 10 minutes, and " + exists.provider + " will be connected to it, so you can use it next time.",
+			LinkURL: a.s.Path + "/sign-in?redirect_url=" + queryEscape(a.s.Path+"/profile#connections"), LinkText: "Sign in"})
+	}
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
+	return nil
+}
+
+func (a *Server) socialDisconnectForm(w http.ResponseWriter, r *http.Request) error {
+	return a.profileAction(w, r, func(st *authState) (string, error) {
+		err := a.disconnectSocial(r, st, r.PostFormValue("account_id"), r.PostFormValue("password"))
+		return "The account was disconnected. You can no longer sign in with it.", err
+	})
+}
+
+// apiConnections lists the signed-in user's connected provider accounts.
+func (a *Server) apiConnections(w http.ResponseWriter, r *http.Request) error {
+	st, err := a.apiUser(r)
+	if err != nil {
+		return err
+	}
+	list, err := a.db.ExternalAccounts(r.Context(), st.user.ID)
+	if err != nil {
+		return err
+	}
+	return httpx.WriteJSON(w, http.StatusOK, struct {
+		Connections []core.ExternalAccount `json:"connections"`
+	}{list})
+}
+
+// apiDisconnect removes one of them, with the same proof as the profile
+// form (disconnectSocial).
+func (a *Server) apiDisconnect(w http.ResponseWriter, r *http.Request) error {
+	st, err := a.apiUser(r)
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Password string `json:"password"`
+	}
+	if err := httpx.DecodeJSON(w, r, maxBody, &in); err != nil {
+		return err
+	}
+	if err := a.disconnectSocial(r, st, r.PathValue("id"), in.Password); err != nil {
+		return err
+	}
+	return httpx.WriteJSON(w, http.StatusOK, statusBody{Status: "deleted"})
+}
+
+// socialMethod is one provider in GET /api/methods: a custom page posts a
+// form (with redirect_url) to StartURL to begin.
+type socialMethod struct {
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	StartURL string `json:"start_url"`
+}
+
+func (a *Server) socialMethods() []socialMethod {
+	out := make([]socialMethod, 0, len(a.social.list))
+	for _, sp := range a.social.list {
+		out = append(out, socialMethod{ID: sp.cfg.ID, Name: sp.cfg.Name, StartURL: a.s.Path + "/oauth/" + sp.cfg.ID + "/start"})
+	}
+	return out
 }

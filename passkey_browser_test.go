@@ -370,7 +370,7 @@ func TestBrowserPasskeyRequiredMode(t *testing.T) {
 
 // TestBrowserPasskeySecondFactor runs the passkey verification the MFA
 // step is built on (passkeySecondFactorBegin/Finish, served by the test
-// handler of passkey_export_test.go) from a page, after a password
+// handler of internal/web/testhooks.go) from a page, after a password
 // sign-in.
 func TestBrowserPasskeySecondFactor(t *testing.T) {
 	tab := pkBrowser(t, false)

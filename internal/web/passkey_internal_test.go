@@ -22,7 +22,7 @@ import (
 
 // pkInternalAuth is an Auth on a temporary database, served on loopback
 // with BaseURL on localhost (WebAuthn needs a domain name), with the
-// second-factor routes of passkey_export_test.go mounted beside it.
+// second-factor routes of testhooks.go mounted beside it.
 func pkInternalAuth(tb testing.TB) (*Server, string, *http.Client) {
 	tb.Helper()
 	srv := httptest.NewUnstartedServer(nil)

@@ -146,7 +146,7 @@ func (a *Server) init() error {
 		ResetTokenTTL: s.ResetTokenTTL, SecurityLogRetention: s.SecurityLogRetention, DeviceLifetime: deviceCookieLifetime,
 	})
 	a.dispatcher = &mail.Dispatcher{
-		Outbox: outbox{a.db, s.dev},
+		Outbox: mailOutbox(a.db, s.dev),
 		Sender: sender,
 		Open:   a.openMail,
 		Now:    s.Now,
@@ -262,14 +262,26 @@ func hmacKey(key []byte, purpose string) []byte {
 	return m.Sum(nil)
 }
 
-// outbox adapts the store's mail outbox to mail.Outbox.
+// outbox adapts one of the store's message outboxes (mail, or text
+// messages) to mail.Outbox.
 type outbox struct {
-	db       *store.DB
+	due      func(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]store.DueEnvelope, error)
+	sent     func(ctx context.Context, id int64, now time.Time, keepBody bool) error
+	failed   func(ctx context.Context, id int64, attempts int, retryAt time.Time, lastErr string, giveUp bool) error
 	keepBody bool
 }
 
+// mailOutbox and smsOutbox are the store's two message outboxes.
+func mailOutbox(db *store.DB, keepBody bool) outbox {
+	return outbox{due: db.DueMail, sent: db.MailSent, failed: db.MailFailed, keepBody: keepBody}
+}
+
+func smsOutbox(db *store.DB, keepBody bool) outbox {
+	return outbox{due: db.DueSMS, sent: db.SMSSent, failed: db.SMSFailed, keepBody: keepBody}
+}
+
 func (o outbox) DueMail(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]mail.Envelope, error) {
-	due, err := o.db.DueMail(ctx, now, lease, limit)
+	due, err := o.due(ctx, now, lease, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -281,9 +293,9 @@ func (o outbox) DueMail(ctx context.Context, now time.Time, lease time.Duration,
 }
 
 func (o outbox) MailSent(ctx context.Context, id int64, now time.Time) error {
-	return o.db.MailSent(ctx, id, now, o.keepBody)
+	return o.sent(ctx, id, now, o.keepBody)
 }
 
 func (o outbox) MailFailed(ctx context.Context, id int64, attempts int, retryAt time.Time, lastErr string, giveUp bool) error {
-	return o.db.MailFailed(ctx, id, attempts, retryAt, lastErr, giveUp)
+	return o.failed(ctx, id, attempts, retryAt, lastErr, giveUp)
 }

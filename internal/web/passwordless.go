@@ -61,7 +61,7 @@ func (a *Server) initPasswordless() error {
 		backoff = []time.Duration{time.Hour * 24 * 365} // no retry: the second attempt never comes due
 	}
 	a.pwl = &pwlState{svc: svc, sms: sender, smsTpl: tpl, smsOut: &mail.Dispatcher{
-		Outbox: smsOutbox{a.db, s.dev},
+		Outbox: smsOutbox(a.db, s.dev),
 		Sender: mail.SenderFunc(func(ctx context.Context, m mail.Message) error {
 			return sender.SendSMS(ctx, mail.SMS{To: m.To, Body: m.Text})
 		}),
@@ -95,32 +95,6 @@ func (a *Server) startPasswordless(ctx context.Context) {
 // FlushSMS delivers every queued text message that is due now and returns
 // how many were sent, like [Auth.FlushMail].
 func (a *Server) FlushSMS(ctx context.Context) (int, error) { return a.pwl.smsOut.Flush(ctx) }
-
-// smsOutbox adapts the store's SMS outbox to mail.Outbox.
-type smsOutbox struct {
-	db       *store.DB
-	keepBody bool
-}
-
-func (o smsOutbox) DueMail(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]mail.Envelope, error) {
-	due, err := o.db.DueSMS(ctx, now, lease, limit)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]mail.Envelope, len(due))
-	for i, d := range due {
-		out[i] = mail.Envelope{ID: d.ID, To: d.To, Body: d.Body, Attempts: d.Attempts}
-	}
-	return out, nil
-}
-
-func (o smsOutbox) MailSent(ctx context.Context, id int64, now time.Time) error {
-	return o.db.SMSSent(ctx, id, now, o.keepBody)
-}
-
-func (o smsOutbox) MailFailed(ctx context.Context, id int64, attempts int, retryAt time.Time, lastErr string, giveUp bool) error {
-	return o.db.SMSFailed(ctx, id, attempts, retryAt, lastErr, giveUp)
-}
 
 // sendLimits are the caps on one message to address (a store key) for
 // the client of r.

@@ -38,6 +38,63 @@ func (s *Service[M]) catalog(ctx context.Context, orgID string) (Catalog, error)
 	return c, nil
 }
 
+// PermissionKeys returns the keys of the permissions a member holds, as
+// [PermissionSet.Keys] does; for org:admin, who holds every permission,
+// they are every permission of the organization ([Service.Catalog]'s).
+func (s *Service[M]) PermissionKeys(ctx context.Context, acc Access) ([]string, error) {
+	if !acc.Permissions.All() {
+		return acc.Permissions.Keys(), nil
+	}
+	c, err := s.catalog(ctx, acc.Org.ID)
+	if err != nil {
+		return nil, err
+	}
+	keys := make([]string, 0, len(c.Permissions))
+	for _, p := range c.Permissions {
+		keys = append(keys, p.Key)
+	}
+	return keys, nil
+}
+
+// CanGrant reports whether a member may give role, a key of the
+// organization's catalog c, to someone: whether their permissions cover
+// the role's. The same rule decides whose role they may change and whom
+// they may remove: nobody acts on a member above them. A role in no
+// catalog allows nothing, so anyone covers it.
+func (s *Service[M]) CanGrant(acc Access, c Catalog, role string) bool {
+	if set, ok := s.roles.Set(role); ok {
+		return acc.Permissions.Covers(set)
+	}
+	for _, r := range c.Roles {
+		if r.Key == role {
+			return acc.Permissions.Covers(NewPermissionSet(r.Permissions...))
+		}
+	}
+	return true
+}
+
+// RoleNames returns the names of an organization's roles by key: the
+// system and configured ones, and its own (none when orgID is ""). It
+// checks no access: it is for showing a role someone holds or is invited
+// to. On error the map still holds the system and configured roles.
+func (s *Service[M]) RoleNames(ctx context.Context, orgID string) (map[string]string, error) {
+	names := map[string]string{}
+	for _, r := range s.roles.List() {
+		names[r.Key] = r.Name
+	}
+	if orgID == "" {
+		return names, nil
+	}
+	custom, err := s.roleStore.OrgRoles(ctx, orgID)
+	if err != nil {
+		return names, err
+	}
+	for _, r := range custom {
+		names[r.Key] = r.Name
+	}
+	return names, nil
+}
+
 // checkPermissions checks that every key names a permission of the
 // organization and returns them sorted without repeats.
 func (s *Service[M]) checkPermissions(ctx context.Context, orgID string, keys []string) ([]string, error) {

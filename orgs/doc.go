@@ -20,6 +20,20 @@
 // demoted; the store checks it inside the write transaction, so two
 // admins demoting each other at once leave one.
 //
+// An organization may require two-step verification of its members
+// ([core.Org].RequireMFA): [Service.Enter] does not make it the active
+// organization of a user without it ([ErrMFARequired]), and only an admin
+// who has it may turn the requirement on.
+//
+// # Sensitive changes
+//
+// Deleting an organization, changing a member's role and changing the
+// two-step verification requirement need the acting user to prove it's
+// them again (reverification), which is the caller's part. The caller
+// first asks [Service.CheckDelete], [Service.CheckSetRole] or
+// [Service.CheckUpdate], so that a user who may not make the change is
+// refused before being asked for a proof.
+//
 // # Roles and permissions
 //
 // Roles and permissions follow Clerk's model. Every organization has the
@@ -29,13 +43,16 @@
 // app adds roles and permissions for every organization with [NewRoles]
 // ("org:billing" holding "org:invoices:read"); an organization's admins
 // add their own at run time ([Service.CreateRole],
-// [Service.CreatePermission]).
+// [Service.CreatePermission]). People who join by a verified domain get
+// Config.DefaultRole, which may be any role but org:admin
+// ([Roles.CanBeDefault]).
 //
 // A role is above a member when it holds a permission the member lacks
 // ([PermissionSet.Covers]). Nobody grants such a role, by invitation or
 // role change, nor changes or removes a member who holds one, nor defines
 // a role with permissions they lack. So a member who manages members
-// through a custom role cannot make anyone an admin.
+// through a custom role cannot make anyone an admin. [Service.CanGrant]
+// answers it for pages that offer only what the member may do.
 //
 // A [PermissionSet] is built once per session (see [Roles.SessionSet]) so
 // that a check in a request is a map lookup with no allocation.
@@ -43,10 +60,11 @@
 // # Invitations
 //
 // [Service.Invite] mails a link carrying a 256-bit token; the store keeps
-// only its SHA-256 ([HashToken]), and the invitation and its mail are
-// written in one transaction (the caller renders the mail, of type M, in
-// the compose function). An invitation is bound to the invited address
-// (compared with Config.EmailKey), works once, expires after
+// only its SHA-256 ([HashToken], which takes nothing longer than
+// [MaxTokenLength]), and the invitation and its mail are written in one
+// transaction (the caller renders the mail, of type M, in the compose
+// function). An invitation is bound to the invited address (compared with
+// Config.EmailKey: [Service.Invited]), works once, expires after
 // Config.InvitationTTL (7 days by default) and can be revoked.
 //
 // # Verified domains

@@ -109,8 +109,9 @@ func (s *Service[M]) domainCodes() (onetime.Policy, error) {
 }
 
 // SendDomainCode starts proving control of a domain: compose renders a
-// mail with a 6-digit code to email, an address in the domain, and it is
-// queued with the code's hash in one transaction. A new code voids the
+// mail with a 6-digit code to email, an address in the domain (given to
+// compose, checked and trimmed, as d.AffiliationEmail), and it is queued
+// with the code's hash in one transaction. A new code voids the
 // previous one but not the count of wrong attempts. It needs
 // [PermDomainsManage].
 func (s *Service[M]) SendDomainCode(ctx context.Context, userID, orgID, domainID, email string,
@@ -133,7 +134,9 @@ func (s *Service[M]) SendDomainCode(ctx context.Context, userID, orgID, domainID
 		return d, err
 	}
 	code, reissue := codes.Reissue(domainID)
-	mail, err := compose(d, acc.Org, code)
+	to := d
+	to.AffiliationEmail = email
+	mail, err := compose(to, acc.Org, code)
 	if err != nil {
 		return d, err
 	}
@@ -152,8 +155,8 @@ func (s *Service[M]) SendDomainCode(ctx context.Context, userID, orgID, domainID
 	return d, nil
 }
 
-// VerifyDomain checks a code sent by [Service.SendDomainCode] and, when it
-// matches, marks the domain verified. Wrong codes are counted in the same
+// VerifyDomain checks a code sent by [Service.SendDomainCode] (spaces
+// around it are ignored) and, when it matches, marks the domain verified. Wrong codes are counted in the same
 // transaction; after MaxCodeAttempts the domain must be added again. It
 // needs [PermDomainsManage].
 func (s *Service[M]) VerifyDomain(ctx context.Context, userID, orgID, domainID, code string) (core.Domain, error) {

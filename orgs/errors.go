@@ -15,7 +15,26 @@ var (
 	// ErrEmailMismatch means an invitation is being redeemed by a user
 	// whose email is not the invited one.
 	ErrEmailMismatch = fmt.Errorf("invitation is for another email: %w", core.ErrForbidden)
+	// ErrMFARequired means a user without two-step verification tried to
+	// enter an organization that requires it (see [Service.Enter]).
+	ErrMFARequired = fmt.Errorf("organization requires two-step verification: %w", core.ErrForbidden)
 )
+
+// PermissionDenied is the refusal of an action the member's role in the
+// organization does not allow (Code "permission_denied"), for checks of
+// the app's own permissions to read the same as this package's. Do not
+// change it.
+func PermissionDenied() *core.Error { return errPermissionDenied }
+
+// codeMFARequired is the Code of the refusals about two-step verification
+// an organization requires.
+const codeMFARequired = "mfa_enrollment_required"
+
+// errMFAToEnter refuses entering org to a user without two-step
+// verification.
+func errMFAToEnter(org core.Org) *core.Error {
+	return refuse(ErrMFARequired, codeMFARequired, org.Name+" requires two-step verification. Set it up in your profile to enter it.")
+}
 
 func refuse(kind error, code, msg string) *core.Error { return core.Refuse(kind, code, msg) }
 
@@ -37,6 +56,7 @@ var (
 	errNotEligible      = refuse(ErrForbidden, "not_eligible", "Your verified email address is not in a domain this organization lets join.")
 	errOrgLimit         = refuse(core.ErrLimitReached, "org_limit_reached", "You have created as many organizations as this app allows.")
 	errMemberLimit      = refuse(core.ErrLimitReached, "member_limit_reached", "This organization has as many members (and pending invitations) as this app allows.")
+	errMFAYourself      = refuse(ErrForbidden, codeMFARequired, "Set up two-step verification for yourself before requiring it of members.")
 
 	errSlugTaken        = &core.Error{Kind: core.ErrConflict, Code: "slug_taken", Field: "slug", Message: "That slug is taken. Choose another."}
 	errAlreadyMember    = refuse(core.ErrAlreadyMember, "already_member", "That person is already a member of this organization.")

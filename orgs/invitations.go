@@ -99,6 +99,9 @@ func (s *Service[M]) Revoke(ctx context.Context, userID, orgID, invitationID str
 // that leads the invited person in. Used, revoked and expired invitations
 // are returned too (with the refusal Accept would give).
 func (s *Service[M]) Invitation(ctx context.Context, hash string) (core.Invitation, core.Org, error) {
+	if hash == "" {
+		return core.Invitation{}, core.Org{}, errInvitationNotFound
+	}
 	inv, err := s.inviteStore.InvitationByToken(ctx, hash)
 	if errors.Is(err, core.ErrNotFound) {
 		return inv, core.Org{}, errInvitationNotFound
@@ -129,6 +132,12 @@ func statusError(status string) error {
 	return nil
 }
 
+// Invited reports whether inv was sent to the user's email address
+// (compared in the form Config.EmailKey gives): only they may accept it.
+func (s *Service[M]) Invited(inv core.Invitation, user core.User) bool {
+	return s.cfg.EmailKey(user.Email) == s.cfg.EmailKey(inv.Email)
+}
+
 // Accept redeems an invitation for the user: only under the invited
 // address, only while it is pending, once. The user joins with the
 // invitation's role.
@@ -138,7 +147,7 @@ func (s *Service[M]) Accept(ctx context.Context, user core.User, hash string) (c
 	if err != nil && !(errors.As(err, &refusal) && refusal.Kind != core.ErrNotFound) {
 		return inv, core.Membership{}, err
 	}
-	if s.cfg.EmailKey(user.Email) != s.cfg.EmailKey(inv.Email) {
+	if !s.Invited(inv, user) {
 		return inv, core.Membership{}, errEmailMismatch
 	}
 	if err != nil {

@@ -228,6 +228,30 @@ func (r *Roles) Set(key string) (PermissionSet, bool) {
 	return s, ok
 }
 
+// Keys returns the keys of the permissions set allows, sorted. For
+// org:admin's set, which allows everything, they are the system and
+// configured permissions (not those an organization defined: see
+// [Service.PermissionKeys]).
+func (r *Roles) Keys(set PermissionSet) []string {
+	if !set.All() {
+		return set.Keys()
+	}
+	var out []string
+	for _, p := range r.Permissions() {
+		out = append(out, p.Key)
+	}
+	return out
+}
+
+// CanBeDefault reports whether key may be the role of people who join by
+// a verified domain (Config.DefaultRole): a system or configured role
+// other than org:admin, since an email address alone must never make
+// anyone an admin.
+func (r *Roles) CanBeDefault(key string) bool {
+	_, ok := r.roles[key]
+	return ok && key != core.RoleAdmin
+}
+
 // SessionSet returns the permission set of a session's active
 // organization: a configured role's shared set, or a new set for a role
 // the organization defined at run time. A role known nowhere (a configured

@@ -179,6 +179,10 @@ func New[M any](store Store[M], roles *Roles, cfg Config) *Service[M] {
 // Roles returns the system and configured roles.
 func (s *Service[M]) Roles() *Roles { return s.roles }
 
+// InvitationTTL is how long an invitation can be accepted
+// (Config.InvitationTTL, default 7 days), for the mail that carries it.
+func (s *Service[M]) InvitationTTL() time.Duration { return s.cfg.InvitationTTL }
+
 // Access is a member's standing in an organization: what they may do there.
 type Access struct {
 	Org         core.Org
@@ -339,8 +343,8 @@ type OrgUpdate struct {
 	Name    *string
 	Slug    *string
 	LogoURL *string
-	// RequireMFA sets [core.Org].RequireMFA; the caller checks that the
-	// user setting it has two-step verification.
+	// RequireMFA sets [core.Org].RequireMFA. Changing it is a sensitive
+	// change: the caller checks it with [Service.CheckUpdate] first.
 	RequireMFA *bool
 }
 
@@ -401,13 +405,40 @@ func (s *Service[M]) List(ctx context.Context, userID string) ([]core.OrgMembers
 }
 
 // SetActive makes an organization the active one of a device session of
-// the user, or none (personal account) when orgID is empty.
+// the user, or none (personal account) when orgID is empty. It does not
+// apply the organization's two-step verification requirement: a caller
+// acting for a user calls [Service.Enter].
 func (s *Service[M]) SetActive(ctx context.Context, userID, sessionID, orgID string) (Access, error) {
+	return s.setActive(ctx, userID, sessionID, orgID, nil)
+}
+
+// Enter makes an organization the active one of a device session of the
+// user, or none when orgID is empty, like [Service.SetActive], and applies
+// the organization's requirement: a user without two-step verification
+// does not enter an organization that requires it (a refusal of kind
+// [ErrMFARequired], whose message says why).
+func (s *Service[M]) Enter(ctx context.Context, user core.User, sessionID, orgID string) (Access, error) {
+	return s.setActive(ctx, user.ID, sessionID, orgID, func(acc Access) error {
+		if acc.Org.RequireMFA && !user.TwoFactorEnabled {
+			return errMFAToEnter(acc.Org)
+		}
+		return nil
+	})
+}
+
+// setActive checks the user's access to orgID, then allowed (when not
+// nil), then sets the session's active organization.
+func (s *Service[M]) setActive(ctx context.Context, userID, sessionID, orgID string, allowed func(Access) error) (Access, error) {
 	var acc Access
 	if orgID != "" {
 		var err error
 		if acc, err = s.Access(ctx, userID, orgID); err != nil {
 			return acc, err
+		}
+		if allowed != nil {
+			if err := allowed(acc); err != nil {
+				return acc, err
+			}
 		}
 	}
 	err := s.orgStore.SetActiveOrg(ctx, sessionID, userID, orgID)
@@ -425,9 +456,18 @@ func newToken() (token, hash string) {
 	return token, HashToken(token)
 }
 
+// MaxTokenLength is the longest string taken for an invitation token (a
+// token is 43 characters), so that what a link or a request carries is
+// not hashed whatever its size.
+const MaxTokenLength = 128
+
 // HashToken is how an invitation token is stored and looked up: the hex
-// SHA-256 of the token.
+// SHA-256 of the token. A string that cannot be a token, empty or longer
+// than MaxTokenLength, gives "", which finds no invitation.
 func HashToken(token string) string {
+	if token == "" || len(token) > MaxTokenLength {
+		return ""
+	}
 	sum := sha256.Sum256([]byte(token))
 	return hex.EncodeToString(sum[:])
 }

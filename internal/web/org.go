@@ -1,3 +1,8 @@
+// Organizations, the active one of a request: what handlers and the app
+// read from the context (OrgFrom, Has, HasRole, OrgPermissionsFrom), the
+// guards RequireOrg, RequireRole and RequirePermission, and forgetting
+// cached sessions when a membership or an organization changes.
+
 package web
 
 import (
@@ -29,15 +34,8 @@ func (a *Server) orgState(so *core.SessionOrg) *orgState {
 		return nil
 	}
 	roles := a.orgs.Roles()
-	st := &orgState{org: so.Org, role: so.Role, perms: roles.SessionSet(*so)}
-	if st.perms.All() {
-		for _, p := range roles.Permissions() {
-			st.keys = append(st.keys, p.Key)
-		}
-	} else {
-		st.keys = st.perms.Keys()
-	}
-	return st
+	perms := roles.SessionSet(*so)
+	return &orgState{org: so.Org, role: so.Role, perms: perms, keys: roles.Keys(perms)}
 }
 
 // OrgFrom returns the active organization of a signed-in request and the
@@ -104,8 +102,6 @@ func (a *Server) RequirePermission(permission string, next http.Handler) http.Ha
 	return a.requireOrg(next, func(o *orgState) bool { return o.perms.Has(permission) })
 }
 
-var errPermissionDenied = httpx.Errorf(http.StatusForbidden, "permission_denied", "Your role in this organization does not allow this.")
-
 func (a *Server) requireOrg(next http.Handler, allowed func(*orgState) bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		st, err := a.lookup(r)
@@ -127,7 +123,7 @@ func (a *Server) requireOrg(next http.Handler, allowed func(*orgState) bool) htt
 			return
 		}
 		if allowed != nil && !allowed(st.org) {
-			a.adapter.Write(w, r, errPermissionDenied)
+			a.adapter.Write(w, r, orgs.PermissionDenied())
 			return
 		}
 		if stateFrom(r.Context()) == nil {

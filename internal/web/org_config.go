@@ -1,8 +1,11 @@
+// Organizations, set up: the types apps see, the checks of
+// Config.Organizations, and the organization rules (package orgs) built
+// over the store at start.
+
 package web
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/embedauth/auth/core"
 	"github.com/embedauth/auth/orgs"
@@ -24,7 +27,7 @@ type OrgPermission = core.Permission
 // [core.Membership].
 type OrgMembership = core.Membership
 
-// configErrors reports every problem of the organizations config.
+// orgConfigErrors reports every problem of the organizations config.
 func orgConfigErrors(c OrganizationsConfig) []error {
 	var errs []error
 	if c.MaxPerUser < 0 {
@@ -39,10 +42,8 @@ func orgConfigErrors(c OrganizationsConfig) []error {
 	roles, err := orgs.NewRoles(c.Roles, c.Permissions)
 	if err != nil {
 		errs = append(errs, fmt.Errorf("organizations: %w", err))
-	} else if c.DefaultRole != "" {
-		if _, ok := roles.Role(c.DefaultRole); !ok || c.DefaultRole == core.RoleAdmin {
-			errs = append(errs, fmt.Errorf("Organizations.DefaultRole %q is not a configured role (nor org:member)", c.DefaultRole))
-		}
+	} else if c.DefaultRole != "" && !roles.CanBeDefault(c.DefaultRole) {
+		errs = append(errs, fmt.Errorf("Organizations.DefaultRole %q is not a configured role (nor org:member)", c.DefaultRole))
 	}
 	return errs
 }
@@ -53,20 +54,15 @@ type orgService = orgs.Service[*store.OutMail]
 
 var _ orgs.Store[*store.OutMail] = (*store.DB)(nil)
 
-// initOrgs builds the organization rules from the checked config.
+// initOrgs builds the organization rules from the checked config; package
+// orgs fills in the defaults (invitations last 7 days, people who join by
+// a domain are org:member).
 func (a *Server) initOrgs() error {
 	c := a.s.Organizations
 	roles, err := orgs.NewRoles(c.Roles, c.Permissions)
 	if err != nil {
 		return err
 	}
-	if c.InvitationTTL == 0 {
-		c.InvitationTTL = 7 * 24 * time.Hour
-	}
-	if c.DefaultRole == "" {
-		c.DefaultRole = core.RoleMember
-	}
-	a.s.Organizations = c
 	a.orgs = orgs.New[*store.OutMail](a.db, roles, orgs.Config{
 		Now:            a.s.Now,
 		EmailKey:       store.EmailKey,

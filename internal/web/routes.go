@@ -200,7 +200,7 @@ func (a *Server) routeTable() []route {
 		{"POST", "/profile/connections/disconnect", a.socialDisconnectForm},
 		{"GET", "/api/me/connections", a.apiConnections},
 		{"DELETE", "/api/me/connections/{id}", a.apiDisconnect},
-		// Organizations
+		// Organizations: org_list.go, org_profile.go, org_members.go, org_invitations.go, org_domains.go, org_roles.go
 		{"GET", "/orgs", a.orgListPage},
 		{"GET", "/orgs/new", a.orgNewPage},
 		{"POST", "/orgs/new", a.orgNewForm},

@@ -1,3 +1,7 @@
+// Organizations, in the app's own pages: the OrganizationSwitcher
+// component (the active organization, the others to switch to, those to
+// join, links to create and manage them).
+
 package web
 
 import (

@@ -1,0 +1,254 @@
+// Organizations, invitations: the Invitations tab, sending an invitation
+// (its mail is queued with it) and revoking one, and the invited person's
+// side: the link's page, which leads them to sign in or up with the
+// invited address, and accepting; as JSON, /api/orgs/{id}/invitations
+// and POST /api/orgs/invitations/accept.
+
+package web
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/embedauth/auth/core"
+	"github.com/embedauth/auth/internal/httpx"
+	"github.com/embedauth/auth/mail"
+	"github.com/embedauth/auth/orgs"
+	"github.com/embedauth/auth/store"
+	"github.com/embedauth/auth/ui"
+)
+
+// keyInvitation is the browser-session key of the invitation a link
+// brought: the hash of its token, taken off the URL.
+const keyInvitation = "invitation"
+
+type invitationBody struct {
+	Invitation core.Invitation `json:"invitation"`
+}
+
+// invitationsTab fills the Invitations tab.
+func (a *Server) invitationsTab(ctx context.Context, d *ui.OrgProfile, st *authState, acc orgs.Access, names roleNames) error {
+	invs, err := a.orgs.Invitations(ctx, st.user.ID, acc.Org.ID)
+	if err != nil {
+		return err
+	}
+	for _, inv := range invs {
+		d.Invitations = append(d.Invitations, ui.InvitationView{ID: inv.ID, Email: inv.Email, RoleName: names.name(inv.Role),
+			Status: inv.Status, CreatedAt: inv.CreatedAt, ExpiresAt: inv.ExpiresAt})
+	}
+	return nil
+}
+
+func (a *Server) apiInvitations(w http.ResponseWriter, r *http.Request) error {
+	st, err := a.apiUser(r)
+	if err != nil {
+		return err
+	}
+	list, err := a.orgs.Invitations(r.Context(), st.user.ID, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return httpx.WriteJSON(w, http.StatusOK, struct {
+		Invitations []core.Invitation `json:"invitations"`
+	}{list})
+}
+
+func (a *Server) orgInviteForm(r *http.Request, st *authState, orgID string) (orgFormResult, error) {
+	in := orgs.InviteInput{Email: r.PostFormValue("email"), Role: r.PostFormValue("role")}
+	res := orgFormResult{tab: "invitations", fields: true, prefix: "invite_", form: map[string]string{"invite_email": in.Email, "invite_role": in.Role}}
+	inv, err := a.invite(r.Context(), st, orgID, in)
+	if err != nil {
+		return res, err
+	}
+	res.notice = "We sent an invitation to " + inv.Email + "."
+	return res, nil
+}
+
+func (a *Server) apiInvite(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Email string `json:"email"`
+		Role  string `json:"role"`
+	}
+	st, err := a.apiSignedInJSON(w, r, &in)
+	if err != nil {
+		return err
+	}
+	inv, err := a.invite(r.Context(), st, r.PathValue("id"), orgs.InviteInput{Email: in.Email, Role: in.Role})
+	if err != nil {
+		return err
+	}
+	return httpx.WriteJSON(w, http.StatusCreated, invitationBody{inv})
+}
+
+// invite sends an invitation mail, queued with the invitation.
+func (a *Server) invite(ctx context.Context, st *authState, orgID string, in orgs.InviteInput) (core.Invitation, error) {
+	inv, err := a.orgs.Invite(ctx, st.user, orgID, in, func(inv core.Invitation, org core.Org, token string) (*store.OutMail, error) {
+		return a.newMail(mail.MsgOrgInvitation, inv.Email, mail.Data{
+			Org: org.Name, Inviter: st.user.DisplayName(), Role: a.roleNames(ctx, org.ID).name(inv.Role),
+			Link:      a.s.origin + a.s.Path + "/orgs/invitation?token=" + token,
+			ExpiresIn: a.orgs.InvitationTTL(),
+		})
+	})
+	if err != nil {
+		return inv, err
+	}
+	a.dispatcher.Wake()
+	return inv, nil
+}
+
+func (a *Server) orgRevokeForm(r *http.Request, st *authState, orgID string) (orgFormResult, error) {
+	res := orgFormResult{tab: "invitations"}
+	inv, err := a.orgs.Revoke(r.Context(), st.user.ID, orgID, r.PostFormValue("invitation_id"))
+	if err != nil {
+		return res, err
+	}
+	res.notice = "The invitation of " + inv.Email + " was revoked."
+	return res, nil
+}
+
+func (a *Server) apiRevokeInvitation(w http.ResponseWriter, r *http.Request) error {
+	st, err := a.apiUser(r)
+	if err != nil {
+		return err
+	}
+	inv, err := a.orgs.Revoke(r.Context(), st.user.ID, r.PathValue("id"), r.PathValue("invitation_id"))
+	if err != nil {
+		return err
+	}
+	return httpx.WriteJSON(w, http.StatusOK, invitationBody{inv})
+}
+
+// orgInvitationPage takes an invitation token off the URL into the
+// browser session (so it is not left in the address bar, history or a
+// Referer) and shows what the invited person can do: accept, or sign in or
+// up first with the invited address.
+func (a *Server) orgInvitationPage(w http.ResponseWriter, r *http.Request) error {
+	if token := r.URL.Query().Get("token"); token != "" {
+		if hash := orgs.HashToken(token); hash != "" {
+			a.sm.Put(r.Context(), keyInvitation, hash)
+		}
+		http.Redirect(w, r, a.s.Path+"/orgs/invitation", http.StatusSeeOther)
+		return nil
+	}
+	d, status, err := a.invitationData(r)
+	if err != nil {
+		return err
+	}
+	return a.render(w, status, "org-invitation", d)
+}
+
+func (a *Server) invitationData(r *http.Request) (ui.OrgInvitation, int, error) {
+	ctx := r.Context()
+	d := ui.OrgInvitation{Page: a.orgPage(r, "Join an organization"), State: "invalid", MinLength: a.s.PasswordMinLength,
+		RedirectURL: a.s.Path + "/orgs/invitation"}
+	hash := a.sm.GetString(ctx, keyInvitation)
+	if hash == "" {
+		d.Error = "This invitation link is not valid. Ask for a new invitation."
+		return d, http.StatusNotFound, nil
+	}
+	inv, org, err := a.orgs.Invitation(ctx, hash)
+	if err != nil {
+		e := httpx.Public(err)
+		if httpx.Status(e) >= 500 {
+			return d, 0, err
+		}
+		d.Error = e.Message
+		return d, httpx.Status(e), nil
+	}
+	d.OrgName, d.OrgInitials, d.Email = org.Name, orgInitials(org.Name), inv.Email
+	d.RoleName = a.roleNames(ctx, org.ID).name(inv.Role)
+	if inv.InviterID != "" {
+		if u, err := a.db.User(ctx, inv.InviterID); err == nil {
+			d.Inviter = u.DisplayName()
+		}
+	}
+	st, err := a.lookup(r)
+	if err != nil {
+		return d, 0, err
+	}
+	switch {
+	case st != nil && a.orgs.Invited(inv, st.user):
+		d.State = "accept"
+	case st != nil:
+		d.State, d.SignedInAs = "mismatch", st.user.Email
+		return d, http.StatusForbidden, nil
+	default:
+		// The link went to this address: saying whether it has an account
+		// tells its holder nothing new.
+		_, err := a.db.UserByEmail(ctx, inv.Email)
+		switch {
+		case err == nil:
+			d.State = "sign-in"
+		case errors.Is(err, core.ErrNotFound):
+			d.State = "sign-up"
+		default:
+			return d, 0, err
+		}
+	}
+	return d, http.StatusOK, nil
+}
+
+func (a *Server) orgInvitationForm(w http.ResponseWriter, r *http.Request) error {
+	st, ok, err := a.signedIn(w, r)
+	if !ok {
+		return err
+	}
+	if err := httpx.ParseForm(w, r, maxBody); err != nil {
+		return err
+	}
+	acc, err := a.acceptInvitation(r, st, a.sm.GetString(r.Context(), keyInvitation))
+	if err != nil {
+		e := httpx.Public(err)
+		if httpx.Status(e) >= 500 {
+			return err
+		}
+		d, _, derr := a.invitationData(r)
+		if derr != nil {
+			return derr
+		}
+		d.Error = e.Message
+		if d.State == "accept" {
+			d.State = "invalid"
+		}
+		return a.render(w, httpx.Status(e), "org-invitation", d)
+	}
+	a.sm.Remove(r.Context(), keyInvitation)
+	a.notice(r, "Welcome to "+acc.Org.Name+".")
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+	return nil
+}
+
+func (a *Server) apiAcceptInvitation(w http.ResponseWriter, r *http.Request) error {
+	st, err := a.apiUser(r)
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Token string `json:"token"`
+	}
+	if err := httpx.DecodeJSON(w, r, maxBody, &in); err != nil {
+		return err
+	}
+	acc, err := a.acceptInvitation(r, st, orgs.HashToken(in.Token))
+	if err != nil {
+		return err
+	}
+	return httpx.WriteJSON(w, http.StatusOK, orgAndMembership{acc.Org, acc.Membership})
+}
+
+// acceptInvitation redeems the invitation whose token hashes to hash for
+// the signed-in user, and makes its organization active when the user may
+// enter it. It returns the user's new standing there.
+func (a *Server) acceptInvitation(r *http.Request, st *authState, hash string) (orgs.Access, error) {
+	ctx := r.Context()
+	inv, _, err := a.orgs.Accept(ctx, st.user, hash)
+	if err != nil {
+		return orgs.Access{}, err
+	}
+	a.forgetOrgMember(st.user.ID)
+	if err := a.enterIfAllowed(r, st, inv.OrgID); err != nil {
+		return orgs.Access{}, err
+	}
+	return a.orgs.Access(ctx, st.user.ID, inv.OrgID)
+}

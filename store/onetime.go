@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"time"
 )
 
@@ -45,12 +44,4 @@ func fromMSOrZero(v int64) time.Time {
 		return time.Time{}
 	}
 	return fromMS(v)
-}
-
-// nullTime stores a time that may be nil as NULL.
-func nullTime(t *time.Time) sql.NullInt64 {
-	if t == nil {
-		return sql.NullInt64{}
-	}
-	return sql.NullInt64{Int64: ms(*t), Valid: true}
 }

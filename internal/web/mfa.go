@@ -720,13 +720,6 @@ const codeMFAEnrollmentRequired = "mfa_enrollment_required"
 var errMFAEnrollmentRequired = httpx.Errorf(http.StatusForbidden, codeMFAEnrollmentRequired,
 	"Set up two-step verification to continue.")
 
-// errOrgRequiresMFA refuses entering org to a member without two-step
-// verification.
-func errOrgRequiresMFA(org core.Org) error {
-	return httpx.Errorf(http.StatusForbidden, codeMFAEnrollmentRequired,
-		"%s requires two-step verification. Set it up in your profile to enter it.", org.Name)
-}
-
 // mustEnrol reports whether st's user must set up two-step verification
 // before the session can be used (MFARequired).
 func (a *Server) mustEnrol(st *authState) bool {

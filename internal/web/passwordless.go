@@ -153,13 +153,6 @@ var (
 	errTooManySends   = passwordless.ErrTooManySends
 )
 
-func itoa(n int) string {
-	if n == 8 {
-		return "8"
-	}
-	return "6"
-}
-
 // cleanPhone checks a phone number and returns it in E.164.
 func cleanPhone(raw string) (string, error) {
 	if raw == "" {

@@ -174,7 +174,6 @@ func (a *Server) wake() {
 var (
 	errFlowGone       = passwordless.ErrFlowGone
 	errMethodDisabled = httpx.Errorf(http.StatusNotFound, "method_disabled", "This sign-in method is not enabled.")
-	errTooManySends   = passwordless.ErrTooManySends
 )
 
 func itoa(n int) string {

@@ -68,6 +68,13 @@ type Signups[M any] interface {
 	// passkey sign-up; an accepted code records that the email was
 	// proven, and once it is, the rule's answer is [core.ErrUsed].
 	VerifyPasskeySignup(ctx context.Context, id string, rule core.CodeRule) error
+	// CompletePasskeySignup turns a verified passkey sign-up into a user
+	// with passkey p, signed in with sess, in one transaction. An
+	// unverified sign-up is not found; a taken email or a credential id
+	// registered before is [core.ErrConflict].
+	CompletePasskeySignup(ctx context.Context, id string, p core.Passkey, sess core.Session) (core.User, core.Passkey, core.Session, error)
+	// PasskeyByCredentialID returns the passkey with this credential id.
+	PasskeyByCredentialID(ctx context.Context, credentialID []byte) (core.Passkey, error)
 }
 
 // SignupMail renders the one mail a sign-up sends to email: code, which
@@ -169,8 +176,8 @@ func cleanSignupCode(raw string) (string, error) {
 	return onetime.CleanCode(strings.ReplaceAll(raw, " ", ""), SignupCodeDigits)
 }
 
-// CompleteSignup checks the code of password sign-up id and, when it
-// matches, creates the user with a verified email, signed in with sess
+// CompleteSignup checks the code of password sign-up id (a passkey
+// sign-up is [ErrSignupGone] here) and, when it matches, creates the user with a verified email, signed in with sess
 // (its UserID filled in), all at once. A wrong code counts against the
 // sign-up; the sign-up gone (expired, completed, ended by wrong codes) is
 // [ErrSignupGone], and an address that got an account meanwhile
@@ -178,6 +185,13 @@ func cleanSignupCode(raw string) (string, error) {
 func (s *Service[M]) CompleteSignup(ctx context.Context, id, rawCode string, sess core.Session) (core.User, core.Session, error) {
 	code, err := cleanSignupCode(rawCode)
 	if err != nil {
+		return core.User{}, core.Session{}, err
+	}
+	// A passkey sign-up is completed with its passkey, never without a
+	// password.
+	if _, err := s.store.PasskeySignup(ctx, id); err == nil {
+		return core.User{}, core.Session{}, ErrSignupGone
+	} else if !errors.Is(err, core.ErrNotFound) {
 		return core.User{}, core.Session{}, err
 	}
 	user, sess, err := s.store.CompleteSignup(ctx, id, s.signupCodes().Check(id, code), sess)
@@ -208,6 +222,28 @@ func (s *Service[M]) VerifyPasskeySignup(ctx context.Context, id, rawCode string
 		return nil
 	}
 	return err
+}
+
+// CompletePasskeySignup turns passkey sign-up id, once its email is
+// proven, into a user with passkey p (made by the caller's ceremony),
+// signed in with sess: user, passkey and session commit together. A
+// passkey registered meanwhile is refused with registered, the passkey
+// rules' own refusal; an address that got an account meanwhile with
+// [ErrEmailTaken]; a sign-up gone or unverified with [ErrSignupGone].
+func (s *Service[M]) CompletePasskeySignup(ctx context.Context, id string, p core.Passkey, sess core.Session, registered error) (core.User, core.Session, error) {
+	user, _, sess, err := s.store.CompletePasskeySignup(ctx, id, p, sess)
+	switch {
+	case errors.Is(err, core.ErrNotFound):
+		return core.User{}, core.Session{}, ErrSignupGone.With(err)
+	case errors.Is(err, core.ErrConflict):
+		if _, perr := s.store.PasskeyByCredentialID(ctx, p.CredentialID); perr == nil {
+			return core.User{}, core.Session{}, registered
+		}
+		return core.User{}, core.Session{}, ErrEmailTaken.With(err)
+	case err != nil:
+		return core.User{}, core.Session{}, err
+	}
+	return user, sess, nil
 }
 
 // PendingSignup returns pending sign-up id, password or passkey, or

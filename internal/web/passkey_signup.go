@@ -132,18 +132,11 @@ func (a *Server) passkeySignUpFinish(r *http.Request, body []byte) (*authState, 
 	if p.Name == "" {
 		p.Name = describeDevice(r.UserAgent())
 	}
-	user, _, sess, err := a.db.CompletePasskeySignup(ctx, ps.ID, p, a.newSession(r, "", "passkey"))
-	switch {
-	case errors.Is(err, core.ErrNotFound):
+	user, sess, err := a.account.CompletePasskeySignup(ctx, ps.ID, p, a.newSession(r, "", "passkey"), passkey.Refuse(passkey.ErrCredentialExists, false))
+	if errors.Is(err, account.ErrSignupGone) || errors.Is(err, account.ErrEmailTaken) {
 		a.sm.Remove(ctx, keyPasskeySignup)
-		return nil, account.ErrSignupGone.With(err)
-	case errors.Is(err, core.ErrConflict):
-		if _, perr := a.db.PasskeyByCredentialID(ctx, p.CredentialID); perr == nil {
-			return nil, passkey.Refuse(passkey.ErrCredentialExists, false)
-		}
-		a.sm.Remove(ctx, keyPasskeySignup)
-		return nil, account.ErrEmailTaken.With(err)
-	case err != nil:
+	}
+	if err != nil {
 		return nil, err
 	}
 	a.sm.Remove(ctx, keyPasskeySignup)

@@ -46,16 +46,22 @@ func (u *unknown) Allow(key string) (bool, time.Duration) {
 }
 
 type env struct {
-	db    *store.DB
-	clock *clock
-	svc   *account.Service[*store.OutMail]
-	user  core.User
-	pw    string
+	db     *store.DB
+	clock  *clock
+	hasher *password.Hasher
+	svc    *account.Service[*store.OutMail]
+	user   core.User
+	pw     string
 }
 
 const threshold = 5
 
-func newEnv(t *testing.T) *env {
+// codeKey keys the tests' one-time codes.
+var codeKey = []byte("0123456789abcdef0123456789abcdef")
+
+// newEnv returns a Service on a fresh database with one user, Ada; with
+// (if given) changes its configuration.
+func newEnv(t *testing.T, with ...func(*account.Config)) *env {
 	t.Helper()
 	db, err := store.Open(filepath.Join(t.TempDir(), "auth.db"))
 	if err != nil {
@@ -65,12 +71,17 @@ func newEnv(t *testing.T) *env {
 	c := &clock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
 	db.Now = c.Now
 	hasher := password.NewHasher(password.Params{Memory: 64, Time: 1, Threads: 1}, 4, time.Second)
-	svc := account.New[*store.OutMail](db, account.Config{
+	cfg := account.Config{
 		Now: c.Now, Hasher: hasher, Policy: password.Policy{MinLength: 15}, AppName: "Example",
 		LockoutThreshold: threshold, LockoutDuration: time.Hour,
 		UnknownEmail: &unknown{n: map[string]int{}, limit: threshold}, EmailKey: store.EmailKey,
 		ResetTokenTTL: 30 * time.Minute, SecurityLogRetention: 90 * 24 * time.Hour, DeviceLifetime: 400 * 24 * time.Hour,
-	})
+		CodeKey: codeKey, VerificationCodeTTL: 10 * time.Minute,
+	}
+	for _, f := range with {
+		f(&cfg)
+	}
+	svc := account.New[*store.OutMail](db, cfg)
 	pw := "correct horse battery staple"
 	hash, err := hasher.Hash(context.Background(), pw)
 	if err != nil {
@@ -80,7 +91,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{db: db, clock: c, svc: svc, user: u, pw: pw}
+	return &env{db: db, clock: c, hasher: hasher, svc: svc, user: u, pw: pw}
 }
 
 func wantCode(t *testing.T, err error, code string) {

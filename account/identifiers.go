@@ -3,6 +3,7 @@ package account
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/embedauth/auth/core"
 )
@@ -59,4 +60,20 @@ func identifierError(err error) error {
 		return ErrIdentifierTaken.With(err)
 	}
 	return err
+}
+
+// PrimaryPhone returns the user's verified primary phone number, where
+// an account without an email gets its messages; [core.ErrNotFound] when
+// it has none.
+func (s *Service[M]) PrimaryPhone(ctx context.Context, userID string) (string, error) {
+	list, err := s.store.Identifiers(ctx, userID)
+	if err != nil {
+		return "", err
+	}
+	for _, x := range list {
+		if x.Kind == core.IdentifierPhone && x.Primary && x.Verified {
+			return x.Value, nil
+		}
+	}
+	return "", fmt.Errorf("account: user %s has no email and no phone: %w", userID, core.ErrNotFound)
 }

@@ -78,6 +78,8 @@ type Store[M any] interface {
 	Resets[M]
 	Profiles[M]
 	SecurityLog
+	Signups[M]
+	Devices
 }
 
 // Limiter counts events per key in a window; Allow reports whether one more
@@ -113,6 +115,18 @@ type Config struct {
 	// DeviceLifetime how long a device unseen stays known.
 	SecurityLogRetention time.Duration
 	DeviceLifetime       time.Duration
+	// CodeKey keys the hashes of sign-up and device codes (at least 32
+	// bytes), so that the database alone cannot be brute-forced for a
+	// code. Keep it outside the database.
+	CodeKey []byte
+	// VerificationCodeTTL is how long a sign-up code works.
+	VerificationCodeTTL time.Duration
+	// VerifyNewDevices holds a sign-in from a device new to the account
+	// until the user enters a code sent to them.
+	VerifyNewDevices bool
+	// DisableNewDeviceEmails sends no notice of a sign-in from a new
+	// device.
+	DisableNewDeviceEmails bool
 }
 
 // Service applies the rules of password accounts over a Store.

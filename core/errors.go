@@ -124,3 +124,9 @@ func (e *Error) Is(target error) bool {
 
 // ErrUserBanned is the refusal of anything a banned user tries.
 var ErrUserBanned = &Error{Kind: ErrForbidden, Code: "user_banned", Message: "This account has been disabled.", Err: ErrBanned}
+
+// ErrTooManyMessages is the refusal of a message over a send cap (per
+// flow, address, number or client): codes and links are not sent without
+// end to one address.
+var ErrTooManyMessages = Refuse(ErrRateLimited, "too_many_messages",
+	"We've sent several messages already. Check your inbox (and spam folder) or your phone, or try again later.")

@@ -355,13 +355,7 @@ func (db *DB) UsePasskeyChallenge(ctx context.Context, challenge string) (core.P
 
 // PasskeySignup is a pending sign-up that will get a passkey instead of a
 // password.
-type PasskeySignup struct {
-	Signup
-	// UserHandle is the WebAuthn user handle the new user will get.
-	UserHandle []byte
-	// VerifiedAt is when the email code was entered, nil before.
-	VerifiedAt *time.Time
-}
+type PasskeySignup = core.PasskeySignup
 
 // CreatePasskeySignup stores a pending sign-up without a password (its
 // PasswordHash must be empty) that will be completed with a passkey for

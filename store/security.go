@@ -117,28 +117,8 @@ func (db *DB) KnownDevice(ctx context.Context, userID, deviceHash string) (bool,
 	return n > 0, nil
 }
 
-// DeviceSignIn is what a completed sign-in records beside its session:
-// the device, the security log entry, and the new-device notice.
-type DeviceSignIn struct {
-	UserID string
-	// DeviceHash is the hash of the browser's device cookie; empty when
-	// the request carried none that could be recorded.
-	DeviceHash string
-	Method     string
-	UserAgent  string
-	IP         string
-	// Detail goes in the log entry ("sign_up"); when empty it is
-	// "new_device" for a device the account had not seen.
-	Detail string
-	// NewDeviceMail is queued only when the device turns out to be new to
-	// the account (decided inside the transaction, so two racing sign-ins
-	// from one new device mail once).
-	NewDeviceMail *OutMail
-	// ResetAttempts clears the user's count of failed sign-in attempts
-	// (see [DB.ReserveAttempt]) in the same transaction: a password sign-in
-	// reserves an attempt, and its session is what clears it.
-	ResetAttempts bool
-}
+// DeviceSignIn is what a completed sign-in records beside its session.
+type DeviceSignIn = core.DeviceSignIn
 
 // recordSignIn remembers the device, logs the sign-in and queues the
 // new-device notice inside tx. It reports whether the device was new.
@@ -173,7 +153,7 @@ func (db *DB) recordSignIn(ctx context.Context, tx *txn, d DeviceSignIn) (bool, 
 		return false, err
 	}
 	if fresh {
-		if err := db.enqueueMail(ctx, tx, d.NewDeviceMail); err != nil {
+		if err := db.enqueueOutgoing(ctx, tx, d.NewDeviceMail); err != nil {
 			return false, err
 		}
 	}
@@ -218,20 +198,8 @@ func (db *DB) CreateSignInSession(ctx context.Context, s core.Session, d DeviceS
 	return s, nil
 }
 
-// DeviceChallenge is a pending verification of an unknown device: the
-// sign-in it holds (user, device, method) and the keyed hash of
-// the code mailed to the user.
-type DeviceChallenge struct {
-	ID         string
-	UserID     string
-	DeviceHash string
-	Method     string
-	CodeHash   string
-	Attempts   int
-	CreatedAt  time.Time
-	ExpiresAt  time.Time
-	UsedAt     *time.Time
-}
+// DeviceChallenge is a pending verification of an unknown device.
+type DeviceChallenge = core.DeviceChallenge
 
 // CreateDeviceChallenge stores c and queues the message carrying its code
 // (mail, or a text message for an account without an email), counted

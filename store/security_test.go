@@ -160,7 +160,7 @@ func TestDB_DeviceSignIn(t *testing.T) {
 		ctx := context.Background()
 		u := mustCreateUser(t, db, "ann@example.com")
 		d := store.DeviceSignIn{UserID: u.ID, DeviceHash: "dev", Method: "password", IP: "203.0.113.9", UserAgent: "Firefox",
-			NewDeviceMail: &store.OutMail{To: u.Email, Template: "new_device_sign_in", Body: []byte("x")}}
+			NewDeviceMail: &core.Outgoing{Channel: core.IdentifierEmail, To: u.Email, Template: "new_device_sign_in", Body: []byte("x")}}
 		sess := core.Session{UserID: u.ID, AuthMethod: "password", ExpiresAt: clock.Now().Add(time.Hour)}
 		s, err := db.CreateSignInSession(ctx, sess, d)
 		if err != nil || s.ID == "" {
@@ -198,7 +198,7 @@ func TestDB_DeviceSignIn(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				_, err := db.RecordSignIn(ctx, store.DeviceSignIn{UserID: u.ID, DeviceHash: "dev", Method: "password",
-					NewDeviceMail: &store.OutMail{To: u.Email, Template: "new_device_sign_in"}})
+					NewDeviceMail: &core.Outgoing{Channel: core.IdentifierEmail, To: u.Email, Template: "new_device_sign_in"}})
 				assertNoLockError(t, err)
 			}()
 		}

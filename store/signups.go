@@ -5,25 +5,13 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/embedauth/auth/core"
 )
 
 // Signup is a sign-up waiting for its email to be verified. No user exists
 // until [DB.CompleteSignup].
-type Signup struct {
-	ID            string
-	Email         string
-	Name          string
-	PasswordHash  string
-	CodeHash      string
-	CodeExpiresAt time.Time
-	Attempts      int
-	Sends         int
-	CreatedAt     time.Time
-	ExpiresAt     time.Time
-}
+type Signup = core.Signup
 
 // CreateSignup stores a pending sign-up and queues its mail in one
 // transaction.

@@ -144,6 +144,7 @@ func (a *Server) init() error {
 		LockoutThreshold: s.LockoutThreshold, LockoutDuration: s.LockoutDuration,
 		UnknownEmail: a.limits.unknownEmail, EmailKey: store.EmailKey,
 		ResetTokenTTL: s.ResetTokenTTL, SecurityLogRetention: s.SecurityLogRetention, DeviceLifetime: deviceCookieLifetime,
+		CodeKey: a.codeKey, VerificationCodeTTL: s.VerificationCodeTTL, VerifyNewDevices: s.VerifyNewDevices, DisableNewDeviceEmails: s.DisableNewDeviceEmails,
 	})
 	a.dispatcher = &mail.Dispatcher{
 		Outbox: mailOutbox(a.db, s.dev),

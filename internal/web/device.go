@@ -5,12 +5,12 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"github.com/embedauth/auth/account"
 	"github.com/embedauth/auth/core"
 	"github.com/embedauth/auth/internal/httpx"
 	"github.com/embedauth/auth/internal/onetime"
@@ -20,6 +20,23 @@ import (
 	"github.com/embedauth/auth/ui"
 )
 
+// deviceMessages renders the messages of a sign-in from a new device, for
+// the client of r.
+func (a *Server) deviceMessages(r *http.Request) account.DeviceMessages {
+	return account.DeviceMessages{
+		Notice: func(user core.User, method string) (*core.Outgoing, error) {
+			m, err := a.newMail(mail.MsgNewDeviceSignIn, user.Email, a.deviceMailData(r, user, method))
+			if err != nil {
+				return nil, err
+			}
+			return &core.Outgoing{Channel: core.IdentifierEmail, To: m.To, Template: m.Template, Body: m.Body}, nil
+		},
+		Code: func(user core.User, method, code string) (*core.Outgoing, []core.SendLimit, error) {
+			return a.deviceCodeMessage(r, user, method, code)
+		},
+	}
+}
+
 // deviceCodeMessage renders the message carrying a device code: mail to
 // the primary email, or for an account without one (signed up with a
 // phone number) a text message to the primary phone. It returns the send
@@ -27,7 +44,7 @@ import (
 func (a *Server) deviceCodeMessage(r *http.Request, user core.User, method, code string) (*core.Outgoing, []core.SendLimit, error) {
 	if user.Email != "" {
 		data := a.deviceMailData(r, user, method)
-		data.Link, data.Code, data.ExpiresIn = "", code, deviceCodeTTL
+		data.Link, data.Code, data.ExpiresIn = "", code, account.DeviceCodeTTL
 		m, err := a.newMail(mail.MsgDeviceVerificationCode, user.Email, data)
 		if err != nil {
 			return nil, nil, err
@@ -35,50 +52,20 @@ func (a *Server) deviceCodeMessage(r *http.Request, user core.User, method, code
 		out := &core.Outgoing{Channel: core.IdentifierEmail, To: m.To, Template: m.Template, Body: m.Body}
 		return out, a.sendLimits(r, core.IdentifierEmail, store.IdentifierKey(core.IdentifierEmail, user.Email)), nil
 	}
-	phone, err := a.primaryPhone(r.Context(), user.ID)
+	phone, err := a.account.PrimaryPhone(r.Context(), user.ID)
 	if err != nil {
 		return nil, nil, err
 	}
-	out, err := a.renderSMS(mail.MsgDeviceVerificationCode, phone)(passwordless.Secret{Code: code, ExpiresIn: deviceCodeTTL})
+	out, err := a.renderSMS(mail.MsgDeviceVerificationCode, phone)(passwordless.Secret{Code: code, ExpiresIn: account.DeviceCodeTTL})
 	if err != nil {
 		return nil, nil, err
 	}
 	return out, a.sendLimits(r, core.IdentifierPhone, store.IdentifierKey(core.IdentifierPhone, phone)), nil
 }
 
-// primaryPhone returns the user's verified primary phone number.
-func (a *Server) primaryPhone(ctx context.Context, userID string) (string, error) {
-	ids, err := a.db.Identifiers(ctx, userID)
-	if err != nil {
-		return "", err
-	}
-	for _, id := range ids {
-		if id.Kind == core.IdentifierPhone && id.Primary && id.Verified {
-			return id.Value, nil
-		}
-	}
-	return "", fmt.Errorf("auth: device verification: user %s has no email and no phone", userID)
-}
-
 // keyDeviceVerify holds the id of the device challenge this browser must
 // answer before its sign-in gets a session (Config.VerifyNewDevices).
 const keyDeviceVerify = "device_verify"
-
-// Device verification codes: 6 digits, valid 10 minutes, 5 wrong codes
-// per held sign-in, across resends.
-const (
-	deviceCodeDigits   = 6
-	deviceCodeTTL      = 10 * time.Minute
-	deviceCodeAttempts = 5
-)
-
-// deviceCodes is the rule of device verification codes: after
-// deviceCodeAttempts wrong codes the held sign-in is over, and the user
-// signs in again.
-func (a *Server) deviceCodes() onetime.Policy {
-	return onetime.Policy{Key: a.codeKey, Binding: "device:", Digits: deviceCodeDigits, TTL: deviceCodeTTL,
-		MaxFailures: deviceCodeAttempts, LockedMessage: "Too many wrong codes. Sign in again to get a new one.", Now: a.s.Now}
-}
 
 // deviceCookieLifetime is how long a browser keeps its device cookie
 // (renewed at every sign-in), and how long a device unseen stays known:
@@ -89,9 +76,6 @@ const deviceCookieLifetime = 400 * 24 * time.Hour
 // was right but the device is new to the account: no session until the
 // user enters the code mailed to them (it is never shown as an error).
 var errDeviceVerificationRequired = errors.New("auth: device verification required")
-
-var errDeviceVerificationNotStarted = httpx.Errorf(http.StatusUnauthorized, "device_verification_not_started",
-	"Your sign-in expired or was not started. Sign in again.")
 
 // requestKey is the context key of the request's response header, which
 // lets a sign-in deep in a flow set the device cookie.
@@ -149,13 +133,13 @@ func (a *Server) deviceHash(r *http.Request) string {
 
 // deviceSession is the last step of every sign-in, after the first and
 // any second factor: every sign-in method calls it right before the
-// browser gets its session. It remembers the device (a long-lived cookie)
-// for the account, logs the sign-in, and for a device the account has not
-// used before mails the user (unless DisableNewDeviceEmails) or, with
-// VerifyNewDevices, holds the sign-in until the user enters a code mailed
-// to them (errDeviceVerificationRequired).
+// browser gets its session. account.Service.AdmitDevice remembers the
+// device (a long-lived cookie) for the account, logs the sign-in, and for
+// a device the account has not used before mails the user or holds the
+// sign-in until the user enters a code sent to them
+// (errDeviceVerificationRequired).
 //
-// When created is nil, it creates the session itself, in the same
+// When created is nil, the session is created there, in the same
 // transaction as the device, the log entry and the mail. A flow whose
 // store transaction already created the session passes it as created; it
 // is ended when the device must be verified first. signUp marks the
@@ -164,48 +148,32 @@ func (a *Server) deviceHash(r *http.Request) string {
 // session's transaction (a password sign-in; see verifyPassword).
 func (a *Server) deviceSession(r *http.Request, user core.User, method string, created *core.Session, signUp, resetAttempts bool) (core.Session, error) {
 	ctx := r.Context()
-	d := store.DeviceSignIn{UserID: user.ID, DeviceHash: a.deviceHash(r), Method: method,
-		UserAgent: cleanUserAgent(r.UserAgent()), IP: a.s.ClientIP(r), ResetAttempts: resetAttempts && created == nil}
-	if signUp {
-		d.Detail = "sign_up"
+	in := account.Arrival{User: user, DeviceHash: a.deviceHash(r), SignUp: signUp, ResetAttempts: resetAttempts}
+	if created != nil {
+		in.Session, in.Created = *created, true
 	} else {
-		known, err := a.db.KnownDevice(ctx, user.ID, d.DeviceHash)
-		if err != nil {
-			return core.Session{}, err
-		}
-		if !known && a.s.VerifyNewDevices {
-			if created != nil {
-				if err := a.db.EndSession(ctx, created.ID, "device_verification_required"); err != nil && !errors.Is(err, core.ErrNotFound) {
-					return core.Session{}, err
-				}
-				a.cache.forgetSessions(created.ID)
-			}
-			return core.Session{}, a.startDeviceVerification(r, user, method, d.DeviceHash)
-		}
-		if !known && !a.s.DisableNewDeviceEmails && user.Email != "" {
-			m, err := a.newMail(mail.MsgNewDeviceSignIn, user.Email, a.deviceMailData(r, user, method))
-			if err != nil {
-				return core.Session{}, err
-			}
-			d.NewDeviceMail = m
-		}
+		in.Session = a.newSession(r, user.ID, method)
 	}
-	var sess core.Session
-	if created == nil {
-		var err error
-		if sess, err = a.db.CreateSignInSession(ctx, a.newSession(r, user.ID, method), d); err != nil {
-			return core.Session{}, err
-		}
-	} else {
-		if _, err := a.db.RecordSignIn(ctx, d); err != nil {
-			return core.Session{}, err
-		}
-		sess = *created
+	adm, err := a.account.AdmitDevice(ctx, in, a.deviceMessages(r))
+	if created != nil && adm.Session.ID == "" {
+		a.cache.forgetSessions(created.ID) // ended, as the device must be verified first
 	}
-	if d.NewDeviceMail != nil {
+	if err != nil {
+		return core.Session{}, err
+	}
+	if adm.Challenge != "" {
+		a.wake()
+		if err := a.sm.RenewToken(ctx); err != nil {
+			return core.Session{}, err
+		}
+		a.sm.Remove(ctx, keyFactorTwo)
+		a.sm.Put(ctx, keyDeviceVerify, adm.Challenge)
+		return core.Session{}, errDeviceVerificationRequired
+	}
+	if adm.Queued {
 		a.dispatcher.Wake()
 	}
-	return sess, nil
+	return adm.Session, nil
 }
 
 // deviceMailData describes a sign-in for the new-device notice and the
@@ -215,58 +183,20 @@ func (a *Server) deviceMailData(r *http.Request, user core.User, method string) 
 		Method: describeMethod(method), Link: a.s.origin + a.s.Path + "/profile#sessions"}
 }
 
-// startDeviceVerification mails a code for the held sign-in and keeps the
-// challenge's id in the browser session, with a new cookie token.
-func (a *Server) startDeviceVerification(r *http.Request, user core.User, method, deviceHash string) error {
-	ctx := r.Context()
-	c := store.DeviceChallenge{ID: core.NewID("dvc"), UserID: user.ID, DeviceHash: deviceHash, Method: method}
-	code, rec := a.deviceCodes().Issue(c.ID)
-	c.CodeHash, c.ExpiresAt = rec.Hash, rec.ExpiresAt
-	out, limits, err := a.deviceCodeMessage(r, user, method, code)
-	if err != nil {
-		return err
-	}
-	if err := a.db.CreateDeviceChallenge(ctx, c, limits, out); err != nil {
-		if errors.Is(err, core.ErrRateLimited) {
-			return errTooManySends.With(err)
-		}
-		return err
-	}
-	a.wake()
-	if err := a.sm.RenewToken(ctx); err != nil {
-		return err
-	}
-	a.sm.Remove(ctx, keyFactorTwo)
-	a.sm.Put(ctx, keyDeviceVerify, c.ID)
-	return errDeviceVerificationRequired
-}
-
 // pendingDevice returns the device challenge this browser waits on and
-// its user, or errDeviceVerificationNotStarted.
-func (a *Server) pendingDevice(r *http.Request) (store.DeviceChallenge, core.User, error) {
+// its user; a challenge that is over is forgotten.
+func (a *Server) pendingDevice(r *http.Request) (core.DeviceChallenge, core.User, error) {
 	ctx := r.Context()
 	id := a.sm.GetString(ctx, keyDeviceVerify)
 	if id == "" {
-		return store.DeviceChallenge{}, core.User{}, errDeviceVerificationNotStarted
+		return core.DeviceChallenge{}, core.User{}, account.ErrDeviceVerificationNotStarted
 	}
-	c, err := a.db.DeviceChallenge(ctx, id)
-	if errors.Is(err, core.ErrNotFound) || (err == nil && (c.UsedAt != nil || onetime.Expired(c.ExpiresAt, a.s.Now()))) {
+	c, user, err := a.account.PendingDevice(ctx, id)
+	var refusal *core.Error
+	if errors.As(err, &refusal) {
 		a.sm.Remove(ctx, keyDeviceVerify)
-		return store.DeviceChallenge{}, core.User{}, errDeviceVerificationNotStarted
 	}
-	if err != nil {
-		return store.DeviceChallenge{}, core.User{}, err
-	}
-	user, err := a.db.User(ctx, c.UserID)
-	if err != nil {
-		a.sm.Remove(ctx, keyDeviceVerify)
-		return store.DeviceChallenge{}, core.User{}, errDeviceVerificationNotStarted
-	}
-	if user.Banned {
-		a.sm.Remove(ctx, keyDeviceVerify)
-		return store.DeviceChallenge{}, core.User{}, core.ErrUserBanned
-	}
-	return c, user, nil
+	return c, user, err
 }
 
 // verifyDevice checks the code of this browser's device challenge and,
@@ -281,32 +211,11 @@ func (a *Server) verifyDevice(r *http.Request, code, redirect string) (*authStat
 	if err := rateLimited(a.limits.codes, a.s.ClientIP(r)); err != nil {
 		return nil, "", err
 	}
-	code = strings.ReplaceAll(strings.TrimSpace(code), " ", "")
-	if code == "" {
-		return nil, "", httpx.FieldError("code", "code_required", "Enter the code we sent you.")
+	sess, err := a.account.VerifyDevice(ctx, c, user, code, a.newSession(r, user.ID, c.Method), a.deviceMessages(r))
+	if errors.Is(err, account.ErrDeviceVerificationExpired) {
+		a.sm.Remove(ctx, keyDeviceVerify) // the held sign-in is over: the user signs in again for a new code
 	}
-	if code, err = onetime.CleanCode(code, deviceCodeDigits); err != nil {
-		return nil, "", err
-	}
-	d := store.DeviceSignIn{UserID: user.ID, DeviceHash: c.DeviceHash, Method: c.Method,
-		UserAgent: cleanUserAgent(r.UserAgent()), IP: a.s.ClientIP(r)}
-	if !a.s.DisableNewDeviceEmails && user.Email != "" {
-		if d.NewDeviceMail, err = a.newMail(mail.MsgNewDeviceSignIn, user.Email, a.deviceMailData(r, user, c.Method)); err != nil {
-			return nil, "", err
-		}
-	}
-	_, sess, err := a.db.UseDeviceChallenge(ctx, c.ID, a.deviceCodes().Check(c.ID, code), a.newSession(r, user.ID, c.Method), d)
-	switch {
-	case errors.Is(err, onetime.ErrLocked), errors.Is(err, core.ErrExpired), errors.Is(err, core.ErrUsed):
-		// The held sign-in is over: the user signs in again for a new code.
-		a.sm.Remove(ctx, keyDeviceVerify)
-		msg := "That code has expired. Sign in again to get a new one."
-		var refusal *core.Error
-		if errors.Is(err, onetime.ErrLocked) && errors.As(err, &refusal) {
-			msg = refusal.Message
-		}
-		return nil, "", &core.Error{Kind: core.ErrExpired, Code: "device_verification_expired", Message: msg, Err: err}
-	case err != nil:
+	if err != nil {
 		return nil, "", err
 	}
 	a.dispatcher.Wake()
@@ -347,7 +256,7 @@ func (a *Server) deviceTarget(redirect string) string {
 
 // verifyDeviceData is the code page of the pending device verification.
 func (a *Server) verifyDeviceData(r *http.Request, p ui.Page, user core.User, redirect string) ui.VerifyDevice {
-	return ui.VerifyDevice{Page: p, To: a.deviceCodeTo(r, user), TTL: humanDuration(deviceCodeTTL), RedirectURL: redirect}
+	return ui.VerifyDevice{Page: p, To: a.deviceCodeTo(r, user), TTL: humanDuration(account.DeviceCodeTTL), RedirectURL: redirect}
 }
 
 // deviceCodeTo is where the device code went, masked: the primary email,
@@ -356,7 +265,7 @@ func (a *Server) deviceCodeTo(r *http.Request, user core.User) string {
 	if user.Email != "" {
 		return maskEmail(user.Email)
 	}
-	phone, err := a.primaryPhone(r.Context(), user.ID)
+	phone, err := a.account.PrimaryPhone(r.Context(), user.ID)
 	if err != nil {
 		return ""
 	}
@@ -409,6 +318,7 @@ func (a *Server) verifyDeviceForm(w http.ResponseWriter, r *http.Request) error 
 // Sends count against the same cap as the first
 // (Passwordless.EmailsPerAddressPerHour).
 func (a *Server) resendDeviceCode(r *http.Request) error {
+	ctx := r.Context()
 	c, user, err := a.pendingDevice(r)
 	if err != nil {
 		return err
@@ -416,18 +326,11 @@ func (a *Server) resendDeviceCode(r *http.Request) error {
 	if err := rateLimited(a.limits.codes, a.s.ClientIP(r)); err != nil {
 		return err
 	}
-	code, reissue := a.deviceCodes().Reissue(c.ID)
-	out, limits, err := a.deviceCodeMessage(r, user, c.Method, code)
-	if err != nil {
-		return err
+	err = a.account.ResendDeviceCode(ctx, c, user, a.deviceMessages(r))
+	if errors.Is(err, account.ErrDeviceVerificationNotStarted) {
+		a.sm.Remove(ctx, keyDeviceVerify)
 	}
-	if _, err := a.db.ReplaceDeviceCode(r.Context(), c.ID, reissue, limits, out); err != nil {
-		if errors.Is(err, core.ErrUsed) {
-			return errDeviceVerificationNotStarted
-		}
-		if errors.Is(err, core.ErrRateLimited) {
-			return errTooManySends.With(err)
-		}
+	if err != nil {
 		return err
 	}
 	a.wake()
@@ -444,7 +347,7 @@ func (a *Server) verifyDeviceResendForm(w http.ResponseWriter, r *http.Request) 
 	switch {
 	case err == nil:
 		a.notice(r, "We sent a new code. Only the newest one works.")
-	case errors.Is(err, errDeviceVerificationNotStarted):
+	case errors.Is(err, account.ErrDeviceVerificationNotStarted):
 		a.notice(r, httpx.Public(err).Message)
 		http.Redirect(w, r, queryWith(a.s.Path+"/sign-in", redirect), http.StatusSeeOther)
 		return nil

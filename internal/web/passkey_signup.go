@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/embedauth/auth/account"
 	"github.com/embedauth/auth/core"
 	"github.com/embedauth/auth/internal/httpx"
 	"github.com/embedauth/auth/passkey"
@@ -13,9 +14,9 @@ import (
 	"github.com/embedauth/auth/ui"
 )
 
-// A passkey-only sign-up reuses the pending sign-up of a password sign-up
-// (store.Signup, without a password hash), its code mail, its attempt and
-// resend caps. It is kept under its own browser-session key, so the
+// A passkey-only sign-up is a pending sign-up of account (without a
+// password hash), with the code mail, attempt and resend caps of a
+// password sign-up. It is kept under its own browser-session key, so the
 // password flow's verify step never sees it: only this flow can complete
 // it, and only with a passkey. Its steps: email, code, passkey.
 
@@ -26,48 +27,31 @@ func (a *Server) passkeySignUp(r *http.Request, rawEmail, rawName string) (strin
 	if err := rateLimited(a.limits.signUp, a.s.ClientIP(r)); err != nil {
 		return "", err
 	}
-	email, err := core.CleanEmail(rawEmail)
-	if err != nil {
-		return "", err
-	}
-	name, err := core.CleanName(rawName)
-	if err != nil {
-		return "", err
-	}
 	ctx := r.Context()
-	existing, err := a.db.UserByEmail(ctx, email)
-	exists := err == nil
-	if err != nil && !errors.Is(err, core.ErrNotFound) {
-		return "", err
-	}
-	id := core.NewID("signup")
-	code, c := a.signupCodes().Issue(id)
-	m, err := a.signupMail(email, code, exists, existing.Name)
-	if err != nil {
-		return "", err
-	}
-	err = a.db.CreatePasskeySignup(ctx, store.Signup{
-		ID: id, Email: email, Name: name, CodeHash: c.Hash,
-		CodeExpiresAt: c.ExpiresAt, ExpiresAt: a.s.Now().Add(signupLifetime),
-	}, passkey.NewUserHandle(), m)
+	su, err := a.account.StartPasskeySignup(ctx, rawEmail, rawName, passkey.NewUserHandle(), a.signupMail)
 	if err != nil {
 		return "", err
 	}
 	a.dispatcher.Wake()
-	a.sm.Put(ctx, keyPasskeySignup, id)
-	return email, nil
+	a.sm.Put(ctx, keyPasskeySignup, su.ID)
+	return su.Email, nil
 }
 
 // pendingPasskeySignup returns the browser's pending passkey sign-up.
 func (a *Server) pendingPasskeySignup(ctx context.Context) (store.PasskeySignup, error) {
+	return a.passkeySignupStep(ctx, a.account.PendingPasskeySignup)
+}
+
+// passkeySignupStep returns the browser's pending passkey sign-up as step
+// finds it, and forgets a sign-up that is gone.
+func (a *Server) passkeySignupStep(ctx context.Context, step func(context.Context, string) (core.PasskeySignup, error)) (core.PasskeySignup, error) {
 	id := a.sm.GetString(ctx, keyPasskeySignup)
 	if id == "" {
-		return store.PasskeySignup{}, errSignupGone
+		return core.PasskeySignup{}, account.ErrSignupGone
 	}
-	ps, err := a.db.PasskeySignup(ctx, id)
-	if errors.Is(err, core.ErrNotFound) {
+	ps, err := step(ctx, id)
+	if errors.Is(err, account.ErrSignupGone) {
 		a.sm.Remove(ctx, keyPasskeySignup)
-		return ps, errSignupGone
 	}
 	return ps, err
 }
@@ -75,26 +59,18 @@ func (a *Server) pendingPasskeySignup(ctx context.Context) (store.PasskeySignup,
 // verifyPasskeySignup checks the code of the browser's pending passkey
 // sign-up; the next step creates the passkey. A sign-up verified already
 // (a form sent twice) goes on to that step too.
-func (a *Server) verifyPasskeySignup(r *http.Request, rawCode string) error {
+func (a *Server) verifyPasskeySignup(r *http.Request, code string) error {
 	ctx := r.Context()
 	id := a.sm.GetString(ctx, keyPasskeySignup)
 	if id == "" {
-		return errSignupGone
+		return account.ErrSignupGone
 	}
 	if err := rateLimited(a.limits.codes, a.s.ClientIP(r)); err != nil {
 		return err
 	}
-	code, err := cleanCode(rawCode)
-	if err != nil {
-		return err
-	}
-	err = a.db.VerifyPasskeySignup(ctx, id, a.signupCodes().Check(id, code))
-	switch {
-	case errors.Is(err, core.ErrNotFound):
+	err := a.account.VerifyPasskeySignup(ctx, id, code)
+	if errors.Is(err, account.ErrSignupGone) {
 		a.sm.Remove(ctx, keyPasskeySignup)
-		return errSignupGone
-	case errors.Is(err, core.ErrUsed):
-		return nil
 	}
 	return err
 }
@@ -106,30 +82,28 @@ func (a *Server) resendPasskeySignup(r *http.Request) error {
 	if err := rateLimited(a.limits.codes, a.s.ClientIP(r)); err != nil {
 		return err
 	}
-	ps, err := a.pendingPasskeySignup(ctx)
+	id := a.sm.GetString(ctx, keyPasskeySignup)
+	if id == "" {
+		return account.ErrSignupGone
+	}
+	err := a.account.ResendPasskeySignupCode(ctx, id, a.signupMail)
+	if errors.Is(err, account.ErrSignupGone) {
+		a.sm.Remove(ctx, keyPasskeySignup)
+	}
 	if err != nil {
 		return err
 	}
-	if ps.VerifiedAt != nil {
-		return errSignupVerified
-	}
-	return a.mailSignupCode(ctx, ps.Signup)
+	a.dispatcher.Wake()
+	return nil
 }
-
-var errSignupVerified = httpx.Errorf(http.StatusConflict, "already_verified", "Your email is verified already. Create your passkey.")
-
-var errEmailNotVerified = httpx.Errorf(http.StatusConflict, "email_not_verified", "Enter the code we emailed you first.")
 
 // passkeySignUpBegin starts creating the new user's passkey, once their
 // email is verified.
 func (a *Server) passkeySignUpBegin(r *http.Request) (json.RawMessage, error) {
 	ctx := r.Context()
-	ps, err := a.pendingPasskeySignup(ctx)
+	ps, err := a.passkeySignupStep(ctx, a.account.VerifiedPasskeySignup)
 	if err != nil {
 		return nil, err
-	}
-	if ps.VerifiedAt == nil {
-		return nil, errEmailNotVerified
 	}
 	if err := a.limitBegin(r); err != nil {
 		return nil, err
@@ -146,12 +120,9 @@ func (a *Server) passkeySignUpBegin(r *http.Request) (json.RawMessage, error) {
 // signed in: user, passkey and session commit together.
 func (a *Server) passkeySignUpFinish(r *http.Request, body []byte) (*authState, error) {
 	ctx := r.Context()
-	ps, err := a.pendingPasskeySignup(ctx)
+	ps, err := a.passkeySignupStep(ctx, a.account.VerifiedPasskeySignup)
 	if err != nil {
 		return nil, err
-	}
-	if ps.VerifiedAt == nil {
-		return nil, errEmailNotVerified
 	}
 	reg, err := a.pk.svc.FinishRegistration(ctx, passkey.Ceremony{Flow: passkey.FlowSignUp, Subject: ps.ID, Binding: a.existingBinding(ctx)}, body)
 	if err != nil {
@@ -161,18 +132,11 @@ func (a *Server) passkeySignUpFinish(r *http.Request, body []byte) (*authState, 
 	if p.Name == "" {
 		p.Name = describeDevice(r.UserAgent())
 	}
-	user, _, sess, err := a.db.CompletePasskeySignup(ctx, ps.ID, p, a.newSession(r, "", "passkey"))
-	switch {
-	case errors.Is(err, core.ErrNotFound):
+	user, sess, err := a.account.CompletePasskeySignup(ctx, ps.ID, p, a.newSession(r, "", "passkey"), passkey.Refuse(passkey.ErrCredentialExists, false))
+	if errors.Is(err, account.ErrSignupGone) || errors.Is(err, account.ErrEmailTaken) {
 		a.sm.Remove(ctx, keyPasskeySignup)
-		return nil, errSignupGone
-	case errors.Is(err, core.ErrConflict):
-		if _, perr := a.db.PasskeyByCredentialID(ctx, p.CredentialID); perr == nil {
-			return nil, passkey.Refuse(passkey.ErrCredentialExists, false)
-		}
-		a.sm.Remove(ctx, keyPasskeySignup)
-		return nil, httpx.Errorf(http.StatusConflict, "email_taken", "An account with this email already exists. Sign in instead.")
-	case err != nil:
+	}
+	if err != nil {
 		return nil, err
 	}
 	a.sm.Remove(ctx, keyPasskeySignup)
@@ -298,8 +262,8 @@ func (a *Server) passkeySignUpVerifyForm(w http.ResponseWriter, r *http.Request)
 	}
 	redirect := a.safeRedirect(formRedirect(r))
 	if err := a.verifyPasskeySignup(r, r.PostFormValue("code")); err != nil {
-		if errors.Is(err, errSignupGone) {
-			a.notice(r, errSignupGone.Message)
+		if errors.Is(err, account.ErrSignupGone) {
+			a.notice(r, account.ErrSignupGone.Message)
 			http.Redirect(w, r, a.passkeySignUpTarget(redirect), http.StatusSeeOther)
 			return nil
 		}
@@ -318,10 +282,10 @@ func (a *Server) passkeySignUpResendForm(w http.ResponseWriter, r *http.Request)
 	}
 	redirect := a.safeRedirect(formRedirect(r))
 	if err := a.resendPasskeySignup(r); err != nil {
-		if !errors.Is(err, errSignupGone) {
+		if !errors.Is(err, account.ErrSignupGone) {
 			return a.formFail(w, r, err, "passkey-sign-up", func(p ui.Page) any { return a.passkeySignUpData(r, p, redirect, false) })
 		}
-		a.notice(r, errSignupGone.Message)
+		a.notice(r, account.ErrSignupGone.Message)
 	} else {
 		a.notice(r, "We sent a new code. Codes sent before it no longer work.")
 	}

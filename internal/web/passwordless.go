@@ -150,7 +150,6 @@ func (a *Server) wake() {
 var (
 	errFlowGone       = passwordless.ErrFlowGone
 	errMethodDisabled = httpx.Errorf(http.StatusNotFound, "method_disabled", "This sign-in method is not enabled.")
-	errTooManySends   = passwordless.ErrTooManySends
 )
 
 // cleanPhone checks a phone number and returns it in E.164.

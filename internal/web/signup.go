@@ -4,30 +4,14 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"time"
 
+	"github.com/embedauth/auth/account"
 	"github.com/embedauth/auth/core"
 	"github.com/embedauth/auth/internal/httpx"
-	"github.com/embedauth/auth/internal/onetime"
 	"github.com/embedauth/auth/mail"
 	"github.com/embedauth/auth/store"
 	"github.com/embedauth/auth/ui"
 )
-
-const (
-	signupLifetime    = 24 * time.Hour // a pending sign-up is forgotten after this
-	maxSignupAttempts = 5              // wrong codes per sign-up, across resends
-	maxSignupSends    = 5              // codes mailed per sign-up
-)
-
-// signupCodes is the rule of the codes that prove a sign-up's email,
-// password and passkey sign-ups alike: 6 digits valid for
-// VerificationCodeTTL; maxSignupAttempts wrong codes, across resends,
-// lock the sign-up (the user starts again); maxSignupSends codes mailed.
-func (a *Server) signupCodes() onetime.Policy {
-	return onetime.Policy{Key: a.codeKey, Digits: 6, TTL: a.s.VerificationCodeTTL, MaxFailures: maxSignupAttempts,
-		MaxSends: maxSignupSends, LockedMessage: "Too many wrong codes. Please start again.", Now: a.s.Now}
-}
 
 // signUpInput is a sign-up request, from a form or JSON.
 type signUpInput struct {
@@ -36,10 +20,9 @@ type signUpInput struct {
 	Name     string `json:"name"`
 }
 
-// signUp starts a sign-up. Whether or not the email already has an account,
-// it does the same work (one hash, one pending sign-up, one queued mail)
-// and answers the same: a new address gets a code, a taken one gets a
-// notice to its owner, and the caller learns nothing.
+// signUp starts a sign-up (see account.Service.StartSignup: it answers the
+// same whether or not the email has an account) and keeps it in the
+// browser session.
 func (a *Server) signUp(r *http.Request, in signUpInput) (email string, err error) {
 	if !a.enabled(MethodPassword) {
 		return "", errMethodDisabled
@@ -47,79 +30,41 @@ func (a *Server) signUp(r *http.Request, in signUpInput) (email string, err erro
 	if err := rateLimited(a.limits.signUp, a.s.ClientIP(r)); err != nil {
 		return "", err
 	}
-	email, err = core.CleanEmail(in.Email)
-	if err != nil {
-		return "", err
-	}
-	name, err := core.CleanName(in.Name)
-	if err != nil {
-		return "", err
-	}
-	if err := a.account.CheckPolicy(in.Password, "password", email, name); err != nil {
-		return "", err
-	}
 	ctx := r.Context()
-	existing, err := a.db.UserByEmail(ctx, email)
-	exists := err == nil
-	if err != nil && !errors.Is(err, core.ErrNotFound) {
-		return "", err
-	}
-	hash, err := a.hasher.Hash(ctx, in.Password)
-	if err != nil {
-		return "", err
-	}
-	id := core.NewID("signup")
-	code, c := a.signupCodes().Issue(id)
-	m, err := a.signupMail(email, code, exists, existing.Name)
-	if err != nil {
-		return "", err
-	}
-	err = a.db.CreateSignup(ctx, store.Signup{
-		ID: id, Email: email, Name: name, PasswordHash: hash, CodeHash: c.Hash,
-		CodeExpiresAt: c.ExpiresAt, ExpiresAt: a.s.Now().Add(signupLifetime),
-	}, m)
+	su, err := a.account.StartSignup(ctx, in.Email, in.Name, in.Password, a.signupMail)
 	if err != nil {
 		return "", err
 	}
 	a.dispatcher.Wake()
-	a.sm.Put(ctx, keySignup, id)
-	return email, nil
+	a.sm.Put(ctx, keySignup, su.ID)
+	return su.Email, nil
 }
 
-// signupMail is the code for a new address, or a notice for a taken one.
-func (a *Server) signupMail(email, code string, exists bool, name string) (*store.OutMail, error) {
-	if exists {
-		return a.newMail("signup_existing_account", email, mail.Data{Name: name, Link: a.s.origin + a.s.Path + "/sign-in"})
+// signupMail is the code for a new address, or a notice to the owner of a
+// taken one.
+func (a *Server) signupMail(email, code string, owner *core.User) (*store.OutMail, error) {
+	if owner != nil {
+		return a.newMail("signup_existing_account", email, mail.Data{Name: owner.Name, Link: a.s.origin + a.s.Path + "/sign-in"})
 	}
 	return a.newMail("verify_email", email, mail.Data{Code: code, ExpiresIn: a.s.VerificationCodeTTL})
 }
 
-var errSignupGone = httpx.Errorf(http.StatusGone, "signup_expired", "This sign-up has expired. Please start again.")
-
 // verifySignup checks the code of the browser's pending sign-up and, when
 // it matches, creates the user and signs them in, all at once.
-func (a *Server) verifySignup(r *http.Request, rawCode string) (*authState, error) {
+func (a *Server) verifySignup(r *http.Request, code string) (*authState, error) {
 	ctx := r.Context()
 	id := a.sm.GetString(ctx, keySignup)
 	if id == "" {
-		return nil, errSignupGone
+		return nil, account.ErrSignupGone
 	}
 	if err := rateLimited(a.limits.codes, a.s.ClientIP(r)); err != nil {
 		return nil, err
 	}
-	code, err := cleanCode(rawCode)
-	if err != nil {
-		return nil, err
+	user, sess, err := a.account.CompleteSignup(ctx, id, code, a.newSession(r, "", "email_code"))
+	if errors.Is(err, account.ErrSignupGone) || errors.Is(err, account.ErrEmailTaken) {
+		a.sm.Remove(ctx, keySignup)
 	}
-	user, sess, err := a.db.CompleteSignup(ctx, id, a.signupCodes().Check(id, code), a.newSession(r, "", "email_code"))
-	switch {
-	case errors.Is(err, core.ErrNotFound):
-		a.sm.Remove(ctx, keySignup)
-		return nil, errSignupGone
-	case errors.Is(err, core.ErrConflict):
-		a.sm.Remove(ctx, keySignup)
-		return nil, httpx.Errorf(http.StatusConflict, "email_taken", "An account with this email already exists. Sign in instead.")
-	case err != nil:
+	if err != nil {
 		return nil, err
 	}
 	if sess, err = a.deviceSession(r, user, sess.AuthMethod, &sess, true, false); err != nil { // remembers this device (device.go)
@@ -134,45 +79,16 @@ func (a *Server) resendSignup(r *http.Request) error {
 	ctx := r.Context()
 	id := a.sm.GetString(ctx, keySignup)
 	if id == "" {
-		return errSignupGone
+		return account.ErrSignupGone
 	}
 	if err := rateLimited(a.limits.codes, a.s.ClientIP(r)); err != nil {
 		return err
 	}
-	su, err := a.db.Signup(ctx, id)
-	if errors.Is(err, core.ErrNotFound) {
+	err := a.account.ResendSignupCode(ctx, id, a.signupMail)
+	if errors.Is(err, account.ErrSignupGone) {
 		a.sm.Remove(ctx, keySignup)
-		return errSignupGone
 	}
 	if err != nil {
-		return err
-	}
-	return a.mailSignupCode(ctx, su)
-}
-
-// mailSignupCode mails a new code for pending sign-up su, password or
-// passkey: the old one stops working and the count of wrong codes carries
-// on.
-func (a *Server) mailSignupCode(ctx context.Context, su store.Signup) error {
-	existing, err := a.db.UserByEmail(ctx, su.Email)
-	exists := err == nil
-	if err != nil && !errors.Is(err, core.ErrNotFound) {
-		return err
-	}
-	code, reissue := a.signupCodes().Reissue(su.ID)
-	m, err := a.signupMail(su.Email, code, exists, existing.Name)
-	if err != nil {
-		return err
-	}
-	err = a.db.ResendSignupCode(ctx, su.ID, reissue, m)
-	switch {
-	case errors.Is(err, core.ErrRateLimited):
-		return httpx.Errorf(http.StatusTooManyRequests, "too_many_codes", "We've sent several codes already. Check your inbox and spam folder, or start again later.")
-	case errors.Is(err, core.ErrNotFound):
-		return errSignupGone
-	case errors.Is(err, core.ErrUsed):
-		return errSignupVerified
-	case err != nil:
 		return err
 	}
 	a.dispatcher.Wake()
@@ -186,7 +102,7 @@ func (a *Server) pendingSignupEmail(ctx context.Context) (string, bool) {
 	if id == "" {
 		return "", false
 	}
-	su, err := a.db.Signup(ctx, id)
+	su, err := a.account.PendingSignup(ctx, id)
 	if err != nil {
 		return "", false
 	}
@@ -270,8 +186,8 @@ func (a *Server) verifyForm(w http.ResponseWriter, r *http.Request) error {
 	}
 	st, err := a.verifySignup(r, r.PostFormValue("code"))
 	if err != nil {
-		if err == errSignupGone {
-			a.notice(r, errSignupGone.Message)
+		if errors.Is(err, account.ErrSignupGone) {
+			a.notice(r, account.ErrSignupGone.Message)
 			http.Redirect(w, r, a.s.Path+"/sign-up", http.StatusSeeOther)
 			return nil
 		}
@@ -286,8 +202,8 @@ func (a *Server) resendForm(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if err := a.resendSignup(r); err != nil {
-		if err == errSignupGone {
-			a.notice(r, errSignupGone.Message)
+		if errors.Is(err, account.ErrSignupGone) {
+			a.notice(r, account.ErrSignupGone.Message)
 			http.Redirect(w, r, a.s.Path+"/sign-up", http.StatusSeeOther)
 			return nil
 		}

@@ -6,16 +6,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/embedauth/auth/core"
-	"github.com/embedauth/auth/internal/onetime"
 )
 
 func errorsIsNotFound(err error) bool { return errors.Is(err, core.ErrNotFound) }
-
-// cleanCode checks a 6-digit code's shape; spaces typed inside it are
-// dropped.
-func cleanCode(raw string) (string, error) {
-	return onetime.CleanCode(strings.ReplaceAll(raw, " ", ""), 6)
-}
 
 // maskEmail shows enough of an address to recognise it: "a***@example.com".
 func maskEmail(email string) string {

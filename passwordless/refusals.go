@@ -14,8 +14,7 @@ var (
 	ErrFlowGone = core.Refuse(core.ErrExpired, "flow_expired", "This sign-in has expired or was already completed. Start again.")
 	// ErrTooManySends is a send cap reached (per flow, address, number or
 	// client).
-	ErrTooManySends = core.Refuse(core.ErrRateLimited, "too_many_messages",
-		"We've sent several messages already. Check your inbox (and spam folder) or your phone, or try again later.")
+	ErrTooManySends = core.ErrTooManyMessages
 	// ErrIdentifierTaken is an address proven for an account that another
 	// account already has.
 	ErrIdentifierTaken = core.Refuse(core.ErrConflict, "identifier_taken", "This address belongs to another account.")

@@ -13,7 +13,7 @@ var (
 	ErrIdentifierNotFound   = core.Refuse(core.ErrNotFound, "identifier_not_found", "That address is not on your account.")
 	ErrLastIdentifier       = core.Refuse(core.ErrConflict, "last_identifier", "You can't remove your primary email address or your only way to sign in. Make another address primary first.")
 	ErrIdentifierUnverified = core.Refuse(core.ErrConflict, "identifier_unverified", "Verify this address before making it primary.")
-	ErrIdentifierTaken      = core.Refuse(core.ErrConflict, "identifier_taken", "This address belongs to another account.")
+	ErrIdentifierTaken      = core.ErrIdentifierTaken
 )
 
 // Identifier returns the user's address with this id.

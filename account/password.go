@@ -20,9 +20,7 @@ var ErrBanned = core.ErrUserBanned
 
 // Locked answers a sign-in to a locked account, retry being the time left.
 func Locked(retry time.Duration) *core.Error {
-	return &core.Error{Kind: core.ErrRateLimited, Code: "too_many_attempts",
-		Message:    "Too many failed attempts. Try again later, or reset your password.",
-		RetryAfter: retry, Err: core.ErrLocked}
+	return core.LockedOut(retry, core.ErrLocked)
 }
 
 // CheckPolicy applies the password policy to pw, naming field as the one

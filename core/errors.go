@@ -130,3 +130,17 @@ var ErrUserBanned = &Error{Kind: ErrForbidden, Code: "user_banned", Message: "Th
 // end to one address.
 var ErrTooManyMessages = Refuse(ErrRateLimited, "too_many_messages",
 	"We've sent several messages already. Check your inbox (and spam folder) or your phone, or try again later.")
+
+// ErrIdentifierTaken is the refusal of an email address or phone number
+// that another account already has.
+var ErrIdentifierTaken = Refuse(ErrConflict, "identifier_taken", "This address belongs to another account.")
+
+// LockedOut is the refusal of a sign-in factor locked after repeated
+// failures (a password, a second factor), retry being the time left and
+// cause what the log should say (core.ErrLocked, or an error that matches
+// it).
+func LockedOut(retry time.Duration, cause error) *Error {
+	return &Error{Kind: ErrRateLimited, Code: "too_many_attempts",
+		Message:    "Too many failed attempts. Try again later, or reset your password.",
+		RetryAfter: retry, Err: cause}
+}

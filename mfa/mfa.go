@@ -381,9 +381,7 @@ func (s *Service) Attempt(ctx context.Context, userID string, check func() error
 // locked is the refusal of a locked second factor: a *core.Error whose
 // cause is a *LockedError.
 func (s *Service) locked(until time.Time) error {
-	return &core.Error{Kind: core.ErrRateLimited, Code: "too_many_attempts",
-		Message:    "Too many failed attempts. Try again later, or reset your password.",
-		RetryAfter: until.Sub(s.cfg.Now()), Err: &LockedError{Until: until}}
+	return core.LockedOut(until.Sub(s.cfg.Now()), &LockedError{Until: until})
 }
 
 // LockedError says the account's second factor is locked after too many

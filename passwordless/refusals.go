@@ -17,7 +17,7 @@ var (
 	ErrTooManySends = core.ErrTooManyMessages
 	// ErrIdentifierTaken is an address proven for an account that another
 	// account already has.
-	ErrIdentifierTaken = core.Refuse(core.ErrConflict, "identifier_taken", "This address belongs to another account.")
+	ErrIdentifierTaken = core.ErrIdentifierTaken
 	// ErrLinkInvalid is a link token that is malformed or unknown.
 	ErrLinkInvalid = core.Refuse(core.ErrBadRequest, "link_invalid", "This link is not valid. Request a new one.")
 	// ErrLinkUsed is a link used already.

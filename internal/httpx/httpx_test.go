@@ -540,3 +540,43 @@ func TestWriteJSON(t *testing.T) {
 		t.Error("WriteJSON of a func succeeded")
 	}
 }
+
+// TestStatusFromKind: the status of a refusal follows from its kind, and
+// Errorf's status comes back unchanged, so handlers and feature packages
+// agree on every answer.
+func TestStatusFromKind(t *testing.T) {
+	t.Parallel()
+	kinds := []struct {
+		kind   error
+		status int
+	}{
+		{nil, http.StatusInternalServerError},
+		{core.ErrBadRequest, http.StatusBadRequest},
+		{core.ErrUnauthenticated, http.StatusUnauthorized},
+		{core.ErrInvalidCredentials, http.StatusUnauthorized},
+		{core.ErrForbidden, http.StatusForbidden},
+		{core.ErrLimitReached, http.StatusForbidden},
+		{core.ErrNotFound, http.StatusNotFound},
+		{core.ErrConflict, http.StatusConflict},
+		{core.ErrLastAdmin, http.StatusConflict},
+		{core.ErrExpired, http.StatusGone},
+		{core.ErrUsed, http.StatusGone},
+		{core.ErrTooLarge, http.StatusRequestEntityTooLarge},
+		{core.ErrUnsupported, http.StatusUnsupportedMediaType},
+		{core.ErrInvalidInput, http.StatusUnprocessableEntity},
+		{core.ErrInvalidCode, http.StatusUnprocessableEntity},
+		{core.ErrRateLimited, http.StatusTooManyRequests},
+		{core.ErrLocked, http.StatusTooManyRequests},
+		{core.ErrUnavailable, http.StatusBadGateway},
+	}
+	for _, k := range kinds {
+		if got := httpx.Status(&core.Error{Kind: k.kind, Code: "x"}); got != k.status {
+			t.Errorf("Status(kind %v) = %d, want %d", k.kind, got, k.status)
+		}
+	}
+	for _, status := range []int{400, 401, 403, 404, 409, 410, 413, 415, 422, 429, 502} {
+		if got := httpx.Status(httpx.Errorf(status, "x", "y")); got != status {
+			t.Errorf("Status(Errorf(%d)) = %d", status, got)
+		}
+	}
+}

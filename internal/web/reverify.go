@@ -154,7 +154,7 @@ func (a *Server) stepUp(r *http.Request, st *authState, pw, field, missing strin
 		}
 		return httpx.FieldError(field, "password_required", missing)
 	}
-	if err := a.checkPasswordField(ctx, st.user, pw, field); err != nil {
+	if err := a.checkPasswordField(r, st.user, pw, field); err != nil {
 		return err
 	}
 	if recent {
@@ -326,7 +326,7 @@ func (a *Server) reverify(r *http.Request, st *authState, in reverifyInput) erro
 		if in.Password == "" {
 			return httpx.FieldError("password", "password_required", "Enter your password.")
 		}
-		if err := a.checkPasswordField(ctx, st.user, in.Password, "password"); err != nil {
+		if err := a.checkPasswordField(r, st.user, in.Password, "password"); err != nil {
 			return err
 		}
 	default:
@@ -348,8 +348,14 @@ func (a *Server) reverify(r *http.Request, st *authState, in reverifyInput) erro
 
 // checkPasswordField checks user's password, given in the form field
 // named field.
-func (a *Server) checkPasswordField(ctx context.Context, user core.User, pw, field string) error {
-	err := a.account.CheckPassword(ctx, &user, pw)
+func (a *Server) checkPasswordField(r *http.Request, user core.User, pw, field string) error {
+	// Guesses of a signed-in user's password count against the client's
+	// sign-in limit, as sign-in's do: a stolen session must not become a
+	// fast oracle for the password (and a lockout of its owner).
+	if err := rateLimited(a.limits.signIn, a.s.ClientIP(r)); err != nil {
+		return err
+	}
+	err := a.account.CheckPassword(r.Context(), &user, pw)
 	if errors.Is(err, core.ErrInvalidCredentials) {
 		return httpx.FieldError(field, "incorrect_password", "That password is incorrect.")
 	}

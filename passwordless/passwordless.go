@@ -460,8 +460,8 @@ func (s *Service) Status(ctx context.Context, id string) (Status, core.Challenge
 // ClaimWaiting signs in the browser that asked for a magic link, after
 // the link was used in another browser with the flow's match code: once
 // per flow, creating sess. A flow whose link was not used yet is
-// [core.ErrNotFound]; one that cannot be claimed (claimed already, or
-// same-device) is [core.ErrUsed].
+// [core.ErrNotFound]; one that cannot be claimed (claimed already,
+// same-device, or ended by wrong match codes) is [core.ErrUsed].
 func (s *Service) ClaimWaiting(ctx context.Context, id string, sess core.Session) (core.Completion, error) {
 	c, err := s.store.Challenge(ctx, id)
 	switch {
@@ -469,9 +469,10 @@ func (s *Service) ClaimWaiting(ctx context.Context, id string, sess core.Session
 		return core.Completion{}, codeRefusal(fmt.Errorf("passwordless: claim: %w", err))
 	case c.Kind != core.ChallengeMagicLink:
 		return core.Completion{}, codeRefusal(fmt.Errorf("passwordless: claim: %w", core.ErrNotFound))
-	case c.ConsumedAt != nil && !c.WaiterClaimed && c.MatchCode == "":
+	case c.ConsumedAt != nil && !c.WaiterClaimed && c.MatchCode == "",
+		s.matchSpent(c):
 		// Used elsewhere without a match code (a flow from before match
-		// codes): whoever asked proved nothing.
+		// codes), or ended by wrong ones: whoever asked proved nothing.
 		return core.Completion{}, codeRefusal(fmt.Errorf("passwordless: claim: %w", core.ErrUsed))
 	}
 	done, err := s.store.ClaimChallengeSession(ctx, id, sess)

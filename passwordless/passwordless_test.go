@@ -320,7 +320,7 @@ func TestCrossDeviceWrongMatchCodesEndTheFlow(t *testing.T) {
 	if _, err := s.Resend(ctx, c.ID, nil, keep(&sec)); !errors.Is(err, passwordless.ErrFlowGone) {
 		t.Errorf("resend after the flow ended: %v", err)
 	}
-	if _, err := s.ClaimWaiting(ctx, c.ID, *sess); !errors.Is(err, core.ErrNotFound) {
+	if _, err := s.ClaimWaiting(ctx, c.ID, *sess); !errors.Is(err, core.ErrUsed) || !errors.Is(err, passwordless.ErrFlowGone) {
 		t.Errorf("claim after the flow ended: %v", err)
 	}
 	if got, _ := db.Challenge(ctx, c.ID); got.ConsumedAt != nil || got.UserID != "" {

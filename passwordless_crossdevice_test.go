@@ -25,7 +25,7 @@ func TestMagicLink_CrossDeviceAttackRefusedByDefault(t *testing.T) {
 	attacker.postJSON("/auth/api/sign-in/magic-link", map[string]string{"email": "vic@example.com"}).want(http.StatusAccepted)
 	token := pwLink(t, env, "vic@example.com")
 
-	phone.get("/auth/magic-link?token="+token).want(http.StatusForbidden).contains("only in the browser where you asked")
+	phone.get("/auth/magic-link?token=" + token).want(http.StatusForbidden).contains("only in the browser where you asked")
 	phone.postForm("/auth/magic-link", url.Values{"token": {token}}).want(http.StatusForbidden)
 	phone.postJSON("/auth/api/magic-link/verify", map[string]string{"token": token}).wantError(http.StatusForbidden, "other_device")
 

@@ -391,7 +391,7 @@ func TestT16_ScannerGETAndHEADDoNotUseTheLink(t *testing.T) {
 			token := pwLink(t, env, "fay@example.com")
 			scanner := flNew(t, env)
 			for range 3 {
-				scanner.get("/auth/magic-link?token="+token).want(status).contains(page)
+				scanner.get("/auth/magic-link?token=" + token).want(status).contains(page)
 				scanner.do(http.MethodHead, "/auth/magic-link?token="+token, "", nil).want(status)
 			}
 			// The link still works: only this POST uses it.

@@ -251,15 +251,15 @@ func oaMFAAnswers(t *testing.T, check func(t *testing.T, op string, r *flResp)) 
 	check(t, "POST /api/sign-in/factor-two", c.postJSON("/auth/api/sign-in/factor-two", map[string]string{"method": "totp", "code": mfaCode(t, env, secret)}))
 
 	// Passwordless first factors of a user with MFA answer 202 too.
-	penv, _ := pwEnv(t)
+	penv, _ := pwEnv(t, pwCrossDevice)
 	mfaUser(t, penv, "oa-mfa-pl@example.com")
 	si := flNew(t, penv)
 	si.postJSON("/auth/api/sign-in/email-code", map[string]string{"email": "oa-mfa-pl@example.com"}).want(http.StatusAccepted)
 	check(t, "POST /api/code/verify", si.postJSON("/auth/api/code/verify", map[string]string{"code": pwMailCode(t, penv, "oa-mfa-pl@example.com")}))
 	ml := flNew(t, penv)
-	ml.postJSON("/auth/api/sign-in/magic-link", map[string]string{"email": "oa-mfa-pl@example.com"}).want(http.StatusAccepted)
+	match := pwAskLink(ml, "oa-mfa-pl@example.com")
 	token := pwLink(t, penv, "oa-mfa-pl@example.com")
-	check(t, "POST /api/magic-link/verify", flNew(t, penv).postJSON("/auth/api/magic-link/verify", map[string]string{"token": token}))
+	check(t, "POST /api/magic-link/verify", flNew(t, penv).postJSON("/auth/api/magic-link/verify", map[string]string{"token": token, "match_code": match}))
 	check(t, "POST /api/magic-link/continue", ml.postJSON("/auth/api/magic-link/continue", map[string]any{}))
 
 	// Reverification.
@@ -347,7 +347,7 @@ func oaMFAAnswers(t *testing.T, check func(t *testing.T, op string, r *flResp)) 
 }
 
 func TestMFAPasswordlessSignIn(t *testing.T) {
-	env, _ := pwEnv(t)
+	env, _ := pwEnv(t, pwCrossDevice) // a link is used in another browser below
 	_, secret, _ := mfaUser(t, env, "ann@example.com")
 
 	// An email code is a first factor only.
@@ -368,13 +368,14 @@ func TestMFAPasswordlessSignIn(t *testing.T) {
 		t.Fatalf("auth method %q", me.Session.AuthMethod)
 	}
 
-	// A magic link used in another browser: both wait for the second factor.
+	// A magic link used in another browser, with the match code: both wait
+	// for the second factor.
 	env.Clock.Advance(30 * time.Second)
 	ml := flNew(t, env)
-	ml.postJSON("/auth/api/sign-in/magic-link", map[string]string{"email": "ann@example.com"}).want(http.StatusAccepted)
+	match := pwAskLink(ml, "ann@example.com")
 	token := pwLink(t, env, "ann@example.com")
 	other := flNew(t, env)
-	other.postJSON("/auth/api/magic-link/verify", map[string]string{"token": token}).want(http.StatusAccepted)
+	other.postJSON("/auth/api/magic-link/verify", map[string]string{"token": token, "match_code": match}).want(http.StatusAccepted)
 	other.get("/auth/api/me").wantError(http.StatusUnauthorized, "unauthenticated")
 	ml.postJSON("/auth/api/magic-link/continue", map[string]any{}).want(http.StatusAccepted)
 	ml.get("/auth/api/me").wantError(http.StatusUnauthorized, "unauthenticated")

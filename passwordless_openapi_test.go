@@ -13,7 +13,7 @@ import (
 // their successes and main errors for TestOpenAPIAnswersMatch, which
 // checks every answer against the document.
 func oaPasswordlessAnswers(t *testing.T, check func(t *testing.T, op string, r *flResp)) {
-	env, sms := pwEnv(t)
+	env, sms := pwEnv(t, pwCrossDevice)
 	pw := authtest.Password()
 	env.CreateUser(t, "pl@example.com", pw)
 
@@ -39,20 +39,44 @@ func oaPasswordlessAnswers(t *testing.T, check func(t *testing.T, op string, r *
 	check(t, "POST /api/sign-in/sms", ph2.postJSON("/auth/api/sign-in/sms", map[string]string{"phone": "+14155550142"}))
 	pwSMSCode(t, env, sms, "+14155550142")
 
-	// Magic links: used here, used elsewhere and continued, errors.
+	// Magic links: used in another browser without, with a wrong and with
+	// the right match code, then continued; errors.
 	ml := flNew(t, env)
 	check(t, "POST /api/sign-in/magic-link", ml.postJSON("/auth/api/sign-in/magic-link", map[string]string{"email": "pl@example.com"}))
 	check(t, "GET /api/magic-link/status", ml.get("/auth/api/magic-link/status"))
+	var st struct {
+		MatchCode string `json:"match_code"`
+	}
+	ml.get("/auth/api/magic-link/status").want(http.StatusOK).decode(&st)
 	check(t, "POST /api/magic-link/resend", ml.postJSON("/auth/api/magic-link/resend", map[string]any{}))
 	pwLink(t, env, "pl@example.com")
 	token := pwLink(t, env, "pl@example.com")
 	check(t, "POST /api/magic-link/continue", ml.postJSON("/auth/api/magic-link/continue", map[string]any{}))
 	check(t, "POST /api/magic-link/verify", flNew(t, env).postJSON("/auth/api/magic-link/verify", map[string]string{"token": "nope"}))
 	check(t, "POST /api/magic-link/verify", flNew(t, env).postJSON("/auth/api/magic-link/verify", map[string]string{"token": token}))
-	check(t, "POST /api/magic-link/verify", flNew(t, env).postJSON("/auth/api/magic-link/verify", map[string]string{"token": token}))
+	check(t, "POST /api/magic-link/verify", flNew(t, env).postJSON("/auth/api/magic-link/verify", map[string]string{"token": token, "match_code": pwOtherMatch(st.MatchCode)}))
+	check(t, "POST /api/magic-link/verify", flNew(t, env).postJSON("/auth/api/magic-link/verify", map[string]string{"token": token, "match_code": st.MatchCode}))
+	check(t, "POST /api/magic-link/verify", flNew(t, env).postJSON("/auth/api/magic-link/verify", map[string]string{"token": token, "match_code": st.MatchCode}))
 	check(t, "GET /api/magic-link/status", ml.get("/auth/api/magic-link/status"))
 	check(t, "POST /api/magic-link/continue", ml.postJSON("/auth/api/magic-link/continue", map[string]any{}))
 	check(t, "POST /api/sign-up/magic-link", flNew(t, env).postJSON("/auth/api/sign-up/magic-link", map[string]string{"email": "pl-link@example.com", "name": "L"}))
+	// A flow ended by wrong match codes.
+	ended := flNew(t, env)
+	match := pwAskLink(ended, "pl@example.com")
+	token = pwLink(t, env, "pl@example.com")
+	for range 3 {
+		check(t, "POST /api/magic-link/verify", flNew(t, env).postJSON("/auth/api/magic-link/verify", map[string]string{"token": token, "match_code": pwOtherMatch(match)}))
+	}
+	check(t, "GET /api/magic-link/status", ended.get("/auth/api/magic-link/status"))
+	check(t, "POST /api/magic-link/continue", ended.postJSON("/auth/api/magic-link/continue", map[string]any{}))
+	// Same-device links (the default) refuse another browser.
+	senv, _ := pwEnv(t)
+	senv.CreateUser(t, "pl-same@example.com", pw)
+	same := flNew(t, senv)
+	check(t, "POST /api/sign-in/magic-link", same.postJSON("/auth/api/sign-in/magic-link", map[string]string{"email": "pl-same@example.com"}))
+	token = pwLink(t, senv, "pl-same@example.com")
+	check(t, "POST /api/magic-link/verify", flNew(t, senv).postJSON("/auth/api/magic-link/verify", map[string]string{"token": token, "match_code": "00"}))
+	check(t, "POST /api/magic-link/verify", same.postJSON("/auth/api/magic-link/verify", map[string]string{"token": token}))
 
 	// Addresses.
 	me := flNew(t, env)

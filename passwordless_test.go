@@ -80,6 +80,26 @@ func pwLink(t testing.TB, env *authtest.Env, to string) string {
 	return u.Query().Get("token")
 }
 
+// pwCrossDevice lets magic links complete on another device, with the
+// match code the asking browser shows.
+func pwCrossDevice(c *auth.Config) { c.Passwordless.CrossDeviceLinks = true }
+
+// pwAskLink asks for a magic link to email from c (API) and returns the
+// match code the answer carries ("" for same-device links).
+func pwAskLink(c *flClient, email string) string {
+	c.t.Helper()
+	var sent struct {
+		MatchCode string `json:"match_code"`
+	}
+	c.postJSON("/auth/api/sign-in/magic-link", map[string]string{"email": email}).want(http.StatusAccepted).decode(&sent)
+	return sent.MatchCode
+}
+
+// pwOtherMatch returns a match code that is not code.
+func pwOtherMatch(code string) string {
+	return fmt.Sprintf("%02d", (int(code[0]-'0')*10+int(code[1]-'0')+1)%100)
+}
+
 type pwSignedIn struct {
 	User        flUser    `json:"user"`
 	Session     flSession `json:"session"`
@@ -283,70 +303,108 @@ func TestPasswordless_CodeAttemptsPerCode(t *testing.T) {
 }
 
 // TestT15_MagicLinkReplayAndDoubleClick: a used link fails; of 20
-// concurrent confirmations exactly one signs in.
+// concurrent confirmations exactly one signs in: 20 clicks in the browser
+// that asked (same-device links, the default), or 20 browsers entering
+// the match code (cross-device links).
 func TestT15_MagicLinkReplayAndDoubleClick(t *testing.T) {
 	t.Parallel()
-	env, _ := pwEnv(t)
-	u := env.CreateUser(t, "eve@example.com", authtest.Password())
-	flNew(t, env).postJSON("/auth/api/sign-in/magic-link", map[string]string{"email": "eve@example.com"}).want(http.StatusAccepted)
-	token := pwLink(t, env, "eve@example.com")
-	const n = 20
-	clients := make([]*flClient, n)
-	for i := range clients {
-		clients[i] = flNew(t, env)
+	for _, mode := range []string{"SameDevice", "CrossDevice"} {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			var opts []authtest.Option
+			if mode == "CrossDevice" {
+				opts = append(opts, pwCrossDevice)
+			}
+			env, _ := pwEnv(t, opts...)
+			u := env.CreateUser(t, "eve@example.com", authtest.Password())
+			asking := flNew(t, env)
+			match := pwAskLink(asking, "eve@example.com")
+			token := pwLink(t, env, "eve@example.com")
+			const n = 20
+			clients := make([]*flClient, n)
+			for i := range clients {
+				clients[i] = asking
+				if mode == "CrossDevice" {
+					clients[i] = flNew(t, env)
+				}
+			}
+			statuses := make([]int, n)
+			var wg sync.WaitGroup
+			start := make(chan struct{})
+			for i := range n {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					<-start
+					statuses[i] = clients[i].postForm("/auth/magic-link", url.Values{"token": {token}, "match_code": {match}}).status
+				}()
+			}
+			close(start)
+			wg.Wait()
+			ok := 0
+			for _, s := range statuses {
+				switch s {
+				case http.StatusSeeOther:
+					ok++
+				case http.StatusGone:
+				default:
+					t.Errorf("status %d", s)
+				}
+			}
+			if ok != 1 {
+				t.Errorf("%d confirmations signed in, want exactly 1 (%v)", ok, statuses)
+			}
+			sessions, _ := env.Auth.ListSessions(context.Background(), u.ID)
+			if len(sessions) != 1 {
+				t.Errorf("%d sessions, want 1", len(sessions))
+			}
+			// Replaying it later fails, on the page and in the API.
+			flNew(t, env).postJSON("/auth/api/magic-link/verify", map[string]string{"token": token, "match_code": match}).wantError(http.StatusGone, "link_used")
+			flNew(t, env).get("/auth/magic-link?token=" + token).want(http.StatusGone).alert()
+			asking.postJSON("/auth/api/magic-link/verify", map[string]string{"token": token}).wantError(http.StatusGone, "link_used")
+		})
 	}
-	statuses := make([]int, n)
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			statuses[i] = clients[i].postForm("/auth/magic-link", url.Values{"token": {token}}).status
-		}()
-	}
-	close(start)
-	wg.Wait()
-	ok := 0
-	for _, s := range statuses {
-		switch s {
-		case http.StatusSeeOther:
-			ok++
-		case http.StatusGone:
-		default:
-			t.Errorf("status %d", s)
-		}
-	}
-	if ok != 1 {
-		t.Errorf("%d confirmations signed in, want exactly 1 (%v)", ok, statuses)
-	}
-	sessions, _ := env.Auth.ListSessions(context.Background(), u.ID)
-	if len(sessions) != 1 {
-		t.Errorf("%d sessions, want 1", len(sessions))
-	}
-	// Replaying it later fails, on the page and in the API.
-	flNew(t, env).postJSON("/auth/api/magic-link/verify", map[string]string{"token": token}).wantError(http.StatusGone, "link_used")
-	flNew(t, env).get("/auth/magic-link?token=" + token).want(http.StatusGone).alert()
 }
 
 // TestT16_ScannerGETAndHEADDoNotUseTheLink: only the POST from the
-// confirmation page uses a link.
+// confirmation page uses a link, whether a scanner's GET finds the page
+// refusing another browser (same-device links, the default) or asking it
+// for the match code (cross-device links).
 func TestT16_ScannerGETAndHEADDoNotUseTheLink(t *testing.T) {
 	t.Parallel()
-	env, _ := pwEnv(t)
-	env.CreateUser(t, "fay@example.com", authtest.Password())
-	flNew(t, env).postJSON("/auth/api/sign-in/magic-link", map[string]string{"email": "fay@example.com", "redirect_url": "/notes"}).want(http.StatusAccepted)
-	token := pwLink(t, env, "fay@example.com")
-	scanner := flNew(t, env)
-	for range 3 {
-		scanner.get("/auth/magic-link?token="+token).want(http.StatusOK).contains("Continue as", "f***@example.com")
-		scanner.do(http.MethodHead, "/auth/magic-link?token="+token, "", nil).want(http.StatusOK)
-	}
-	// The link still works: only this POST uses it.
-	r := flNew(t, env).postForm("/auth/magic-link", url.Values{"token": {token}}).want(http.StatusSeeOther)
-	if r.location() != "/notes" {
-		t.Errorf("redirect %q, want the one chosen when the link was asked for (/notes)", r.location())
+	for _, mode := range []string{"SameDevice", "CrossDevice"} {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			var opts []authtest.Option
+			status, page := http.StatusForbidden, "only in the browser where you asked"
+			if mode == "CrossDevice" {
+				opts = append(opts, pwCrossDevice)
+				status, page = http.StatusOK, `name="match_code"`
+			}
+			env, _ := pwEnv(t, opts...)
+			env.CreateUser(t, "fay@example.com", authtest.Password())
+			asking := flNew(t, env)
+			var sent struct {
+				MatchCode string `json:"match_code"`
+			}
+			asking.postJSON("/auth/api/sign-in/magic-link", map[string]string{"email": "fay@example.com", "redirect_url": "/notes"}).want(http.StatusAccepted).decode(&sent)
+			token := pwLink(t, env, "fay@example.com")
+			scanner := flNew(t, env)
+			for range 3 {
+				scanner.get("/auth/magic-link?token=" + token).want(status).contains(page)
+				scanner.do(http.MethodHead, "/auth/magic-link?token="+token, "", nil).want(status)
+			}
+			// The link still works: only this POST uses it.
+			confirming := asking
+			if mode == "CrossDevice" {
+				confirming = flNew(t, env)
+			}
+			confirming.get("/auth/magic-link?token="+token).want(http.StatusOK).contains("Continue as", "f***@example.com")
+			r := confirming.postForm("/auth/magic-link", url.Values{"token": {token}, "match_code": {sent.MatchCode}}).want(http.StatusSeeOther)
+			if r.location() != "/notes" {
+				t.Errorf("redirect %q, want the one chosen when the link was asked for (/notes)", r.location())
+			}
+		})
 	}
 }
 
@@ -387,30 +445,41 @@ func TestPasswordless_MagicLinkExpiresAfter15Minutes(t *testing.T) {
 	flNew(t, env).postJSON("/auth/api/magic-link/verify", map[string]string{"token": token}).wantError(http.StatusGone, "link_expired")
 }
 
-// TestPasswordless_MagicLinkOtherDeviceThenWaitingTabContinues: a link
-// used in another browser lets the asking browser continue, once.
+// TestPasswordless_MagicLinkOtherDeviceThenWaitingTabContinues: with
+// cross-device links, a link used in another browser with the match code
+// the asking browser shows lets the asking browser continue, once.
 func TestPasswordless_MagicLinkOtherDeviceThenWaitingTabContinues(t *testing.T) {
 	t.Parallel()
-	env, _ := pwEnv(t)
+	env, _ := pwEnv(t, pwCrossDevice)
 	u := env.CreateUser(t, "ida@example.com", authtest.Password())
 	laptop, phone := flNew(t, env), flNew(t, env)
-	laptop.postJSON("/auth/api/sign-in/magic-link", map[string]string{"email": "ida@example.com", "redirect_url": "/inbox"}).want(http.StatusAccepted)
-	token := pwLink(t, env, "ida@example.com")
-	var st struct{ Status string }
-	laptop.get("/auth/api/magic-link/status").want(http.StatusOK).decode(&st)
-	if st.Status != "pending" {
-		t.Fatalf("status %q, want pending", st.Status)
+	var sent struct {
+		MatchCode string `json:"match_code"`
 	}
-	page := laptop.get("/auth/magic-link/sent").want(http.StatusOK)
+	laptop.postJSON("/auth/api/sign-in/magic-link", map[string]string{"email": "ida@example.com", "redirect_url": "/inbox"}).want(http.StatusAccepted).decode(&sent)
+	if !regexp.MustCompile(`^\d\d$`).MatchString(sent.MatchCode) {
+		t.Fatalf("match code %q, want 2 digits", sent.MatchCode)
+	}
+	token := pwLink(t, env, "ida@example.com")
+	var st struct {
+		Status    string
+		MatchCode string `json:"match_code"`
+	}
+	laptop.get("/auth/api/magic-link/status").want(http.StatusOK).decode(&st)
+	if st.Status != "pending" || st.MatchCode != sent.MatchCode {
+		t.Fatalf("status %+v, want pending with the match code %s", st, sent.MatchCode)
+	}
+	page := laptop.get("/auth/magic-link/sent").want(http.StatusOK).contains(`id="match-code"`, sent.MatchCode)
 	if page.header.Get("Refresh") == "" {
 		t.Error("the waiting page does not refresh itself")
 	}
 	laptop.postJSON("/auth/api/magic-link/continue", map[string]any{}).wantError(http.StatusConflict, "link_pending")
-	phone.get("/auth/magic-link?token=" + token).want(http.StatusOK).contains("requested from another browser")
-	phone.postForm("/auth/magic-link", url.Values{"token": {token}}).want(http.StatusSeeOther)
+	phone.get("/auth/magic-link?token="+token).want(http.StatusOK).contains("requested from another browser", `name="match_code"`).notContains(`id="match-code"`)
+	phone.postForm("/auth/magic-link", url.Values{"token": {token}, "match_code": {sent.MatchCode}}).want(http.StatusSeeOther)
+	st.Status, st.MatchCode = "", ""
 	laptop.get("/auth/api/magic-link/status").want(http.StatusOK).decode(&st)
-	if st.Status != "completed_elsewhere" {
-		t.Fatalf("status %q, want completed_elsewhere", st.Status)
+	if st.Status != "completed_elsewhere" || st.MatchCode != "" {
+		t.Fatalf("status %+v, want completed_elsewhere without the match code", st)
 	}
 	laptop.get("/auth/magic-link/sent").want(http.StatusOK).contains("Continue here")
 	r := laptop.postForm("/auth/magic-link/continue", nil).want(http.StatusSeeOther)
@@ -427,11 +496,11 @@ func TestPasswordless_MagicLinkOtherDeviceThenWaitingTabContinues(t *testing.T) 
 	laptop.postJSON("/auth/api/magic-link/continue", map[string]any{}).wantError(http.StatusGone, "flow_expired")
 }
 
-// TestPasswordless_SameDeviceLinkRefusesOtherBrowser: in same-device
-// mode a link opened in another browser is refused and stays usable.
+// TestPasswordless_SameDeviceLinkRefusesOtherBrowser: by default a link
+// opened in another browser is refused and stays usable.
 func TestPasswordless_SameDeviceLinkRefusesOtherBrowser(t *testing.T) {
 	t.Parallel()
-	env, _ := pwEnv(t, func(c *auth.Config) { c.Passwordless.SameDeviceLinks = true })
+	env, _ := pwEnv(t)
 	u := env.CreateUser(t, "jo@example.com", authtest.Password())
 	mine, other := flNew(t, env), flNew(t, env)
 	mine.postJSON("/auth/api/sign-in/magic-link", map[string]string{"email": "jo@example.com"}).want(http.StatusAccepted)

@@ -378,10 +378,20 @@ type PasswordlessConfig struct {
 	CodeTTL time.Duration
 	// LinkTTL is how long a magic link works. Default 15 minutes.
 	LinkTTL time.Duration
-	// SameDeviceLinks makes a magic link work only in the browser that
-	// asked for it. Default off: a link opened on another device signs
-	// that device in, and the asking browser, which waits on a page that
-	// refreshes itself, can continue signed in too.
+	// CrossDeviceLinks lets a magic link be completed on another device
+	// than the browser that asked for it (a phone, say): that device signs
+	// in, and the asking browser, which waits on a page that refreshes
+	// itself, can continue signed in too. So that a person who opens a link
+	// someone else asked for cannot sign that someone in with a blind
+	// click, the asking browser shows a 2-digit code that must be entered
+	// on the device that opens the link; three wrong codes end the flow.
+	// Default off: a link works only in the browser that asked for it, and
+	// elsewhere says so.
+	CrossDeviceLinks bool
+	// SameDeviceLinks is what links do unless CrossDeviceLinks is set.
+	//
+	// Deprecated: same-device links are the default; setting this changes
+	// nothing, and setting it with CrossDeviceLinks is an error.
 	SameDeviceLinks bool
 	// MaxCodeAttempts is the number of wrong entries one code allows.
 	// Default 5. Wrong codes also count towards LockoutThreshold per

@@ -77,6 +77,13 @@ type Challenge struct {
 	AllowSignUp bool `json:"-"`
 	// SameDevice makes a magic link work only in the browser that asked.
 	SameDevice bool `json:"-"`
+	// MatchCode is what the browser that asked for a magic link shows when
+	// the link may be completed on another device: that device must enter
+	// it, so a person who opens a link someone else asked for cannot sign
+	// that someone in with a blind click. Empty for same-device links and
+	// for codes. It only pairs two screens (the link's token is the secret),
+	// so it is stored as it is.
+	MatchCode string `json:"-"`
 	// Requester describes the device that asked, shown on a magic link's
 	// confirmation page.
 	Requester string `json:"-"`

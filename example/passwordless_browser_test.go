@@ -173,13 +173,13 @@ func TestBrowserMagicLinkSignUpAndSignIn(t *testing.T) {
 	}
 }
 
-// TestBrowserMagicLinkSameDeviceRefusesOtherBrowser: in same-device mode
-// a link opened in another browser context is refused; the browser that
-// asked can still use it.
+// TestBrowserMagicLinkSameDeviceRefusesOtherBrowser: by default a link
+// opened in another browser context is refused; the browser that asked
+// can still use it.
 func TestBrowserMagicLinkSameDeviceRefusesOtherBrowser(t *testing.T) {
 	mine := browsertest.Browser(t)
 	other := browsertest.Browser(t) // another browser context: its own cookies
-	base, smtp, _ := startPasswordless(t, func(c *auth.Config) { c.Passwordless.SameDeviceLinks = true })
+	base, smtp, _ := startPasswordless(t, nil)
 	const email = "sam@example.com"
 
 	plWant(t, mine, "sign-in page", mine.Navigate(base+"/auth/sign-in?redirect_url=/dashboard"), "/auth/sign-in")

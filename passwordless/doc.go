@@ -41,11 +41,20 @@
 // opening one must change nothing: [Service.Link] only reads the flow for
 // a confirmation page, and [Service.VerifyLink] (the page's POST) uses
 // it, once: of two concurrent uses exactly one succeeds. The redirect is
-// fixed when the flow starts. A same-device link works only in the
-// browser that asked for it ([core.ErrWrongDevice] elsewhere, without
-// using it up); otherwise a link used on another device lets the asking
-// browser, which is waiting on [Service.Status], sign in too, once,
-// through [Service.ClaimWaiting].
+// fixed when the flow starts.
+//
+// A link works only in the browser that asked for it
+// ([core.ErrWrongDevice] elsewhere, without using it up): otherwise
+// anyone could ask for a link to another person's address, wait, and be
+// signed in when that person clicks it. A flow started with
+// [Request].CrossDevice may be completed on another device, but only
+// with the flow's [core.Challenge].MatchCode, MatchCodeDigits digits that
+// the asking browser shows and the other device's user enters: none is
+// [ErrMatchCodeRequired], a wrong one [ErrMatchCodeIncorrect], counted
+// per flow across resends, and the Config.MaxMatchAttempts-th (default 3)
+// ends the flow ([ErrLinkCancelled]). A link used on another device with
+// the code lets the asking browser, which is waiting on [Service.Status],
+// sign in too, once, through [Service.ClaimWaiting].
 //
 // # Account pre-hijacking
 //

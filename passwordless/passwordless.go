@@ -2,8 +2,10 @@ package passwordless
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/embedauth/auth/core"
@@ -70,6 +72,10 @@ type Config struct {
 	LockFor     time.Duration
 	// MaxSends is the number of codes or links one flow may send. Default 5.
 	MaxSends int
+	// MaxMatchAttempts is the number of wrong match codes (see
+	// [Request].CrossDevice) a magic-link flow allows, across its links;
+	// the one that reaches it ends the flow. Default 3.
+	MaxMatchAttempts int
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 }
@@ -117,6 +123,9 @@ func New(store Store, cfg Config) (*Service, error) {
 	if cfg.MaxSends <= 0 {
 		cfg.MaxSends = 5
 	}
+	if cfg.MaxMatchAttempts <= 0 {
+		cfg.MaxMatchAttempts = 3
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -158,8 +167,12 @@ type Request struct {
 	RedirectURL string
 	// AllowSignUp lets a sign-in create the user.
 	AllowSignUp bool
-	// SameDevice binds a magic link to the browser that asked.
-	SameDevice bool
+	// CrossDevice lets a magic link complete in another browser than the
+	// one that asked, which can then sign in too: the flow gets a
+	// MatchCode of MatchCodeDigits digits for the asking browser to show,
+	// and the other browser must present it ([Service.VerifyLink]). Off,
+	// the link works only in the browser that asked.
+	CrossDevice bool
 	// Requester describes the asking device, for the link's confirmation.
 	Requester string
 	// Limits cap the message sends (per address, per client, overall).
@@ -222,8 +235,11 @@ func (s *Service) Start(ctx context.Context, req Request, render Render) (core.C
 	c := core.Challenge{
 		ID: core.NewID("flow"), Kind: req.Kind, Purpose: req.Purpose, Channel: channel, Address: req.Address,
 		AddressKey: req.AddressKey, UserID: req.UserID, Name: req.Name, RedirectURL: req.RedirectURL,
-		AllowSignUp: req.AllowSignUp && req.Purpose == core.PurposeSignIn, SameDevice: req.SameDevice && req.Kind == core.ChallengeMagicLink,
+		AllowSignUp: req.AllowSignUp && req.Purpose == core.PurposeSignIn, SameDevice: !req.CrossDevice && req.Kind == core.ChallengeMagicLink,
 		Requester: req.Requester, CreatedAt: now, FlowExpiresAt: now.Add(s.cfg.FlowTTL),
+	}
+	if req.CrossDevice && req.Kind == core.ChallengeMagicLink {
+		c.MatchCode = onetime.NewCode(MatchCodeDigits)
 	}
 	value, code := s.policy(req.Kind).Issue(c.ID)
 	c.SecretHash, c.ExpiresAt, c.Sends = code.Hash, code.ExpiresAt, code.Sends
@@ -258,7 +274,13 @@ func (s *Service) Resend(ctx context.Context, id string, limits []core.SendLimit
 		if s.over(c) {
 			return code, core.ErrNotFound
 		}
-		return reissue(code)
+		next, err := reissue(code)
+		if c.Kind == core.ChallengeMagicLink {
+			// A link's attempts are wrong match codes, counted per flow: a
+			// new link buys no more guesses.
+			next.Attempts = code.Attempts
+		}
+		return next, err
 	}, limits, out)
 	if err != nil {
 		return core.Challenge{}, sendRefusal(fmt.Errorf("passwordless: resend: %w", err))
@@ -266,10 +288,16 @@ func (s *Service) Resend(ctx context.Context, id string, limits []core.SendLimit
 	return c, nil
 }
 
-// over reports whether flow c is over: used, or past its FlowTTL, so no
-// secret can be sent in it any more.
+// over reports whether flow c is over: used, past its FlowTTL, or ended
+// by wrong match codes, so no secret can be sent in it any more.
 func (s *Service) over(c core.Challenge) bool {
-	return c.ConsumedAt != nil || !s.cfg.Now().Before(c.FlowExpiresAt)
+	return c.ConsumedAt != nil || !s.cfg.Now().Before(c.FlowExpiresAt) || s.matchSpent(c)
+}
+
+// matchSpent reports whether magic-link flow c had its
+// Config.MaxMatchAttempts wrong match codes, which ends it.
+func (s *Service) matchSpent(c core.Challenge) bool {
+	return c.Kind == core.ChallengeMagicLink && c.MatchCode != "" && c.Attempts >= s.cfg.MaxMatchAttempts
 }
 
 // VerifyCode checks code against flow id and, when it matches, uses the
@@ -322,32 +350,51 @@ func (s *Service) link(ctx context.Context, token string) (core.Challenge, error
 		return c, fmt.Errorf("passwordless: link: %w", core.ErrNotFound)
 	case c.ConsumedAt != nil:
 		return c, fmt.Errorf("passwordless: link: %w", core.ErrUsed)
+	case s.matchSpent(c):
+		return c, fmt.Errorf("passwordless: link: %w", ErrLinkCancelled)
 	case onetime.Expired(c.ExpiresAt, s.cfg.Now()):
 		return c, fmt.Errorf("passwordless: link: %w", onetime.ErrExpired)
 	}
 	return c, nil
 }
 
+// MatchCodeDigits is the length of a cross-device link's match code.
+const MatchCodeDigits = 2
+
 // VerifyLink uses a magic link once and completes its purpose, creating
 // sess (if not nil) in the same transaction. deviceFlowID is the flow the
-// presenting browser started, if any: a same-device link opened elsewhere
-// is [core.ErrWrongDevice] and stays usable.
-func (s *Service) VerifyLink(ctx context.Context, token, deviceFlowID string, sess *core.Session) (core.Completion, error) {
+// presenting browser started, if any; matchCode is what the person there
+// entered, if anything.
+//
+// In the browser that asked for it a link needs nothing more. Elsewhere a
+// same-device link is [core.ErrWrongDevice] and stays usable, and a
+// cross-device link needs its flow's match code: none (or a malformed
+// one) is [ErrMatchCodeRequired] and counts nothing; a wrong one is
+// [ErrMatchCodeIncorrect] and counts an attempt, and the
+// Config.MaxMatchAttempts-th wrong one ends the flow ([ErrLinkCancelled]).
+// Either way the link is not used.
+func (s *Service) VerifyLink(ctx context.Context, token, deviceFlowID, matchCode string, sess *core.Session) (core.Completion, error) {
 	if !onetime.ValidToken(token) {
 		return core.Completion{}, linkRefusal(ErrMalformedToken)
 	}
 	hash := s.links.Hash("", token)
+	matchCode = strings.TrimSpace(matchCode)
 	done, err := s.store.ConsumeChallenge(ctx, core.ChallengeAttempt{SecretHash: hash, DeviceFlowID: deviceFlowID, Session: sess,
 		Rule: func(c core.Challenge, code core.OneTimeCode) (core.OneTimeCode, error) {
 			now := s.cfg.Now()
 			if c.Kind != core.ChallengeMagicLink {
 				return code, core.ErrNotFound
 			}
+			if code.UsedAt == nil && s.matchSpent(c) {
+				return code, ErrLinkCancelled
+			}
 			if err := s.links.Usable(code, now); err != nil {
 				return code, err
 			}
-			if c.SameDevice && deviceFlowID != c.ID {
-				return code, core.ErrWrongDevice
+			if deviceFlowID != c.ID {
+				if next, err := s.checkMatch(c, code, matchCode, now); err != nil {
+					return next, err
+				}
 			}
 			return s.links.Decide(code, hash, now)
 		}})
@@ -355,6 +402,27 @@ func (s *Service) VerifyLink(ctx context.Context, token, deviceFlowID string, se
 		return core.Completion{}, linkRefusal(fmt.Errorf("passwordless: verify link: %w", err))
 	}
 	return done, nil
+}
+
+// checkMatch decides whether a link of flow c, with code state code, may
+// be used in a browser other than the one that asked, given the match
+// code entered there: nil, or the refusal with the state to write back.
+func (s *Service) checkMatch(c core.Challenge, code core.OneTimeCode, entered string, now time.Time) (core.OneTimeCode, error) {
+	if c.SameDevice || c.MatchCode == "" {
+		return code, core.ErrWrongDevice
+	}
+	if len(entered) != MatchCodeDigits || strings.Trim(entered, "0123456789") != "" {
+		return code, ErrMatchCodeRequired
+	}
+	if subtle.ConstantTimeCompare([]byte(entered), []byte(c.MatchCode)) == 1 {
+		return code, nil
+	}
+	code.Attempts++
+	if code.Attempts >= s.cfg.MaxMatchAttempts {
+		code.ExpiresAt = now // the link dies with the flow
+		return code, ErrLinkCancelled
+	}
+	return code, ErrMatchCodeIncorrect
 }
 
 // Status is where a flow stands, for a browser waiting on a magic link.
@@ -369,7 +437,9 @@ const (
 )
 
 // Status reports where flow id stands: StatusElsewhere means its link was
-// used in another browser and [Service.ClaimWaiting] can sign this one in.
+// used in another browser, with the flow's match code, and
+// [Service.ClaimWaiting] can sign this one in. A flow ended by wrong match
+// codes is StatusExpired.
 func (s *Service) Status(ctx context.Context, id string) (Status, core.Challenge, error) {
 	c, err := s.store.Challenge(ctx, id)
 	if err != nil {
@@ -379,17 +449,32 @@ func (s *Service) Status(ctx context.Context, id string) (Status, core.Challenge
 	switch {
 	case c.ConsumedAt != nil && c.WaiterClaimed:
 		return StatusCompleted, c, nil
-	case c.ConsumedAt != nil && now.Before(c.FlowExpiresAt) && c.Purpose == core.PurposeSignIn:
+	case c.ConsumedAt != nil && now.Before(c.FlowExpiresAt) && c.Purpose == core.PurposeSignIn && c.MatchCode != "":
 		return StatusElsewhere, c, nil
-	case c.ConsumedAt != nil, onetime.Expired(c.ExpiresAt, now):
+	case c.ConsumedAt != nil, onetime.Expired(c.ExpiresAt, now), s.matchSpent(c):
 		return StatusExpired, c, nil
 	}
 	return StatusPending, c, nil
 }
 
 // ClaimWaiting signs in the browser that asked for a magic link, after
-// the link was used in another browser: once per flow, creating sess.
+// the link was used in another browser with the flow's match code: once
+// per flow, creating sess. A flow whose link was not used yet is
+// [core.ErrNotFound]; one that cannot be claimed (claimed already,
+// same-device, or ended by wrong match codes) is [core.ErrUsed].
 func (s *Service) ClaimWaiting(ctx context.Context, id string, sess core.Session) (core.Completion, error) {
+	c, err := s.store.Challenge(ctx, id)
+	switch {
+	case err != nil:
+		return core.Completion{}, codeRefusal(fmt.Errorf("passwordless: claim: %w", err))
+	case c.Kind != core.ChallengeMagicLink:
+		return core.Completion{}, codeRefusal(fmt.Errorf("passwordless: claim: %w", core.ErrNotFound))
+	case c.ConsumedAt != nil && !c.WaiterClaimed && c.MatchCode == "",
+		s.matchSpent(c):
+		// Used elsewhere without a match code (a flow from before match
+		// codes), or ended by wrong ones: whoever asked proved nothing.
+		return core.Completion{}, codeRefusal(fmt.Errorf("passwordless: claim: %w", core.ErrUsed))
+	}
 	done, err := s.store.ClaimChallengeSession(ctx, id, sess)
 	if err != nil {
 		return core.Completion{}, codeRefusal(fmt.Errorf("passwordless: claim: %w", err))

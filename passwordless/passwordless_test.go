@@ -3,8 +3,10 @@ package passwordless_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"testing"
 	"time"
 
@@ -109,7 +111,9 @@ func TestMagicLinks(t *testing.T) {
 	ctx := context.Background()
 	s, _, clk := newService(t, passwordless.Config{})
 	var sec passwordless.Secret
-	c, err := s.Start(ctx, req(core.ChallengeMagicLink, "c@example.com"), keep(&sec))
+	r := req(core.ChallengeMagicLink, "c@example.com")
+	r.CrossDevice = true // used in another browser below, and claimed by the asking one
+	c, err := s.Start(ctx, r, keep(&sec))
 	if err != nil || len(sec.Token) != 43 || sec.Code != "" || sec.ExpiresIn != 15*time.Minute {
 		t.Fatalf("%+v %v", sec, err)
 	}
@@ -122,7 +126,7 @@ func TestMagicLinks(t *testing.T) {
 	if st, _, _ := s.Status(ctx, c.ID); st != passwordless.StatusPending {
 		t.Errorf("status %q", st)
 	}
-	if _, err := s.VerifyLink(ctx, sec.Token, "", &core.Session{ExpiresAt: clk.t.Add(time.Hour)}); err != nil {
+	if _, err := s.VerifyLink(ctx, sec.Token, "", c.MatchCode, &core.Session{ExpiresAt: clk.t.Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
 	if st, _, _ := s.Status(ctx, c.ID); st != passwordless.StatusElsewhere {
@@ -159,39 +163,168 @@ func TestLinksAndCodesApart(t *testing.T) {
 	if _, err := s.VerifyCode(ctx, lc.ID, "123456", nil); !errors.Is(err, core.ErrNotFound) {
 		t.Errorf("a code for a link's flow: %v", err)
 	}
-	if _, err := s.VerifyLink(ctx, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "", nil); !errors.Is(err, core.ErrNotFound) {
+	if _, err := s.VerifyLink(ctx, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "", "", nil); !errors.Is(err, core.ErrNotFound) {
 		t.Errorf("an unknown link: %v", err)
 	}
 	if n, _ := db.ChallengeFailures(ctx, "email", "d@example.com"); n != 0 {
 		t.Errorf("%d failures counted", n)
 	}
-	if _, err := s.VerifyLink(ctx, link.Token, "", &core.Session{ExpiresAt: clk.t.Add(time.Hour)}); err != nil {
+	if _, err := s.VerifyLink(ctx, link.Token, lc.ID, "", &core.Session{ExpiresAt: clk.t.Add(time.Hour)}); err != nil {
 		t.Errorf("the link: %v", err)
 	}
 }
 
-// TestSameDeviceLink: a same-device link opened in another browser is
-// refused and stays usable where it was asked for.
+// TestSameDeviceLink: a link is same-device unless the request says
+// otherwise: opened in another browser it is refused (whatever code is
+// sent with it) and stays usable where it was asked for, and there is
+// nothing for the asking browser to claim.
 func TestSameDeviceLink(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	s, _, clk := newService(t, passwordless.Config{})
 	var sec passwordless.Secret
-	r := req(core.ChallengeMagicLink, "e@example.com")
-	r.SameDevice = true
-	c, _ := s.Start(ctx, r, keep(&sec))
+	c, _ := s.Start(ctx, req(core.ChallengeMagicLink, "e@example.com"), keep(&sec))
+	if !c.SameDevice || c.MatchCode != "" {
+		t.Fatalf("a link by default: same device %v, match code %q", c.SameDevice, c.MatchCode)
+	}
 	sess := &core.Session{ExpiresAt: clk.t.Add(time.Hour)}
 	for _, other := range []string{"", "flow_other"} {
-		if _, err := s.VerifyLink(ctx, sec.Token, other, sess); !errors.Is(err, core.ErrWrongDevice) {
-			t.Errorf("from %q: %v", other, err)
+		for _, match := range []string{"", "00", "42"} {
+			_, err := s.VerifyLink(ctx, sec.Token, other, match, sess)
+			if !errors.Is(err, core.ErrWrongDevice) || !errors.Is(err, passwordless.ErrOtherDevice) {
+				t.Errorf("from %q with %q: %v", other, match, err)
+			}
 		}
 	}
-	done, err := s.VerifyLink(ctx, sec.Token, c.ID, sess)
+	if _, err := s.ClaimWaiting(ctx, c.ID, *sess); !errors.Is(err, core.ErrNotFound) {
+		t.Errorf("claim before use: %v", err)
+	}
+	done, err := s.VerifyLink(ctx, sec.Token, c.ID, "", sess)
 	if err != nil || !done.Challenge.WaiterClaimed {
 		t.Fatalf("the asking browser: %+v %v", done.Challenge, err)
 	}
-	if _, err := s.VerifyLink(ctx, sec.Token, c.ID, sess); !errors.Is(err, core.ErrUsed) {
+	if _, err := s.VerifyLink(ctx, sec.Token, c.ID, "", sess); !errors.Is(err, core.ErrUsed) {
 		t.Errorf("again: %v", err)
+	}
+	if _, err := s.ClaimWaiting(ctx, c.ID, *sess); !errors.Is(err, core.ErrUsed) {
+		t.Errorf("claim after use here: %v", err)
+	}
+}
+
+// otherMatch returns a match code that is not code.
+func otherMatch(code string) string {
+	n, _ := strconv.Atoi(code)
+	return fmt.Sprintf("%02d", (n+1)%100)
+}
+
+// TestCrossDeviceLinkNeedsMatchCode: a cross-device link opened in
+// another browser is used only with the flow's match code. Without it,
+// or with a malformed one, nothing is counted; a wrong one counts an
+// attempt and uses nothing, so the asking browser has nothing to claim.
+// The asking browser itself needs no code.
+func TestCrossDeviceLinkNeedsMatchCode(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, db, clk := newService(t, passwordless.Config{})
+	r := req(core.ChallengeMagicLink, "m@example.com")
+	r.CrossDevice = true
+	var sec passwordless.Secret
+	c, err := s.Start(ctx, r, keep(&sec))
+	if err != nil || c.SameDevice || !regexp.MustCompile(`^\d{2}$`).MatchString(c.MatchCode) {
+		t.Fatalf("start: %+v %v", c, err)
+	}
+	if got, _ := db.Challenge(ctx, c.ID); got.MatchCode != c.MatchCode {
+		t.Errorf("stored match code %q, want %q", got.MatchCode, c.MatchCode)
+	}
+	sess := &core.Session{ExpiresAt: clk.t.Add(time.Hour)}
+	for _, bad := range []string{"", " ", "4", "123", "4x", "٤٢"} {
+		if _, err := s.VerifyLink(ctx, sec.Token, "", bad, sess); !errors.Is(err, passwordless.ErrMatchCodeRequired) {
+			t.Errorf("match code %q: %v", bad, err)
+		}
+	}
+	if got, _ := db.Challenge(ctx, c.ID); got.Attempts != 0 {
+		t.Errorf("%d attempts counted for missing or malformed codes", got.Attempts)
+	}
+	_, err = s.VerifyLink(ctx, sec.Token, "flow_mine", otherMatch(c.MatchCode), sess)
+	if !errors.Is(err, passwordless.ErrMatchCodeIncorrect) || !errors.Is(err, core.ErrInvalidCode) {
+		t.Errorf("a wrong match code: %v", err)
+	}
+	if got, _ := db.Challenge(ctx, c.ID); got.Attempts != 1 || got.ConsumedAt != nil {
+		t.Errorf("after a wrong match code: %d attempts, used %v", got.Attempts, got.ConsumedAt)
+	}
+	if st, _, _ := s.Status(ctx, c.ID); st != passwordless.StatusPending {
+		t.Errorf("status %q after a wrong match code, want pending", st)
+	}
+	if _, err := s.ClaimWaiting(ctx, c.ID, *sess); !errors.Is(err, core.ErrNotFound) {
+		t.Errorf("claim after a wrong match code: %v", err)
+	}
+	done, err := s.VerifyLink(ctx, sec.Token, "", " "+c.MatchCode+" ", sess)
+	if err != nil || done.Challenge.WaiterClaimed {
+		t.Fatalf("the right match code: %+v %v", done.Challenge, err)
+	}
+	if st, _, _ := s.Status(ctx, c.ID); st != passwordless.StatusElsewhere {
+		t.Errorf("status %q, want completed elsewhere", st)
+	}
+	if _, err := s.ClaimWaiting(ctx, c.ID, *sess); err != nil {
+		t.Errorf("claim: %v", err)
+	}
+
+	// In the browser that asked, no code is needed.
+	c2, _ := s.Start(ctx, r, keep(&sec))
+	if c2.MatchCode == "" {
+		t.Fatal("no match code")
+	}
+	if done, err := s.VerifyLink(ctx, sec.Token, c2.ID, "", sess); err != nil || !done.Challenge.WaiterClaimed {
+		t.Errorf("the asking browser: %+v %v", done.Challenge, err)
+	}
+}
+
+// TestCrossDeviceWrongMatchCodesEndTheFlow: MaxMatchAttempts wrong match
+// codes, across resends, end the flow: the right code, the asking
+// browser, a resend and a claim all fail afterwards, and the waiting
+// browser sees it expired.
+func TestCrossDeviceWrongMatchCodesEndTheFlow(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, db, clk := newService(t, passwordless.Config{})
+	r := req(core.ChallengeMagicLink, "n@example.com")
+	r.CrossDevice = true
+	var sec passwordless.Secret
+	c, _ := s.Start(ctx, r, keep(&sec))
+	sess := &core.Session{ExpiresAt: clk.t.Add(time.Hour)}
+	wrong := otherMatch(c.MatchCode)
+	for range 2 {
+		if _, err := s.VerifyLink(ctx, sec.Token, "", wrong, sess); !errors.Is(err, passwordless.ErrMatchCodeIncorrect) {
+			t.Fatalf("wrong match code: %v", err)
+		}
+	}
+	// A new link does not buy more guesses, and keeps the match code.
+	resent, err := s.Resend(ctx, c.ID, nil, keep(&sec))
+	if err != nil || resent.MatchCode != c.MatchCode || resent.Attempts != 2 {
+		t.Fatalf("resend: %+v %v", resent, err)
+	}
+	if _, err := s.VerifyLink(ctx, sec.Token, "", wrong, sess); !errors.Is(err, passwordless.ErrLinkCancelled) || !errors.Is(err, core.ErrExpired) {
+		t.Fatalf("the third wrong match code: %v", err)
+	}
+	for _, from := range []string{"", c.ID} {
+		if _, err := s.VerifyLink(ctx, sec.Token, from, c.MatchCode, sess); !errors.Is(err, passwordless.ErrLinkCancelled) {
+			t.Errorf("the right code from %q after the flow ended: %v", from, err)
+		}
+	}
+	if _, err := s.Link(ctx, sec.Token); !errors.Is(err, passwordless.ErrLinkCancelled) {
+		t.Errorf("opening the link after the flow ended: %v", err)
+	}
+	if st, _, _ := s.Status(ctx, c.ID); st != passwordless.StatusExpired {
+		t.Errorf("status %q, want expired", st)
+	}
+	if _, err := s.Resend(ctx, c.ID, nil, keep(&sec)); !errors.Is(err, passwordless.ErrFlowGone) {
+		t.Errorf("resend after the flow ended: %v", err)
+	}
+	if _, err := s.ClaimWaiting(ctx, c.ID, *sess); !errors.Is(err, core.ErrUsed) || !errors.Is(err, passwordless.ErrFlowGone) {
+		t.Errorf("claim after the flow ended: %v", err)
+	}
+	if got, _ := db.Challenge(ctx, c.ID); got.ConsumedAt != nil || got.UserID != "" {
+		t.Errorf("the ended flow was used: %+v", got)
 	}
 }
 

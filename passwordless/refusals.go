@@ -27,6 +27,18 @@ var (
 	// ErrOtherDevice is a same-device link opened in another browser.
 	ErrOtherDevice = core.Refuse(core.ErrForbidden, "other_device",
 		"For your security this link works only in the browser where you asked for it. Open it there, or request a new link here.")
+	// ErrMatchCodeRequired is a cross-device link confirmed in another
+	// browser without its match code, or with one that is not two digits.
+	// Nothing is counted.
+	ErrMatchCodeRequired = core.Invalid("match_code", "match_code_required",
+		"Enter the 2-digit code shown where you asked to sign in. If you did not ask to sign in, close this page.")
+	// ErrMatchCodeIncorrect is a wrong match code: counted.
+	ErrMatchCodeIncorrect = &core.Error{Kind: core.ErrInvalidCode, Code: "incorrect_match_code", Field: "match_code",
+		Message: "That is not the code shown where you asked to sign in. If you did not ask to sign in, close this page."}
+	// ErrLinkCancelled is a magic link whose flow ended after too many
+	// wrong match codes.
+	ErrLinkCancelled = core.Refuse(core.ErrExpired, "link_cancelled",
+		"This link no longer works: the code was entered wrong too many times. To sign in, request a new link.")
 )
 
 // sendRefusal names why a message was not sent.
@@ -65,6 +77,8 @@ func linkRefusal(err error) error {
 	switch {
 	case err == nil:
 		return nil
+	case errors.Is(err, ErrMatchCodeRequired), errors.Is(err, ErrMatchCodeIncorrect), errors.Is(err, ErrLinkCancelled):
+		return err
 	case errors.Is(err, ErrMalformedToken), errors.Is(err, core.ErrNotFound):
 		return ErrLinkInvalid.With(err)
 	case errors.Is(err, core.ErrUsed):

@@ -16,7 +16,7 @@ import (
 
 const challengeColumns = `id, kind, purpose, channel, address, address_key, COALESCE(user_id, ''), secret_hash, name,
 	redirect_url, allow_sign_up, same_device, requester, attempts, sends, created_at, expires_at, flow_expires_at,
-	consumed_at, COALESCE(session_id, ''), waiter_claimed`
+	consumed_at, COALESCE(session_id, ''), waiter_claimed, match_code`
 
 func scanChallenge(s scanner) (core.Challenge, error) {
 	var c core.Challenge
@@ -24,7 +24,7 @@ func scanChallenge(s scanner) (core.Challenge, error) {
 	var consumed sql.NullInt64
 	err := s.Scan(&c.ID, &c.Kind, &c.Purpose, &c.Channel, &c.Address, &c.AddressKey, &c.UserID, &c.SecretHash, &c.Name,
 		&c.RedirectURL, &c.AllowSignUp, &c.SameDevice, &c.Requester, &c.Attempts, &c.Sends, &created, &expires, &flowExpires,
-		&consumed, &c.SessionID, &c.WaiterClaimed)
+		&consumed, &c.SessionID, &c.WaiterClaimed, &c.MatchCode)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, core.ErrNotFound
 	}
@@ -104,10 +104,11 @@ func (db *DB) CreateChallenge(ctx context.Context, c core.Challenge, limits []co
 			userID = c.UserID
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO auth_challenges (id, kind, purpose, channel, address, address_key, user_id,
-			secret_hash, name, redirect_url, allow_sign_up, same_device, requester, created_at, expires_at, flow_expires_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+			secret_hash, name, redirect_url, allow_sign_up, same_device, requester, created_at, expires_at, flow_expires_at,
+			match_code)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
 			c.ID, c.Kind, c.Purpose, c.Channel, c.Address, c.AddressKey, userID, c.SecretHash, c.Name, c.RedirectURL,
-			c.AllowSignUp, c.SameDevice, c.Requester, ms(db.Now()), ms(c.ExpiresAt), ms(c.FlowExpiresAt))
+			c.AllowSignUp, c.SameDevice, c.Requester, ms(db.Now()), ms(c.ExpiresAt), ms(c.FlowExpiresAt), c.MatchCode)
 		if err != nil {
 			if isUnique(err) {
 				return core.ErrConflict
@@ -275,7 +276,7 @@ func (db *DB) ConsumeChallenge(ctx context.Context, a core.ChallengeAttempt) (co
 // transaction holds the database's write lock.
 const consumeQuery = `SELECT c.id, c.kind, c.purpose, c.channel, c.address, c.address_key, COALESCE(c.user_id, ''), c.secret_hash,
 	c.name, c.redirect_url, c.allow_sign_up, c.same_device, c.requester, c.attempts, c.sends, c.created_at, c.expires_at,
-	c.flow_expires_at, c.consumed_at, COALESCE(c.session_id, ''), c.waiter_claimed,
+	c.flow_expires_at, c.consumed_at, COALESCE(c.session_id, ''), c.waiter_claimed, c.match_code,
 	COALESCE(f.failures, 0), COALESCE(f.locked_until, 0), COALESCE(i.user_id, ''), i.verified_at
 	FROM auth_challenges c
 	LEFT JOIN auth_challenge_failures f ON f.channel = c.channel AND f.address_key = c.address_key

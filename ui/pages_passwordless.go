@@ -55,6 +55,9 @@ type LinkSent struct {
 	// Elsewhere is set once the link was used on another device: the page
 	// offers to continue here.
 	Elsewhere bool
+	// MatchCode, set when the link may be used on another device, is the
+	// code to enter there.
+	MatchCode string
 	BackURL   string
 }
 
@@ -69,6 +72,9 @@ type LinkConfirm struct {
 	Requester string
 	// Blocked is set when the link only works in the browser that asked.
 	Blocked bool
+	// MatchDigits, set when the link was asked for on another device that
+	// shows a code, is the length of that code, which this page asks for.
+	MatchDigits int
 }
 
 // IdentifierView is one email address or phone number of the user.

@@ -179,6 +179,9 @@ type sentBody struct {
 	Channel   string `json:"channel"`
 	To        string `json:"to"`
 	ExpiresIn int    `json:"expires_in"`
+	// MatchCode is, for a cross-device magic link, the code to show: the
+	// device that opens the link must enter it.
+	MatchCode string `json:"match_code,omitempty"`
 }
 
 // startSignIn starts a code or link flow for this browser. Whether or not
@@ -230,7 +233,7 @@ func (a *Server) startSignIn(r *http.Request, kind string, in startInput) (sentB
 	}
 	c, err := a.pwl.svc.Start(ctx, passwordless.Request{
 		Kind: kind, Purpose: core.PurposeSignIn, Address: address, AddressKey: key, Name: name,
-		RedirectURL: a.safeRedirect(in.RedirectURL), AllowSignUp: true, SameDevice: a.s.Passwordless.SameDeviceLinks,
+		RedirectURL: a.safeRedirect(in.RedirectURL), AllowSignUp: true, CrossDevice: a.s.Passwordless.CrossDeviceLinks,
 		Requester: describeDevice(r.UserAgent()) + " (" + a.s.ClientIP(r) + ")", Limits: a.sendLimits(r, channel, key),
 	}, render)
 	if err != nil {
@@ -242,7 +245,8 @@ func (a *Server) startSignIn(r *http.Request, kind string, in startInput) (sentB
 	} else {
 		a.sm.Put(ctx, keyCodeFlow, c.ID)
 	}
-	return sentBody{Status: "sent", Channel: channel, To: masked, ExpiresIn: int(c.ExpiresAt.Sub(c.CreatedAt) / time.Second)}, nil
+	return sentBody{Status: "sent", Channel: channel, To: masked, ExpiresIn: int(c.ExpiresAt.Sub(c.CreatedAt) / time.Second),
+		MatchCode: c.MatchCode}, nil
 }
 
 // resendFlow sends a new code or link in the browser's flow (flowKey).
@@ -287,7 +291,8 @@ func (a *Server) resendFlow(r *http.Request, flowKey string) (sentBody, error) {
 		return sentBody{}, err
 	}
 	a.wake()
-	return sentBody{Status: "sent", Channel: c.Channel, To: masked, ExpiresIn: int(c.ExpiresAt.Sub(a.s.Now()).Round(time.Second) / time.Second)}, nil
+	return sentBody{Status: "sent", Channel: c.Channel, To: masked, ExpiresIn: int(c.ExpiresAt.Sub(a.s.Now()).Round(time.Second) / time.Second),
+		MatchCode: c.MatchCode}, nil
 }
 
 // verifyCodeSignIn checks a code of the browser's code flow and, when it
@@ -345,12 +350,14 @@ func (a *Server) flowSession(r *http.Request, kind string) *core.Session {
 }
 
 // verifyLink uses a magic link (form or API) and signs this browser in.
-func (a *Server) verifyLink(r *http.Request, token string) (*authState, string, error) {
+// matchCode is what the person entered when the link is a cross-device
+// link opened in another browser than the one that asked for it.
+func (a *Server) verifyLink(r *http.Request, token, matchCode string) (*authState, string, error) {
 	ctx := r.Context()
 	if err := rateLimited(a.limits.codes, a.s.ClientIP(r)); err != nil {
 		return nil, "", err
 	}
-	done, err := a.pwl.svc.VerifyLink(ctx, token, a.sm.GetString(ctx, keyLinkFlow), a.flowSession(r, "magic_link"))
+	done, err := a.pwl.svc.VerifyLink(ctx, token, a.sm.GetString(ctx, keyLinkFlow), matchCode, a.flowSession(r, "magic_link"))
 	if err != nil {
 		return nil, "", err
 	}
@@ -580,37 +587,64 @@ func (a *Server) codeResendForm(w http.ResponseWriter, r *http.Request) error {
 // mail scanner's GET or HEAD cannot use the link: only the page's POST
 // does.
 func (a *Server) linkConfirmPage(w http.ResponseWriter, r *http.Request) error {
-	token := r.URL.Query().Get("token")
-	p := a.titled(r, "magic-link", "Confirm sign-in")
+	d, status, err := a.linkConfirmData(r, a.titled(r, "magic-link", "Confirm sign-in"), r.URL.Query().Get("token"))
+	if err != nil {
+		return err
+	}
+	return a.render(w, status, "magic-link", d)
+}
+
+// linkConfirmData describes the confirmation page of a magic link for
+// this browser, with the status to answer: in the browser that asked for
+// it, a button; in another browser, the device that asked and, for a
+// cross-device link, a field for the code that device shows; otherwise
+// why it cannot be used here.
+func (a *Server) linkConfirmData(r *http.Request, p ui.Page, token string) (ui.LinkConfirm, int, error) {
 	c, err := a.pwl.svc.Link(r.Context(), token)
 	if err != nil {
 		e := httpx.Public(err)
 		if httpx.Status(e) >= 500 {
-			return err
+			return ui.LinkConfirm{}, 0, err
 		}
-		p.Error = e.Message
-		return a.render(w, httpx.Status(e), "magic-link", ui.LinkConfirm{Page: p})
+		p.Error, p.FieldErrors = e.Message, nil
+		return ui.LinkConfirm{Page: p}, httpx.Status(e), nil
 	}
 	mine := a.sm.GetString(r.Context(), keyLinkFlow) == c.ID
-	d := ui.LinkConfirm{Page: p, To: maskEmail(c.Address), Token: token, Blocked: c.SameDevice && !mine}
+	d := ui.LinkConfirm{Page: p, To: maskEmail(c.Address), Token: token}
 	if !mine {
 		d.Requester = c.Requester
+		// Only a cross-device link, with its match code, completes here.
+		d.Blocked = c.SameDevice || c.MatchCode == ""
+		if !d.Blocked {
+			d.MatchDigits = passwordless.MatchCodeDigits
+		}
 	}
-	status := http.StatusOK
 	if d.Blocked {
-		status = http.StatusForbidden
+		return d, http.StatusForbidden, nil
 	}
-	return a.render(w, status, "magic-link", d)
+	return d, http.StatusOK, nil
 }
 
 func (a *Server) linkConfirmForm(w http.ResponseWriter, r *http.Request) error {
 	if err := httpx.ParseForm(w, r, maxBody); err != nil {
 		return err
 	}
-	_, next, err := a.verifyLink(r, r.PostFormValue("token"))
+	token := r.PostFormValue("token")
+	_, next, err := a.verifyLink(r, token, r.PostFormValue("match_code"))
 	if errors.Is(err, errFactorTwoRequired) || errors.Is(err, errDeviceVerificationRequired) {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return nil
+	}
+	if errors.Is(err, passwordless.ErrMatchCodeRequired) || errors.Is(err, passwordless.ErrMatchCodeIncorrect) {
+		// The link still works: ask again.
+		e := httpx.Public(err)
+		p := a.titled(r, "magic-link", "Confirm sign-in")
+		p.FieldErrors = map[string]string{e.Field: e.Message}
+		d, _, derr := a.linkConfirmData(r, p, token)
+		if derr != nil {
+			return derr
+		}
+		return a.render(w, httpx.Status(e), "magic-link", d)
 	}
 	if err != nil {
 		return a.formFail(w, r, err, "magic-link", func(p ui.Page) any {
@@ -652,7 +686,7 @@ func (a *Server) linkSentPage(w http.ResponseWriter, r *http.Request) error {
 	}
 	return a.render(w, http.StatusOK, "magic-link-sent", ui.LinkSent{Page: p, To: maskEmail(c.Address),
 		TTL: humanDuration(a.s.Passwordless.LinkTTL), Elsewhere: status == passwordless.StatusElsewhere,
-		BackURL: queryWith(a.s.Path+"/sign-in", c.RedirectURL)})
+		MatchCode: c.MatchCode, BackURL: queryWith(a.s.Path+"/sign-in", c.RedirectURL)})
 }
 
 // linkPollSeconds is how often the waiting tab looks again.
@@ -834,24 +868,37 @@ func (a *Server) apiFlowResend(key string) httpx.HandlerFunc {
 
 func (a *Server) apiLinkVerify(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
-		Token string `json:"token"`
+		Token     string `json:"token"`
+		MatchCode string `json:"match_code"`
 	}
 	if err := httpx.DecodeJSON(w, r, maxBody, &in); err != nil {
 		return err
 	}
-	st, next, err := a.verifyLink(r, in.Token)
+	st, next, err := a.verifyLink(r, in.Token, in.MatchCode)
 	if err != nil {
 		return a.apiFactorTwoOr(w, r, err)
 	}
 	return writeSignedIn(w, st, next)
 }
 
+// linkStatusBody answers where a browser's magic-link flow stands.
+type linkStatusBody struct {
+	Status string `json:"status"`
+	// MatchCode is, while a cross-device link is pending, the code to
+	// show: the device that opens the link must enter it.
+	MatchCode string `json:"match_code,omitempty"`
+}
+
 func (a *Server) apiLinkStatus(w http.ResponseWriter, r *http.Request) error {
-	status, _, err := a.linkStatus(r)
+	status, c, err := a.linkStatus(r)
 	if err != nil {
 		return err
 	}
-	return httpx.WriteJSON(w, http.StatusOK, statusBody{Status: string(status)})
+	body := linkStatusBody{Status: string(status)}
+	if status == passwordless.StatusPending {
+		body.MatchCode = c.MatchCode
+	}
+	return httpx.WriteJSON(w, http.StatusOK, body)
 }
 
 func (a *Server) apiLinkContinue(w http.ResponseWriter, r *http.Request) error {

@@ -48,6 +48,10 @@ func (s *settings) passwordlessDefaults() []error {
 	if p.CodeTTL < 0 || p.LinkTTL < 0 {
 		errs = append(errs, errors.New("Passwordless.CodeTTL and LinkTTL must be positive"))
 	}
+	//lint:ignore SA1019 the deprecated field is read only to refuse a contradiction
+	if p.SameDeviceLinks && p.CrossDeviceLinks {
+		errs = append(errs, errors.New("Passwordless.SameDeviceLinks and CrossDeviceLinks contradict each other: links are same-device unless CrossDeviceLinks is set"))
+	}
 	defInt := func(n *int, v int) {
 		if *n == 0 {
 			*n = v

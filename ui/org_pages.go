@@ -44,9 +44,12 @@ type OrgList struct {
 // OrgNew is the CreateOrganization page.
 type OrgNew struct {
 	Page
-	Name        string
-	Slug        string
-	LogoURL     string
+	Name string
+	Slug string
+	// OrgLogoURL is the logo URL typed into the form. It is named apart
+	// from Page.LogoURL, the app's logo in the header, so that user input
+	// never takes its place.
+	OrgLogoURL  string
 	RedirectURL string
 }
 

@@ -92,7 +92,7 @@ func (a *Server) orgNewForm(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return a.formFail(w, r, err, "org-new", func(p ui.Page) any {
 			p.Title = "Create an organization"
-			return ui.OrgNew{Page: p, Name: in.Name, Slug: in.Slug, LogoURL: in.LogoURL, RedirectURL: redirect}
+			return ui.OrgNew{Page: p, Name: in.Name, Slug: in.Slug, OrgLogoURL: in.LogoURL, RedirectURL: redirect}
 		})
 	}
 	a.notice(r, org.Name+" was created. Invite your team from its Members and Invitations tabs.")

@@ -123,7 +123,10 @@ func (a *Server) securityHeaders(next http.Handler) http.Handler {
 	for _, o := range a.social.origins {
 		formAction += " " + o
 	}
-	img := "'self' data:"
+	// Images: ours, the QR code (data:), and https ones: organizations'
+	// logos are https URLs their admins chose (shown in the switcher, the
+	// organization list and profile; never as the app's logo).
+	img := "'self' data: https:"
 	if a.s.Appearance.LogoURL != "" {
 		if u, err := url.Parse(a.s.Appearance.LogoURL); err == nil && u.Host != "" {
 			img += " " + u.Scheme + "://" + u.Host

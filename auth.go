@@ -196,6 +196,32 @@ func SessionFrom(ctx context.Context) (Session, bool) { return web.SessionFrom(c
 // database read (see Config.SessionCacheTTL) and at most one.
 func (a *Auth) Middleware(next http.Handler) http.Handler { return a.s.Middleware(next) }
 
+// SecureHeaders sets, on every answer of next, the security headers
+// embedauth's own pages carry, so that an app's pages can carry them too:
+//
+//   - Content-Security-Policy: default-src 'none'; style-src 'self';
+//     img-src 'self' data: (and the origin of Config.Appearance.LogoURL);
+//     script-src 'self'; connect-src 'self'; form-action 'self' (and
+//     Config.AllowedRedirectOrigins and the configured social providers'
+//     origins); frame-ancestors 'none'; base-uri 'none'
+//   - X-Content-Type-Options: nosniff
+//   - Referrer-Policy: no-referrer
+//   - X-Frame-Options: DENY
+//   - Cross-Origin-Opener-Policy: same-origin
+//   - Cache-Control: no-store
+//   - Strict-Transport-Security: max-age=63072000; includeSubDomains, when
+//     the cookies are Secure (BaseURL is https)
+//
+// The policy allows scripts and stylesheets from the app's own origin
+// only: the components' stylesheet and the small script that closes their
+// menus, both served by [Auth.Handler], and the app's own files. It
+// forbids inline <script> and <style> elements, style="..." attributes and
+// images from other sites, so an app's templates that use them need
+// changing (or a policy of their own). A header next sets itself replaces
+// the one set here, so a handler can, say, allow caching of its static
+// files.
+func (a *Auth) SecureHeaders(next http.Handler) http.Handler { return a.s.SecureHeaders(next) }
+
 // RequireUser lets signed-in requests through to next. Others are
 // redirected to the sign-in page (browsers, with redirect_url set to come
 // back) or answered 401 with a JSON error (API clients). Answers it lets

@@ -17,7 +17,11 @@ import (
 	"github.com/embedauth/auth/core"
 )
 
-func TestT49_InvitationRedeemedUnderAnotherEmailIs403(t *testing.T) {
+// TestT49_InvitationRedeemedUnderAnotherEmailIsRefused: a real token
+// redeemed by a user it was not sent to is refused exactly as an unknown
+// token is (404, the same body), on the API and on the link's page, so
+// that the answer does not reveal that the token exists.
+func TestT49_InvitationRedeemedUnderAnotherEmailIsRefused(t *testing.T) {
 	t.Parallel()
 	env := authtest.New(t)
 	ann := ogSignIn(t, env, "ann@example.com")
@@ -25,11 +29,26 @@ func TestT49_InvitationRedeemedUnderAnotherEmailIs403(t *testing.T) {
 	_, token := ogInvite(t, env, ann, org.ID, "bob@example.com", "org:admin")
 
 	eve := ogSignIn(t, env, "eve@example.com")
-	eve.postJSON("/auth/api/orgs/invitations/accept", map[string]string{"token": token}).wantError(http.StatusForbidden, "invitation_email_mismatch")
-	// Through the link's page too: the page says so, and accepting fails.
-	eve.get("/auth/orgs/invitation?token=" + token).want(http.StatusSeeOther)
-	eve.get("/auth/orgs/invitation").want(http.StatusForbidden).contains("eve@example.com", "bob@example.com").notContains(`id="accept-invitation"`)
-	ogForm(eve.flClient, "/auth/orgs/invitation").want(http.StatusForbidden)
+	forged := eve.postJSON("/auth/api/orgs/invitations/accept", map[string]string{"token": "forged-" + token}).wantError(http.StatusNotFound, "invitation_not_found")
+	real := eve.postJSON("/auth/api/orgs/invitations/accept", map[string]string{"token": token}).wantError(http.StatusNotFound, "invitation_not_found")
+	if string(real.body) != string(forged.body) {
+		t.Errorf("API: a real token under another email answers %s, an unknown one %s", real.body, forged.body)
+	}
+	// Through the link's page too: the page shows the same as for an
+	// unknown token, nothing of the invitation, and accepting fails alike.
+	page := func(tok string) (*flResp, *flResp) {
+		eve.get("/auth/orgs/invitation?token=" + tok).want(http.StatusSeeOther)
+		return eve.get("/auth/orgs/invitation").want(http.StatusNotFound), ogForm(eve.flClient, "/auth/orgs/invitation").want(http.StatusNotFound)
+	}
+	forgedPage, forgedForm := page("forged-" + token)
+	realPage, realForm := page(token)
+	realPage.notContains("bob@example.com", "Acme", `id="accept-invitation"`)
+	if string(realPage.body) != string(forgedPage.body) {
+		t.Errorf("page: a real token under another email shows\n%s\nan unknown one\n%s", realPage.body, forgedPage.body)
+	}
+	if string(realForm.body) != string(forgedForm.body) {
+		t.Errorf("form: a real token under another email answers\n%s\nan unknown one\n%s", realForm.body, forgedForm.body)
+	}
 	eve.get("/auth/api/orgs/"+org.ID).wantError(http.StatusNotFound, "org_not_found")
 	if v := ogProbe(t, env, eve.flClient); v.OK {
 		t.Fatalf("eve got an org: %+v", v)

@@ -37,6 +37,9 @@ import (
 //go:embed templates/*.html
 var templateFS embed.FS
 
+//go:embed static/notes.css
+var staticFS embed.FS
+
 func main() {
 	addr := flag.String("addr", "localhost:8080", "address to listen on")
 	dbPath := flag.String("db", "./embedauth-example.db", "SQLite database file")
@@ -168,12 +171,22 @@ func newApp(a *auth.Auth) (*app, error) {
 }
 
 func (app *app) routes() http.Handler {
+	// The app's own pages carry the headers embedauth's pages carry: a
+	// strict Content-Security-Policy (hence no inline styles in the
+	// templates: they are in static/notes.css), no framing, no referrer,
+	// no caching.
+	own := http.NewServeMux()
+	own.HandleFunc("GET /{$}", app.home)
+	own.HandleFunc("GET /static/notes.css", func(w http.ResponseWriter, r *http.Request) {
+		http.ServeFileFS(w, r, staticFS, "static/notes.css")
+	})
+	own.Handle("GET /dashboard", app.auth.RequireUser(http.HandlerFunc(app.dashboard)))
+	own.Handle("POST /notes", app.auth.RequireUser(http.HandlerFunc(app.addNote)))
+	own.Handle("POST /notes/{id}/delete", app.auth.RequireUser(http.HandlerFunc(app.deleteNote)))
+
 	mux := http.NewServeMux()
 	mux.Handle("/auth/", app.auth.Handler())
-	mux.HandleFunc("GET /{$}", app.home)
-	mux.Handle("GET /dashboard", app.auth.RequireUser(http.HandlerFunc(app.dashboard)))
-	mux.Handle("POST /notes", app.auth.RequireUser(http.HandlerFunc(app.addNote)))
-	mux.Handle("POST /notes/{id}/delete", app.auth.RequireUser(http.HandlerFunc(app.deleteNote)))
+	mux.Handle("/", app.auth.SecureHeaders(own))
 	return app.auth.Middleware(http.NewCrossOriginProtection().Handler(mux))
 }
 

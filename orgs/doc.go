@@ -65,7 +65,10 @@
 // transaction (the caller renders the mail, of type M, in the compose
 // function). An invitation is bound to the invited address (compared with
 // Config.EmailKey: [Service.Invited]), works once, expires after
-// Config.InvitationTTL (7 days by default) and can be revoked.
+// Config.InvitationTTL (7 days by default) and can be revoked. To a user
+// it was not sent to, an invitation is an unknown one
+// ([Service.InvitationFor], [Service.Accept]), so that no answer reveals
+// that a token exists.
 //
 // # Verified domains
 //

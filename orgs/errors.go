@@ -12,9 +12,6 @@ var (
 	// ErrForbidden means the member's role lacks a permission the action
 	// needs, or the action would grant more than the member holds.
 	ErrForbidden = core.ErrForbidden
-	// ErrEmailMismatch means an invitation is being redeemed by a user
-	// whose email is not the invited one.
-	ErrEmailMismatch = fmt.Errorf("invitation is for another email: %w", core.ErrForbidden)
 	// ErrMFARequired means a user without two-step verification tried to
 	// enter an organization that requires it (see [Service.Enter]).
 	ErrMFARequired = fmt.Errorf("organization requires two-step verification: %w", core.ErrForbidden)
@@ -52,7 +49,6 @@ var (
 
 	errPermissionDenied = refuse(ErrForbidden, "permission_denied", "Your role in this organization does not allow this.")
 	errEscalation       = refuse(ErrForbidden, "role_escalation", "You cannot grant or change a role with permissions you do not have yourself.")
-	errEmailMismatch    = refuse(ErrEmailMismatch, "invitation_email_mismatch", "This invitation was sent to another email address. Sign in with that address to accept it.")
 	errNotEligible      = refuse(ErrForbidden, "not_eligible", "Your verified email address is not in a domain this organization lets join.")
 	errOrgLimit         = refuse(core.ErrLimitReached, "org_limit_reached", "You have created as many organizations as this app allows.")
 	errMemberLimit      = refuse(core.ErrLimitReached, "member_limit_reached", "This organization has as many members (and pending invitations) as this app allows.")

@@ -64,7 +64,8 @@ func ExampleService_Invite() {
 	}
 	fmt.Println(org.Slug, inv.Email, inv.Role, inv.Status)
 
-	// Only bob can accept it, once.
+	// Only bob can accept it, once. To anyone else it is an unknown
+	// invitation.
 	eve, _ := db.CreateUser(ctx, store.NewUser{Email: "eve@example.com", EmailVerified: true})
 	_, _, err = svc.Accept(ctx, eve, orgs.HashToken(token))
 	fmt.Println(err)
@@ -75,7 +76,7 @@ func ExampleService_Invite() {
 	fmt.Println(err)
 	// Output:
 	// acme-inc bob@example.com org:member pending
-	// invitation_email_mismatch: This invitation was sent to another email address. Sign in with that address to accept it.
+	// invitation_not_found: That invitation does not exist.
 	// org:member
 	// invitation_used: This invitation has already been used.
 }

@@ -138,18 +138,30 @@ func (s *Service[M]) Invited(inv core.Invitation, user core.User) bool {
 	return s.cfg.EmailKey(user.Email) == s.cfg.EmailKey(inv.Email)
 }
 
-// Accept redeems an invitation for the user: only under the invited
-// address, only while it is pending, once. The user joins with the
-// invitation's role.
-func (s *Service[M]) Accept(ctx context.Context, user core.User, hash string) (core.Invitation, core.Membership, error) {
-	inv, _, err := s.Invitation(ctx, hash)
+// InvitationFor is [Service.Invitation] as a signed-in user sees it: an
+// invitation sent to another address is refused exactly as an unknown
+// token is (Code "invitation_not_found", [core.ErrNotFound]), whatever its
+// status, so that a token's existence, its organization and its address
+// are shown to no one else. (Signed out, the link's holder is shown the
+// invitation, to sign in or up with the invited address.)
+func (s *Service[M]) InvitationFor(ctx context.Context, user core.User, hash string) (core.Invitation, core.Org, error) {
+	inv, org, err := s.Invitation(ctx, hash)
 	var refusal *core.Error
 	if err != nil && !(errors.As(err, &refusal) && refusal.Kind != core.ErrNotFound) {
-		return inv, core.Membership{}, err
+		return core.Invitation{}, core.Org{}, err
 	}
 	if !s.Invited(inv, user) {
-		return inv, core.Membership{}, errEmailMismatch
+		return core.Invitation{}, core.Org{}, errInvitationNotFound
 	}
+	return inv, org, err
+}
+
+// Accept redeems an invitation for the user: only under the invited
+// address, only while it is pending, once. The user joins with the
+// invitation's role. An invitation sent to another address is refused as
+// an unknown one (see [Service.InvitationFor]).
+func (s *Service[M]) Accept(ctx context.Context, user core.User, hash string) (core.Invitation, core.Membership, error) {
+	inv, _, err := s.InvitationFor(ctx, user, hash)
 	if err != nil {
 		return inv, core.Membership{}, err
 	}

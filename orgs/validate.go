@@ -74,8 +74,16 @@ func Slugify(name string) string {
 	return s
 }
 
-// CleanLogoURL checks a logo URL: empty, or an absolute https URL (http
-// only for localhost) of at most MaxLogoURL bytes.
+// CleanLogoURL checks a logo URL: empty, or an absolute https URL of at
+// most MaxLogoURL bytes whose host is a public-looking domain name.
+//
+// Members' browsers load the logo, so it must not make them reach into
+// their own machine or network: plain http is refused (even for
+// localhost, whatever the app's BaseURL), and so are hosts that are IP
+// addresses in any notation, "localhost" and its subdomains, single-label
+// names and names outside ASCII (enter an international name in its
+// xn-- form). Every refusal is Code "invalid_logo_url" on Field
+// "logo_url".
 func CleanLogoURL(raw string) (string, error) {
 	s := strings.TrimSpace(raw)
 	if s == "" {
@@ -86,13 +94,33 @@ func CleanLogoURL(raw string) (string, error) {
 		return "", bad
 	}
 	u, err := url.Parse(s)
-	if err != nil || u.Host == "" || u.User != nil || u.Opaque != "" {
-		return "", bad
-	}
-	if u.Scheme != "https" && !(u.Scheme == "http" && (u.Hostname() == "localhost" || u.Hostname() == "127.0.0.1")) {
+	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || u.Opaque != "" || !publicHostName(u.Hostname()) {
 		return "", bad
 	}
 	return s, nil
+}
+
+// publicHostName reports whether host is a domain name of at least two
+// ASCII labels whose last is alphabetic (or an xn-- label), and not
+// localhost or one of its subdomains. Browsers read a name whose last
+// label is a number (127.1, 2130706433, 0x7f.1) as an IPv4 address, and
+// an IPv6 address has colons: neither passes.
+func publicHostName(host string) bool {
+	h := strings.TrimSuffix(strings.ToLower(host), ".")
+	labels := strings.Split(h, ".")
+	if len(labels) < 2 {
+		return false
+	}
+	for _, l := range labels {
+		if !labelRE.MatchString(l) {
+			return false
+		}
+	}
+	tld := labels[len(labels)-1]
+	if tld == "localhost" {
+		return false
+	}
+	return strings.HasPrefix(tld, "xn--") || (len(tld) >= 2 && !strings.ContainsFunc(tld, func(r rune) bool { return r < 'a' || r > 'z' }))
 }
 
 // CleanEmail checks an address to invite (see [core.CleanEmail]) and

@@ -214,14 +214,18 @@ func (db *DB) FindToken(ctx context.Context, tokenHash string) ([]byte, bool, er
 }
 
 // CommitToken stores browser-session data under a cookie token's hash,
-// signed in as sessionID (empty when signed out).
+// signed in as sessionID (empty when signed out). A stored token's expiry
+// never moves later: scs keeps one deadline for a token's whole life, and
+// a token retired by [DB.RetireToken] must keep its short expiry when a
+// request that was already under way with it commits.
 func (db *DB) CommitToken(ctx context.Context, tokenHash string, data []byte, expiry time.Time, sessionID string) error {
 	var sid any
 	if sessionID != "" {
 		sid = sessionID
 	}
 	_, err := db.db.ExecContext(ctx, `INSERT INTO auth_session_tokens (token_hash, data, expiry, session_id) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (token_hash) DO UPDATE SET data = excluded.data, expiry = excluded.expiry, session_id = excluded.session_id`,
+		ON CONFLICT (token_hash) DO UPDATE SET data = excluded.data, session_id = excluded.session_id,
+			expiry = CASE WHEN excluded.expiry < auth_session_tokens.expiry THEN excluded.expiry ELSE auth_session_tokens.expiry END`,
 		tokenHash, data, ms(expiry), sid)
 	if err != nil {
 		return fmt.Errorf("store: commit token: %w", err)
@@ -233,6 +237,44 @@ func (db *DB) CommitToken(ctx context.Context, tokenHash string, data []byte, ex
 func (db *DB) DeleteToken(ctx context.Context, tokenHash string) error {
 	if _, err := db.db.ExecContext(ctx, `DELETE FROM auth_session_tokens WHERE token_hash = $1`, tokenHash); err != nil {
 		return fmt.Errorf("store: delete token: %w", err)
+	}
+	return nil
+}
+
+// DeleteTokenAndRetired forgets a cookie token, as a rotation that must
+// end it at once does, and with it the tokens of the same session that
+// end by graceEnd: those still in the grace [DB.RetireToken] gave them
+// (and any about to expire anyway). It returns the session the token was
+// signed in as, "" if none. Unknown tokens are not an error.
+func (db *DB) DeleteTokenAndRetired(ctx context.Context, tokenHash string, graceEnd time.Time) (string, error) {
+	var sid sql.NullString
+	err := db.tx(ctx, func(tx *txn) error {
+		err := tx.QueryRowContext(ctx, `DELETE FROM auth_session_tokens WHERE token_hash = $1 RETURNING session_id`, tokenHash).Scan(&sid)
+		if errors.Is(err, sql.ErrNoRows) || (err == nil && !sid.Valid) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM auth_session_tokens WHERE session_id = $1 AND expiry <= $2`, sid.String, ms(graceEnd))
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("store: delete token: %w", err)
+	}
+	return sid.String, nil
+}
+
+// RetireToken shortens a cookie token's life so that it ends at until
+// (wall-clock time, as scs computes expiry), unless it ends sooner: a
+// token replaced by a new one stays usable for a short grace period.
+// Ending its session still deletes it at once ([DB.EndSession]). Unknown
+// tokens are not an error.
+func (db *DB) RetireToken(ctx context.Context, tokenHash string, until time.Time) error {
+	_, err := db.db.ExecContext(ctx, `UPDATE auth_session_tokens SET expiry = CASE WHEN expiry > $2 THEN $2 ELSE expiry END
+		WHERE token_hash = $1`, tokenHash, ms(until))
+	if err != nil {
+		return fmt.Errorf("store: retire token: %w", err)
 	}
 	return nil
 }

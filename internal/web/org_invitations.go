@@ -2,7 +2,9 @@
 // (its mail is queued with it) and revoking one, and the invited person's
 // side: the link's page, which leads them to sign in or up with the
 // invited address, and accepting; as JSON, /api/orgs/{id}/invitations
-// and POST /api/orgs/invitations/accept.
+// and POST /api/orgs/invitations/accept. To a signed-in user, an
+// invitation sent to another address is an unknown one; trying tokens
+// counts against the per-IP limit on codes.
 
 package web
 
@@ -10,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 
 	"github.com/embedauth/auth/core"
 	"github.com/embedauth/auth/internal/httpx"
@@ -125,6 +128,11 @@ func (a *Server) apiRevokeInvitation(w http.ResponseWriter, r *http.Request) err
 // up first with the invited address.
 func (a *Server) orgInvitationPage(w http.ResponseWriter, r *http.Request) error {
 	if token := r.URL.Query().Get("token"); token != "" {
+		// Each token tried counts against the client's per-IP limit on
+		// codes, as accepting does.
+		if err := rateLimited(a.limits.codes, a.s.ClientIP(r)); err != nil {
+			return err
+		}
 		if hash := orgs.HashToken(token); hash != "" {
 			a.sm.Put(r.Context(), keyInvitation, hash)
 		}
@@ -147,13 +155,28 @@ func (a *Server) invitationData(r *http.Request) (ui.OrgInvitation, int, error) 
 		d.Error = "This invitation link is not valid. Ask for a new invitation."
 		return d, http.StatusNotFound, nil
 	}
-	inv, org, err := a.orgs.Invitation(ctx, hash)
+	st, err := a.lookup(r)
+	if err != nil {
+		return d, 0, err
+	}
+	var inv core.Invitation
+	var org core.Org
+	if st != nil {
+		// Signed in, an invitation sent to another address is answered
+		// as an unknown one: the page shows nothing of it.
+		inv, org, err = a.orgs.InvitationFor(ctx, st.user, hash)
+	} else {
+		inv, org, err = a.orgs.Invitation(ctx, hash)
+	}
 	if err != nil {
 		e := httpx.Public(err)
 		if httpx.Status(e) >= 500 {
 			return d, 0, err
 		}
 		d.Error = e.Message
+		if st != nil && errors.Is(e, core.ErrNotFound) {
+			d.Error += " If it was sent to another of your addresses, sign out, then open the link again."
+		}
 		return d, httpx.Status(e), nil
 	}
 	d.OrgName, d.OrgInitials, d.Email = org.Name, orgInitials(org.Name), inv.Email
@@ -163,16 +186,9 @@ func (a *Server) invitationData(r *http.Request) (ui.OrgInvitation, int, error) 
 			d.Inviter = u.DisplayName()
 		}
 	}
-	st, err := a.lookup(r)
-	if err != nil {
-		return d, 0, err
-	}
 	switch {
-	case st != nil && a.orgs.Invited(inv, st.user):
+	case st != nil: // InvitationFor checked it was sent to them
 		d.State = "accept"
-	case st != nil:
-		d.State, d.SignedInAs = "mismatch", st.user.Email
-		return d, http.StatusForbidden, nil
 	default:
 		// The link went to this address: saying whether it has an account
 		// tells its holder nothing new.
@@ -207,9 +223,14 @@ func (a *Server) orgInvitationForm(w http.ResponseWriter, r *http.Request) error
 		if derr != nil {
 			return derr
 		}
-		d.Error = e.Message
+		if d.Error == "" { // the page's own reading of the invitation says it best
+			d.Error = e.Message
+		}
 		if d.State == "accept" {
 			d.State = "invalid"
+		}
+		if e.RetryAfter > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(int(e.RetryAfter.Seconds()+0.999)))
 		}
 		return a.render(w, httpx.Status(e), "org-invitation", d)
 	}
@@ -242,6 +263,9 @@ func (a *Server) apiAcceptInvitation(w http.ResponseWriter, r *http.Request) err
 // enter it. It returns the user's new standing there.
 func (a *Server) acceptInvitation(r *http.Request, st *authState, hash string) (orgs.Access, error) {
 	ctx := r.Context()
+	if err := rateLimited(a.limits.codes, a.s.ClientIP(r)); err != nil {
+		return orgs.Access{}, err
+	}
 	inv, _, err := a.orgs.Accept(ctx, st.user, hash)
 	if err != nil {
 		return orgs.Access{}, err

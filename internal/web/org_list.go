@@ -175,13 +175,15 @@ func (a *Server) apiSetActiveOrg(w http.ResponseWriter, r *http.Request) error {
 
 // setActiveOrg makes orgID ("" for none) the active organization of the
 // request's device session, as orgs.Service.Enter allows. The cookie token
-// is renewed, as at every change of what the session may do.
+// is renewed, as at every change of what the session may do; the old one
+// keeps working for a short grace (renewTokenWithGrace says why that is
+// safe here), so the browser's requests already under way are not 401.
 func (a *Server) setActiveOrg(r *http.Request, st *authState, orgID string) error {
 	if _, err := a.orgs.Enter(r.Context(), st.user, st.session.ID, orgID); err != nil {
 		return err
 	}
 	a.cache.forgetSessions(st.session.ID)
-	return a.sm.RenewToken(r.Context())
+	return a.renewTokenWithGrace(r.Context())
 }
 
 // enterIfAllowed makes orgID, which the user just joined, active; an

@@ -111,8 +111,13 @@ func (a *Server) unauthenticated(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, target, http.StatusSeeOther)
 }
 
+// SecureHeaders marks the answers of next with the headers of embedauth's
+// own pages (see the root package's Auth.SecureHeaders).
+func (a *Server) SecureHeaders(next http.Handler) http.Handler { return a.securityHeaders(next) }
+
 // securityHeaders marks every answer of ours: no caching, no framing, no
 // referrer (reset links carry tokens), a strict CSP with no inline script.
+// Auth.SecureHeaders documents the exact headers: change both together.
 func (a *Server) securityHeaders(next http.Handler) http.Handler {
 	formAction := "'self'"
 	for o := range a.s.redirects {

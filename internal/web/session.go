@@ -88,9 +88,61 @@ func (s scsStore) CommitCtx(ctx context.Context, hash string, b []byte, expiry t
 	return s.a.db.CommitToken(ctx, hash, b, expiry, sid)
 }
 
+// DeleteCtx forgets a cookie token: at sign-out (scs Destroy) and when a
+// new token replaces it (scs RenewToken). A token replaced by
+// renewTokenWithGrace is retired instead: it keeps working for
+// rotationGrace. Any other rotation also ends the grace of the tokens
+// retired from the same session, so that what it guards (a
+// reverification, a changed factor or password) is never lent to them.
 func (s scsStore) DeleteCtx(ctx context.Context, hash string) error {
+	// Cookie-token expiry is wall-clock time, as scs computes it.
+	graceEnd := time.Now().Add(rotationGrace)
+	if graced, _ := ctx.Value(rotationGraceKey{}).(bool); graced {
+		if s.a.cache.retire(hash, graceEnd) {
+			return s.a.db.RetireToken(ctx, hash, graceEnd)
+		}
+	}
+	sid, err := s.a.db.DeleteTokenAndRetired(ctx, hash, graceEnd)
+	// Forgotten after the delete, so that a lookup that read the rows
+	// before it cannot cache them after (see sessionCache.gen).
 	s.a.cache.forgetToken(hash)
-	return s.a.db.DeleteToken(ctx, hash)
+	if sid != "" {
+		s.a.cache.forgetSessions(sid)
+	}
+	return err
+}
+
+// rotationGrace is how long a cookie token replaced by
+// renewTokenWithGrace keeps working. A browser sends several requests at
+// once (a page and its fetches, or a few tabs); those that left with the
+// old cookie before the answer carrying the new one arrived must not be
+// answered 401. Thirty seconds covers requests in flight and nothing more.
+const rotationGrace = 30 * time.Second
+
+type rotationGraceKey struct{}
+
+// renewTokenWithGrace gives the browser a new cookie token and leaves the
+// old one working for rotationGrace, for the same device session only.
+//
+// It is for rotations that do not change who the session is signed in as
+// or what it has proved: switching the active organization. The old token
+// then gains nothing: it stays signed in as the same device session, whose
+// active organization lives on the session row, so the old and the new
+// token see the same organization, and a holder of the old token could
+// have switched organizations with it anyway. Each of its effects ends at
+// once as before: signing out, revoking the session, a ban or a password
+// reset end the session, which deletes every token signed in as it,
+// retired or not.
+//
+// Every other rotation uses sm.RenewToken and deletes the old token at
+// once: at sign-in the old token may have been planted (it is signed out,
+// or signed in as another account), and at a reverification, or a change
+// of factors or password, what changed is recorded on the session or the
+// user, so a grace would lend it to a token that was not there to give
+// it. Those rotations also end the grace of tokens retired earlier from
+// the same session (scsStore.DeleteCtx).
+func (a *Server) renewTokenWithGrace(ctx context.Context) error {
+	return a.sm.RenewToken(context.WithValue(ctx, rotationGraceKey{}, true))
 }
 
 // jsonCodec stores scs data as JSON; we keep only strings in it.
@@ -161,6 +213,11 @@ type sessionCache struct {
 
 	mu      sync.RWMutex
 	entries map[string]*cacheEntry
+	// retired holds the tokens replaced by renewTokenWithGrace with the
+	// end of their grace (wall-clock time): their entries must not
+	// outlive it, whatever ttl allows.
+	retired map[string]time.Time
+	wall    func() time.Time // the wall clock token expiry is measured on; time.Now
 	// gen counts invalidations. A lookup that missed puts its result only
 	// if no invalidation happened since it started, so a read racing with
 	// a revocation or a membership change cannot cache the state from
@@ -171,10 +228,12 @@ type sessionCache struct {
 type cacheEntry struct {
 	st     *authState
 	loaded time.Time
+	until  time.Time // when set, the end of a retired token's grace (wall clock)
 }
 
 func newSessionCache(ttl time.Duration) *sessionCache {
-	return &sessionCache{ttl: ttl, max: 50_000, entries: map[string]*cacheEntry{}}
+	return &sessionCache{ttl: ttl, max: 50_000, entries: map[string]*cacheEntry{},
+		retired: map[string]time.Time{}, wall: time.Now}
 }
 
 // getGen returns the cached state of a token's hash, and the count of
@@ -188,6 +247,9 @@ func (c *sessionCache) getGen(hash []byte, now time.Time) (*authState, uint64) {
 	gen := c.gen
 	c.mu.RUnlock()
 	if e == nil || now.Sub(e.loaded) >= c.ttl || now.Before(e.loaded) {
+		return nil, gen
+	}
+	if !e.until.IsZero() && !c.wall().Before(e.until) {
 		return nil, gen
 	}
 	return e.st, gen
@@ -204,11 +266,47 @@ func (c *sessionCache) putIfGen(st *authState, now time.Time, gen uint64) {
 		c.mu.Unlock()
 		return
 	}
+	e := &cacheEntry{st: st, loaded: now}
+	if until, ok := c.retired[st.hash]; ok {
+		if !c.wall().Before(until) {
+			delete(c.retired, st.hash)
+			c.mu.Unlock()
+			return
+		}
+		e.until = until
+	}
 	if len(c.entries) >= c.max {
 		clear(c.entries)
 	}
-	c.entries[st.hash] = &cacheEntry{st: st, loaded: now}
+	c.entries[st.hash] = e
 	c.mu.Unlock()
+}
+
+// retire forgets a token's entry and bounds the entries it gets again by
+// until, the end of its grace. It reports false, and retires nothing, when
+// too many tokens are already in their grace: the caller then deletes the
+// token at once.
+func (c *sessionCache) retire(hash string, until time.Time) bool {
+	if c.ttl < 0 {
+		return true // nothing is cached
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	delete(c.entries, hash)
+	if len(c.retired) >= 1024 {
+		now := c.wall()
+		for h, u := range c.retired {
+			if !now.Before(u) {
+				delete(c.retired, h)
+			}
+		}
+		if len(c.retired) >= c.max {
+			return false
+		}
+	}
+	c.retired[hash] = until
+	return true
 }
 
 func (c *sessionCache) forgetToken(hash string) {

@@ -18,7 +18,7 @@ func TestOrgPages_CreateNeverShowsTypedLogoAsAppLogo(t *testing.T) {
 	const typed = "https://attacker.example/brand.png"
 	r := ogForm(ann.flClient, "/auth/orgs/new", "name", "Acme", "slug", "Not A Slug", "logo_url", typed).
 		want(http.StatusUnprocessableEntity).fieldError("slug")
-	r.contains(`value="`+typed+`"`).notContains(`src="` + typed + `"`)
+	r.contains(`value="` + typed + `"`).notContains(`src="` + typed + `"`)
 }
 
 // TestOrgPages_LogoShownWhereItBelongs: an organization's logo is shown on

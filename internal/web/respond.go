@@ -128,22 +128,32 @@ func (a *Server) securityHeaders(next http.Handler) http.Handler {
 	for _, o := range a.social.origins {
 		formAction += " " + o
 	}
-	// Images: ours, the QR code (data:), and https ones: organizations'
-	// logos are https URLs their admins chose (shown in the switcher, the
-	// organization list and profile; never as the app's logo).
-	img := "'self' data: https:"
+	// Images: ours, the QR code (data:) and the app's logo.
+	img := "'self' data:"
 	if a.s.Appearance.LogoURL != "" {
 		if u, err := url.Parse(a.s.Appearance.LogoURL); err == nil && u.Host != "" {
 			img += " " + u.Scheme + "://" + u.Host
 		}
 	}
-	csp := strings.Join([]string{
-		"default-src 'none'", "style-src 'self'", "img-src " + img, "script-src 'self'", "connect-src 'self'",
-		"form-action " + formAction, "frame-ancestors 'none'", "base-uri 'none'",
-	}, "; ")
+	policy := func(img string) string {
+		return strings.Join([]string{
+			"default-src 'none'", "style-src 'self'", "img-src " + img, "script-src 'self'", "connect-src 'self'",
+			"form-action " + formAction, "frame-ancestors 'none'", "base-uri 'none'",
+		}, "; ")
+	}
+	csp := policy(img)
+	// Organizations' logos are https URLs their admins chose. Only the
+	// organization pages show them, so only those pages load https images:
+	// every other page (a reset link's above all) loads nothing from
+	// elsewhere.
+	orgCSP, orgPages := policy(img+" https:"), a.s.Path+"/orgs"
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Content-Security-Policy", csp)
+		if strings.HasPrefix(r.URL.Path, orgPages) {
+			h.Set("Content-Security-Policy", orgCSP)
+		} else {
+			h.Set("Content-Security-Policy", csp)
+		}
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("X-Frame-Options", "DENY")

@@ -227,6 +227,7 @@ func TestT18_WrongCodesLockTheAddressAcrossResends(t *testing.T) {
 	env, _ := pwEnv(t, func(c *auth.Config) {
 		c.Passwordless.EmailsPerAddressPerHour = -1
 		c.Passwordless.MaxSendsPerFlow = 1000
+		c.LockoutThreshold = 100
 	})
 	env.CreateUser(t, "cat@example.com", authtest.Password())
 	db := env.Auth.Store()

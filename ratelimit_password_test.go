@@ -26,7 +26,7 @@ func TestCurrentPasswordChecksAreRateLimited(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			env := authtest.New(t, secDefaultRateLimits)
+			env := authtest.New(t, secDefaultRateLimits, secThreshold100)
 			pw := authtest.Password()
 			email := fmt.Sprintf("rl-%d@example.com", len(tc.path))
 			u := env.CreateUser(t, email, pw)

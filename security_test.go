@@ -30,6 +30,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	auth "github.com/embedauth/auth"
+	"github.com/embedauth/auth/account"
 	"github.com/embedauth/auth/authtest"
 	"github.com/embedauth/auth/mail"
 )
@@ -647,9 +648,13 @@ func TestT4_ParallelSignInsBoundedMemory(t *testing.T) {
 	}
 }
 
+// secThreshold100 sets the lockout threshold the T5–T7 tests count to
+// (the default is lower).
+func secThreshold100(c *auth.Config) { c.LockoutThreshold = 100 }
+
 func TestT5_ThrottledAfter100Failures(t *testing.T) {
 	t.Parallel()
-	env := authtest.New(t, secIPFromHeader, secDefaultRateLimits)
+	env := authtest.New(t, secIPFromHeader, secDefaultRateLimits, secThreshold100)
 	pw := authtest.Password()
 	u := env.CreateUser(t, "t5@example.com", pw)
 	ip := func(i int) string { return fmt.Sprintf("198.51.%d.%d", i/250, i%250+1) }
@@ -687,7 +692,7 @@ func TestT5_ThrottledAfter100Failures(t *testing.T) {
 
 func TestT5_SuccessResetsFailureCount(t *testing.T) {
 	t.Parallel()
-	env := authtest.New(t, secIPFromHeader, secDefaultRateLimits)
+	env := authtest.New(t, secIPFromHeader, secDefaultRateLimits, secThreshold100)
 	pw := authtest.Password()
 	u := env.CreateUser(t, "t5-reset@example.com", pw)
 	fail := func(n, from int) {
@@ -710,11 +715,13 @@ func TestT5_SuccessResetsFailureCount(t *testing.T) {
 	secWant(t, "right password after 99 more", secSignIn(t, env, env.Client(), "t5-reset@example.com", pw, "X-Test-IP", "10.9.9.10"), http.StatusOK, "")
 }
 
-// secLock drives a user's failure count to n through the store.
+// secLock drives a user's failure count to n through the store, by the
+// lockout rule of secThreshold100 and the default LockoutDuration.
 func secLock(t testing.TB, env *authtest.Env, userID string, n int) {
 	t.Helper()
+	rule := account.Lockout{Threshold: 100, Window: time.Hour, FirstLock: time.Minute, MaxLock: time.Hour}
 	for range n {
-		if _, _, err := env.Auth.Store().ReserveAttempt(context.Background(), userID, 100, time.Hour); err != nil {
+		if _, _, err := env.Auth.Store().ReserveAttempt(context.Background(), userID, rule.Reserve); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -722,7 +729,7 @@ func secLock(t testing.TB, env *authtest.Env, userID string, n int) {
 
 func TestT6_LockedAccountCanStillReset(t *testing.T) {
 	t.Parallel()
-	env := authtest.New(t)
+	env := authtest.New(t, secThreshold100)
 	pw := authtest.Password()
 	u := env.CreateUser(t, "t6@example.com", pw)
 	secLock(t, env, u.ID, 100)
@@ -752,7 +759,7 @@ func TestT6_LockedAccountCanStillReset(t *testing.T) {
 
 func TestT7_ConcurrentGuessesAtCount99(t *testing.T) {
 	t.Parallel()
-	env := authtest.New(t)
+	env := authtest.New(t, secThreshold100)
 	pw := authtest.Password()
 	u := env.CreateUser(t, "t7@example.com", pw)
 	secLock(t, env, u.ID, 99)

@@ -19,11 +19,14 @@
 // # Lockout
 //
 // Every password check reserves an attempt before the hash runs, so
-// parallel guesses cannot pass the threshold ([Config.LockoutThreshold]
-// failures lock the account for [Config.LockoutDuration]); a right password
-// clears the count. An address without an account runs the same statements
-// and the same hash and locks through [Config.UnknownEmail], so neither the
-// answer nor its timing tells the two apart.
+// parallel guesses cannot pass the threshold. One rule, [Lockout], decides:
+// [Config.LockoutThreshold] failures within [Config.LockoutDuration] lock,
+// first for a minute, then twice as long each time up to LockoutDuration;
+// a right password clears the count. The store applies it to an account in
+// one transaction. An address without an account runs the same statements
+// and the same hash and locks through [Config.UnknownEmail] (by default an
+// [AddressLockout] with the same rule and clock), so neither the answer,
+// its Retry-After nor its timing tells the two apart.
 //
 // # Sign-up
 //

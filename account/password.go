@@ -63,7 +63,7 @@ func (s *Service[M]) VerifyPassword(ctx context.Context, user *core.User, pw str
 	if user == nil {
 		// Run the statements a known user's attempt runs (they match no
 		// row), so the database work does not tell the two apart.
-		if _, _, err := s.store.ReserveAttempt(ctx, "", s.cfg.LockoutThreshold, s.cfg.LockoutDuration); err != nil && !errors.Is(err, core.ErrNotFound) {
+		if _, _, err := s.store.ReserveAttempt(ctx, "", s.lockout().Reserve); err != nil && !errors.Is(err, core.ErrNotFound) {
 			return err
 		}
 		if err := s.cfg.Hasher.Dummy(ctx, pw); err != nil {
@@ -72,13 +72,13 @@ func (s *Service[M]) VerifyPassword(ctx context.Context, user *core.User, pw str
 		s.LogFailure(ctx, "", "password", core.SecurityFailureWrongPassword) // the statement a known user's failure runs; it writes nothing
 		return ErrInvalidCredentials
 	}
-	ok, until, err := s.store.ReserveAttempt(ctx, user.ID, s.cfg.LockoutThreshold, s.cfg.LockoutDuration)
+	ok, until, err := s.store.ReserveAttempt(ctx, user.ID, s.lockout().Reserve)
 	if err != nil {
 		return err
 	}
 	if !ok {
 		s.LogLocked(ctx, user.ID, "password")
-		return Locked(until.Sub(s.cfg.Now()))
+		return Locked(RetryAfter(until, s.cfg.Now()))
 	}
 	hash, err := s.store.PasswordHash(ctx, user.ID)
 	if errors.Is(err, core.ErrNotFound) {

@@ -19,10 +19,11 @@ type Credentials interface {
 	// RehashPassword replaces the hash old with new (no change if the
 	// password changed meanwhile).
 	RehashPassword(ctx context.Context, userID, old, new string) error
-	// ReserveAttempt counts one attempt before it is checked; ok is false
-	// (nothing counted) while the account is locked until lockedUntil. For
+	// ReserveAttempt applies rule to the user's lockout state and keeps
+	// what it returns, in one transaction, before the password is checked;
+	// ok is false while the account is locked until lockedUntil. For
 	// an unknown user ("") it runs the same statements and changes nothing.
-	ReserveAttempt(ctx context.Context, userID string, limit int, lockFor time.Duration) (ok bool, lockedUntil time.Time, err error)
+	ReserveAttempt(ctx context.Context, userID string, rule core.LockoutRule) (ok bool, lockedUntil time.Time, err error)
 	// ResetAttempts clears the user's failed attempts.
 	ResetAttempts(ctx context.Context, userID string) error
 }
@@ -106,7 +107,8 @@ type Config struct {
 	LockoutThreshold int
 	LockoutDuration  time.Duration
 	// UnknownEmail locks addresses without an account as accounts lock,
-	// keyed by EmailKey.
+	// keyed by EmailKey. Nil gives an [AddressLockout] applying the
+	// accounts' [Lockout] rule with the same clock.
 	UnknownEmail Limiter
 	EmailKey     func(email string) string
 	// ResetTokenTTL is how long a reset link works.
@@ -140,5 +142,9 @@ func New[M any](store Store[M], cfg Config) *Service[M] {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Service[M]{store: store, cfg: cfg}
+	s := &Service[M]{store: store, cfg: cfg}
+	if s.cfg.UnknownEmail == nil {
+		s.cfg.UnknownEmail = NewAddressLockout(s.lockout(), cfg.Now, defaultAddressKeys)
+	}
+	return s
 }

@@ -92,11 +92,18 @@ type Config struct {
 	// 30 s; negative disables the cache.
 	SessionCacheTTL time.Duration
 
-	// LockoutThreshold is how many consecutive failed sign-ins lock an
-	// account for LockoutDuration. Defaults 100 and 1 hour. A locked account
-	// can still reset its password.
+	// LockoutThreshold is how many failed passwords within LockoutDuration
+	// lock password sign-in to an address. The first lock lasts a minute,
+	// each one that follows within LockoutDuration twice as long as the
+	// last, up to LockoutDuration; failures older than LockoutDuration are
+	// forgotten, and a right password clears the count and the locks.
+	// Addresses without an account lock by the same rule, with the same
+	// answers. Default 10. A locked account can still reset its password
+	// or sign in with a passkey.
 	LockoutThreshold int
-	LockoutDuration  time.Duration
+	// LockoutDuration is how long a failed password counts and the
+	// longest a lock lasts. Default 1 hour.
+	LockoutDuration time.Duration
 	// VerificationCodeTTL is how long an email verification code is valid.
 	// Default 10 minutes.
 	VerificationCodeTTL time.Duration

@@ -196,7 +196,7 @@ func TestDB_ResetPassword(t *testing.T) {
 			t.Fatal(err)
 		}
 		for range 3 {
-			db.ReserveAttempt(ctx, u.ID, 3, time.Hour)
+			db.ReserveAttempt(ctx, u.ID, fixedLock(3, time.Hour))
 		}
 		clock.Advance(time.Minute)
 
@@ -216,7 +216,7 @@ func TestDB_ResetPassword(t *testing.T) {
 		if n, _ := db.FailedAttempts(ctx, u.ID); n != 0 {
 			t.Fatalf("failed attempts = %d", n)
 		}
-		if ok, _, _ := db.ReserveAttempt(ctx, u.ID, 3, time.Hour); !ok {
+		if ok, _, _ := db.ReserveAttempt(ctx, u.ID, fixedLock(3, time.Hour)); !ok {
 			t.Fatal("still locked after reset")
 		}
 		// Every session ended, with its cookies.

@@ -290,7 +290,7 @@ func (db *DB) ChangePassword(ctx context.Context, userID, hash, keepSessionID st
 
 func (db *DB) setPassword(ctx context.Context, tx *txn, userID, hash, keepSessionID string) ([]string, error) {
 	now := ms(db.Now())
-	if err := execOne(ctx, tx, `UPDATE auth_users SET updated_at = $2, failed_attempts = 0, locked_until = 0 WHERE id = $1`, userID, now); err != nil {
+	if err := execOne(ctx, tx, `UPDATE auth_users SET updated_at = $2, failed_attempts = 0, failure_window_start = 0, locked_until = 0, lockouts = 0 WHERE id = $1`, userID, now); err != nil {
 		return nil, err
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO auth_passwords (user_id, hash, updated_at) VALUES ($1, $2, $3)
@@ -309,33 +309,48 @@ func (db *DB) setPassword(ctx context.Context, tx *txn, userID, hash, keepSessio
 }
 
 // ReserveAttempt counts one sign-in attempt against the user before the
-// secret is checked, so that concurrent guesses cannot slip past the limit:
-// when the count reaches limit the account is locked until now+lockFor, and
-// while it is locked no attempt is granted (ok is false). A success must
-// call [DB.ResetAttempts]. An expired lock starts the count again.
-func (db *DB) ReserveAttempt(ctx context.Context, userID string, limit int, lockFor time.Duration) (ok bool, lockedUntil time.Time, err error) {
-	now := db.Now()
-	var count int
-	err = db.db.QueryRowContext(ctx, `UPDATE auth_users SET
-			failed_attempts = CASE WHEN failed_attempts >= $2 THEN 1 ELSE failed_attempts + 1 END,
-			locked_until = CASE WHEN (CASE WHEN failed_attempts >= $2 THEN 1 ELSE failed_attempts + 1 END) >= $2
-			                    THEN $4 ELSE 0 END
-		WHERE id = $1 AND locked_until <= $3
-		RETURNING failed_attempts`, userID, limit, ms(now), ms(now.Add(lockFor))).Scan(&count)
-	if errors.Is(err, sql.ErrNoRows) {
-		var until int64
-		if err := db.db.QueryRowContext(ctx, `SELECT locked_until FROM auth_users WHERE id = $1`, userID).Scan(&until); err != nil {
-			if errors.Is(err, sql.ErrNoRows) {
-				return false, time.Time{}, fmt.Errorf("store: reserve attempt: %w", core.ErrNotFound)
-			}
-			return false, time.Time{}, fmt.Errorf("store: reserve attempt: %w", err)
+// secret is checked: it loads the user's lockout state, applies rule (the
+// rules live in package account, not here) and writes back the state the
+// rule returns, in one BEGIN IMMEDIATE transaction, so concurrent guesses
+// queue and cannot slip past the limit. ok is false while the account is
+// locked until lockedUntil. A success must call [DB.ResetAttempts]. An
+// unknown user runs the same statements, changes nothing and gets
+// core.ErrNotFound.
+func (db *DB) ReserveAttempt(ctx context.Context, userID string, rule core.LockoutRule) (ok bool, lockedUntil time.Time, err error) {
+	err = db.tx(ctx, func(tx *txn) error {
+		var st core.LockoutState
+		var start, until int64
+		found := true
+		err := tx.QueryRowContext(ctx, `SELECT failed_attempts, failure_window_start, locked_until, lockouts
+			FROM auth_users WHERE id = $1`, userID).Scan(&st.Failures, &start, &until, &st.Lockouts)
+		if errors.Is(err, sql.ErrNoRows) {
+			found = false
+		} else if err != nil {
+			return err
 		}
-		return false, fromMS(until), nil
-	}
+		st.WindowStart, st.LockedUntil = fromMSOrZero(start), fromMSOrZero(until)
+		next, granted := rule(st, db.Now())
+		ok = granted
+		if !ok {
+			lockedUntil = next.LockedUntil
+		}
+		if next == st && found {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE auth_users SET failed_attempts = $2, failure_window_start = $3,
+				locked_until = $4, lockouts = $5 WHERE id = $1`,
+			userID, next.Failures, msOrZero(next.WindowStart), msOrZero(next.LockedUntil), next.Lockouts); err != nil {
+			return err
+		}
+		if !found {
+			return core.ErrNotFound
+		}
+		return nil
+	})
 	if err != nil {
 		return false, time.Time{}, fmt.Errorf("store: reserve attempt: %w", err)
 	}
-	return true, time.Time{}, nil
+	return ok, lockedUntil, nil
 }
 
 // ResetAttempts clears the failure count after a successful sign-in.
@@ -346,8 +361,8 @@ func (db *DB) ResetAttempts(ctx context.Context, userID string) error {
 	return nil
 }
 
-const resetAttemptsSQL = `UPDATE auth_users SET failed_attempts = 0, locked_until = 0
-	WHERE id = $1 AND (failed_attempts <> 0 OR locked_until <> 0)`
+const resetAttemptsSQL = `UPDATE auth_users SET failed_attempts = 0, failure_window_start = 0, locked_until = 0, lockouts = 0
+	WHERE id = $1 AND (failed_attempts <> 0 OR locked_until <> 0 OR lockouts <> 0)`
 
 func (db *DB) resetAttempts(ctx context.Context, tx *txn, userID string) error {
 	_, err := tx.ExecContext(ctx, resetAttemptsSQL, userID)

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/embedauth/auth/account"
 	"github.com/embedauth/auth/core"
 	"github.com/embedauth/auth/store"
 )
@@ -579,7 +580,7 @@ func TestDB_ChangePassword(t *testing.T) {
 		mustCommitToken(t, db, "keepTok", keep.ID)
 		mustCommitToken(t, db, "s2Tok", s2.ID)
 		for range 2 {
-			if ok, _, err := db.ReserveAttempt(ctx, u.ID, 5, time.Minute); err != nil || !ok {
+			if ok, _, err := db.ReserveAttempt(ctx, u.ID, fixedLock(5, time.Minute)); err != nil || !ok {
 				t.Fatalf("ReserveAttempt = %v, %v", ok, err)
 			}
 		}
@@ -632,9 +633,9 @@ func TestDB_ChangePassword(t *testing.T) {
 		}
 		s1 := mustCreateSession(t, db, clock, u.ID)
 		for range 3 {
-			db.ReserveAttempt(ctx, u.ID, 3, time.Hour)
+			db.ReserveAttempt(ctx, u.ID, fixedLock(3, time.Hour))
 		}
-		if ok, _, _ := db.ReserveAttempt(ctx, u.ID, 3, time.Hour); ok {
+		if ok, _, _ := db.ReserveAttempt(ctx, u.ID, fixedLock(3, time.Hour)); ok {
 			t.Fatal("not locked")
 		}
 		ended, err := db.ChangePassword(ctx, u.ID, "first", "", nil)
@@ -647,7 +648,7 @@ func TestDB_ChangePassword(t *testing.T) {
 		if got, _ := db.User(ctx, u.ID); !got.HasPassword {
 			t.Fatal("user without password did not get one")
 		}
-		if ok, _, err := db.ReserveAttempt(ctx, u.ID, 3, time.Hour); err != nil || !ok {
+		if ok, _, err := db.ReserveAttempt(ctx, u.ID, fixedLock(3, time.Hour)); err != nil || !ok {
 			t.Fatalf("still locked after password change: %v, %v", ok, err)
 		}
 		if n := countRows(t, db, "auth_mail_outbox", ""); n != 0 {
@@ -685,7 +686,7 @@ func TestDB_ReserveAttempt(t *testing.T) {
 		u := mustCreateUser(t, db, "try@example.com")
 
 		for i := 1; i <= limit; i++ {
-			ok, until, err := db.ReserveAttempt(ctx, u.ID, limit, lockFor)
+			ok, until, err := db.ReserveAttempt(ctx, u.ID, fixedLock(limit, lockFor))
 			if err != nil || !ok || !until.IsZero() {
 				t.Fatalf("attempt %d = %v, %v, %v", i, ok, until, err)
 			}
@@ -697,7 +698,7 @@ func TestDB_ReserveAttempt(t *testing.T) {
 
 		// Locked: refused, with the lock's end, and the count does not move.
 		for range 3 {
-			ok, until, err := db.ReserveAttempt(ctx, u.ID, limit, lockFor)
+			ok, until, err := db.ReserveAttempt(ctx, u.ID, fixedLock(limit, lockFor))
 			if err != nil || ok || !until.Equal(wantUntil) {
 				t.Fatalf("locked attempt = %v, %v, %v; want false, %v", ok, until, err, wantUntil)
 			}
@@ -707,12 +708,12 @@ func TestDB_ReserveAttempt(t *testing.T) {
 		}
 
 		clock.Advance(lockFor - time.Millisecond)
-		if ok, _, _ := db.ReserveAttempt(ctx, u.ID, limit, lockFor); ok {
+		if ok, _, _ := db.ReserveAttempt(ctx, u.ID, fixedLock(limit, lockFor)); ok {
 			t.Fatal("granted before the lock ended")
 		}
 
 		clock.Advance(time.Millisecond)
-		ok, _, err := db.ReserveAttempt(ctx, u.ID, limit, lockFor)
+		ok, _, err := db.ReserveAttempt(ctx, u.ID, fixedLock(limit, lockFor))
 		if err != nil || !ok {
 			t.Fatalf("after lock = %v, %v", ok, err)
 		}
@@ -721,11 +722,11 @@ func TestDB_ReserveAttempt(t *testing.T) {
 		}
 		// And the next lock comes after limit attempts again.
 		for i := 2; i <= limit; i++ {
-			if ok, _, _ := db.ReserveAttempt(ctx, u.ID, limit, lockFor); !ok {
+			if ok, _, _ := db.ReserveAttempt(ctx, u.ID, fixedLock(limit, lockFor)); !ok {
 				t.Fatalf("attempt %d refused", i)
 			}
 		}
-		if ok, until, _ := db.ReserveAttempt(ctx, u.ID, limit, lockFor); ok || !until.Equal(ms(clock.Now().Add(lockFor))) {
+		if ok, until, _ := db.ReserveAttempt(ctx, u.ID, fixedLock(limit, lockFor)); ok || !until.Equal(ms(clock.Now().Add(lockFor))) {
 			t.Fatalf("second lock = %v, %v", ok, until)
 		}
 	})
@@ -735,8 +736,8 @@ func TestDB_ReserveAttempt(t *testing.T) {
 		db, _ := mustOpen(t)
 		ctx := context.Background()
 		u := mustCreateUser(t, db, "try@example.com")
-		db.ReserveAttempt(ctx, u.ID, limit, lockFor)
-		db.ReserveAttempt(ctx, u.ID, limit, lockFor)
+		db.ReserveAttempt(ctx, u.ID, fixedLock(limit, lockFor))
+		db.ReserveAttempt(ctx, u.ID, fixedLock(limit, lockFor))
 		if err := db.ResetAttempts(ctx, u.ID); err != nil {
 			t.Fatal(err)
 		}
@@ -745,12 +746,12 @@ func TestDB_ReserveAttempt(t *testing.T) {
 		}
 		// Reset also lifts a lock.
 		for range limit + 1 {
-			db.ReserveAttempt(ctx, u.ID, limit, lockFor)
+			db.ReserveAttempt(ctx, u.ID, fixedLock(limit, lockFor))
 		}
 		if err := db.ResetAttempts(ctx, u.ID); err != nil {
 			t.Fatal(err)
 		}
-		if ok, _, err := db.ReserveAttempt(ctx, u.ID, limit, lockFor); err != nil || !ok {
+		if ok, _, err := db.ReserveAttempt(ctx, u.ID, fixedLock(limit, lockFor)); err != nil || !ok {
 			t.Fatalf("after reset = %v, %v", ok, err)
 		}
 		if n, _ := db.FailedAttempts(ctx, u.ID); n != 1 {
@@ -765,7 +766,7 @@ func TestDB_ReserveAttempt(t *testing.T) {
 	t.Run("ErrNotFound", func(t *testing.T) {
 		t.Parallel()
 		db, _ := mustOpen(t)
-		ok, _, err := db.ReserveAttempt(context.Background(), "user_nope", limit, lockFor)
+		ok, _, err := db.ReserveAttempt(context.Background(), "user_nope", fixedLock(limit, lockFor))
 		if ok || !errors.Is(err, core.ErrNotFound) {
 			t.Fatalf("= %v, %v; want ErrNotFound", ok, err)
 		}
@@ -777,12 +778,12 @@ func TestDB_ReserveAttempt(t *testing.T) {
 		ctx := context.Background()
 		u := mustCreateUser(t, db, "race@example.com")
 		for range limit - 1 {
-			if ok, _, err := db.ReserveAttempt(ctx, u.ID, limit, lockFor); !ok || err != nil {
+			if ok, _, err := db.ReserveAttempt(ctx, u.ID, fixedLock(limit, lockFor)); !ok || err != nil {
 				t.Fatal(ok, err)
 			}
 		}
 		res := runConcurrently(50, func(int) (bool, time.Time, error) {
-			return db.ReserveAttempt(ctx, u.ID, limit, lockFor)
+			return db.ReserveAttempt(ctx, u.ID, fixedLock(limit, lockFor))
 		})
 		granted := 0
 		for _, r := range res {
@@ -811,7 +812,7 @@ func TestDB_ReserveAttempt(t *testing.T) {
 		u := mustCreateUser(t, db, "race@example.com")
 		const limit = 5
 		res := runConcurrently(50, func(int) (bool, time.Time, error) {
-			return db.ReserveAttempt(ctx, u.ID, limit, lockFor)
+			return db.ReserveAttempt(ctx, u.ID, fixedLock(limit, lockFor))
 		})
 		granted := 0
 		for _, r := range res {
@@ -847,4 +848,10 @@ func runConcurrently(n int, fn func(i int) (bool, time.Time, error)) []attemptRe
 		out[i].err = errs[i]
 	}
 	return out
+}
+
+// fixedLock is account's lockout rule with every lock lasting lockFor and
+// failures counting for a day.
+func fixedLock(limit int, lockFor time.Duration) core.LockoutRule {
+	return account.Lockout{Threshold: limit, Window: 24 * time.Hour, FirstLock: lockFor, MaxLock: lockFor}.Reserve
 }

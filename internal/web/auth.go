@@ -46,7 +46,7 @@ type Server struct {
 	dispatcher *mail.Dispatcher
 	adapter    *httpx.Adapter
 	handler    http.Handler
-	limits     struct{ signIn, signUp, codes, reset, unknownEmail *ratelimit.Limiter }
+	limits     struct{ signIn, signUp, codes, reset *ratelimit.Limiter }
 	orgs       *orgService                      // organizations, roles, invitations, domains (org_config.go)
 	pwl        *pwlState                        // magic links, email and SMS codes (passwordless.go)
 	jwt        *jwtState                        // signing keys, session tokens, JWT templates (tokens.go)
@@ -138,11 +138,10 @@ func (a *Server) init() error {
 	a.limits.signUp = ratelimit.New(s.RateLimits.SignUp, time.Minute, s.Now)
 	a.limits.codes = ratelimit.New(s.RateLimits.Codes, time.Minute, s.Now)
 	a.limits.reset = ratelimit.New(s.RateLimits.Reset, time.Minute, s.Now)
-	a.limits.unknownEmail = ratelimit.New(s.LockoutThreshold, s.LockoutDuration, s.Now).FailOpen()
 	a.account = account.New[*store.OutMail](a.db, account.Config{
 		Now: s.Now, Logger: s.Logger, Hasher: a.hasher, Policy: a.policy, AppName: s.AppName,
 		LockoutThreshold: s.LockoutThreshold, LockoutDuration: s.LockoutDuration,
-		UnknownEmail: a.limits.unknownEmail, EmailKey: store.EmailKey,
+		EmailKey:      store.EmailKey, // addresses without an account lock by the accounts' rule
 		ResetTokenTTL: s.ResetTokenTTL, SecurityLogRetention: s.SecurityLogRetention, DeviceLifetime: deviceCookieLifetime,
 		CodeKey: a.codeKey, VerificationCodeTTL: s.VerificationCodeTTL, VerifyNewDevices: s.VerifyNewDevices, DisableNewDeviceEmails: s.DisableNewDeviceEmails,
 	})

@@ -118,7 +118,7 @@ func resolve(c Config) (*settings, error) {
 		errs = append(errs, fmt.Errorf("SecurityLogRetention %v must not be negative", s.SecurityLogRetention))
 	}
 	if s.LockoutThreshold == 0 {
-		s.LockoutThreshold = 100
+		s.LockoutThreshold = 10
 	}
 	defInt := func(n *int, v int) {
 		if *n == 0 {

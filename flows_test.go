@@ -50,7 +50,7 @@ func TestFlowSignUp_VerifyJSON(t *testing.T) {
 	if me.User.Email != "ann@example.com" || me.User.Name != "Ann Lee" || !me.User.EmailVerified || !me.User.HasPassword {
 		t.Fatalf("verify answered user %+v", me.User)
 	}
-	if me.Session.ID == "" || me.Session.UserID != me.User.ID || me.Session.AuthMethod != "email_code" {
+	if me.Session.ID == "" || me.Session.UserID != me.User.ID || me.Session.AuthMethod != "password" {
 		t.Fatalf("verify answered session %+v", me.Session)
 	}
 

@@ -60,7 +60,7 @@ func (a *Server) verifySignup(r *http.Request, code string) (*authState, error) 
 	if err := rateLimited(a.limits.codes, a.s.ClientIP(r)); err != nil {
 		return nil, err
 	}
-	user, sess, err := a.account.CompleteSignup(ctx, id, code, a.newSession(r, "", "email_code"))
+	user, sess, err := a.account.CompleteSignup(ctx, id, code, a.newSession(r, "", "password"))
 	if errors.Is(err, account.ErrSignupGone) || errors.Is(err, account.ErrEmailTaken) {
 		a.sm.Remove(ctx, keySignup)
 	}

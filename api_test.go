@@ -720,7 +720,7 @@ func TestAPIEvents(t *testing.T) {
 		AuthMethod string `json:"auth_method"`
 	}
 	json.Unmarshal(sc[0].Data, &sd)
-	if sd.ID != m.Session.ID || sd.UserID != m.User.ID || sd.AuthMethod != "email_code" {
+	if sd.ID != m.Session.ID || sd.UserID != m.User.ID || sd.AuthMethod != "password" {
 		t.Errorf("session.created data = %s", sc[0].Data)
 	}
 

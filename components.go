@@ -18,7 +18,8 @@ type Components struct {
 func (a *Auth) Components(r *http.Request) Components { return Components{a, r} }
 
 // UserButton is the signed-in user's avatar with a menu (manage account,
-// sign out), or nothing when no one is signed in. It needs the stylesheet
+// sign out; in multi-session mode, the browser's other accounts to switch
+// to and a link to add one), or nothing when no one is signed in. It needs the stylesheet
 // of [Components.Stylesheets]. Its menu opens without JavaScript; a small
 // script module it includes from Config.Path + "/static/" (allowed by a
 // CSP's script-src 'self') makes it close on Escape or a click elsewhere.

@@ -50,7 +50,7 @@ func TestFlowSignUp_VerifyJSON(t *testing.T) {
 	if me.User.Email != "ann@example.com" || me.User.Name != "Ann Lee" || !me.User.EmailVerified || !me.User.HasPassword {
 		t.Fatalf("verify answered user %+v", me.User)
 	}
-	if me.Session.ID == "" || me.Session.UserID != me.User.ID || me.Session.AuthMethod != "email_code" {
+	if me.Session.ID == "" || me.Session.UserID != me.User.ID || me.Session.AuthMethod != "password" {
 		t.Fatalf("verify answered session %+v", me.Session)
 	}
 
@@ -76,7 +76,8 @@ func TestFlowSignUp_VerifyForm(t *testing.T) {
 		t.Fatalf("sign-up redirects to %q", loc)
 	}
 	page := c.get(r.location()).want(http.StatusOK)
-	page.contains("b***@example.com", "expires in 10 minutes", `name="redirect_url" value="/app/dashboard"`)
+	// The address just typed is shown whole, so a typo can be seen.
+	page.contains("bob@example.com", "expires in 10 minutes", `name="redirect_url" value="/app/dashboard"`).notContains("b***@example.com")
 
 	code := flVerificationCode(t, env, "bob@example.com")
 	r = c.postForm("/auth/verify", url.Values{"code": {code}, "redirect_url": {"/app/dashboard"}}).want(http.StatusSeeOther)

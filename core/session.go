@@ -7,7 +7,7 @@ type Session struct {
 	ID     string `json:"id"`
 	UserID string `json:"user_id"`
 	// AuthMethod is how the session was established: "password",
-	// "email_code" (sign-up verification), "reset" and so on.
+	// "email_code", "reset" and so on; a sign-up with a password is "password".
 	AuthMethod   string    `json:"auth_method"`
 	UserAgent    string    `json:"user_agent"`
 	IP           string    `json:"ip"`

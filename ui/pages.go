@@ -48,7 +48,7 @@ type SignUp struct {
 // Verify asks for the code mailed at sign-up.
 type Verify struct {
 	Page
-	Email       string // masked, such as "a***@example.com"
+	Email       string // the address typed at sign-up, in full
 	RedirectURL string
 	TTL         string
 }

@@ -186,8 +186,13 @@ func WriteJSON(w http.ResponseWriter, status int, v any) error {
 
 // DecodeJSON reads one JSON object into dst strictly: the content type must
 // be application/json, unknown fields and trailing data are refused, and
-// the body is limited to max bytes.
+// the body is limited to max bytes. An empty body sent with no content type
+// at all (Content-Length 0) is taken as {}: dst is left as it is, and the
+// handler's own checks decide whether the fields it needs are missing.
 func DecodeJSON(w http.ResponseWriter, r *http.Request, max int64, dst any) error {
+	if r.ContentLength == 0 && len(r.Header.Values("Content-Type")) == 0 {
+		return nil
+	}
 	ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || ct != "application/json" {
 		return Errorf(http.StatusUnsupportedMediaType, "unsupported_media_type", "Send the request body as application/json.")

@@ -19,7 +19,8 @@ type Components struct {
 func (a *Server) Components(r *http.Request) Components { return Components{a, r} }
 
 // UserButton is the signed-in user's avatar with a menu (manage account,
-// sign out), or nothing when no one is signed in. It needs the stylesheet
+// sign out; in multi-session mode, switching to the browser's other
+// accounts and adding one), or nothing when no one is signed in. It needs the stylesheet
 // at Config.Path + "/static/style.css" and no JavaScript.
 func (c Components) UserButton() template.HTML { return c.a.UserButton(c.r) }
 
@@ -34,6 +35,16 @@ func (a *Server) UserButton(r *http.Request) template.HTML {
 	}
 	data := ui.UserButton{Base: a.s.Path, Initials: st.user.Initials(), Name: st.user.Name, Email: st.user.Email,
 		ProfileURL: a.s.Path + "/profile"}
+	if a.s.SessionMode == SessionMulti {
+		// The app's own pages run outside Handler, so the browser's
+		// session data may not be loaded yet.
+		ctx, err := a.sm.Load(r.Context(), cookieValue(r, a.s.cookieName))
+		if err != nil {
+			a.s.Logger.Error("embedauth: user button", "err", err)
+			return ""
+		}
+		data.Accounts = a.accounts(r.WithContext(ctx), st)
+	}
 	html, err := a.ui.Component("user-button.html", data)
 	if err != nil {
 		a.s.Logger.Error("embedauth: user button", "err", err)

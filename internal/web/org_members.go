@@ -16,7 +16,7 @@ import (
 )
 
 // membersTab fills the Members tab: the members, each marked manageable
-// when the viewer may change them, and the pending requests to join for
+// when the viewer may change them (never the sole admin), and the pending requests to join for
 // those who may answer them.
 func (a *Server) membersTab(ctx context.Context, d *ui.OrgProfile, st *authState, acc orgs.Access, catalog orgs.Catalog, names roleNames) error {
 	uid := st.user.ID
@@ -24,11 +24,20 @@ func (a *Server) membersTab(ctx context.Context, d *ui.OrgProfile, st *authState
 	if err != nil {
 		return err
 	}
+	admins := 0
+	for _, m := range members {
+		if m.Role == core.RoleAdmin {
+			admins++
+		}
+	}
 	for _, m := range members {
 		u := core.User{Name: m.Name, Email: m.Email}
+		// The sole admin can be neither demoted nor removed: offer no
+		// action that would only be refused.
+		soleAdmin := m.Role == core.RoleAdmin && admins == 1
 		d.Members = append(d.Members, ui.MemberView{UserID: m.UserID, Name: m.Name, Email: m.Email, Initials: u.Initials(),
 			Role: m.Role, RoleName: names.name(m.Role), JoinedAt: m.CreatedAt, You: m.UserID == uid,
-			Manageable: d.CanManageMembers && a.orgs.CanGrant(acc, catalog, m.Role)})
+			Manageable: d.CanManageMembers && !soleAdmin && a.orgs.CanGrant(acc, catalog, m.Role)})
 	}
 	if !d.CanManageMembers {
 		return nil

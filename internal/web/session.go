@@ -384,6 +384,16 @@ func (a *Server) lookup(r *http.Request) (*authState, error) {
 		a.cache.putIfGen(st, now, gen)
 	}
 	if st.user.Banned {
+		if a.s.SessionMode == SessionMulti && !leftBanned(r.Context()) {
+			switched, err := a.leaveBannedAccount(r.Context(), token, st.session.ID)
+			if err != nil {
+				return nil, err
+			}
+			if switched {
+				a.cache.forgetToken(st.hash)
+				return a.lookup(r.WithContext(context.WithValue(r.Context(), leftBannedKey{}, true)))
+			}
+		}
 		return nil, nil
 	}
 	if !st.session.Active(now, a.s.SessionIdleTimeout) {
@@ -407,6 +417,56 @@ func (a *Server) lookup(r *http.Request) (*authState, error) {
 		a.cache.putIfGen(st, now, gen)
 	}
 	return st, nil
+}
+
+type leftBannedKey struct{}
+
+// leftBanned reports whether this request already moved its browser off a
+// banned account (it does so once).
+func leftBanned(ctx context.Context) bool {
+	v, _ := ctx.Value(leftBannedKey{}).(bool)
+	return v
+}
+
+// leaveBannedAccount drops the banned account's session bannedID from the
+// browser whose cookie token is token (multi-session mode) and makes the
+// browser's newest other live account active, reporting whether there was
+// one. The cookie token stays: it was already signed in as that account,
+// so it gains nothing. With no other account, nothing changes and the
+// browser is simply signed out, as in single-session mode.
+func (a *Server) leaveBannedAccount(ctx context.Context, token, bannedID string) (bool, error) {
+	ctx, err := a.sm.Load(ctx, token)
+	if err != nil {
+		return false, err
+	}
+	if a.sm.Token(ctx) != token || a.sm.GetString(ctx, keySessionID) != bannedID {
+		return false, nil // the request already moved to another token or account
+	}
+	var rest []string
+	for _, id := range splitIDs(a.sm.GetString(ctx, keySessionIDs)) {
+		if id == bannedID {
+			continue
+		}
+		s, u, _, err := a.db.LiveSessionWithOrg(ctx, id)
+		if err != nil {
+			if errorsIsNotFound(err) {
+				continue
+			}
+			return false, err
+		}
+		if !u.Banned && s.Active(a.s.Now(), a.s.SessionIdleTimeout) {
+			rest = append(rest, id)
+		}
+	}
+	if len(rest) == 0 {
+		return false, nil
+	}
+	a.sm.Put(ctx, keySessionID, rest[len(rest)-1])
+	a.sm.Put(ctx, keySessionIDs, strings.Join(rest, ","))
+	if _, _, err := a.sm.Commit(ctx); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 // Middleware puts the signed-in user and session, if any, in the request

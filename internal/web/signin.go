@@ -236,7 +236,17 @@ func (a *Server) signInForm(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// signOutPage asks a signed-in person to confirm signing out; with no one
+// signed in there is nothing to confirm, so it goes to the sign-in page.
 func (a *Server) signOutPage(w http.ResponseWriter, r *http.Request) error {
+	st, err := a.lookup(r)
+	if err != nil {
+		return err
+	}
+	if st == nil {
+		http.Redirect(w, r, a.s.Path+"/sign-in", http.StatusSeeOther)
+		return nil
+	}
 	p := a.page(r, "sign-out")
 	return a.render(w, http.StatusOK, "sign-out", ui.Message{Page: p})
 }

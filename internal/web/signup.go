@@ -60,7 +60,7 @@ func (a *Server) verifySignup(r *http.Request, code string) (*authState, error) 
 	if err := rateLimited(a.limits.codes, a.s.ClientIP(r)); err != nil {
 		return nil, err
 	}
-	user, sess, err := a.account.CompleteSignup(ctx, id, code, a.newSession(r, "", "email_code"))
+	user, sess, err := a.account.CompleteSignup(ctx, id, code, a.newSession(r, "", "password"))
 	if errors.Is(err, account.ErrSignupGone) || errors.Is(err, account.ErrEmailTaken) {
 		a.sm.Remove(ctx, keySignup)
 	}
@@ -95,8 +95,10 @@ func (a *Server) resendSignup(r *http.Request) error {
 	return nil
 }
 
-// pendingSignupEmail returns the masked address of the browser's pending
-// sign-up, for the verify page.
+// pendingSignupEmail returns the address of the browser's pending sign-up,
+// for the verify page. It is shown whole: the person typed it on this
+// browser's sign-up form a moment ago, so it tells them nothing new, and
+// seeing it lets them spot a typo.
 func (a *Server) pendingSignupEmail(ctx context.Context) (string, bool) {
 	id := a.sm.GetString(ctx, keySignup)
 	if id == "" {
@@ -106,7 +108,7 @@ func (a *Server) pendingSignupEmail(ctx context.Context) (string, bool) {
 	if err != nil {
 		return "", false
 	}
-	return maskEmail(su.Email), true
+	return su.Email, true
 }
 
 func (a *Server) apiSignUp(w http.ResponseWriter, r *http.Request) error {

@@ -82,8 +82,9 @@ func TestBrowserAccountJourney(t *testing.T) {
 	if got := tab.Path(); !strings.HasPrefix(got, "/auth/verify") {
 		t.Fatalf("after sign-up the page is %s, want /auth/verify", got)
 	}
-	// The page shows the address masked: the first letter, then ***.
-	if got, want := tab.Text(".ea-subtitle strong"), "v***@example.com"; got != want {
+	// The page names the address just typed, in full: it is the person's
+	// own input, in their own browser.
+	if got, want := tab.Text(".ea-subtitle strong"), "violet@example.com"; got != want {
 		t.Errorf("verify page names %q, want %s", got, want)
 	}
 

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"time"
@@ -141,29 +142,20 @@ func (a *Server) findIdentifier(r *http.Request, st *authState, id string) (core
 // setPrimary makes one of the user's verified addresses primary; the
 // previous primary email is told.
 func (a *Server) setPrimary(r *http.Request, st *authState, id, pw, pwField string) (core.User, error) {
-	idn, err := a.findIdentifier(r, st, id)
-	if err != nil {
-		return core.User{}, err
-	}
-	if err := a.reauth(r, st, pw, pwField); err != nil {
-		return core.User{}, err
-	}
-	m, err := a.addressChangeMail(r, st.user, mail.MsgPrimaryChanged, idn.Value)
-	if err != nil {
-		return core.User{}, err
-	}
-	u, err := a.account.SetPrimary(r.Context(), st.user.ID, id, m)
-	if err != nil {
-		return core.User{}, err
-	}
-	a.cache.forgetUser(st.user.ID)
-	a.wake()
-	return u, nil
+	return a.changeIdentifier(r, st, id, pw, pwField, mail.MsgPrimaryChanged, a.account.SetPrimary)
 }
 
 // removeIdentifier removes one of the user's addresses; the primary email
 // is told. The last way to sign in by address cannot be removed.
 func (a *Server) removeIdentifier(r *http.Request, st *authState, id, pw, pwField string) (core.User, error) {
+	return a.changeIdentifier(r, st, id, pw, pwField, mail.MsgIdentifierRemoved, a.account.RemoveIdentifier)
+}
+
+// changeIdentifier makes a change to one of the user's addresses after
+// checking their password (or a recent reverification), with the notice
+// of template about it queued in the change's transaction.
+func (a *Server) changeIdentifier(r *http.Request, st *authState, id, pw, pwField, template string,
+	change func(ctx context.Context, userID, id string, notice *store.OutMail) (core.User, error)) (core.User, error) {
 	idn, err := a.findIdentifier(r, st, id)
 	if err != nil {
 		return core.User{}, err
@@ -171,11 +163,11 @@ func (a *Server) removeIdentifier(r *http.Request, st *authState, id, pw, pwFiel
 	if err := a.reauth(r, st, pw, pwField); err != nil {
 		return core.User{}, err
 	}
-	m, err := a.addressChangeMail(r, st.user, mail.MsgIdentifierRemoved, idn.Value)
+	m, err := a.addressChangeMail(r, st.user, template, idn.Value)
 	if err != nil {
 		return core.User{}, err
 	}
-	u, err := a.account.RemoveIdentifier(r.Context(), st.user.ID, id, m)
+	u, err := change(r.Context(), st.user.ID, id, m)
 	if err != nil {
 		return core.User{}, err
 	}

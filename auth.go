@@ -69,8 +69,8 @@ func (a *Auth) Close() error { return a.s.Close() }
 func (a *Auth) Handler() http.Handler { return a.s.Handler() }
 
 // DB returns the database pool embedauth uses, so the app can keep its own
-// tables in the same file (prefix-free names; embedauth's tables all start
-// with auth_). Do not write to embedauth's tables directly.
+// tables in the same SQLite file. embedauth's tables all start with auth_;
+// read them if you must, but never write to them directly.
 func (a *Auth) DB() *sql.DB { return a.s.Store().SQL() }
 
 // FlushMail delivers every queued message that is due now and returns how

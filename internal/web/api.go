@@ -64,3 +64,13 @@ func humanDuration(d time.Duration) string {
 	}
 	return unit(int(d/time.Second), "second")
 }
+
+// apiSignedInJSON returns the signed-in user, then decodes the body into
+// in, as a JSON endpoint that changes the signed-in account starts.
+func (a *Server) apiSignedInJSON(w http.ResponseWriter, r *http.Request, in any) (*authState, error) {
+	st, err := a.apiUser(r)
+	if err != nil {
+		return nil, err
+	}
+	return st, httpx.DecodeJSON(w, r, maxBody, in)
+}

@@ -339,30 +339,23 @@ func (a *Server) apiVerifyIdentifier(w http.ResponseWriter, r *http.Request) err
 }
 
 func (a *Server) apiPrimaryIdentifier(w http.ResponseWriter, r *http.Request) error {
-	st, err := a.apiUser(r)
-	if err != nil {
-		return err
-	}
-	var in identifierChange
-	if err := httpx.DecodeJSON(w, r, maxBody, &in); err != nil {
-		return err
-	}
-	if _, err := a.setPrimary(r, st, r.PathValue("id"), in.Password, "password"); err != nil {
-		return err
-	}
-	return a.writeIdentifiers(w, r, st.user.ID)
+	return a.apiChangeIdentifier(w, r, a.setPrimary)
 }
 
 func (a *Server) apiRemoveIdentifier(w http.ResponseWriter, r *http.Request) error {
-	st, err := a.apiUser(r)
+	return a.apiChangeIdentifier(w, r, a.removeIdentifier)
+}
+
+// apiChangeIdentifier runs change on the address in the path, with the
+// password in the body, and answers the user's addresses.
+func (a *Server) apiChangeIdentifier(w http.ResponseWriter, r *http.Request,
+	change func(r *http.Request, st *authState, id, pw, pwField string) (core.User, error)) error {
+	var in identifierChange
+	st, err := a.apiSignedInJSON(w, r, &in)
 	if err != nil {
 		return err
 	}
-	var in identifierChange
-	if err := httpx.DecodeJSON(w, r, maxBody, &in); err != nil {
-		return err
-	}
-	if _, err := a.removeIdentifier(r, st, r.PathValue("id"), in.Password, "password"); err != nil {
+	if _, err := change(r, st, r.PathValue("id"), in.Password, "password"); err != nil {
 		return err
 	}
 	return a.writeIdentifiers(w, r, st.user.ID)

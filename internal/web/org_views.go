@@ -12,7 +12,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/embedauth/auth/core"
-	"github.com/embedauth/auth/internal/httpx"
 	"github.com/embedauth/auth/ui"
 )
 
@@ -90,14 +89,4 @@ func (a *Server) userOrgViews(ctx context.Context, st *authState) ([]ui.OrgView,
 		out = append(out, a.orgView(ctx, om.Org, om.Membership.Role, om.Org.ID == st.activeOrgID(), names))
 	}
 	return out, nil
-}
-
-// apiSignedInJSON returns the signed-in user, then decodes the body into
-// in. (The two-step verification API uses it too.)
-func (a *Server) apiSignedInJSON(w http.ResponseWriter, r *http.Request, in any) (*authState, error) {
-	st, err := a.apiUser(r)
-	if err != nil {
-		return nil, err
-	}
-	return st, httpx.DecodeJSON(w, r, maxBody, in)
 }

@@ -106,6 +106,7 @@ var openAPIRouteList = []string{
 	"POST /api/orgs",
 	"POST /api/orgs/active",
 	"POST /api/orgs/invitations/accept",
+	"POST /api/orgs/invitations/{invitation_id}/accept",
 	"GET /api/orgs/{id}",
 	"PATCH /api/orgs/{id}",
 	"DELETE /api/orgs/{id}",

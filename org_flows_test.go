@@ -147,7 +147,7 @@ func TestOrgInvitation_ExistingUserAccepts(t *testing.T) {
 
 // TestOrgInvitation_NewPersonSignsUpThroughTheLink follows the mail's link
 // as a browser would: the page leads a new person to sign up (verifying
-// the address with a code), brings them back, and one click joins.
+// the address with a code), and creating the account joins.
 func TestOrgInvitation_NewPersonSignsUpThroughTheLink(t *testing.T) {
 	t.Parallel()
 	env := authtest.New(t)
@@ -170,14 +170,18 @@ func TestOrgInvitation_NewPersonSignsUpThroughTheLink(t *testing.T) {
 	if r.location() != "/auth/orgs/invitation" {
 		t.Fatalf("after verifying: %q", r.location())
 	}
-	carol.get("/auth/orgs/invitation").want(http.StatusOK).contains(`id="accept-invitation"`)
-	r = ogForm(carol, "/auth/orgs/invitation").want(http.StatusSeeOther)
-	if r.location() != "/" {
-		t.Errorf("after joining: %q", r.location())
-	}
+	// Creating the account accepted the invitation: a member already, the
+	// organization active, and the invitation page, instead of a second
+	// "Join" button, sends her on to the app, once, with the welcome.
 	if v := ogProbe(t, env, carol, "org:sys_profile:delete"); v.OrgID != org.ID || v.Role != core.RoleAdmin || !v.Has["org:sys_profile:delete"] {
-		t.Fatalf("carol after joining: %+v", v)
+		t.Fatalf("carol after signing up: %+v", v)
 	}
+	r = carol.get("/auth/orgs/invitation").want(http.StatusSeeOther)
+	if r.location() != "/" {
+		t.Errorf("the invitation page after joining redirects to %q", r.location())
+	}
+	carol.get("/auth/orgs").want(http.StatusOK).contains("Welcome to Acme.").notContains(`id="invitations"`)
+	carol.get("/auth/orgs/invitation").want(http.StatusNotFound)
 	// The link is spent.
 	again := flNew(t, env)
 	again.get("/auth/orgs/invitation?token=" + token).want(http.StatusSeeOther)
@@ -200,10 +204,11 @@ func TestOrgInvitation_ExistingUserSignsInThroughTheLink(t *testing.T) {
 	if r.location() != "/auth/orgs/invitation" {
 		t.Fatalf("after sign-in: %q", r.location())
 	}
-	ogForm(dave, "/auth/orgs/invitation").want(http.StatusSeeOther)
+	// Signing in from the invitation page accepted it.
 	if v := ogProbe(t, env, dave); v.OrgID != org.ID || v.Role != core.RoleMember {
-		t.Fatalf("dave after joining: %+v", v)
+		t.Fatalf("dave after signing in: %+v", v)
 	}
+	dave.get("/auth/orgs/invitation").want(http.StatusSeeOther)
 }
 
 func TestOrgMembers_ChangeRoleAndRemove(t *testing.T) {

@@ -66,6 +66,14 @@ func ogDriveOpenAPI(t *testing.T, env *authtest.Env, check func(*testing.T, stri
 	check(t, "POST /api/orgs/{id}/invitations/{invitation_id}/revoke", admin.postJSON(org+"/invitations/"+inv.Invitation.ID+"/revoke", nil))
 	check(t, "POST /api/orgs/{id}/invitations/{invitation_id}/revoke", admin.postJSON(org+"/invitations/"+inv.Invitation.ID+"/revoke", nil))
 	check(t, "POST /api/orgs/{id}/invitations/{invitation_id}/revoke", admin.postJSON(org+"/invitations/orginv_nope/revoke", nil))
+	r = admin.postJSON(org+"/invitations", map[string]string{"email": "waiting@example.com"})
+	r.want(http.StatusCreated).decode(&inv)
+	waiting := ogSignIn(t, env, "waiting@example.com")
+	check(t, "GET /api/orgs", waiting.get(base))
+	pending := base + "/invitations/" + inv.Invitation.ID + "/accept"
+	check(t, "POST /api/orgs/invitations/{invitation_id}/accept", stranger.postJSON(pending, nil))
+	check(t, "POST /api/orgs/invitations/{invitation_id}/accept", waiting.postJSON(pending, nil))
+	check(t, "POST /api/orgs/invitations/{invitation_id}/accept", waiting.postJSON(pending, nil))
 	check(t, "POST /api/orgs/{id}/leave", admin.postJSON(org+"/leave", nil))
 
 	// Domains and joining by them.

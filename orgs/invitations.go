@@ -165,6 +165,10 @@ func (s *Service[M]) Accept(ctx context.Context, user core.User, hash string) (c
 	if err != nil {
 		return inv, core.Membership{}, err
 	}
+	return s.accept(ctx, inv, user)
+}
+
+func (s *Service[M]) accept(ctx context.Context, inv core.Invitation, user core.User) (core.Invitation, core.Membership, error) {
 	inv, m, err := s.inviteStore.AcceptInvitation(ctx, inv.ID, user.ID, s.cfg.MaxMembers)
 	switch {
 	case errors.Is(err, core.ErrUsed):
@@ -173,4 +177,61 @@ func (s *Service[M]) Accept(ctx context.Context, user core.User, hash string) (c
 		return inv, m, errInvitationExpired
 	}
 	return inv, m, s.storeError(err, errInvitationNotFound)
+}
+
+// PendingInvitation is an invitation waiting for the signed-in user, with
+// the organization it is to.
+type PendingInvitation struct {
+	Invitation   core.Invitation `json:"invitation"`
+	Organization core.Org        `json:"organization"`
+}
+
+// PendingInvitations lists the invitations the user can accept now: sent
+// to their email address, pending and not expired, oldest first, with
+// their organizations. An address not yet verified has none: the
+// invitation's token, not the address typed at sign-up, proves it is
+// theirs until then.
+func (s *Service[M]) PendingInvitations(ctx context.Context, user core.User) ([]PendingInvitation, error) {
+	out := []PendingInvitation{}
+	if !user.EmailVerified || user.Email == "" {
+		return out, nil
+	}
+	list, err := s.inviteStore.PendingInvitations(ctx, s.cfg.EmailKey(user.Email))
+	if err != nil {
+		return nil, err
+	}
+	for _, inv := range list {
+		if _, err := s.orgStore.Membership(ctx, inv.OrgID, user.ID); err == nil {
+			continue // a member already, by another way in
+		} else if !errors.Is(err, core.ErrNotFound) {
+			return nil, err
+		}
+		org, err := s.orgStore.Org(ctx, inv.OrgID)
+		if errors.Is(err, core.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, PendingInvitation{Invitation: inv, Organization: org})
+	}
+	return out, nil
+}
+
+// AcceptPending accepts, for the signed-in user, one of the invitations
+// [Service.PendingInvitations] lists, by its id: the user's verified
+// address, not a token, shows it was sent to them. Any other id (another
+// address's invitation, a used, revoked or expired one) is refused as an
+// unknown invitation.
+func (s *Service[M]) AcceptPending(ctx context.Context, user core.User, invitationID string) (core.Invitation, core.Membership, error) {
+	list, err := s.PendingInvitations(ctx, user)
+	if err != nil {
+		return core.Invitation{}, core.Membership{}, err
+	}
+	for _, p := range list {
+		if p.Invitation.ID == invitationID {
+			return s.accept(ctx, p.Invitation, user)
+		}
+	}
+	return core.Invitation{}, core.Membership{}, errInvitationNotFound
 }

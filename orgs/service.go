@@ -74,6 +74,7 @@ type InvitationStore[M any] interface {
 	Invitations(ctx context.Context, orgID string) ([]core.Invitation, error)
 	RevokeInvitation(ctx context.Context, orgID, id string) (core.Invitation, error)
 	AcceptInvitation(ctx context.Context, id, userID string, maxMembers int) (core.Invitation, core.Membership, error)
+	PendingInvitations(ctx context.Context, emailKey string) ([]core.Invitation, error)
 }
 
 // DomainStore holds an organization's email domains and their

@@ -509,6 +509,19 @@ func (db *DB) Invitations(ctx context.Context, orgID string) ([]core.Invitation,
 	return out, nil
 }
 
+// PendingInvitations returns the invitations still open for the address
+// whose key (see [EmailKey]) is emailKey: pending and not yet expired,
+// oldest first.
+func (db *DB) PendingInvitations(ctx context.Context, emailKey string) ([]core.Invitation, error) {
+	out, err := db.queryInvitations(ctx, `SELECT `+invitationColumns+` FROM auth_org_invitations i
+		WHERE i.email_key = $1 AND i.status = 'pending' AND i.expires_at > $2 ORDER BY i.created_at, i.id`,
+		emailKey, ms(db.Now().UTC()))
+	if err != nil {
+		return nil, fmt.Errorf("store: pending invitations: %w", err)
+	}
+	return out, nil
+}
+
 // RevokeInvitation revokes a pending invitation and writes
 // organization.invitation.revoked. An invitation that is no longer pending
 // (accepted or revoked) is [core.ErrUsed]; one past its expiry is

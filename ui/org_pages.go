@@ -30,12 +30,22 @@ type SuggestionView struct {
 	Requested bool
 }
 
+// PendingInvitationView is an invitation to an organization waiting for
+// the viewer, accepted with one click.
+type PendingInvitationView struct {
+	ID       string
+	OrgName  string
+	Initials string
+	RoleName string
+}
+
 // OrgList lists the viewer's organizations to switch between, the ones
 // they may join, and a way to create one. RequireOrg sends browsers here.
 type OrgList struct {
 	Page
 	Orgs        []OrgView
 	Suggestions []SuggestionView
+	Invitations []PendingInvitationView
 	// Personal is true when no organization is active.
 	Personal    bool
 	RedirectURL string
@@ -199,6 +209,7 @@ type OrgSwitcher struct {
 	Initials    string
 	Orgs        []OrgView
 	Suggestions []SuggestionView
+	Invitations []PendingInvitationView
 	// RedirectURL is where a switch comes back to: the current page.
 	RedirectURL string
 }

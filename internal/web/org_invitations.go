@@ -139,11 +139,134 @@ func (a *Server) orgInvitationPage(w http.ResponseWriter, r *http.Request) error
 		http.Redirect(w, r, a.s.Path+"/orgs/invitation", http.StatusSeeOther)
 		return nil
 	}
+	if a.joinedByLink(w, r) {
+		return nil
+	}
 	d, status, err := a.invitationData(r)
 	if err != nil {
 		return err
 	}
 	return a.render(w, status, "org-invitation", d)
+}
+
+// joinedByLink sends a signed-in user whose invitation link (kept in the
+// browser session) they have already accepted on to the app: that is where
+// signing up or in from the invitation page leads, once
+// joinBrowserInvitation has accepted it. It reports whether it answered.
+func (a *Server) joinedByLink(w http.ResponseWriter, r *http.Request) bool {
+	ctx := r.Context()
+	hash := a.sm.GetString(ctx, keyInvitation)
+	if hash == "" {
+		return false
+	}
+	st, err := a.lookup(r)
+	if err != nil || st == nil {
+		return false
+	}
+	inv, org, err := a.orgs.InvitationFor(ctx, st.user, hash)
+	if !errors.Is(err, core.ErrUsed) || inv.AcceptedBy != st.user.ID {
+		return false
+	}
+	a.sm.Remove(ctx, keyInvitation)
+	if !a.sm.Exists(ctx, keyNotice) { // the welcome of joinBrowserInvitation, if it is still to be shown
+		a.notice(r, "You are a member of "+org.Name+".")
+	}
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+	return true
+}
+
+// joinBrowserInvitation accepts, for a user who has just signed up or in,
+// the invitation whose link was opened in this browser
+// (orgInvitationPage keeps it in the browser session), when it was sent to
+// their address: following an invitation link and then creating the
+// account is accepting it, with no second "Join" click. The organization
+// becomes active when the user may enter it. When the invitation cannot be
+// accepted (another address, used, revoked, expired, a full organization),
+// nothing happens here and the invitation page says why.
+func (a *Server) joinBrowserInvitation(r *http.Request, st *authState) {
+	ctx := r.Context()
+	hash := a.sm.GetString(ctx, keyInvitation)
+	if hash == "" {
+		return
+	}
+	inv, _, err := a.orgs.Accept(ctx, st.user, hash)
+	if err != nil {
+		if httpx.Status(httpx.Public(err)) >= 500 {
+			a.s.Logger.Error("embedauth: accept invitation at sign-in", "err", err)
+		}
+		return
+	}
+	a.forgetOrgMember(st.user.ID)
+	name := "the organization"
+	if acc, err := a.orgs.Access(ctx, st.user.ID, inv.OrgID); err == nil {
+		name = acc.Org.Name
+	}
+	a.notice(r, "Welcome to "+name+".")
+	if err := a.enterIfAllowed(r, st, inv.OrgID); err != nil {
+		a.s.Logger.Error("embedauth: enter organization at sign-in", "err", err)
+	}
+}
+
+// orgAcceptPendingForm accepts one of the invitations the org list page and
+// the organization switcher show the signed-in user (by id: their verified
+// address shows it is theirs, no link needed).
+func (a *Server) orgAcceptPendingForm(w http.ResponseWriter, r *http.Request) error {
+	st, ok, err := a.signedIn(w, r)
+	if !ok {
+		return err
+	}
+	if err := httpx.ParseForm(w, r, maxBody); err != nil {
+		return err
+	}
+	acc, err := a.acceptPending(r, st, r.PostFormValue("invitation_id"))
+	if err != nil {
+		return err
+	}
+	a.notice(r, "Welcome to "+acc.Org.Name+".")
+	http.Redirect(w, r, a.afterSignIn(formRedirect(r)), http.StatusSeeOther)
+	return nil
+}
+
+func (a *Server) apiAcceptPending(w http.ResponseWriter, r *http.Request) error {
+	st, err := a.apiUser(r)
+	if err != nil {
+		return err
+	}
+	acc, err := a.acceptPending(r, st, r.PathValue("invitation_id"))
+	if err != nil {
+		return err
+	}
+	return httpx.WriteJSON(w, http.StatusOK, orgAndMembership{acc.Org, acc.Membership})
+}
+
+// acceptPending accepts an invitation of orgs.Service.PendingInvitations
+// and makes its organization active when the user may enter it.
+func (a *Server) acceptPending(r *http.Request, st *authState, id string) (orgs.Access, error) {
+	ctx := r.Context()
+	inv, _, err := a.orgs.AcceptPending(ctx, st.user, id)
+	if err != nil {
+		return orgs.Access{}, err
+	}
+	a.forgetOrgMember(st.user.ID)
+	if err := a.enterIfAllowed(r, st, inv.OrgID); err != nil {
+		return orgs.Access{}, err
+	}
+	return a.orgs.Access(ctx, st.user.ID, inv.OrgID)
+}
+
+// pendingInvitationViews is what the org list page and the switcher show
+// of the user's pending invitations.
+func (a *Server) pendingInvitationViews(ctx context.Context, user core.User) ([]ui.PendingInvitationView, error) {
+	list, err := a.orgs.PendingInvitations(ctx, user)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ui.PendingInvitationView, 0, len(list))
+	for _, p := range list {
+		out = append(out, ui.PendingInvitationView{ID: p.Invitation.ID, OrgName: p.Organization.Name, Initials: orgInitials(p.Organization.Name),
+			RoleName: a.roleNames(ctx, p.Organization.ID).name(p.Invitation.Role)})
+	}
+	return out, nil
 }
 
 func (a *Server) invitationData(r *http.Request) (ui.OrgInvitation, int, error) {

@@ -29,6 +29,9 @@ type orgListBody struct {
 	Organizations []orgAndMembership `json:"organizations"`
 	ActiveOrgID   string             `json:"active_org_id"`
 	Suggestions   []orgs.Suggestion  `json:"suggestions"`
+	// Invitations are the ones waiting for the user (accept one with
+	// POST /api/orgs/invitations/{invitation_id}/accept).
+	Invitations []orgs.PendingInvitation `json:"invitations"`
 }
 
 func (a *Server) orgListPage(w http.ResponseWriter, r *http.Request) error {
@@ -45,8 +48,12 @@ func (a *Server) orgListPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	invs, err := a.pendingInvitationViews(ctx, st.user)
+	if err != nil {
+		return err
+	}
 	return a.render(w, http.StatusOK, "org-list", ui.OrgList{Page: a.orgPage(r, "Your organizations"), Orgs: views, Suggestions: sugg,
-		Personal: st.org == nil, RedirectURL: a.safeRedirect(r.URL.Query().Get("redirect_url"))})
+		Invitations: invs, Personal: st.org == nil, RedirectURL: a.safeRedirect(r.URL.Query().Get("redirect_url"))})
 }
 
 func (a *Server) apiOrgs(w http.ResponseWriter, r *http.Request) error {
@@ -63,7 +70,11 @@ func (a *Server) apiOrgs(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	body := orgListBody{Organizations: []orgAndMembership{}, ActiveOrgID: st.activeOrgID(), Suggestions: sugg}
+	invs, err := a.orgs.PendingInvitations(ctx, st.user)
+	if err != nil {
+		return err
+	}
+	body := orgListBody{Organizations: []orgAndMembership{}, ActiveOrgID: st.activeOrgID(), Suggestions: sugg, Invitations: invs}
 	for _, om := range list {
 		body.Organizations = append(body.Organizations, orgAndMembership{om.Org, om.Membership})
 	}

@@ -15,7 +15,8 @@ import (
 // app's own layout, like UserButton: the active organization (or the
 // personal account), the user's other organizations to switch to, those
 // their verified email domain lets them join, and links to create and
-// manage organizations. It renders nothing when no one is signed in. It
+// manage organizations, and the invitations waiting for the user, each
+// accepted with one click. It renders nothing when no one is signed in. It
 // needs the stylesheet of [Components.Stylesheets] and no JavaScript: a
 // switch is a form POST that comes back to the current page. Like the user
 // button's, its menu closes on Escape or a click elsewhere, and when the
@@ -40,8 +41,13 @@ func (a *Server) OrganizationSwitcher(r *http.Request) template.HTML {
 		a.s.Logger.Error("embedauth: organization switcher", "err", err)
 		return ""
 	}
+	invs, err := a.pendingInvitationViews(ctx, st.user)
+	if err != nil {
+		a.s.Logger.Error("embedauth: organization switcher", "err", err)
+		return ""
+	}
 	data := ui.OrgSwitcher{Base: a.s.Path, UserName: st.user.Name, UserEmail: st.user.Email, Initials: st.user.Initials(),
-		Orgs: views, Suggestions: sugg, RedirectURL: a.safeRedirect(r.URL.RequestURI())}
+		Orgs: views, Suggestions: sugg, Invitations: invs, RedirectURL: a.safeRedirect(r.URL.RequestURI())}
 	for i := range views {
 		if views[i].Active {
 			data.Active = &views[i]

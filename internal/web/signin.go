@@ -98,7 +98,9 @@ func (a *Server) attachSession(r *http.Request, user core.User, sess core.Sessio
 		}
 		a.sm.Put(ctx, keySessionIDs, strings.Join(ids, ","))
 	}
-	return &authState{user: user, session: sess}, nil
+	st := &authState{user: user, session: sess}
+	a.joinBrowserInvitation(r, st) // an invitation link opened in this browser (org_invitations.go)
+	return st, nil
 }
 
 func splitIDs(s string) []string {

@@ -14,11 +14,12 @@ import (
 // user's right password is refused with [ErrBanned], its attempt cleared.
 func (s *Service[M]) SignIn(ctx context.Context, rawEmail, pw string) (core.User, error) {
 	email, err := core.CleanEmail(rawEmail)
-	if err != nil {
-		return core.User{}, err
-	}
+	var pwErr error
 	if pw == "" {
-		return core.User{}, core.Invalid("password", "password_required", "Enter your password.")
+		pwErr = core.Invalid("password", "password_required", "Enter your password.")
+	}
+	if err := core.Combine(err, pwErr); err != nil {
+		return core.User{}, err
 	}
 	var userp *core.User
 	user, err := s.store.UserByEmail(ctx, email)

@@ -98,15 +98,12 @@ func (s *Service[M]) signupCodes() onetime.Policy {
 // and answers the same: a new address gets a code, a taken one a notice
 // to its owner. No user exists until [Service.CompleteSignup].
 func (s *Service[M]) StartSignup(ctx context.Context, rawEmail, rawName, password string, mail SignupMail[M]) (core.Signup, error) {
-	email, err := core.CleanEmail(rawEmail)
-	if err != nil {
-		return core.Signup{}, err
+	email, emailErr := core.CleanEmail(rawEmail)
+	name, nameErr := core.CleanName(rawName)
+	if emailErr != nil {
+		email = rawEmail // still a word the password must not be
 	}
-	name, err := core.CleanName(rawName)
-	if err != nil {
-		return core.Signup{}, err
-	}
-	if err := s.CheckPolicy(password, "password", email, name); err != nil {
+	if err := core.Combine(emailErr, nameErr, s.CheckPolicy(password, "password", email, name)); err != nil {
 		return core.Signup{}, err
 	}
 	return s.startSignup(ctx, email, name, password, nil, mail)
@@ -116,12 +113,9 @@ func (s *Service[M]) StartSignup(ctx context.Context, rawEmail, rawName, passwor
 // userHandle instead of a password, and mails its code, as StartSignup
 // does. Its steps are [Service.VerifyPasskeySignup], then the passkey.
 func (s *Service[M]) StartPasskeySignup(ctx context.Context, rawEmail, rawName string, userHandle []byte, mail SignupMail[M]) (core.Signup, error) {
-	email, err := core.CleanEmail(rawEmail)
-	if err != nil {
-		return core.Signup{}, err
-	}
-	name, err := core.CleanName(rawName)
-	if err != nil {
+	email, emailErr := core.CleanEmail(rawEmail)
+	name, nameErr := core.CleanName(rawName)
+	if err := core.Combine(emailErr, nameErr); err != nil {
 		return core.Signup{}, err
 	}
 	return s.startSignup(ctx, email, name, "", userHandle, mail)

@@ -2,6 +2,7 @@ package core
 
 import (
 	"errors"
+	"slices"
 	"time"
 )
 
@@ -73,6 +74,10 @@ type Error struct {
 	Field string
 	// Message is a sentence safe to show the person who made the request.
 	Message string
+	// Fields names every field at fault when one input had several (the
+	// first of them is this Error's own Field, Code and Message), so that a
+	// form can mark each at once. Nil when one field or none is at fault.
+	Fields []FieldError
 	// RetryAfter tells a rate-limited client when to try again.
 	RetryAfter time.Duration
 	// Err is the cause: logged, never shown.
@@ -106,6 +111,49 @@ func Refuse(kind error, code, message string) *Error {
 // Invalid returns a refusal of one input field ([ErrInvalidInput]).
 func Invalid(field, code, message string) *Error {
 	return &Error{Kind: ErrInvalidInput, Code: code, Field: field, Message: message}
+}
+
+// FieldError is one field's refusal, in an [Error] that names several.
+type FieldError struct {
+	Field   string `json:"field"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// Combine returns the refusals found in the fields of one input as one
+// error, so that a person sees every field's problem at once rather than
+// one per try: nil when every err is nil; the refusal itself when only one
+// is not; otherwise a copy of the first with [Error.Fields] naming each
+// field refused (one entry a field, the first refusal of each). An error
+// that is not a refusal of a field (an internal error, or a refusal of the
+// input as a whole) is returned as it is, ahead of any field's.
+func Combine(errs ...error) error {
+	var first *Error
+	var fields []FieldError
+	for _, err := range errs {
+		if err == nil {
+			continue
+		}
+		var e *Error
+		if !errors.As(err, &e) || e.Field == "" {
+			return err
+		}
+		if first == nil {
+			first = e
+		}
+		if !slices.ContainsFunc(fields, func(f FieldError) bool { return f.Field == e.Field }) {
+			fields = append(fields, FieldError{Field: e.Field, Code: e.Code, Message: e.Message})
+		}
+	}
+	switch {
+	case first == nil:
+		return nil
+	case len(fields) == 1:
+		return first
+	}
+	c := *first
+	c.Fields = fields
+	return &c
 }
 
 // With returns a copy of e with cause err, for the log.

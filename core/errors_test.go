@@ -60,3 +60,37 @@ func TestLockedOut(t *testing.T) {
 		t.Errorf("LockedOut = %+v", e)
 	}
 }
+
+func TestCombine(t *testing.T) {
+	t.Parallel()
+	email := core.Invalid("email", "invalid_email", "Bad email.")
+	name := core.Invalid("name", "invalid_name", "Bad name.")
+	name2 := core.Invalid("name", "name_required", "No name.")
+	internal := errors.New("disk on fire")
+	whole := core.Refuse(core.ErrRateLimited, "rate_limited", "Slow down.")
+
+	if err := core.Combine(nil, nil); err != nil {
+		t.Fatalf("core.Combine(nil, nil) = %v", err)
+	}
+	if err := core.Combine(nil, email); err != email {
+		t.Fatalf("one refusal: %v, want it as it is", err)
+	}
+	err := core.Combine(email, nil, name, name2)
+	var e *core.Error
+	if !errors.As(err, &e) || e.Field != "email" || e.Code != "invalid_email" || !errors.Is(err, core.ErrInvalidInput) {
+		t.Fatalf("combined = %#v", err)
+	}
+	want := []core.FieldError{{"email", "invalid_email", "Bad email."}, {"name", "invalid_name", "Bad name."}}
+	if len(e.Fields) != 2 || e.Fields[0] != want[0] || e.Fields[1] != want[1] {
+		t.Fatalf("Fields = %+v, want %+v (one entry a field, its first refusal)", e.Fields, want)
+	}
+	if email.Fields != nil {
+		t.Fatal("Combine changed the refusal it was given")
+	}
+	if err := core.Combine(email, internal, name); err != internal {
+		t.Fatalf("an internal error among refusals: %v, want it first", err)
+	}
+	if err := core.Combine(email, whole); err != whole {
+		t.Fatalf("a refusal of the whole input: %v, want it first", err)
+	}
+}

@@ -127,14 +127,14 @@ func (s *Service[M]) CreateRole(ctx context.Context, userID, orgID string, r cor
 	if err != nil {
 		return core.Role{}, err
 	}
-	if e := checkRoleFields(r.Key, r.Name, r.Description); e != nil {
-		return core.Role{}, e
+	fieldsErr := checkRoleFields(r.Key, r.Name, r.Description)
+	var permsErr error
+	r.Permissions, permsErr = s.checkPermissions(ctx, orgID, r.Permissions)
+	if err := core.Combine(asError(fieldsErr), permsErr); err != nil {
+		return core.Role{}, err
 	}
 	if _, ok := s.roles.Role(r.Key); ok {
 		return core.Role{}, errRoleExists
-	}
-	if r.Permissions, err = s.checkPermissions(ctx, orgID, r.Permissions); err != nil {
-		return core.Role{}, err
 	}
 	if !acc.Permissions.Covers(NewPermissionSet(r.Permissions...)) {
 		return core.Role{}, errEscalation
@@ -190,11 +190,14 @@ func (s *Service[M]) UpdateRole(ctx context.Context, userID, orgID, key string, 
 	if up.Description != nil {
 		r.Description = *up.Description
 	}
-	if e := checkRoleFields(r.Key, r.Name, r.Description); e != nil {
-		return r, e
+	fieldsErr := asError(checkRoleFields(r.Key, r.Name, r.Description))
+	if up.Permissions == nil && fieldsErr != nil {
+		return r, fieldsErr
 	}
 	if up.Permissions != nil {
-		if r.Permissions, err = s.checkPermissions(ctx, orgID, *up.Permissions); err != nil {
+		var permsErr error
+		r.Permissions, permsErr = s.checkPermissions(ctx, orgID, *up.Permissions)
+		if err := core.Combine(fieldsErr, permsErr); err != nil {
 			return r, err
 		}
 		if !acc.Permissions.Covers(NewPermissionSet(r.Permissions...)) {

@@ -28,16 +28,13 @@ func (s *Service[M]) Invite(ctx context.Context, inviter core.User, orgID string
 	if err != nil {
 		return core.Invitation{}, err
 	}
-	email, err := CleanEmail(in.Email)
-	if err != nil {
-		return core.Invitation{}, err
-	}
+	email, emailErr := CleanEmail(in.Email)
 	role := in.Role
 	if role == "" {
 		role = core.RoleMember
 	}
-	set, err := s.knownRole(ctx, orgID, role, "role")
-	if err != nil {
+	set, roleErr := s.knownRole(ctx, orgID, role, "role")
+	if err := core.Combine(emailErr, roleErr); err != nil {
 		return core.Invitation{}, err
 	}
 	if !acc.Permissions.Covers(set) {

@@ -268,27 +268,45 @@ func (r *Roles) SessionSet(so core.SessionOrg) PermissionSet {
 
 // checkRoleFields checks a role's key, name and description.
 func checkRoleFields(key, name, desc string) *core.Error {
+	var keyErr *core.Error
 	if !roleKeyRE.MatchString(key) {
-		return invalid("key", "invalid_role_key", `A role key is "org:" and 1 to 40 lower-case letters, digits or underscores, like "org:billing".`)
+		keyErr = invalid("key", "invalid_role_key", `A role key is "org:" and 1 to 40 lower-case letters, digits or underscores, like "org:billing".`)
 	}
-	if e := checkLabel("name", name, true); e != nil {
-		return e
+	return combineFields(keyErr, checkLabel("name", name, true), checkLabel("description", desc, false))
+}
+
+// combineFields is [core.Combine] over the refusals of one input's
+// fields: nil when there are none.
+func combineFields(errs ...*core.Error) *core.Error {
+	var list []error
+	for _, e := range errs {
+		if e != nil {
+			list = append(list, e)
+		}
 	}
-	return checkLabel("description", desc, false)
+	var out *core.Error
+	errors.As(core.Combine(list...), &out)
+	return out
+}
+
+// asError is e as an error: nil stays nil.
+func asError(e *core.Error) error {
+	if e == nil {
+		return nil
+	}
+	return e
 }
 
 // checkPermission checks a permission's key, name and description.
 func checkPermission(p core.Permission) *core.Error {
-	if !permissionKeyRE.MatchString(p.Key) {
-		return invalid("key", "invalid_permission_key", `A permission key is "org:feature:action" in lower-case letters, digits or underscores, like "org:invoices:write".`)
+	var keyErr *core.Error
+	switch {
+	case !permissionKeyRE.MatchString(p.Key):
+		keyErr = invalid("key", "invalid_permission_key", `A permission key is "org:feature:action" in lower-case letters, digits or underscores, like "org:invoices:write".`)
+	case strings.HasPrefix(p.Key, "org:sys_"):
+		keyErr = invalid("key", "reserved_permission_key", `Permission keys starting with "org:sys_" are reserved.`)
 	}
-	if strings.HasPrefix(p.Key, "org:sys_") {
-		return invalid("key", "reserved_permission_key", `Permission keys starting with "org:sys_" are reserved.`)
-	}
-	if e := checkLabel("name", p.Name, true); e != nil {
-		return e
-	}
-	return checkLabel("description", p.Description, false)
+	return combineFields(keyErr, checkLabel("name", p.Name, true), checkLabel("description", p.Description, false))
 }
 
 // checkLabel checks a short human text: a name (required) or description.

@@ -290,21 +290,17 @@ type OrgInput struct {
 
 // Create creates an organization with the user as its admin.
 func (s *Service[M]) Create(ctx context.Context, user core.User, in OrgInput) (core.Org, core.Membership, error) {
-	name, err := CleanName(in.Name)
-	if err != nil {
-		return core.Org{}, core.Membership{}, err
-	}
+	name, nameErr := CleanName(in.Name)
 	derived := strings.TrimSpace(in.Slug) == ""
 	slug := Slugify(name)
+	var slugErr error
 	if !derived {
-		if slug, err = CleanSlug(in.Slug); err != nil {
-			return core.Org{}, core.Membership{}, err
-		}
+		slug, slugErr = CleanSlug(in.Slug)
 	} else if len(slug) < MinSlugLength {
 		slug = "org-" + randomSuffix()
 	}
-	logo, err := CleanLogoURL(in.LogoURL)
-	if err != nil {
+	logo, logoErr := CleanLogoURL(in.LogoURL)
+	if err := core.Combine(nameErr, slugErr, logoErr); err != nil {
 		return core.Org{}, core.Membership{}, err
 	}
 	for try := 0; ; try++ {
@@ -357,20 +353,18 @@ func (s *Service[M]) Update(ctx context.Context, userID, orgID string, up OrgUpd
 		return core.Org{}, err
 	}
 	o := acc.Org
+	var nameErr, slugErr, logoErr error
 	if up.Name != nil {
-		if o.Name, err = CleanName(*up.Name); err != nil {
-			return core.Org{}, err
-		}
+		o.Name, nameErr = CleanName(*up.Name)
 	}
 	if up.Slug != nil {
-		if o.Slug, err = CleanSlug(*up.Slug); err != nil {
-			return core.Org{}, err
-		}
+		o.Slug, slugErr = CleanSlug(*up.Slug)
 	}
 	if up.LogoURL != nil {
-		if o.LogoURL, err = CleanLogoURL(*up.LogoURL); err != nil {
-			return core.Org{}, err
-		}
+		o.LogoURL, logoErr = CleanLogoURL(*up.LogoURL)
+	}
+	if err := core.Combine(nameErr, slugErr, logoErr); err != nil {
+		return core.Org{}, err
 	}
 	if up.RequireMFA != nil {
 		o.RequireMFA = *up.RequireMFA

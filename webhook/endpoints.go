@@ -102,16 +102,10 @@ func NewEndpoints(store EndpointStore, cfg EndpointsConfig) *Endpoints {
 // ("whsec_..."). A bad URL, an address the guard refuses, an unknown event
 // type or a description too long is refused.
 func (s *Endpoints) Create(ctx context.Context, p core.WebhookEndpointParams) (core.WebhookEndpoint, string, error) {
-	url, err := s.checkURL(ctx, p.URL)
-	if err != nil {
-		return core.WebhookEndpoint{}, "", err
-	}
-	types, err := checkEventTypes(p.EventTypes)
-	if err != nil {
-		return core.WebhookEndpoint{}, "", err
-	}
-	desc, err := checkDescription(p.Description)
-	if err != nil {
+	url, urlErr := s.checkURL(ctx, p.URL)
+	types, typesErr := checkEventTypes(p.EventTypes)
+	desc, descErr := checkDescription(p.Description)
+	if err := core.Combine(urlErr, typesErr, descErr); err != nil {
 		return core.WebhookEndpoint{}, "", err
 	}
 	secret := NewSecret()
@@ -150,26 +144,24 @@ func (s *Endpoints) Get(ctx context.Context, id string) (core.WebhookEndpoint, e
 // stopped.
 func (s *Endpoints) Update(ctx context.Context, id string, up core.WebhookEndpointUpdate) (core.WebhookEndpoint, error) {
 	su := core.WebhookEndpointUpdate{Enabled: up.Enabled}
+	var urlErr, typesErr, descErr error
 	if up.URL != nil {
-		url, err := s.checkURL(ctx, *up.URL)
-		if err != nil {
-			return core.WebhookEndpoint{}, err
-		}
+		var url string
+		url, urlErr = s.checkURL(ctx, *up.URL)
 		su.URL = &url
 	}
 	if up.EventTypes != nil {
-		types, err := checkEventTypes(*up.EventTypes)
-		if err != nil {
-			return core.WebhookEndpoint{}, err
-		}
+		var types []string
+		types, typesErr = checkEventTypes(*up.EventTypes)
 		su.EventTypes = &types
 	}
 	if up.Description != nil {
-		d, err := checkDescription(*up.Description)
-		if err != nil {
-			return core.WebhookEndpoint{}, err
-		}
+		var d string
+		d, descErr = checkDescription(*up.Description)
 		su.Description = &d
+	}
+	if err := core.Combine(urlErr, typesErr, descErr); err != nil {
+		return core.WebhookEndpoint{}, err
 	}
 	e, err := s.store.UpdateWebhookEndpoint(ctx, id, su)
 	if err != nil {

@@ -159,13 +159,15 @@ type ErrorBody struct {
 		Code    string `json:"code"`
 		Message string `json:"message"`
 		Field   string `json:"field,omitempty"`
+		// Fields names each field at fault when several are.
+		Fields []core.FieldError `json:"fields,omitempty"`
 	} `json:"error"`
 }
 
 // WriteError writes e as JSON.
 func WriteError(w http.ResponseWriter, e *core.Error) {
 	var body ErrorBody
-	body.Error.Code, body.Error.Message, body.Error.Field = e.Code, e.Message, e.Field
+	body.Error.Code, body.Error.Message, body.Error.Field, body.Error.Fields = e.Code, e.Message, e.Field, e.Fields
 	WriteJSON(w, Status(e), body)
 }
 

@@ -152,7 +152,7 @@ func (a *Server) orgForm(fn orgFormFunc) httpx.HandlerFunc {
 		}
 		p := a.orgPage(r, acc.Org.Name)
 		if e.Field != "" && res.fields {
-			p.FieldErrors = map[string]string{res.prefix + e.Field: e.Message}
+			p.FieldErrors = fieldErrors(e, res.prefix)
 		} else {
 			p.Error = e.Message
 		}
@@ -299,7 +299,8 @@ func (a *Server) orgDeleteForm(r *http.Request, st *authState, orgID string) (or
 		return res, err
 	}
 	if r.PostFormValue("confirm") != org.Slug {
-		return res, httpx.FieldError("confirm", "confirmation_required", "Type the organization's slug, "+org.Slug+", to confirm.")
+		return res, core.Combine(httpx.FieldError("confirm", "confirmation_required", "Type the organization's slug, "+org.Slug+", to confirm."),
+			a.missingPassword(r, st, r.PostFormValue("password"), "password", orgDeletePasswordMissing))
 	}
 	if err := a.deleteOrg(r, st, orgID, r.PostFormValue("password"), "password"); err != nil {
 		return res, err
@@ -327,8 +328,10 @@ func (a *Server) apiDeleteOrg(w http.ResponseWriter, r *http.Request) error {
 
 // deleteOrg deletes an organization, checked with orgs.Service.CheckDelete,
 // after the user proves it is them (see stepUp).
+const orgDeletePasswordMissing = "Enter your password to delete the organization."
+
 func (a *Server) deleteOrg(r *http.Request, st *authState, orgID, pw, field string) error {
-	if err := a.stepUp(r, st, pw, field, "Enter your password to delete the organization."); err != nil {
+	if err := a.stepUp(r, st, pw, field, orgDeletePasswordMissing); err != nil {
 		return err
 	}
 	if _, err := a.orgs.Delete(r.Context(), st.user.ID, orgID); err != nil {

@@ -73,12 +73,14 @@ func (a *Server) passwordChangedMail(r *http.Request, user core.User) (*store.Ou
 func (a *Server) changePassword(r *http.Request, st *authState, current, next string) error {
 	ctx := r.Context()
 	user := st.user
+	var missing error
 	if user.HasPassword && current == "" {
-		return httpx.FieldError("current_password", "password_required", "Enter your current password.")
+		missing = httpx.FieldError("current_password", "password_required", "Enter your current password.")
 	}
 	// The policy is checked before the current password, so a weak new
-	// password does not cost a password attempt.
-	if err := a.account.CheckPolicy(next, "new_password", user.Email, user.Name); err != nil {
+	// password does not cost a password attempt; both fields' problems
+	// are told at once.
+	if err := core.Combine(missing, a.account.CheckPolicy(next, "new_password", user.Email, user.Name)); err != nil {
 		return err
 	}
 	if err := a.stepUp(r, st, current, "current_password", "Enter your current password."); err != nil {

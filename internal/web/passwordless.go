@@ -195,21 +195,18 @@ func (a *Server) startSignIn(r *http.Request, kind string, in startInput) (sentB
 	if err := rateLimited(a.limits.codes, a.s.ClientIP(r)); err != nil {
 		return sentBody{}, err
 	}
-	name, err := core.CleanName(in.Name)
-	if err != nil {
-		return sentBody{}, err
-	}
+	name, nameErr := core.CleanName(in.Name)
 	var address, channel, masked string
+	var addrErr error
 	if kind == core.ChallengeSMSCode {
-		if address, err = cleanPhone(in.Phone); err != nil {
-			return sentBody{}, err
-		}
+		address, addrErr = cleanPhone(in.Phone)
 		channel, masked = core.IdentifierPhone, passwordless.MaskPhone(address)
 	} else {
-		if address, err = core.CleanEmail(in.Email); err != nil {
-			return sentBody{}, err
-		}
+		address, addrErr = core.CleanEmail(in.Email)
 		channel, masked = core.IdentifierEmail, maskEmail(address)
+	}
+	if err := core.Combine(addrErr, nameErr); err != nil {
+		return sentBody{}, err
 	}
 	ctx := r.Context()
 	key := store.IdentifierKey(channel, address)

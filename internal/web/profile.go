@@ -99,10 +99,12 @@ func (a *Server) updateName(r *http.Request, st *authState, raw string) (core.Us
 
 // deleteAccount deletes the signed-in user after checking their password
 // (when they have one), and signs this browser out of them.
+const deletePasswordMissing = "Enter your password to delete your account."
+
 func (a *Server) deleteAccount(r *http.Request, st *authState, pw string) error {
 	ctx := r.Context()
 	user := st.user
-	if err := a.stepUp(r, st, pw, "password", "Enter your password to delete your account."); err != nil {
+	if err := a.stepUp(r, st, pw, "password", deletePasswordMissing); err != nil {
 		return err
 	}
 	err := a.account.Delete(ctx, user, func() (*store.OutMail, error) {
@@ -139,22 +141,24 @@ func (a *Server) apiUpdateMe(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	up := store.UserUpdate{}
+	var nameErr, metaErr error
 	if in.Name != nil {
-		name, err := core.CleanName(*in.Name)
-		if err != nil {
-			return err
-		}
+		var name string
+		name, nameErr = core.CleanName(*in.Name)
 		up.Name = &name
 	}
 	if in.UnsafeMetadata != nil {
 		var obj map[string]any
-		if json.Unmarshal(in.UnsafeMetadata, &obj) != nil || obj == nil {
-			return httpx.FieldError("unsafe_metadata", "invalid_metadata", "unsafe_metadata must be a JSON object.")
-		}
-		if len(in.UnsafeMetadata) > 8<<10 {
-			return httpx.FieldError("unsafe_metadata", "metadata_too_large", "unsafe_metadata must be at most 8 KB.")
+		switch {
+		case json.Unmarshal(in.UnsafeMetadata, &obj) != nil || obj == nil:
+			metaErr = httpx.FieldError("unsafe_metadata", "invalid_metadata", "unsafe_metadata must be a JSON object.")
+		case len(in.UnsafeMetadata) > 8<<10:
+			metaErr = httpx.FieldError("unsafe_metadata", "metadata_too_large", "unsafe_metadata must be at most 8 KB.")
 		}
 		up.UnsafeMetadata = in.UnsafeMetadata
+	}
+	if err := core.Combine(nameErr, metaErr); err != nil {
+		return err
 	}
 	u, err := a.db.UpdateUser(r.Context(), st.user.ID, up)
 	if err != nil {
@@ -301,7 +305,10 @@ func (a *Server) deleteForm(w http.ResponseWriter, r *http.Request) error {
 	}
 	err = nil
 	if r.PostFormValue("confirm") != "DELETE" {
-		err = httpx.FieldError("confirm", "confirmation_required", "Type DELETE to confirm.")
+		// Told with a missing password at once; a password given is not
+		// checked until the confirmation is right (it would cost an attempt).
+		err = core.Combine(httpx.FieldError("confirm", "confirmation_required", "Type DELETE to confirm."),
+			a.missingPassword(r, st, r.PostFormValue("password"), "password", deletePasswordMissing))
 	} else {
 		err = a.deleteAccount(r, st, r.PostFormValue("password"))
 	}

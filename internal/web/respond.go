@@ -79,7 +79,7 @@ func (a *Server) formFail(w http.ResponseWriter, r *http.Request, err error, nam
 	}
 	p := a.page(r, name)
 	if e.Field != "" {
-		p.FieldErrors = map[string]string{e.Field: e.Message}
+		p.FieldErrors = fieldErrors(e, "")
 	} else {
 		p.Error = e.Message
 	}
@@ -87,6 +87,17 @@ func (a *Server) formFail(w http.ResponseWriter, r *http.Request, err error, nam
 		w.Header().Set("Retry-After", strconv.Itoa(int(e.RetryAfter.Seconds()+0.999)))
 	}
 	return a.render(w, httpx.Status(e), name, build(p))
+}
+
+// fieldErrors is what a form shows beside its inputs for a refusal of
+// one or several fields (core.Combine): each field's message, under its
+// input's name (prefix, then the field).
+func fieldErrors(e *core.Error, prefix string) map[string]string {
+	out := map[string]string{prefix + e.Field: e.Message}
+	for _, f := range e.Fields {
+		out[prefix+f.Field] = f.Message
+	}
+	return out
 }
 
 // errorPage is the adapter's HTML answer.

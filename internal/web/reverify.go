@@ -166,6 +166,22 @@ func (a *Server) stepUp(r *http.Request, st *authState, pw, field, missing strin
 	return a.db.SetReverified(ctx, st.session.ID)
 }
 
+// missingPassword is the refusal stepUp would give an empty password field
+// (nil when an empty one passes, the session being recently verified, or
+// leads to the reverification page), found without checking anything that
+// costs an attempt, so that a form can tell it beside its other fields'
+// problems (core.Combine).
+func (a *Server) missingPassword(r *http.Request, st *authState, pw, field, missing string) error {
+	if pw != "" || !st.user.HasPassword || st.user.TwoFactorEnabled {
+		return nil
+	}
+	recent, err := a.recentlyVerified(r.Context(), st, a.s.MFA.ReverificationWindow)
+	if err != nil || recent {
+		return err
+	}
+	return httpx.FieldError(field, "password_required", missing)
+}
+
 // reverifyTarget is where a form of page name sends the browser to
 // confirm it's the user: the reverification page, coming back to back.
 func (a *Server) reverifyTarget(back string) string {

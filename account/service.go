@@ -47,6 +47,11 @@ type Profiles[M any] interface {
 	// keepSessionID, and queues mail; it returns the ended session ids.
 	ChangePassword(ctx context.Context, userID, hash, keepSessionID string, mail M) ([]string, error)
 	UpdateUser(ctx context.Context, id string, up core.UserUpdate) (core.User, error)
+	// SetUserImage stores the user's (re-encoded) profile picture and
+	// DeleteUserImage removes it (core.ErrNotFound when there is none);
+	// both return the user as changed.
+	SetUserImage(ctx context.Context, userID, contentType string, data []byte) (core.User, error)
+	DeleteUserImage(ctx context.Context, userID string) (core.User, error)
 	// SoleAdminOrgs lists the organizations the user is the only admin of.
 	SoleAdminOrgs(ctx context.Context, userID string) ([]core.Org, error)
 	// DeleteUser deletes the user and all that is theirs, and queues mail.

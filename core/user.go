@@ -27,6 +27,10 @@ type User struct {
 	PrivateMetadata json.RawMessage `json:"-"`
 	// UnsafeMetadata is readable and writable by the user.
 	UnsafeMetadata json.RawMessage `json:"unsafe_metadata"`
+	// ImageVersion is when the user's profile picture was last set (Unix
+	// milliseconds), 0 when they have none. The HTTP layer makes the
+	// picture's URL from it (the JSON API's image_url).
+	ImageVersion int64 `json:"-"`
 }
 
 // Initials returns up to two letters for an avatar: the first letters of

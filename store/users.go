@@ -27,7 +27,8 @@ type NewUser struct {
 const userColumns = `u.id, u.email, u.email_verified, u.name, u.banned, u.created_at, u.updated_at,
 	u.public_metadata, u.private_metadata, u.unsafe_metadata,
 	EXISTS (SELECT 1 FROM auth_passwords p WHERE p.user_id = u.id),
-	EXISTS (SELECT 1 FROM auth_mfa f WHERE f.user_id = u.id AND (f.totp_enabled_at IS NOT NULL OR f.sms_enabled_at IS NOT NULL))`
+	EXISTS (SELECT 1 FROM auth_mfa f WHERE f.user_id = u.id AND (f.totp_enabled_at IS NOT NULL OR f.sms_enabled_at IS NOT NULL)),
+	u.image_version`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -36,7 +37,7 @@ func scanUser(s scanner, extra ...any) (core.User, error) {
 	var created, updated int64
 	var pub, priv, unsafe string
 	dest := append([]any{&u.ID, &u.Email, &u.EmailVerified, &u.Name, &u.Banned, &created, &updated,
-		&pub, &priv, &unsafe, &u.HasPassword, &u.TwoFactorEnabled}, extra...)
+		&pub, &priv, &unsafe, &u.HasPassword, &u.TwoFactorEnabled, &u.ImageVersion}, extra...)
 	if err := s.Scan(dest...); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return u, core.ErrNotFound

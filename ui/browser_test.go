@@ -118,6 +118,16 @@ func narrowPages() map[string]any {
 	prof := pages["profile"].(ui.Profile)
 	prof.User.Name, prof.User.Email = "Ada Lovelace-Byron", "ada.lovelace.byron@analytical-engine.example.com"
 	pages["profile"] = prof
+	for _, tab := range []string{"security", "devices", "organizations"} {
+		pt := prof
+		pt.Tab = tab
+		pt.Tabs = []ui.ProfileTab{{Key: "", Label: "Profile"}, {Key: "security", Label: "Security"}, {Key: "devices", Label: "Devices"},
+			{Key: "connections", Label: "Connected accounts"}, {Key: "organizations", Label: "Organizations"}}
+		pt.Sessions = []ui.SessionView{{ID: "s1", Device: "Chrome on Android", IP: "203.0.113.77", Current: true}, {ID: "s2", Device: "Firefox on Windows", IP: "2001:db8::1234:5678"}}
+		pt.Orgs = []ui.OrgView{{ID: "org_1", Name: "Acme Corporation International", Initials: "AC", RoleName: "Admin", Active: true}}
+		pt.Invitations = []ui.PendingInvitationView{{ID: "inv_1", OrgName: "Analytical Engines Limited", Initials: "AE", RoleName: "Member"}}
+		pages["profile:"+tab] = pt
+	}
 	org := ui.OrgView{ID: "org_1", Name: "Acme Corporation International", Initials: "AC", RoleName: "Admin"}
 	tabs := []ui.OrgTab{{Key: "general", Label: "General"}, {Key: "members", Label: "Members"}, {Key: "invitations", Label: "Invitations"}, {Key: "domains", Label: "Domains"}, {Key: "roles", Label: "Roles"}}
 	roles := []ui.Option{{Value: "org:admin", Label: "Admin"}, {Value: "org:member", Label: "Member"}}

@@ -98,14 +98,37 @@ type Profile struct {
 	// Connections is the connected-accounts section, nil when no social
 	// provider is configured.
 	Connections *Connections
+	// Tab is the section shown: "" (the profile: picture, name,
+	// addresses, the browser's accounts), "security" (password, passkeys,
+	// two-step verification, deletion), "devices", "connections" or
+	// "organizations". Tabs is the navigation between them.
+	Tab  string
+	Tabs []ProfileTab
+	// Orgs and Invitations are the organizations section: the user's
+	// organizations and the invitations waiting for them.
+	Orgs        []OrgView
+	Invitations []PendingInvitationView
+	// MaxImageSize is the largest profile picture accepted, for people
+	// ("2 MB").
+	MaxImageSize string
+}
+
+// ProfileTab is one section of the profile page's navigation.
+type ProfileTab struct {
+	Key    string
+	Label  string
+	Active bool
 }
 
 // UserView is the signed-in user as pages show it.
 type UserView struct {
-	ID            string
-	Email         string
-	Name          string
-	Initials      string
+	ID       string
+	Email    string
+	Name     string
+	Initials string
+	// ImageURL is the user's profile picture, "" when they have none
+	// (pages show their initials).
+	ImageURL      string
 	EmailVerified bool
 	HasPassword   bool
 	CreatedAt     time.Time

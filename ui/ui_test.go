@@ -196,7 +196,10 @@ func TestFieldErrors(t *testing.T) {
 		{"reset", func(p ui.Page) any { return ui.Reset{Page: p, Valid: true, MinLength: 8} }, []string{"password"}, nil},
 		{"profile", func(p ui.Page) any {
 			return ui.Profile{Page: p, User: ui.UserView{Email: "a@example.com", HasPassword: true}, MinLength: 8}
-		}, []string{"name", "current_password", "new_password", "password", "confirm"}, map[string]string{"password": "delete_password"}},
+		}, []string{"name", "image"}, nil},
+		{"profile", func(p ui.Page) any {
+			return ui.Profile{Page: p, User: ui.UserView{Email: "a@example.com", HasPassword: true}, MinLength: 8, Tab: "security"}
+		}, []string{"current_password", "new_password", "password", "confirm"}, map[string]string{"password": "delete_password"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.page, func(t *testing.T) {
@@ -302,7 +305,7 @@ func TestProfileContent(t *testing.T) {
 	t.Parallel()
 	u := newUI(t)
 	at := time.Date(2025, 3, 1, 12, 30, 0, 0, time.FixedZone("CET", 3600))
-	out := render(t, u, "profile", ui.Profile{
+	prof := ui.Profile{
 		Page: page(),
 		User: ui.UserView{Email: "ada@example.com", Name: "Ada", Initials: "AL", CreatedAt: at},
 		Sessions: []ui.SessionView{
@@ -311,23 +314,39 @@ func TestProfileContent(t *testing.T) {
 		},
 		Multi:    true,
 		Accounts: []ui.AccountView{{SessionID: "sess_current", Email: "ada@example.com", Active: true}, {SessionID: "sess_b", Email: "bob@example.com"}},
-	})
+		Tabs:     []ui.ProfileTab{{Key: "", Label: "Profile", Active: true}, {Key: "devices", Label: "Devices"}},
+	}
+	out := render(t, u, "profile", prof)
 	for _, want := range []string{
 		"1 Mar 2025, 11:30 UTC",
-		`<input type="hidden" name="session_id" value="sess_other">`,
-		`action="/auth/profile/sessions/revoke-others"`,
 		`<input type="hidden" name="session_id" value="sess_b">`,
 		`<form method="post" action="/auth/sign-out"`,
+		`<a href="/auth/profile" id="tab-profile" aria-current="page" class="ea-tab-active">Profile</a>`,
+		`<a href="/auth/profile?tab=devices" id="tab-devices">Devices</a>`,
 	} {
 		if !strings.Contains(out, want) {
-			t.Errorf("output lacks %q", want)
+			t.Errorf("profile section lacks %q", want)
 		}
 	}
-	if strings.Contains(out, `value="sess_current"`) {
-		t.Error("the current session or account offers itself for revoke or switch")
+	// Each section shows only its own forms.
+	if strings.Contains(out, "revoke-others") || strings.Contains(out, `id="current_password"`) {
+		t.Error("the profile section shows the devices or security forms")
+	}
+	prof.Tab = "devices"
+	out = render(t, u, "profile", prof)
+	for _, want := range []string{
+		`<input type="hidden" name="session_id" value="sess_other">`,
+		`action="/auth/profile/sessions/revoke-others"`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("devices section lacks %q", want)
+		}
+	}
+	if strings.Contains(out, `value="sess_current"`) || strings.Contains(out, `id="accounts"`) {
+		t.Error("the current session offers itself for revoke, or the devices section shows the accounts")
 	}
 	// Without a password there is no current-password field.
-	out = render(t, u, "profile", ui.Profile{Page: page(), User: ui.UserView{Email: "a@example.com"}})
+	out = render(t, u, "profile", ui.Profile{Page: page(), User: ui.UserView{Email: "a@example.com"}, Tab: "security"})
 	if strings.Contains(out, `id="current_password"`) || strings.Contains(out, "revoke-others") || strings.Contains(out, `id="accounts"`) {
 		t.Error("profile shows password, revoke-others or accounts sections it should not")
 	}

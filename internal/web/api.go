@@ -13,17 +13,26 @@ import (
 
 // meBody is the answer that describes a signed-in user.
 type meBody struct {
-	User    core.User    `json:"user"`
+	User    userJSON     `json:"user"`
 	Session core.Session `json:"session"`
 }
+
+// userJSON is a user as the JSON API shows them to themselves: with the
+// URL of their profile picture.
+type userJSON struct {
+	core.User
+	ImageURL string `json:"image_url,omitempty"`
+}
+
+func (a *Server) userJSON(u core.User) userJSON { return userJSON{User: u, ImageURL: a.imageURL(u)} }
 
 type statusBody struct {
 	Status  string `json:"status"`
 	Message string `json:"message,omitempty"`
 }
 
-func writeMe(w http.ResponseWriter, st *authState) error {
-	return httpx.WriteJSON(w, http.StatusOK, meBody{User: st.user, Session: st.session})
+func (a *Server) writeMe(w http.ResponseWriter, st *authState) error {
+	return httpx.WriteJSON(w, http.StatusOK, meBody{User: a.userJSON(st.user), Session: st.session})
 }
 
 // apiUser returns the signed-in user or a 401.

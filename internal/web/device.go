@@ -180,7 +180,7 @@ func (a *Server) deviceSession(r *http.Request, user core.User, method string, c
 // verification code mail.
 func (a *Server) deviceMailData(r *http.Request, user core.User, method string) mail.Data {
 	return mail.Data{Name: user.Name, Device: describeDevice(r.UserAgent()), IP: a.s.ClientIP(r),
-		Method: describeMethod(method), Link: a.s.origin + a.s.Path + "/profile#sessions"}
+		Method: describeMethod(method), Link: a.s.origin + a.profileURL("devices")}
 }
 
 // pendingDevice returns the device challenge this browser waits on and
@@ -414,5 +414,5 @@ func (a *Server) apiVerifyDevice(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeMe(w, st)
+	return a.writeMe(w, st)
 }

@@ -288,7 +288,7 @@ func (a *Server) apiFactorTwo(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return a.apiDeviceStepOr(w, r, err)
 	}
-	return writeMe(w, st)
+	return a.writeMe(w, st)
 }
 
 // holdForSecondFactor is called when a passwordless flow has created
@@ -355,7 +355,7 @@ func (a *Server) apiFactorTwoPasskeyFinish(w http.ResponseWriter, r *http.Reques
 	if err != nil {
 		return a.apiDeviceStepOr(w, r, err)
 	}
-	return writeMe(w, st)
+	return a.writeMe(w, st)
 }
 
 // factorTwoSMSForm texts a code for the pending sign-in and shows the

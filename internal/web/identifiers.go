@@ -241,7 +241,7 @@ func (a *Server) identifierVerifyForm(w http.ResponseWriter, r *http.Request) er
 		return a.flowFail(w, r, err, keyIdentFlow, a.s.Path+"/profile")
 	}
 	a.notice(r, idn.Value+" was added to your account.")
-	http.Redirect(w, r, a.s.Path+"/profile#addresses", http.StatusSeeOther)
+	http.Redirect(w, r, a.profileURL(""), http.StatusSeeOther)
 	return nil
 }
 

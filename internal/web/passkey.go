@@ -128,7 +128,7 @@ func (a *Server) reportPasskeyClone(r *http.Request, sce *passkey.SignCountError
 }
 
 func (a *Server) passkeyMailData(r *http.Request, user core.User, p core.Passkey) mail.Data {
-	return mail.Data{Name: user.Name, Device: p.Name, IP: a.s.ClientIP(r), Link: a.s.origin + a.s.Path + "/profile#passkeys"}
+	return mail.Data{Name: user.Name, Device: p.Name, IP: a.s.ClientIP(r), Link: a.s.origin + a.profileURL("security")}
 }
 
 // passkeySignInBegin starts a sign-in: username-less when email is empty,
@@ -549,7 +549,7 @@ func (a *Server) apiPasskeySignInFinish(w http.ResponseWriter, r *http.Request) 
 	if err != nil {
 		return a.apiDeviceStepOr(w, r, err)
 	}
-	return writeMe(w, st)
+	return a.writeMe(w, st)
 }
 
 func (a *Server) apiPasskeyRegisterBegin(w http.ResponseWriter, r *http.Request) error {

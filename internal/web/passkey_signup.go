@@ -222,7 +222,7 @@ func (a *Server) apiPasskeySignUpFinish(w http.ResponseWriter, r *http.Request) 
 	if err != nil {
 		return err
 	}
-	return writeMe(w, st)
+	return a.writeMe(w, st)
 }
 
 func (a *Server) passkeySignUpPage(w http.ResponseWriter, r *http.Request) error {

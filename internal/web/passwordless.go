@@ -756,13 +756,13 @@ func (a *Server) devSMS(r *http.Request) ([]ui.DevMessage, error) {
 
 // signedInBody answers a completed passwordless sign-in.
 type signedInBody struct {
-	User        core.User    `json:"user"`
+	User        userJSON     `json:"user"`
 	Session     core.Session `json:"session"`
 	RedirectURL string       `json:"redirect_url"`
 }
 
-func writeSignedIn(w http.ResponseWriter, st *authState, next string) error {
-	return httpx.WriteJSON(w, http.StatusOK, signedInBody{User: st.user, Session: st.session, RedirectURL: next})
+func (a *Server) writeSignedIn(w http.ResponseWriter, st *authState, next string) error {
+	return httpx.WriteJSON(w, http.StatusOK, signedInBody{User: a.userJSON(st.user), Session: st.session, RedirectURL: next})
 }
 
 func (a *Server) apiMethods(w http.ResponseWriter, r *http.Request) error {
@@ -838,7 +838,7 @@ func (a *Server) apiCodeVerify(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return a.apiFactorTwoOr(w, r, err)
 	}
-	return writeSignedIn(w, st, next)
+	return a.writeSignedIn(w, st, next)
 }
 
 func (a *Server) apiFlowResend(key string) httpx.HandlerFunc {
@@ -875,7 +875,7 @@ func (a *Server) apiLinkVerify(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return a.apiFactorTwoOr(w, r, err)
 	}
-	return writeSignedIn(w, st, next)
+	return a.writeSignedIn(w, st, next)
 }
 
 // linkStatusBody answers where a browser's magic-link flow stands.
@@ -906,7 +906,7 @@ func (a *Server) apiLinkContinue(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return a.apiFactorTwoOr(w, r, err)
 	}
-	return writeSignedIn(w, st, next)
+	return a.writeSignedIn(w, st, next)
 }
 
 // identifierJSON is one of the user's addresses.

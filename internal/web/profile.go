@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/embedauth/auth/core"
 	"github.com/embedauth/auth/internal/httpx"
@@ -12,9 +13,9 @@ import (
 	"github.com/embedauth/auth/ui"
 )
 
-func userView(u core.User) ui.UserView {
-	return ui.UserView{ID: u.ID, Email: u.Email, Name: u.Name, Initials: u.Initials(), EmailVerified: u.EmailVerified,
-		HasPassword: u.HasPassword, CreatedAt: u.CreatedAt}
+func (a *Server) userView(u core.User) ui.UserView {
+	return ui.UserView{ID: u.ID, Email: u.Email, Name: u.Name, Initials: u.Initials(), ImageURL: a.imageURL(u),
+		EmailVerified: u.EmailVerified, HasPassword: u.HasPassword, CreatedAt: u.CreatedAt}
 }
 
 func (a *Server) sessionViews(r *http.Request, st *authState) ([]ui.SessionView, error) {
@@ -125,7 +126,7 @@ func (a *Server) apiMe(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeMe(w, st)
+	return a.writeMe(w, st)
 }
 
 func (a *Server) apiUpdateMe(w http.ResponseWriter, r *http.Request) error {
@@ -166,8 +167,8 @@ func (a *Server) apiUpdateMe(w http.ResponseWriter, r *http.Request) error {
 	}
 	a.cache.forgetUser(u.ID)
 	return httpx.WriteJSON(w, http.StatusOK, struct {
-		User core.User `json:"user"`
-	}{u})
+		User userJSON `json:"user"`
+	}{a.userJSON(u)})
 }
 
 func (a *Server) apiDeleteMe(w http.ResponseWriter, r *http.Request) error {
@@ -239,6 +240,10 @@ func (a *Server) profilePage(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return err
 	}
+	if tab := r.URL.Query().Get("tab"); tab != "" && a.profileTab(r) != tab {
+		http.Redirect(w, r, a.profileURL(""), http.StatusSeeOther) // not a section here
+		return nil
+	}
 	data, err := a.profileData(r, st, a.page(r, "profile"))
 	if err != nil {
 		return err
@@ -246,17 +251,69 @@ func (a *Server) profilePage(w http.ResponseWriter, r *http.Request) error {
 	return a.render(w, http.StatusOK, "profile", data)
 }
 
-// profileAction runs a profile form and redirects back to the profile with
-// a notice, or re-renders it with the error.
+// The profile page's sections, as Clerk's UserProfile has them, in the
+// order of its navigation: "" is the profile itself (picture, name,
+// addresses, the browser's other accounts).
+var profileTabs = []ui.ProfileTab{{Key: "", Label: "Profile"}, {Key: "security", Label: "Security"},
+	{Key: "devices", Label: "Devices"}, {Key: "connections", Label: "Connected accounts"}, {Key: "organizations", Label: "Organizations"}}
+
+// hasProfileTab reports whether the profile page has the section: all do
+// but connected accounts, which needs a social provider.
+func (a *Server) hasProfileTab(key string) bool {
+	return key != "connections" || len(a.social.list) > 0
+}
+
+// profileTab is the section of the profile page a request is about: the
+// one a GET asks for (?tab=), or the one whose form was posted.
+func (a *Server) profileTab(r *http.Request) string {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		tab := r.URL.Query().Get("tab")
+		for _, t := range profileTabs {
+			if t.Key == tab && a.hasProfileTab(tab) {
+				return tab
+			}
+		}
+		return ""
+	}
+	form, _ := strings.CutPrefix(r.URL.Path, a.s.Path+"/profile/")
+	switch {
+	case strings.HasPrefix(form, "password"), strings.HasPrefix(form, "delete"), strings.HasPrefix(form, "passkeys/"):
+		return "security"
+	case strings.HasPrefix(form, "sessions/"):
+		return "devices"
+	case strings.HasPrefix(form, "connections/"):
+		return "connections"
+	}
+	return ""
+}
+
+// profileURL is the address of a section of the profile page.
+func (a *Server) profileURL(tab string) string {
+	if tab == "" {
+		return a.s.Path + "/profile"
+	}
+	return a.s.Path + "/profile?tab=" + tab
+}
+
+// profileAction runs a profile form and redirects back to its section of
+// the profile with a notice, or re-renders it with the error.
 func (a *Server) profileAction(w http.ResponseWriter, r *http.Request, fn func(st *authState) (string, error)) error {
+	return a.profileUpload(w, r, maxBody, nil, fn)
+}
+
+// profileUpload is profileAction for a form of up to limit bytes (a file
+// upload); a bigger one is refused with tooLarge, which names the field.
+func (a *Server) profileUpload(w http.ResponseWriter, r *http.Request, limit int64, tooLarge error, fn func(st *authState) (string, error)) error {
 	st, ok, err := a.signedIn(w, r)
 	if !ok {
 		return err
 	}
-	if err := httpx.ParseForm(w, r, maxBody); err != nil {
-		return err
+	msg := ""
+	if err = httpx.ParseForm(w, r, limit); err == nil {
+		msg, err = fn(st)
+	} else if tooLarge != nil && errors.Is(err, core.ErrTooLarge) {
+		err = tooLarge
 	}
-	msg, err := fn(st)
 	if err != nil {
 		e := httpx.Public(err)
 		if httpx.Status(e) >= 500 {
@@ -271,7 +328,7 @@ func (a *Server) profileAction(w http.ResponseWriter, r *http.Request, fn func(s
 	if msg != "" {
 		a.notice(r, msg)
 	}
-	http.Redirect(w, r, a.s.Path+"/profile", http.StatusSeeOther)
+	http.Redirect(w, r, a.profileURL(a.profileTab(r)), http.StatusSeeOther)
 	return nil
 }
 
@@ -323,21 +380,32 @@ func (a *Server) deleteForm(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// profileData is what the profile page shows: the navigation, and the
+// section the request is about (profileTab), read only for it.
 func (a *Server) profileData(r *http.Request, st *authState, p ui.Page) (ui.Profile, error) {
-	sessions, err := a.sessionViews(r, st)
-	if err != nil {
-		return ui.Profile{}, err
+	d := ui.Profile{Page: p, User: a.userView(st.user), MinLength: a.s.PasswordMinLength, Tab: a.profileTab(r),
+		Multi: a.s.SessionMode == SessionMulti, MaxImageSize: "2 MB"}
+	for _, t := range profileTabs {
+		if a.hasProfileTab(t.Key) {
+			t.Active = t.Key == d.Tab
+			d.Tabs = append(d.Tabs, t)
+		}
 	}
-	ids, err := a.identifierViews(r, st)
-	if err != nil {
-		return ui.Profile{}, err
+	var err error
+	switch d.Tab {
+	case "":
+		d.Accounts = a.accounts(r, st)
+		d.Identifiers, err = a.identifierViews(r, st)
+	case "security":
+		d.PasskeyList, err = a.passkeyList(r, st)
+	case "devices":
+		d.Sessions, err = a.sessionViews(r, st)
+	case "connections":
+		d.Connections, err = a.connectionsView(r, st)
+	case "organizations":
+		if d.Orgs, err = a.userOrgViews(r.Context(), st); err == nil {
+			d.Invitations, err = a.pendingInvitationViews(r.Context(), st.user)
+		}
 	}
-	passkeys, err := a.passkeyList(r, st)
-	if err != nil {
-		return ui.Profile{}, err
-	}
-	conns, err := a.connectionsView(r, st)
-	return ui.Profile{Page: p, User: userView(st.user), Sessions: sessions, MinLength: a.s.PasswordMinLength,
-		Accounts: a.accounts(r, st), Multi: a.s.SessionMode == SessionMulti, Identifiers: ids, PasskeyList: passkeys,
-		Connections: conns}, err
+	return d, err
 }

@@ -104,6 +104,12 @@ func (a *Server) routeTable() []route {
 		{"GET", "/api/sessions", a.apiSessions},
 		{"DELETE", "/api/sessions/{id}", a.apiRevokeSession},
 		{"POST", "/api/sessions/revoke-others", a.apiRevokeOthers},
+		// Profile pictures (avatar.go)
+		{"POST", "/profile/avatar", a.avatarForm},
+		{"POST", "/profile/avatar/remove", a.avatarRemoveForm},
+		{"GET", "/avatars/{user_id}", a.avatar},
+		{"PUT", "/api/me/image", a.apiSetImage},
+		{"DELETE", "/api/me/image", a.apiRemoveImage},
 		// Security log (security_log.go)
 		{"GET", "/profile/security", a.securityLogPage},
 		{"GET", "/api/me/security-log", a.apiSecurityLog},

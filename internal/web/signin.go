@@ -181,7 +181,7 @@ func (a *Server) apiSignIn(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return a.apiDeviceStepOr(w, r, err)
 	}
-	return writeMe(w, st)
+	return a.writeMe(w, st)
 }
 
 func (a *Server) apiSignOut(w http.ResponseWriter, r *http.Request) error {

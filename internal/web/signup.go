@@ -137,7 +137,7 @@ func (a *Server) apiVerify(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeMe(w, st)
+	return a.writeMe(w, st)
 }
 
 func (a *Server) apiResend(w http.ResponseWriter, r *http.Request) error {

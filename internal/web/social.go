@@ -195,7 +195,7 @@ func (a *Server) socialStart(r *http.Request, id, intent, redirect string) (stri
 		}
 		// Connecting a provider is a sensitive change (reverify.go).
 		if err := a.stepUp(r, st, "", "", ""); errors.Is(err, errReverificationRequired) {
-			return a.reverifyTarget(a.s.Path + "/profile"), nil
+			return a.reverifyTarget(a.profileURL("connections")), nil
 		} else if err != nil {
 			return "", err
 		}
@@ -467,7 +467,7 @@ func (a *Server) socialLink(r *http.Request, sp *socialProvider, flow socialFlow
 	if t := a.safeRedirect(flow.RedirectURL); t != "" {
 		return t, nil
 	}
-	return a.s.Path + "/profile", nil
+	return a.profileURL("connections"), nil
 }
 
 var errSocialNotYours = httpx.Errorf(http.StatusForbidden, "connection_not_yours",
@@ -546,7 +546,7 @@ func (a *Server) socialMail(r *http.Request, template, to, name, provider, addre
 		return nil, nil
 	}
 	return a.newMail(template, to, mail.Data{Name: name, Device: provider, Address: address, IP: a.s.ClientIP(r),
-		Link: a.s.origin + a.s.Path + "/profile#connections"})
+		Link: a.s.origin + a.profileURL("connections")})
 }
 
 // connectionsView is the profile's connected-accounts section, nil when
@@ -676,7 +676,7 @@ func (a *Server) socialCallbackPage(w http.ResponseWriter, r *http.Request) erro
 		return a.render(w, http.StatusConflict, "message", ui.Message{Page: p,
 			Body: "An account with the email address that " + exists.provider + " gave us already exists. Sign in to it the way you usually do " +
 				"in the next 10 minutes, and " + exists.provider + " will be connected to it, so you can use it next time.",
-			LinkURL: a.s.Path + "/sign-in?redirect_url=" + queryEscape(a.s.Path+"/profile#connections"), LinkText: "Sign in"})
+			LinkURL: a.s.Path + "/sign-in?redirect_url=" + queryEscape(a.profileURL("connections")), LinkText: "Sign in"})
 	}
 	if err != nil {
 		return err

@@ -104,6 +104,7 @@ func TestBrowserPasskeyNewDevice(t *testing.T) {
 	tab.Fill("#code", devMailCode(t, env, u.Email))
 	pkStatus(t, "verify the device", tab.Submit("#code"), http.StatusOK)
 	tab.wantPath("/auth/profile")
+	pkStatus(t, "security section", tab.Navigate(env.URL+"/auth/profile?tab=security"), http.StatusOK)
 	pkStatus(t, "add a passkey", tab.ClickAndWait("#add-passkey"), http.StatusOK)
 	flWaitMail(t, env, u.Email) // passkey added
 	pkStatus(t, "sign out", tab.ClickAndWait(".ea-signout button"), http.StatusOK)

@@ -166,7 +166,7 @@ func TestNewDeviceMail_SMTP(t *testing.T) {
 	if !strings.Contains(got.Subject, newSignIn) {
 		t.Fatalf("subject %q", got.Subject)
 	}
-	for _, want := range []string{"Safari on iOS", "127.0.0.1", "Signed in with: Password", env.URL + "/auth/profile#sessions", "When: "} {
+	for _, want := range []string{"Safari on iOS", "127.0.0.1", "Signed in with: Password", env.URL + "/auth/profile?tab=devices", "When: "} {
 		if !strings.Contains(got.Text, want) {
 			t.Errorf("notice lacks %q:\n%s", want, got.Text)
 		}

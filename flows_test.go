@@ -575,10 +575,10 @@ func TestFlowChangePassword(t *testing.T) {
 					t.Errorf("status = %q", st.Status)
 				}
 			} else {
-				if r.want(http.StatusSeeOther).location() != "/auth/profile" {
+				if r.want(http.StatusSeeOther).location() != "/auth/profile?tab=security" {
 					t.Errorf("redirect to %q", r.location())
 				}
-				c.get("/auth/profile").want(http.StatusOK).notice()
+				c.get("/auth/profile?tab=security").want(http.StatusOK).notice()
 			}
 			c.get("/auth/api/me").want(http.StatusOK)
 			other.get("/auth/api/me").wantError(http.StatusUnauthorized, "unauthenticated")
@@ -699,7 +699,7 @@ func TestFlowProfilePage_Devices(t *testing.T) {
 	pm := phone.signIn("pat@example.com", pw)
 	tablet.signIn("pat@example.com", pw)
 
-	page := c.get("/auth/profile").want(http.StatusOK)
+	page := c.get("/auth/profile?tab=devices").want(http.StatusOK)
 	page.contains("pat@example.com", "Firefox on Linux", "This device", "Chrome on Android",
 		`name="session_id" value="`+pm.Session.ID+`"`, `action="/auth/profile/sessions/revoke-others"`)
 	if n := strings.Count(string(page.body), `action="/auth/profile/sessions/revoke"`); n != 2 {
@@ -708,18 +708,18 @@ func TestFlowProfilePage_Devices(t *testing.T) {
 
 	// Revoke one device from the page.
 	r := c.postForm("/auth/profile/sessions/revoke", url.Values{"session_id": {pm.Session.ID}}).want(http.StatusSeeOther)
-	if r.location() != "/auth/profile" {
+	if r.location() != "/auth/profile?tab=devices" {
 		t.Errorf("redirect to %q", r.location())
 	}
 	phone.get("/auth/api/me").wantError(http.StatusUnauthorized, "unauthenticated")
-	c.get("/auth/profile").want(http.StatusOK).notice().notContains(pm.Session.ID)
+	c.get("/auth/profile?tab=devices").want(http.StatusOK).notice().notContains(pm.Session.ID)
 	// An id that is not there re-renders the page with the error.
 	c.postForm("/auth/profile/sessions/revoke", url.Values{"session_id": {pm.Session.ID}}).want(http.StatusNotFound).alert()
 
 	// Sign out every other device.
 	c.postForm("/auth/profile/sessions/revoke-others", url.Values{}).want(http.StatusSeeOther)
 	tablet.get("/auth/api/me").wantError(http.StatusUnauthorized, "unauthenticated")
-	c.get("/auth/profile").want(http.StatusOK).notice()
+	c.get("/auth/profile?tab=devices").want(http.StatusOK).notice()
 
 	// Change the name.
 	c.postForm("/auth/profile/name", url.Values{"name": {"Pat Doe"}}).want(http.StatusSeeOther)

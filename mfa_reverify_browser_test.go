@@ -25,7 +25,7 @@ import (
 
 // The profile the delete form returns to, and the query the reverification
 // page is reached with on the way.
-const mrProfile = "/auth/profile"
+const mrProfile = "/auth/profile?tab=security"
 
 var mrBackToProfile = url.Values{"redirect_url": {mrProfile}}
 

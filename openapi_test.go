@@ -28,6 +28,10 @@ import (
 	"github.com/embedauth/auth/core"
 )
 
+// imageBody lists the operations whose request body is a picture
+// (image/png, image/jpeg or image/gif), not JSON.
+var imageBody = map[string]bool{"PUT /api/me/image": true}
+
 // openAPIRouteList is the JSON API as the route table in internal/web/routes.go declares
 // it. TestOpenAPIRoutes checks it against api.go and against the document,
 // so a route added without docs, or docs without a route, fails.
@@ -60,6 +64,8 @@ var openAPIRouteList = []string{
 	"GET /api/me",
 	"PATCH /api/me",
 	"DELETE /api/me",
+	"PUT /api/me/image",
+	"DELETE /api/me/image",
 	"GET /api/me/security-log",
 	"GET /api/sessions",
 	"DELETE /api/sessions/{id}",
@@ -311,8 +317,14 @@ func TestOpenAPIDocument(t *testing.T) {
 				}
 			}
 		}
-		// Request bodies are JSON objects.
-		if rb, ok := op["requestBody"]; ok {
+		// Request bodies are JSON objects, but for a picture upload, whose
+		// body is the image.
+		if rb, ok := op["requestBody"]; ok && imageBody[key] {
+			content := doc.deref(t, rb)["content"].(map[string]any)
+			if len(content) != 3 || content["image/png"] == nil || content["image/jpeg"] == nil || content["image/gif"] == nil {
+				t.Errorf("%s: the picture's body types are %v", key, content)
+			}
+		} else if ok {
 			rb := doc.deref(t, rb)
 			schema, ok := rb["content"].(map[string]any)["application/json"].(map[string]any)["schema"]
 			if !ok || rb["required"] != true {
@@ -336,6 +348,9 @@ func TestOpenAPIDocument(t *testing.T) {
 			required = append(required, r.(string))
 		}
 		var fields, always []string
+		if name == "User" {
+			fields = append(fields, "image_url") // the API adds the picture's URL, when there is one
+		}
 		for f := range typ.Fields() {
 			tag := f.Tag.Get("json")
 			if tag == "-" || !f.IsExported() {
@@ -489,7 +504,7 @@ func TestOpenAPIErrorResponses(t *testing.T) {
 		"GET /api/sessions", "DELETE /api/sessions/{id}", "POST /api/sessions/revoke-others", "POST /api/reverify",
 		"POST /api/reverify/email-code", "GET /api/me/mfa", "POST /api/me/mfa/totp", "POST /api/me/mfa/totp/confirm",
 		"POST /api/me/mfa/backup-codes", "DELETE /api/me/mfa", "POST /api/me/mfa/sms", "DELETE /api/me/mfa/sms",
-		"POST /api/reverify/sms-code", "GET /api/me/security-log"}
+		"POST /api/reverify/sms-code", "GET /api/me/security-log", "PUT /api/me/image", "DELETE /api/me/image"}
 	for _, k := range openAPIRouteList { // tokens and the admin routes (jwt-*, webhooks) need a signed-in user
 		if k == "GET /api/token" || strings.Contains(k, " /api/jwt-") || strings.Contains(k, " /api/webhooks/") {
 			signedIn = append(signedIn, k)
@@ -571,7 +586,10 @@ func TestOpenAPIErrorResponses(t *testing.T) {
 		if method != "GET" {
 			need[403] = []string{"cross_origin_request"}
 		}
-		if _, ok := op["requestBody"]; ok {
+		if _, ok := op["requestBody"]; ok && imageBody[key] {
+			need[413] = []string{"image_too_large"}
+			need[415] = []string{"unsupported_media_type"}
+		} else if ok {
 			need[400] = []string{"invalid_json", "invalid_request", "unknown_field"}
 			need[413] = []string{"request_too_large"}
 			need[415] = []string{"unsupported_media_type"}
@@ -707,6 +725,12 @@ func TestOpenAPIAnswersMatch(t *testing.T) {
 	check(t, "PATCH /api/me", in.patchJSON("/auth/api/me", `{"name":"OA","unsafe_metadata":{"a":[1,2]}}`))
 	check(t, "PATCH /api/me", in.patchJSON("/auth/api/me", `{"unsafe_metadata":[]}`))
 	check(t, "GET /api/me", in.get("/auth/api/me"))
+	check(t, "PUT /api/me/image", in.do("PUT", "/auth/api/me/image", "image/png", bytes.NewReader(avatarPNG(t, 40, 30))))
+	check(t, "GET /api/me", in.get("/auth/api/me"))
+	check(t, "PUT /api/me/image", in.do("PUT", "/auth/api/me/image", "image/gif", strings.NewReader("GIF89a")))
+	check(t, "PUT /api/me/image", in.do("PUT", "/auth/api/me/image", "image/jpeg", bytes.NewReader(make([]byte, 3<<20))))
+	check(t, "DELETE /api/me/image", in.do("DELETE", "/auth/api/me/image", "", nil))
+	check(t, "DELETE /api/me/image", in.do("DELETE", "/auth/api/me/image", "", nil))
 	// Sessions.
 	check(t, "GET /api/sessions", in.get("/auth/api/sessions"))
 	check(t, "DELETE /api/sessions/{id}", in.do("DELETE", "/auth/api/sessions/sess_unknown", "", nil))

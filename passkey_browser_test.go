@@ -211,7 +211,7 @@ func TestBrowserPasskeyJourney(t *testing.T) {
 	}
 
 	// The profile lists it; the same authenticator cannot register again.
-	pkStatus(t, "profile", tab.Navigate(env.URL+"/auth/profile"), http.StatusOK)
+	pkStatus(t, "profile", tab.Navigate(env.URL+"/auth/profile?tab=security"), http.StatusOK)
 	if got := tab.Text("#passkeys .ea-passkey-name"); got != "Headless Chrome on Linux" {
 		t.Errorf("passkey name %q", got)
 	}
@@ -266,7 +266,7 @@ func TestBrowserPasskeyJourney(t *testing.T) {
 
 	// A second device adds a passkey from the profile.
 	tab.swapAuthenticator()
-	pkStatus(t, "profile", tab.Navigate(env.URL+"/auth/profile"), http.StatusOK)
+	pkStatus(t, "profile", tab.Navigate(env.URL+"/auth/profile?tab=security"), http.StatusOK)
 	pkStatus(t, "add a passkey", tab.ClickAndWait("#add-passkey"), http.StatusOK)
 	if n := pkStoredPasskeys(t, env, email); n != 2 {
 		t.Fatalf("%d passkeys after adding one", n)
@@ -317,6 +317,7 @@ func TestBrowserPasskeyAutofill(t *testing.T) {
 	tab.Fill("#password", pw)
 	pkStatus(t, "password sign-in", tab.Submit("#password"), http.StatusOK)
 	tab.wantPath("/auth/profile")
+	pkStatus(t, "security section", tab.Navigate(env.URL+"/auth/profile?tab=security"), http.StatusOK)
 	pkStatus(t, "add a passkey", tab.ClickAndWait("#add-passkey"), http.StatusOK)
 	if n := pkStoredPasskeys(t, env, u.Email); n != 1 {
 		t.Fatalf("%d passkeys", n)
@@ -401,6 +402,7 @@ func TestBrowserPasskeySecondFactor(t *testing.T) {
 	tab.Fill("#email", "two@example.com")
 	tab.Fill("#password", pw)
 	pkStatus(t, "password sign-in", tab.Submit("#password"), http.StatusOK)
+	pkStatus(t, "security section", tab.Navigate(base+"/auth/profile?tab=security"), http.StatusOK)
 	pkStatus(t, "add a passkey", tab.ClickAndWait("#add-passkey"), http.StatusOK)
 
 	pkStatus(t, "second factor page", tab.Navigate(base+"/test/second-factor/"), http.StatusOK)

@@ -371,11 +371,11 @@ func TestPasskeyPagesProfile(t *testing.T) {
 	env := authtest.New(t)
 	_, c, _, pw := pkUser(t, env, "prof@example.com")
 	p := pkPasskeys(t, c)[0]
-	page := c.get("/auth/profile").want(http.StatusOK)
+	page := c.get("/auth/profile?tab=security").want(http.StatusOK)
 	page.contains(`id="passkeys"`, "Go HTTP client", `data-passkey="register"`, `action="/auth/profile/passkeys/rename"`,
 		`action="/auth/profile/passkeys/delete"`, `src="/auth/static/passkey.js?v=`, "not used yet")
 	c.postForm("/auth/profile/passkeys/rename", url.Values{"passkey_id": {p.ID}, "name": {"Desk key"}}).want(http.StatusSeeOther)
-	c.get("/auth/profile").want(http.StatusOK).contains("Desk key", "Your passkey was renamed.")
+	c.get("/auth/profile?tab=security").want(http.StatusOK).contains("Desk key", "Your passkey was renamed.")
 	c.postForm("/auth/profile/passkeys/rename", url.Values{"passkey_id": {p.ID}, "name": {""}}).want(http.StatusUnprocessableEntity).alert()
 	c.postForm("/auth/profile/passkeys/delete", url.Values{"passkey_id": {p.ID}, "password": {"wrong-wrong-wrong"}}).want(http.StatusUnprocessableEntity).alert()
 	c.postForm("/auth/profile/passkeys/delete", url.Values{"passkey_id": {p.ID}, "password": {pw}}).want(http.StatusSeeOther)
@@ -432,7 +432,7 @@ func TestPasskeyReauthGuardsAccountChanges(t *testing.T) {
 	env.Clock.Advance(auth.DefaultReverificationAge + time.Second)
 	c.postJSON("/auth/api/password/change", map[string]string{"new_password": authtest.Password()}).wantError(http.StatusForbidden, "reverification_required")
 	c.deleteJSON("/auth/api/me", map[string]string{}).wantError(http.StatusForbidden, "reverification_required")
-	page := c.get("/auth/profile").want(http.StatusOK)
+	page := c.get("/auth/profile?tab=security").want(http.StatusOK)
 	page.contains(`action="/auth/profile/delete" class="ea-form" novalidate data-passkey-reauth`)
 	// Another user's passkey does not re-authenticate this one.
 	_, _, otherKey, _ := pkUser(t, env, "stranger@example.com")
@@ -464,7 +464,7 @@ func TestPasskeyRequiredMode(t *testing.T) {
 	}
 	c.get(r.location()).want(http.StatusOK).contains("asks every account to have a passkey", `data-passkey="register"`,
 		`data-next="/app/home"`, `href="/app/home"`)
-	c.get("/auth/profile").want(http.StatusOK).contains("asks every account to have one")
+	c.get("/auth/profile?tab=security").want(http.StatusOK).contains("asks every account to have one")
 	pkRegister(t, c, pkKey(env))
 	// With a passkey, the setup page and sign-in go straight on.
 	if loc := c.get("/auth/passkeys/setup?redirect_url=%2Fapp%2Fhome").want(http.StatusSeeOther).location(); loc != "/app/home" {

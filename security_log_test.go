@@ -192,7 +192,7 @@ func TestSecurityLog_FactorChangesAndRevocations(t *testing.T) {
 	if strings.Index(page.text(), "Password changed") > strings.Index(page.text(), "Two-step verification turned on") {
 		t.Error("the page is not newest first")
 	}
-	c.get("/auth/profile").want(http.StatusOK).contains(`href="/auth/profile/security"`)
+	c.get("/auth/profile?tab=security").want(http.StatusOK).contains(`href="/auth/profile/security"`)
 }
 
 func TestSecurityLog_OnlyTheOwner(t *testing.T) {

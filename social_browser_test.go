@@ -37,7 +37,7 @@ func TestSocialBrowser_RedirectDance(t *testing.T) {
 	op.SetClock(env.Clock.Now)
 	tab := browsertest.Browser(t)
 
-	if st := tab.Navigate(env.URL + "/auth/sign-in?redirect_url=/auth/profile"); st != http.StatusOK {
+	if st := tab.Navigate(env.URL + "/auth/sign-in?redirect_url=/auth/profile%3Ftab%3Dconnections"); st != http.StatusOK {
 		t.Fatalf("sign-in page: %d", st)
 	}
 	if st := tab.ClickAndWait("#social-idp"); st != http.StatusOK {
@@ -49,7 +49,7 @@ func TestSocialBrowser_RedirectDance(t *testing.T) {
 	if st := tab.ClickAndWait("#approve"); st != http.StatusOK {
 		t.Fatalf("back from the provider: %d at %s", st, tab.URL())
 	}
-	if p := tab.Path(); p != "/auth/profile" {
+	if p := tab.Path(); p != "/auth/profile?tab=connections" {
 		t.Fatalf("landed on %s, want the profile", p)
 	}
 	if h := tab.Text("h1"); h != "Ada Lovelace" {
@@ -63,7 +63,7 @@ func TestSocialBrowser_RedirectDance(t *testing.T) {
 	if st := tab.ClickAndWait("#connect-github"); st != http.StatusOK {
 		t.Fatalf("connect GitHub: %d at %s", st, tab.URL())
 	}
-	if p := tab.Path(); p != "/auth/profile" {
+	if p := tab.Path(); p != "/auth/profile?tab=connections" {
 		t.Fatalf("after connecting, at %s", p)
 	}
 	if s := tab.Text("#connections"); !strings.Contains(s, "GitHub") {

@@ -206,7 +206,7 @@ func TestSocialOIDC_VerifiedEmailLinking(t *testing.T) {
 		env.op.SetUser(oidctest.User{Subject: "bob-idp", Email: "bob@example.com", EmailVerified: true})
 		before := snapshot(t, env.Env)
 		c := flNew(t, env.Env)
-		socialSignIn(t, c, "idp").want(http.StatusConflict).contains("Sign in to it", "/auth/sign-in?redirect_url=%2Fauth%2Fprofile%23connections")
+		socialSignIn(t, c, "idp").want(http.StatusConflict).contains("Sign in to it", "/auth/sign-in?redirect_url=%2Fauth%2Fprofile%3Ftab%3Dconnections")
 		before.same(t, env.Env)
 		// Proving the account in the same browser connects the identity.
 		c.signIn("bob@example.com", pw)
@@ -339,12 +339,12 @@ func TestSocialOIDC_LinkAndUnlink(t *testing.T) {
 	// The provider's email is someone else's: linking from the profile
 	// connects whatever identity the signed-in user proves.
 	env.op.SetUser(oidctest.User{Subject: "carol-idp", Email: "carol.work@example.com", EmailVerified: true})
-	c.get("/auth/profile").want(http.StatusOK).contains("Connected accounts", `id="connect-idp"`)
+	c.get("/auth/profile?tab=connections").want(http.StatusOK).contains("Connected accounts", `id="connect-idp"`)
 	r := c.get(socialAuthorize(t, c, "idp", url.Values{"intent": {"link"}, "redirect_url": {"/auth/profile"}})).want(http.StatusSeeOther)
 	if loc := r.header.Get("Location"); loc != "/auth/profile" {
 		t.Errorf("link went to %s", loc)
 	}
-	c.get("/auth/profile").want(http.StatusOK).contains("is connected", "carol.work@example.com", `id="disconnect-idp"`)
+	c.get("/auth/profile?tab=connections").want(http.StatusOK).contains("is connected", "carol.work@example.com", `id="disconnect-idp"`)
 	list, _ := env.Auth.Store().ExternalAccounts(context.Background(), me.ID)
 	if len(list) != 1 || list[0].Subject != "carol-idp" {
 		t.Fatalf("accounts = %+v", list)

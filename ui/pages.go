@@ -176,8 +176,10 @@ type DevMessage struct {
 
 // UserButton is the avatar menu an app places in its own layout.
 type UserButton struct {
-	Base       string
-	Initials   string
+	Base     string
+	Initials string
+	// ImageURL is the user's profile picture, "" to show the initials.
+	ImageURL   string
 	Name       string
 	Email      string
 	ProfileURL string

@@ -93,7 +93,7 @@ func (a *Server) apiSetImage(w http.ResponseWriter, r *http.Request) error {
 		return account.ErrImageTooLarge
 	}
 	if err != nil {
-		return httpx.Errorf(http.StatusBadRequest, "invalid_body", "The picture could not be read.")
+		return account.ErrImageFormat.With(err)
 	}
 	u, err := a.setImage(r, st, data)
 	if err != nil {

@@ -33,7 +33,7 @@ func (a *Server) UserButton(r *http.Request) template.HTML {
 	if err != nil || st == nil {
 		return ""
 	}
-	data := ui.UserButton{Base: a.s.Path, Initials: st.user.Initials(), Name: st.user.Name, Email: st.user.Email,
+	data := ui.UserButton{Base: a.s.Path, Initials: st.user.Initials(), ImageURL: a.imageURL(st.user), Name: st.user.Name, Email: st.user.Email,
 		ProfileURL: a.s.Path + "/profile"}
 	if a.s.SessionMode == SessionMulti {
 		// The app's own pages run outside Handler, so the browser's

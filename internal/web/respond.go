@@ -66,9 +66,9 @@ func (a *Server) render(w http.ResponseWriter, status int, name string, data any
 // can act on; other errors go to the adapter (a logged 500).
 func (a *Server) formFail(w http.ResponseWriter, r *http.Request, err error, name string, build func(ui.Page) any) error {
 	if errors.Is(err, errReverificationRequired) {
-		back := a.s.Path + "/profile"
+		back := a.profileURL(a.profileTab(r))
 		if name == "mfa" {
-			back += "/mfa"
+			back = a.s.Path + "/profile/mfa"
 		}
 		http.Redirect(w, r, a.reverifyTarget(back), http.StatusSeeOther)
 		return nil

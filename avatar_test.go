@@ -13,14 +13,15 @@ import (
 	"github.com/embedauth/auth/authtest"
 )
 
-// avatarPNG is a w×h opaque PNG.
+// avatarPNG is a w×h opaque PNG of a gradient.
 func avatarPNG(t *testing.T, w, h int) []byte {
 	t.Helper()
 	img := image.NewNRGBA(image.Rect(0, 0, w, h))
-	for i := range img.Pix {
-		img.Pix[i] = 0xff
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ { // a gradient from teal to violet
+			img.SetNRGBA(x, y, color.NRGBA{R: uint8(40 + 160*x/w), G: uint8(180 - 120*y/h), B: 200, A: 255})
+		}
 	}
-	img.SetNRGBA(0, 0, color.NRGBA{R: 10, G: 20, B: 30, A: 255})
 	var buf bytes.Buffer
 	if err := png.Encode(&buf, img); err != nil {
 		t.Fatal(err)

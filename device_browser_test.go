@@ -63,7 +63,7 @@ func TestBrowserNewDeviceVerification(t *testing.T) {
 	}
 	notice := srv.Wait(t, email, 10*time.Second)
 	if !strings.Contains(notice.Subject, "New sign-in") || !strings.Contains(notice.Text, "127.0.0.1") ||
-		!strings.Contains(notice.Text, env.URL+"/auth/profile#sessions") {
+		!strings.Contains(notice.Text, env.URL+"/auth/profile?tab=devices") {
 		t.Fatalf("new-device notice %q:\n%s", notice.Subject, notice.Text)
 	}
 

@@ -29,6 +29,9 @@ const mrProfile = "/auth/profile?tab=security"
 
 var mrBackToProfile = url.Values{"redirect_url": {mrProfile}}
 
+// mrAccount is the profile's first section, where addresses are added.
+const mrAccount = "/auth/profile"
+
 // mrTab is a tab with a virtual authenticator.
 type mrTab struct {
 	*mbTab
@@ -290,13 +293,13 @@ func TestMFABrowserReverifyWithPasskey(t *testing.T) {
 
 	// The form has no password field; submitting it leads to the
 	// reverification page and sends nothing.
-	b.status("profile", b.Navigate(env.URL+mrProfile), http.StatusOK)
+	b.status("profile", b.Navigate(env.URL+mrAccount), http.StatusOK)
 	if n := b.eval(`String(document.querySelectorAll("#add-email input[type=password]").length)`); n != "0" {
 		t.Fatalf("the add-email form of a user without a password has %s password fields", n)
 	}
 	b.Fill("#new_email", added)
 	b.status("add an email address", b.Submit("#new_email"), http.StatusOK)
-	b.wantPage("/auth/reverify", mrBackToProfile)
+	b.wantPage("/auth/reverify", url.Values{"redirect_url": {mrAccount}})
 	for sel, want := range map[string]string{
 		"#reverify-passkey button": "Use a passkey",
 		"#reverify-send button":    "Email me a code",
@@ -306,8 +309,8 @@ func TestMFABrowserReverifyWithPasskey(t *testing.T) {
 			t.Fatalf("%s says %q, want %q", sel, got, want)
 		}
 	}
-	if got := b.eval(`document.querySelector('#reverify-passkey input[name=redirect_url]').value`); got != mrProfile {
-		t.Fatalf("the passkey form returns to %q, want %s", got, mrProfile)
+	if got := b.eval(`document.querySelector('#reverify-passkey input[name=redirect_url]').value`); got != mrAccount {
+		t.Fatalf("the passkey form returns to %q, want %s", got, mrAccount)
 	}
 	if n := b.eval(`String(document.querySelectorAll("#password, #code, #email_code").length)`); n != "0" {
 		t.Fatalf("the page asks for a password or a code (%s fields)", n)
@@ -319,7 +322,7 @@ func TestMFABrowserReverifyWithPasskey(t *testing.T) {
 	// Use the passkey: the authenticator signs, and the browser is back
 	// on the profile, with no code pending yet.
 	b.status("use a passkey", b.ClickAndWait("#reverify-passkey button"), http.StatusOK)
-	b.wantPath(mrProfile)
+	b.wantPath(mrAccount)
 	if creds := b.pk.credentials(); len(creds) != 1 || creds[0].SignCount <= signCount {
 		t.Fatalf("the authenticator did not sign: sign count %v before, now %+v", signCount, creds)
 	}
@@ -333,7 +336,7 @@ func TestMFABrowserReverifyWithPasskey(t *testing.T) {
 	b.wantPath("/auth/profile/identifiers/verify")
 	b.Fill("#code", pwMailCode(t, env, added))
 	b.status("verify the new address", b.Submit("#code"), http.StatusOK)
-	b.wantPath(mrProfile)
+	b.wantPath(mrAccount)
 	if got := b.Text(".ea-alert-info"); got != added+" was added to your account." {
 		t.Fatalf("notice %q", got)
 	}

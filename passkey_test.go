@@ -379,7 +379,7 @@ func TestPasskeyPagesProfile(t *testing.T) {
 	c.postForm("/auth/profile/passkeys/rename", url.Values{"passkey_id": {p.ID}, "name": {""}}).want(http.StatusUnprocessableEntity).alert()
 	c.postForm("/auth/profile/passkeys/delete", url.Values{"passkey_id": {p.ID}, "password": {"wrong-wrong-wrong"}}).want(http.StatusUnprocessableEntity).alert()
 	c.postForm("/auth/profile/passkeys/delete", url.Values{"passkey_id": {p.ID}, "password": {pw}}).want(http.StatusSeeOther)
-	c.get("/auth/profile").want(http.StatusOK).contains("You have no passkeys yet.", "Your passkey was removed.")
+	c.get("/auth/profile?tab=security").want(http.StatusOK).contains("You have no passkeys yet.", "Your passkey was removed.")
 }
 
 func TestPasskeyLastSignInMethod(t *testing.T) {

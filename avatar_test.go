@@ -99,6 +99,10 @@ func TestAvatar_UploadServeRemove(t *testing.T) {
 		t.Fatalf("user button:\n%s", button)
 	}
 
+	// Other members of an organization see it beside her name.
+	org := ogCreate(t, ann, "Acme", "acme").Organization
+	ann.get("/auth/orgs/"+org.ID+"?tab=members").want(http.StatusOK).contains(`src="` + me.User.ImageURL + `"`)
+
 	// Removing it.
 	ogForm(ann.flClient, "/auth/profile/avatar/remove").want(http.StatusSeeOther)
 	flNew(t, env).get("/auth/avatars/" + me.User.ID).want(http.StatusNotFound)

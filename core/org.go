@@ -78,6 +78,8 @@ type Member struct {
 	Membership
 	Email string `json:"email"`
 	Name  string `json:"name"`
+	// ImageVersion is the member's User.ImageVersion (their picture).
+	ImageVersion int64 `json:"-"`
 }
 
 // Invitation statuses. A pending invitation past its expiry reads as

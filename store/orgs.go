@@ -227,7 +227,7 @@ func (db *DB) membership(ctx context.Context, q querier, orgID, userID string) (
 // Members returns an organization's members with their email and name, by
 // when they joined.
 func (db *DB) Members(ctx context.Context, orgID string) ([]core.Member, error) {
-	rows, err := db.db.QueryContext(ctx, `SELECT `+membershipColumns+`, u.email, u.name
+	rows, err := db.db.QueryContext(ctx, `SELECT `+membershipColumns+`, u.email, u.name, u.image_version
 		FROM auth_org_memberships m JOIN auth_users u ON u.id = m.user_id
 		WHERE m.org_id = $1 ORDER BY m.created_at, m.id`, orgID)
 	if err != nil {
@@ -238,7 +238,7 @@ func (db *DB) Members(ctx context.Context, orgID string) ([]core.Member, error) 
 	for rows.Next() {
 		var ms membershipScan
 		var mem core.Member
-		if err := rows.Scan(append(ms.dest(), &mem.Email, &mem.Name)...); err != nil {
+		if err := rows.Scan(append(ms.dest(), &mem.Email, &mem.Name, &mem.ImageVersion)...); err != nil {
 			return nil, fmt.Errorf("store: members: %w", err)
 		}
 		mem.Membership = ms.membership()

@@ -76,6 +76,8 @@ type MemberView struct {
 	Name     string
 	Email    string
 	Initials string
+	// ImageURL is the member's profile picture, "" for their initials.
+	ImageURL string
 	Role     string
 	RoleName string
 	JoinedAt time.Time

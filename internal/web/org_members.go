@@ -31,12 +31,12 @@ func (a *Server) membersTab(ctx context.Context, d *ui.OrgProfile, st *authState
 		}
 	}
 	for _, m := range members {
-		u := core.User{Name: m.Name, Email: m.Email}
+		u := core.User{ID: m.UserID, Name: m.Name, Email: m.Email, ImageVersion: m.ImageVersion}
 		// The sole admin can be neither demoted nor removed: offer no
 		// action that would only be refused.
 		soleAdmin := m.Role == core.RoleAdmin && admins == 1
 		d.Members = append(d.Members, ui.MemberView{UserID: m.UserID, Name: m.Name, Email: m.Email, Initials: u.Initials(),
-			Role: m.Role, RoleName: names.name(m.Role), JoinedAt: m.CreatedAt, You: m.UserID == uid,
+			ImageURL: a.imageURL(u), Role: m.Role, RoleName: names.name(m.Role), JoinedAt: m.CreatedAt, You: m.UserID == uid,
 			Manageable: d.CanManageMembers && !soleAdmin && a.orgs.CanGrant(acc, catalog, m.Role)})
 	}
 	if !d.CanManageMembers {

@@ -101,7 +101,7 @@ func TestAvatar_UploadServeRemove(t *testing.T) {
 
 	// Other members of an organization see it beside her name.
 	org := ogCreate(t, ann, "Acme", "acme").Organization
-	ann.get("/auth/orgs/"+org.ID+"?tab=members").want(http.StatusOK).contains(`src="` + me.User.ImageURL + `"`)
+	ann.get("/auth/orgs/" + org.ID + "?tab=members").want(http.StatusOK).contains(`src="` + me.User.ImageURL + `"`)
 
 	// Removing it.
 	ogForm(ann.flClient, "/auth/profile/avatar/remove").want(http.StatusSeeOther)

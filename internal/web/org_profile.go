@@ -326,10 +326,12 @@ func (a *Server) apiDeleteOrg(w http.ResponseWriter, r *http.Request) error {
 	return httpx.WriteJSON(w, http.StatusOK, statusBody{Status: "deleted"})
 }
 
-// deleteOrg deletes an organization, checked with orgs.Service.CheckDelete,
-// after the user proves it is them (see stepUp).
+// orgDeletePasswordMissing asks for the password that deleting an
+// organization needs.
 const orgDeletePasswordMissing = "Enter your password to delete the organization."
 
+// deleteOrg deletes an organization, checked with orgs.Service.CheckDelete,
+// after the user proves it is them (see stepUp).
 func (a *Server) deleteOrg(r *http.Request, st *authState, orgID, pw, field string) error {
 	if err := a.stepUp(r, st, pw, field, orgDeletePasswordMissing); err != nil {
 		return err

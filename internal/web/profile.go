@@ -98,10 +98,12 @@ func (a *Server) updateName(r *http.Request, st *authState, raw string) (core.Us
 	return u, nil
 }
 
-// deleteAccount deletes the signed-in user after checking their password
-// (when they have one), and signs this browser out of them.
+// deletePasswordMissing asks for the password that deleting an account
+// needs.
 const deletePasswordMissing = "Enter your password to delete your account."
 
+// deleteAccount deletes the signed-in user after checking their password
+// (when they have one), and signs this browser out of them.
 func (a *Server) deleteAccount(r *http.Request, st *authState, pw string) error {
 	ctx := r.Context()
 	user := st.user

@@ -151,7 +151,9 @@ type AccountView struct {
 	Email     string
 	Name      string
 	Initials  string
-	Active    bool
+	// ImageURL is the account's profile picture, "" for its initials.
+	ImageURL string
+	Active   bool
 }
 
 // DevMail is the dev outbox.

@@ -44,7 +44,8 @@ func (a *Server) accounts(r *http.Request, st *authState) []ui.AccountView {
 	var out []ui.AccountView
 	for _, id := range splitIDs(a.sm.GetString(ctx, keySessionIDs)) {
 		if id == st.session.ID {
-			out = append(out, ui.AccountView{SessionID: id, Email: st.user.Email, Name: st.user.Name, Initials: st.user.Initials(), Active: true})
+			out = append(out, ui.AccountView{SessionID: id, Email: st.user.Email, Name: st.user.Name, Initials: st.user.Initials(),
+				ImageURL: a.imageURL(st.user), Active: true})
 			continue
 		}
 		s, err := a.db.Session(ctx, id)
@@ -55,7 +56,7 @@ func (a *Server) accounts(r *http.Request, st *authState) []ui.AccountView {
 		if err != nil || u.Banned {
 			continue
 		}
-		out = append(out, ui.AccountView{SessionID: id, Email: u.Email, Name: u.Name, Initials: u.Initials()})
+		out = append(out, ui.AccountView{SessionID: id, Email: u.Email, Name: u.Name, Initials: u.Initials(), ImageURL: a.imageURL(u)})
 	}
 	return out
 }

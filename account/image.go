@@ -10,6 +10,7 @@ import (
 	"image/gif"
 	"image/jpeg"
 	"image/png"
+	"runtime"
 
 	"github.com/embedauth/auth/core"
 )
@@ -25,6 +26,9 @@ const (
 	// ImageSide is the side of the square picture kept.
 	ImageSide = 256
 )
+
+// imageSlots bounds the pictures being decoded at once (see SetImage).
+var imageSlots = make(chan struct{}, runtime.GOMAXPROCS(0))
 
 // Refusals of a profile picture.
 var (
@@ -126,8 +130,17 @@ func opaque(img *image.NRGBA) bool {
 
 // SetImage makes data, checked and re-encoded by [CleanImage], the user's
 // profile picture. It returns the user with its new ImageVersion.
+// At most one picture a core is decoded at a time: a full-size photo takes
+// tens of megabytes while it is cropped, and uploads must not add up to
+// more than the machine has.
 func (s *Service[M]) SetImage(ctx context.Context, userID string, data []byte) (core.User, error) {
+	select {
+	case imageSlots <- struct{}{}:
+	case <-ctx.Done():
+		return core.User{}, ctx.Err()
+	}
 	ct, out, err := CleanImage(data)
+	<-imageSlots
 	if err != nil {
 		return core.User{}, err
 	}

@@ -15,9 +15,10 @@ import (
 
 // signUpInput is a sign-up request, from a form or JSON.
 type signUpInput struct {
-	Email    string `json:"email"`
-	Password string `json:"password"`
-	Name     string `json:"name"`
+	Email        string `json:"email"`
+	Password     string `json:"password"`
+	Name         string `json:"name"`
+	CaptchaToken string `json:"captcha_token"`
 }
 
 // signUp starts a sign-up (see account.Service.StartSignup: it answers the
@@ -29,6 +30,14 @@ func (a *Server) signUp(r *http.Request, in signUpInput) (email string, err erro
 	}
 	if err := rateLimited(a.limits.signUp, a.s.ClientIP(r)); err != nil {
 		return "", err
+	}
+	if err := a.checkCaptcha(r); err != nil {
+		return "", err
+	}
+	if clean, err := core.CleanEmail(in.Email); err == nil { // a malformed one is refused by StartSignup
+		if err := a.signUpAllowed(r, clean); err != nil {
+			return "", err
+		}
 	}
 	ctx := r.Context()
 	su, err := a.account.StartSignup(ctx, in.Email, in.Name, in.Password, a.signupMail)
@@ -116,7 +125,7 @@ func (a *Server) apiSignUp(w http.ResponseWriter, r *http.Request) error {
 	if err := httpx.DecodeJSON(w, r, maxBody, &in); err != nil {
 		return err
 	}
-	email, err := a.signUp(r, in)
+	email, err := a.signUp(withCaptchaToken(r, in.CaptchaToken), in)
 	if err != nil {
 		return err
 	}

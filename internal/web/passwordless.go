@@ -495,7 +495,7 @@ func (a *Server) startForm(kind string, signUp bool) httpx.HandlerFunc {
 			case signUp:
 				page = "sign-up"
 				build = func(p ui.Page) any {
-					return ui.SignUp{Page: p, Email: in.Email, Name: in.Name, RedirectURL: in.RedirectURL, MinLength: a.s.PasswordMinLength, Methods: a.methodsView()}
+					return ui.SignUp{Page: p, Mode: a.signUpMode(r.Context()), Email: in.Email, Name: in.Name, RedirectURL: in.RedirectURL, MinLength: a.s.PasswordMinLength, Methods: a.methodsView()}
 				}
 			}
 			return a.formFail(w, r, err, page, build)

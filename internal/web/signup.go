@@ -161,7 +161,8 @@ func (a *Server) apiResend(w http.ResponseWriter, r *http.Request) error {
 
 func (a *Server) signUpPage(w http.ResponseWriter, r *http.Request) error {
 	redirect := a.safeRedirect(r.URL.Query().Get("redirect_url"))
-	return a.render(w, http.StatusOK, "sign-up", ui.SignUp{Page: a.page(r, "sign-up"), RedirectURL: redirect, MinLength: a.s.PasswordMinLength, Methods: a.methodsView()})
+	return a.render(w, http.StatusOK, "sign-up", ui.SignUp{Page: a.page(r, "sign-up"), Mode: a.signUpMode(r.Context()), Email: r.URL.Query().Get("email"),
+		RedirectURL: redirect, MinLength: a.s.PasswordMinLength, Methods: a.methodsView()})
 }
 
 func (a *Server) signUpForm(w http.ResponseWriter, r *http.Request) error {
@@ -172,7 +173,7 @@ func (a *Server) signUpForm(w http.ResponseWriter, r *http.Request) error {
 	redirect := a.safeRedirect(formRedirect(r))
 	if _, err := a.signUp(r, in); err != nil {
 		return a.formFail(w, r, err, "sign-up", func(p ui.Page) any {
-			return ui.SignUp{Page: p, Email: in.Email, Name: in.Name, RedirectURL: redirect, MinLength: a.s.PasswordMinLength, Methods: a.methodsView()}
+			return ui.SignUp{Page: p, Mode: a.signUpMode(r.Context()), Email: in.Email, Name: in.Name, RedirectURL: redirect, MinLength: a.s.PasswordMinLength, Methods: a.methodsView()}
 		})
 	}
 	target := a.s.Path + "/verify"

@@ -249,6 +249,49 @@ func (a *Server) endImpersonation(r *http.Request) (string, error) {
 	return userID, a.sm.Destroy(ctx)
 }
 
+// returnFromImpersonation ends impersonation sess, past its time, and
+// signs the browser whose cookie token is token back in to the
+// administrator's own session when it is still live, reporting whether
+// it did.
+func (a *Server) returnFromImpersonation(ctx context.Context, token string, sess core.Session) (bool, error) {
+	ctx, err := a.sm.Load(ctx, token)
+	if err != nil {
+		return false, err
+	}
+	if a.sm.Token(ctx) != token || a.sm.GetString(ctx, keySessionID) != sess.ID || a.sm.GetString(ctx, keyActorSessionID) != sess.ActorSessionID {
+		return false, nil
+	}
+	admin, u, _, err := a.db.LiveSessionWithOrg(ctx, sess.ActorSessionID)
+	if errorsIsNotFound(err) || (err == nil && (u.Banned || !admin.Active(a.s.Now(), a.s.SessionIdleTimeout))) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	a.sm.Put(ctx, keySessionID, sess.ActorSessionID)
+	if a.s.SessionMode == SessionMulti {
+		a.sm.Put(ctx, keySessionIDs, a.sm.GetString(ctx, keyActorSessionIDs))
+	}
+	a.sm.Remove(ctx, keyActorSessionID)
+	a.sm.Remove(ctx, keyActorSessionIDs)
+	if _, _, err := a.sm.Commit(ctx); err != nil {
+		return false, err
+	}
+	if err := a.db.EndSession(ctx, sess.ID, "impersonation_expired"); err != nil && !errors.Is(err, core.ErrNotFound) {
+		return false, err
+	}
+	a.cache.forgetSessions(sess.ID)
+	actor, err := a.db.User(ctx, sess.ActorID)
+	if err != nil {
+		actor = core.User{ID: sess.ActorID}
+	}
+	if err := a.db.LogSecurity(ctx, core.SecurityEvent{UserID: sess.UserID, Kind: core.SecurityImpersonationEnded,
+		Method: "impersonation", Detail: actorDetail(actor)}); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
 func (a *Server) endImpersonationForm(w http.ResponseWriter, r *http.Request) error {
 	if err := httpx.ParseForm(w, r, maxBody); err != nil {
 		return err

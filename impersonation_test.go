@@ -211,3 +211,20 @@ func TestImpersonation_MultiSession(t *testing.T) {
 		t.Fatalf("after the end: %s", me.User.ID)
 	}
 }
+
+// oaGateAnswers drives the waitlist and the end of an impersonation for
+// TestOpenAPIAnswersMatch.
+func oaGateAnswers(t *testing.T, check func(t *testing.T, op string, r *flResp)) {
+	env := imEnv(t, func(c *auth.Config) { c.SignUp.Mode = auth.SignUpWaitlist })
+	c := flNew(t, env)
+	check(t, "POST /api/waitlist", c.postJSON("/auth/api/waitlist", map[string]string{"email": "w@example.com", "name": "W"}))
+	check(t, "POST /api/waitlist", c.postJSON("/auth/api/waitlist", map[string]string{"email": "w@mailinator.com"}))
+	check(t, "POST /api/waitlist", c.postJSON("/auth/api/waitlist", map[string]string{"email": "w@"}))
+	admin := ogSignIn(t, env, "admin@example.com")
+	user := ogSignIn(t, env, "ann@example.com")
+	check(t, "POST /api/impersonation/end", admin.postJSON("/auth/api/impersonation/end", struct{}{}))
+	imStart(t, admin, user.user.ID).want(http.StatusSeeOther)
+	check(t, "POST /api/impersonation/end", admin.postJSON("/auth/api/impersonation/end", struct{}{}))
+	srMode(t, env, auth.SignUpSettings{Mode: auth.SignUpPublic})
+	check(t, "POST /api/waitlist", c.postJSON("/auth/api/waitlist", map[string]string{"email": "w2@example.com"}))
+}

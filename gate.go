@@ -64,7 +64,9 @@ func ImpersonationFrom(ctx context.Context) (Impersonation, bool) { return web.I
 
 // Impersonation is [ImpersonationFrom], as a method for apps that reach
 // everything through their Auth.
-func (a *Auth) Impersonation(ctx context.Context) (Impersonation, bool) { return web.ImpersonationFrom(ctx) }
+func (a *Auth) Impersonation(ctx context.Context) (Impersonation, bool) {
+	return web.ImpersonationFrom(ctx)
+}
 
 // SignUpSettings returns the sign-up restrictions in force: those an
 // administrator saved, or else Config.SignUp's.

@@ -38,7 +38,7 @@ var (
 		"This can't be done while impersonating a user. End the impersonation first.")
 	errImpersonateAdmin = core.Refuse(core.ErrForbidden, "impersonation_not_allowed",
 		"Administrators can't be impersonated.")
-	errImpersonateSelf = core.Refuse(core.ErrInvalidInput, "impersonation_self", "You can't impersonate yourself.")
+	errImpersonateSelf  = core.Refuse(core.ErrInvalidInput, "impersonation_self", "You can't impersonate yourself.")
 	errImpersonationOff = core.Refuse(core.ErrNotFound, "impersonation_disabled", "Impersonation is turned off.")
 	errNotImpersonating = core.Refuse(core.ErrConflict, "not_impersonating", "You are not impersonating anyone.")
 	errUserNotFound     = core.Refuse(core.ErrNotFound, "user_not_found", "This user does not exist.")

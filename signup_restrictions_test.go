@@ -120,7 +120,7 @@ func TestSignUpRestrictions_WaitlistApproveInvites(t *testing.T) {
 		t.Error("approving twice succeeded")
 	}
 	m := flWaitMail(t, env, "ann@example.com")
-	if !strings.Contains(m.Subject, "invited") || !strings.Contains(m.Text, "/auth/sign-up?email=") {
+	if !strings.Contains(m.Subject, "invitation") || !strings.Contains(m.Text, "/auth/sign-up?email=") {
 		t.Errorf("invitation mail %q:\n%s", m.Subject, m.Text)
 	}
 	// The approved address signs up; the rejected one is still refused.

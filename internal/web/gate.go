@@ -122,12 +122,25 @@ func (a *Server) signUpAllowed(r *http.Request, email string) error {
 	if err := a.gate.rule.Check(r.Context(), email); err != nil {
 		return err
 	}
+	return a.signUpVelocity(r)
+}
+
+// signUpVelocity counts one sign-up of the request's client IP against
+// RateLimits.SignUpsPerHour.
+func (a *Server) signUpVelocity(r *http.Request) error {
 	if ok, retry := a.gate.velocity.Allow(a.s.ClientIP(r)); !ok {
 		e := *signup.ErrTooManySignUps
 		e.RetryAfter = retry
 		return &e
 	}
 	return nil
+}
+
+// isRefusal reports whether err is a refusal (a *core.Error), not a
+// fault.
+func isRefusal(err error) bool {
+	var refusal *core.Error
+	return errors.As(err, &refusal)
 }
 
 // signUpRefusal explains why a flow that proved email could not create

@@ -224,14 +224,17 @@ func (a *Server) startSignIn(r *http.Request, kind string, in startInput) (sentB
 	// A new address may create its account only as the sign-up rule
 	// allows. Whatever it says, the answer now is the same; the refusal
 	// is told once the address is proven (signUpRefusal).
-	allowSignUp := known
-	if !known {
-		gated := address
-		if channel != core.IdentifierEmail {
-			gated = ""
-		}
-		allowSignUp = a.signUpAllowed(r, gated) == nil
+	// The rule is read for every address, so that an answer costs the
+	// same with or without an account.
+	gated := address
+	if channel != core.IdentifierEmail {
+		gated = ""
 	}
+	ruleErr := a.gate.rule.Check(ctx, gated)
+	if ruleErr != nil && !isRefusal(ruleErr) {
+		return sentBody{}, ruleErr
+	}
+	allowSignUp := known || (ruleErr == nil && a.signUpVelocity(r) == nil)
 	var render passwordless.Render
 	switch {
 	case kind == core.ChallengeSMSCode:

@@ -40,6 +40,8 @@ var openAPIRouteList = []string{
 	"POST /api/sign-up",
 	"POST /api/sign-up/verify",
 	"POST /api/sign-up/resend",
+	"POST /api/waitlist",
+	"POST /api/impersonation/end",
 	"POST /api/sign-in",
 	"POST /api/sign-in/factor-two",
 	"POST /api/sign-in/factor-two/passkey/begin",
@@ -778,6 +780,7 @@ func TestOpenAPIAnswersMatch(t *testing.T) {
 	oaSocialAnswers(t, check)       // connected accounts (social_test.go)
 
 	oaTokenWebhookAnswers(t, check) // tokens and webhooks (webhook_openapi_test.go)
+	oaGateAnswers(t, check)         // the waitlist and impersonation (impersonation_test.go)
 	// Every documented success answer was seen.
 	for key, op := range ops {
 		for status := range op["responses"].(map[string]any) {

@@ -482,7 +482,7 @@ func TestT3_RaisedParamsRehashOnSignIn(t *testing.T) {
 		BaseURL:         env.URL,
 		Mailer:          &mail.Capture{},
 		PasswordHashing: auth.Argon2Params{Memory: 128, Time: 2, Threads: 1, SaltLen: 16, KeyLen: 32},
-		RateLimits:      auth.RateLimits{SignIn: -1, SignUp: -1, Codes: -1, Reset: -1},
+		RateLimits:      auth.RateLimits{SignIn: -1, SignUp: -1, Codes: -1, Reset: -1, SignUpsPerHour: -1},
 		Now:             env.Clock.Now,
 		Logger:          slog.New(slog.DiscardHandler),
 	})

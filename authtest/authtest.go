@@ -94,7 +94,7 @@ func New(t testing.TB, opts ...Option) *Env {
 		Mailer:          env.Mail,
 		Now:             env.Clock.Now,
 		PasswordHashing: auth.Argon2Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32},
-		RateLimits:      auth.RateLimits{SignIn: -1, SignUp: -1, Codes: -1, Reset: -1},
+		RateLimits:      auth.RateLimits{SignIn: -1, SignUp: -1, Codes: -1, Reset: -1, SignUpsPerHour: -1},
 		// Every test client is a new device; tests of the notice turn it on.
 		DisableNewDeviceEmails: true,
 	}

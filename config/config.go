@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/embedauth/auth/captcha"
 	"github.com/embedauth/auth/core"
 	"github.com/embedauth/auth/internal/password"
 	"github.com/embedauth/auth/mail"
@@ -179,6 +180,20 @@ type Config struct {
 	// so the admin pages answer 404 and the admin API 403.
 	IsAdmin func(core.User) bool
 
+	// SignUp restricts who may create an account. The zero value lets
+	// anyone sign up, except with an address at a disposable-email domain.
+	// Administrators may change the mode and lists at run time
+	// (Path+"/admin/sign-up", [Auth.UpdateSignUpSettings]); what they
+	// save overrides these.
+	SignUp SignUpConfig
+	// BotProtection puts a challenge (Cloudflare Turnstile or hCaptcha) on
+	// the sign-in and sign-up forms, verified on the server. Default off.
+	BotProtection BotProtection
+	// Impersonation lets administrators act as a user. It is available to
+	// users IsAdmin accepts; the zero value is a one-hour limit and no
+	// impersonation of other administrators.
+	Impersonation ImpersonationConfig
+
 	// Logger receives errors and warnings. Default slog.Default().
 	Logger *slog.Logger
 	// Now is the clock. Default time.Now.
@@ -206,6 +221,10 @@ type RateLimits struct {
 	SignUp int // default 10
 	Codes  int // verification code attempts and resends; default 30
 	Reset  int // forgot-password requests; default 10
+	// SignUpsPerHour caps the accounts started per client IP per hour,
+	// on every way of signing up (password, passkey, email code, magic
+	// link, text message, social sign-in). Default 20.
+	SignUpsPerHour int
 }
 
 // Appearance themes pages and mail with CSS colors and a logo.
@@ -561,4 +580,79 @@ type OrganizationsConfig struct {
 	// DefaultRole is the role of people who join through a verified
 	// domain. Default org:member.
 	DefaultRole string
+}
+
+// SignUpConfig restricts who may create an account: the mode, allowlist
+// and blocklist in force until an administrator saves others, and the
+// refusal of disposable-email domains. Every way of signing up obeys it.
+type SignUpConfig struct {
+	// Mode is who may sign up: core.SignUpPublic (anyone, the default),
+	// core.SignUpRestricted (invited addresses only: a sign-up invitation,
+	// a pending organization invitation, or the allowlist) or
+	// core.SignUpWaitlist (the same, and everyone else may join a
+	// waitlist at Path+"/waitlist"; approving an entry mails an
+	// invitation).
+	Mode core.SignUpMode
+	// Allowlist holds addresses ("ada@example.com") and domains
+	// ("example.com", subdomains included) that may sign up in every mode
+	// and are never taken for disposable.
+	Allowlist []string
+	// Blocklist holds addresses and domains that may never sign up.
+	Blocklist []string
+	// AllowDisposable lets addresses at disposable-email domains sign up.
+	// Default false: they are refused with the code "email_disposable".
+	AllowDisposable bool
+	// DisposableDomains are refused besides the list shipped in package
+	// signup (see signup.DisposableDomains).
+	DisposableDomains []string
+	// ReplaceDisposableDomains makes DisposableDomains the whole list,
+	// instead of additions to the shipped one.
+	ReplaceDisposableDomains bool
+	// InvitationTTL is how long an invitation to sign up (an approved
+	// waitlist entry, [Auth.InviteToSignUp]) lasts. Default 14 days.
+	InvitationTTL time.Duration
+}
+
+// Bot-protection providers.
+const (
+	BotProtectionTurnstile = "turnstile"
+	BotProtectionHCaptcha  = "hcaptcha"
+)
+
+// BotProtection puts a challenge on the sign-in and sign-up forms (password
+// sign-in and sign-up, passkey sign-up, email code, magic link and text
+// message code requests, the waitlist). Browsers show the provider's
+// widget; JSON API clients send the solved token in the field
+// "captcha_token". Every token is verified on the server with the
+// provider's siteverify endpoint. Off while Provider is empty.
+type BotProtection struct {
+	// Provider is "turnstile" (Cloudflare Turnstile) or "hcaptcha".
+	Provider string
+	// SiteKey is the public key the widget is shown with. Required with
+	// Provider.
+	SiteKey string
+	// SecretKey is the secret key the server verifies tokens with.
+	// Required with Provider.
+	SecretKey string
+	// VerifyURL replaces the provider's siteverify endpoint, for tests
+	// against a local server. Default the provider's.
+	VerifyURL string
+	// Hostnames are the hostnames a challenge may be solved on. Default
+	// BaseURL's host.
+	Hostnames []string
+	// Verifier replaces the provider's verifier (another provider, or a
+	// test double); the widget is still Provider's.
+	Verifier captcha.Verifier
+}
+
+// ImpersonationConfig configures administrators acting as users.
+type ImpersonationConfig struct {
+	// MaxDuration is how long an impersonation lasts at most. Default 1
+	// hour; at most 12 hours.
+	MaxDuration time.Duration
+	// AllowAdmins lets an administrator impersonate another
+	// administrator. Default false.
+	AllowAdmins bool
+	// Disabled turns impersonation off.
+	Disabled bool
 }

@@ -38,6 +38,11 @@ const (
 	// SecuritySessionRevoked is a device signed out by the user, by an
 	// administrator or by a security change; Detail is the reason.
 	SecuritySessionRevoked = "session_revoked"
+	// SecurityImpersonationStarted and SecurityImpersonationEnded record
+	// an administrator acting as the user; Detail is the administrator's
+	// user id and email.
+	SecurityImpersonationStarted = "impersonation_started"
+	SecurityImpersonationEnded   = "impersonation_ended"
 )
 
 // Details of a [SecuritySignInFailed] event.

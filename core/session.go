@@ -17,6 +17,12 @@ type Session struct {
 	ExpiresAt time.Time `json:"expires_at"`
 	// EndedAt is set once the session was signed out or revoked.
 	EndedAt *time.Time `json:"ended_at,omitempty"`
+	// ActorID is set on a session an administrator opened as this user
+	// (impersonation): the administrator's user id.
+	ActorID string `json:"actor_id,omitempty"`
+	// ActorSessionID is the administrator's own session, to which the
+	// browser returns when the impersonation ends.
+	ActorSessionID string `json:"-"`
 }
 
 // Active reports whether the session may still be used at now, given the

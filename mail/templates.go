@@ -90,6 +90,10 @@ const (
 	// account's email) was connected to or disconnected from theirs.
 	MsgAccountConnected    = "account_connected"
 	MsgAccountDisconnected = "account_disconnected"
+	// MsgSignUpInvitation invites an address to sign up (an approved
+	// waitlist entry, an administrator's invitation), with a link to the
+	// sign-up page (Data.Link) and how long the invitation lasts.
+	MsgSignUpInvitation = "signup_invitation"
 )
 
 // DefaultColor is the button and link colour used when Brand.Color is empty

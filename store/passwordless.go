@@ -394,7 +394,7 @@ func (db *DB) completeSignIn(ctx context.Context, tx *txn, c core.Challenge, own
 	userID, verified := own.userID, own.verified
 	if userID == "" {
 		if !c.AllowSignUp {
-			return out, core.ErrNotFound
+			return out, core.ErrSignUpClosed
 		}
 		u, err := db.createUserFor(ctx, tx, c.Channel, c.Address, c.Name)
 		if err != nil {

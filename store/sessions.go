@@ -10,7 +10,7 @@ import (
 	"github.com/embedauth/auth/core"
 )
 
-const sessionColumns = `s.id, s.user_id, s.auth_method, s.user_agent, s.ip, s.created_at, s.last_active_at, s.expires_at, s.ended_at`
+const sessionColumns = `s.id, s.user_id, s.auth_method, s.user_agent, s.ip, s.created_at, s.last_active_at, s.expires_at, s.ended_at, s.actor_id, s.actor_session_id`
 
 type sessionScan struct {
 	s                        core.Session
@@ -19,7 +19,7 @@ type sessionScan struct {
 }
 
 func (ss *sessionScan) dest() []any {
-	return []any{&ss.s.ID, &ss.s.UserID, &ss.s.AuthMethod, &ss.s.UserAgent, &ss.s.IP, &ss.created, &ss.active, &ss.expires, &ss.ended}
+	return []any{&ss.s.ID, &ss.s.UserID, &ss.s.AuthMethod, &ss.s.UserAgent, &ss.s.IP, &ss.created, &ss.active, &ss.expires, &ss.ended, &ss.s.ActorID, &ss.s.ActorSessionID}
 }
 
 func (ss *sessionScan) session() core.Session {
@@ -49,8 +49,9 @@ func (db *DB) createSession(ctx context.Context, tx *txn, s core.Session) (core.
 	}
 	s.CreatedAt, s.LastActiveAt = now, now
 	s.ExpiresAt = s.ExpiresAt.UTC().Truncate(time.Millisecond)
-	_, err := tx.ExecContext(ctx, `INSERT INTO auth_sessions (id, user_id, auth_method, user_agent, ip, created_at, last_active_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $6, $7)`, s.ID, s.UserID, s.AuthMethod, s.UserAgent, s.IP, ms(now), ms(s.ExpiresAt))
+	_, err := tx.ExecContext(ctx, `INSERT INTO auth_sessions (id, user_id, auth_method, user_agent, ip, created_at, last_active_at, expires_at,
+		actor_id, actor_session_id) VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $9)`,
+		s.ID, s.UserID, s.AuthMethod, s.UserAgent, s.IP, ms(now), ms(s.ExpiresAt), s.ActorID, s.ActorSessionID)
 	if err != nil {
 		return s, err
 	}

@@ -31,6 +31,9 @@ type Claims struct {
 	AuthorizedParty string
 	// Org is the active organization of the session, nil when none.
 	Org *Org
+	// ActorID is "act"."sub": the administrator acting as Subject in an
+	// impersonation (RFC 8693), empty otherwise.
+	ActorID string
 	// Raw is the token's payload: every claim, as signed.
 	Raw json.RawMessage
 }
@@ -54,6 +57,7 @@ type wireClaims struct {
 	IssuedAt        numericDate `json:"iat"`
 	ID              string      `json:"jti"`
 	SessionID       string      `json:"sid"`
+	Actor           *Actor      `json:"act"`
 	AuthorizedParty string      `json:"azp"`
 	OrgID           string      `json:"org_id"`
 	OrgSlug         string      `json:"org_slug"`
@@ -113,6 +117,9 @@ func (w *wireClaims) claims(raw []byte) *Claims {
 	c := &Claims{Issuer: w.Issuer, Subject: w.Subject, Audience: w.Audience, Expiry: w.Expiry.t,
 		NotBefore: w.NotBefore.t, IssuedAt: w.IssuedAt.t, ID: w.ID, SessionID: w.SessionID,
 		AuthorizedParty: w.AuthorizedParty, Raw: raw}
+	if w.Actor != nil {
+		c.ActorID = w.Actor.Subject
+	}
 	if w.OrgID != "" {
 		c.Org = &Org{ID: w.OrgID, Slug: w.OrgSlug, Role: w.OrgRole, Permissions: w.OrgPermissions}
 	}

@@ -27,6 +27,9 @@ type Session struct {
 	// Org, when not nil, becomes org_id, org_slug, org_role and
 	// org_permissions.
 	Org *Org
+	// ActorID, when set, becomes "act": {"sub": ActorID}, the RFC 8693
+	// actor claim of a session an administrator opened as the user.
+	ActorID string
 	// IssuedAt becomes "iat"; "nbf" is 5 s earlier and "exp" is
 	// IssuedAt+Lifetime.
 	IssuedAt time.Time
@@ -34,7 +37,14 @@ type Session struct {
 	Lifetime time.Duration
 }
 
+// Actor is the "act" claim (RFC 8693 section 4.1): who acts on behalf of
+// the token's subject.
+type Actor struct {
+	Subject string `json:"sub"`
+}
+
 type sessionPayload struct {
+	Actor           *Actor   `json:"act,omitempty"`
 	AuthorizedParty string   `json:"azp,omitempty"`
 	Expiry          int64    `json:"exp"`
 	IssuedAt        int64    `json:"iat"`
@@ -61,6 +71,9 @@ func (k *Keys) SignSession(ctx context.Context, s Session) (string, time.Time, e
 	exp := iat.Add(s.Lifetime)
 	p := sessionPayload{AuthorizedParty: s.AuthorizedParty, Expiry: exp.Unix(), IssuedAt: iat.Unix(), Issuer: s.Issuer,
 		NotBefore: iat.Add(-notBeforeSkew).Unix(), SessionID: s.SessionID, Subject: s.UserID}
+	if s.ActorID != "" {
+		p.Actor = &Actor{Subject: s.ActorID}
+	}
 	if s.Org != nil {
 		p.OrgID, p.OrgSlug, p.OrgRole, p.OrgPermissions = s.Org.ID, s.Org.Slug, s.Org.Role, s.Org.Permissions
 		if p.OrgPermissions == nil {

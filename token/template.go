@@ -61,7 +61,7 @@ type Input struct {
 }
 
 // registeredClaims are set by embedauth; templates may not set them.
-var registeredClaims = []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "sid", "azp"}
+var registeredClaims = []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "sid", "azp", "act"}
 
 // MaxTemplateLifetime bounds a template's Lifetime.
 const MaxTemplateLifetime = 24 * time.Hour
@@ -454,6 +454,9 @@ func (c *CompiledTemplate) Sign(ctx context.Context, keys *Keys, in Input, issue
 	claims["nbf"] = iat.Add(-notBeforeSkew).Unix()
 	claims["exp"] = exp.Unix()
 	claims["jti"] = core.NewID("jwt")
+	if in.Session.ActorID != "" { // an impersonation: RFC 8693 "act"
+		claims["act"] = Actor{Subject: in.Session.ActorID}
+	}
 	if authorizedParty != "" {
 		claims["azp"] = authorizedParty
 	}

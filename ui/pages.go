@@ -25,6 +25,12 @@ type Page struct {
 	// Social lists the "Continue with ..." buttons of the sign-in and
 	// sign-up pages, one per configured provider.
 	Social []SocialButton
+	// Captcha is the bot-protection widget of the sign-in and sign-up
+	// forms, nil when bot protection is off or the page has no such form.
+	Captcha *Captcha
+	// Impersonation is set while an administrator acts as the signed-in
+	// user: every page shows a banner with a way to stop.
+	Impersonation *Impersonation
 }
 
 // SignIn is the sign-in page.
@@ -38,6 +44,9 @@ type SignIn struct {
 // SignUp is the sign-up page.
 type SignUp struct {
 	Page
+	// Mode is the sign-up mode in force: "public", "restricted" or
+	// "waitlist"; the page says who may sign up.
+	Mode        string
 	Email       string
 	Name        string
 	RedirectURL string
@@ -186,6 +195,8 @@ type UserButton struct {
 	Email      string
 	ProfileURL string
 	Accounts   []AccountView
+	// Impersonation is set while an administrator acts as the user.
+	Impersonation *Impersonation
 }
 
 // WebhookEndpoints is the admin page that lists webhook endpoints and adds

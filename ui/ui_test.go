@@ -70,9 +70,12 @@ func pageData() map[string]any {
 		"passkey-sign-up": ui.PasskeySignUp{Page: p, Step: ui.PasskeyStepEmail},
 		"passkey-setup":   ui.PasskeySetup{Page: p, Next: "/"},
 
-		"code":            ui.Code{Page: p, To: "a***@example.com", Channel: "email", TTL: "10 minutes", Digits: 6, Action: "/auth/code", BackURL: "/auth/sign-in"},
-		"phone":           ui.Phone{Page: p, SignUp: true},
-		"magic-link":      ui.LinkConfirm{Page: p, To: "a***@example.com", Token: "t", Requester: "Chrome on macOS (192.0.2.1)"},
+		"code":       ui.Code{Page: p, To: "a***@example.com", Channel: "email", TTL: "10 minutes", Digits: 6, Action: "/auth/code", BackURL: "/auth/sign-in"},
+		"phone":      ui.Phone{Page: p, SignUp: true},
+		"magic-link": ui.LinkConfirm{Page: p, To: "a***@example.com", Token: "t", Requester: "Chrome on macOS (192.0.2.1)"},
+		"waitlist":   ui.Waitlist{Page: p, Email: "ann@example.com"},
+		"admin-sign-up": ui.AdminSignUp{Page: p, Mode: "waitlist", Allowlist: "example.com",
+			Waitlist: []ui.WaitlistView{{ID: "wait_1", Email: "ann@example.com", Status: "pending"}}},
 		"magic-link-sent": ui.LinkSent{Page: p, To: "a***@example.com", TTL: "15 minutes", BackURL: "/auth/sign-in"},
 	}
 }

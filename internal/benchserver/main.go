@@ -43,7 +43,7 @@ func main() {
 	a, err := auth.New(auth.Config{
 		DatabasePath: filepath.Join(*dir, "bench.db"),
 		BaseURL:      base,
-		RateLimits:   auth.RateLimits{SignIn: -1, SignUp: -1, Codes: -1, Reset: -1},
+		RateLimits:   auth.RateLimits{SignIn: -1, SignUp: -1, Codes: -1, Reset: -1, SignUpsPerHour: -1},
 	})
 	if err != nil {
 		log.Fatal(err)

@@ -42,7 +42,7 @@ func main() {
 		BaseURL:         "http://localhost:8080",
 		Mailer:          box,
 		PasswordHashing: auth.Argon2Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32},
-		RateLimits:      auth.RateLimits{SignIn: -1, SignUp: -1, Codes: -1, Reset: -1},
+		RateLimits:      auth.RateLimits{SignIn: -1, SignUp: -1, Codes: -1, Reset: -1, SignUpsPerHour: -1},
 		Logger:          slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	if err != nil {

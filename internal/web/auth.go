@@ -55,6 +55,7 @@ type Server struct {
 	mfa        *mfa.Service                     // TOTP and backup codes (mfa.go)
 	account    *account.Service[*store.OutMail] // password accounts and the security log
 	social     *socialState                     // OAuth 2.0 and OpenID Connect sign-in (social.go)
+	gate       *gateState                       // who may sign up, bot protection (gate.go)
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -138,6 +139,7 @@ func (a *Server) init() error {
 	a.limits.signUp = ratelimit.New(s.RateLimits.SignUp, time.Minute, s.Now)
 	a.limits.codes = ratelimit.New(s.RateLimits.Codes, time.Minute, s.Now)
 	a.limits.reset = ratelimit.New(s.RateLimits.Reset, time.Minute, s.Now)
+	a.initGate()
 	a.account = account.New[*store.OutMail](a.db, account.Config{
 		Now: s.Now, Logger: s.Logger, Hasher: a.hasher, Policy: a.policy, AppName: s.AppName,
 		LockoutThreshold: s.LockoutThreshold, LockoutDuration: s.LockoutDuration,

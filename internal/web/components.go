@@ -34,7 +34,7 @@ func (a *Server) UserButton(r *http.Request) template.HTML {
 		return ""
 	}
 	data := ui.UserButton{Base: a.s.Path, Initials: st.user.Initials(), ImageURL: a.imageURL(st.user), Name: st.user.Name, Email: st.user.Email,
-		ProfileURL: a.s.Path + "/profile"}
+		ProfileURL: a.s.Path + "/profile", Impersonation: a.impersonationView(r)}
 	if a.s.SessionMode == SessionMulti {
 		// The app's own pages run outside Handler, so the browser's
 		// session data may not be loaded yet.

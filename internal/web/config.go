@@ -158,6 +158,7 @@ func resolve(c Config) (*settings, error) {
 	errs = append(errs, s.checkPasskeys()...)
 	errs = append(errs, s.mfaDefaults()...)
 	errs = append(errs, s.checkSocial()...)
+	errs = append(errs, s.gateDefaults()...)
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("auth: invalid config: %w", err)
 	}

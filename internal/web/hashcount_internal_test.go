@@ -20,7 +20,7 @@ func TestOneHashPerRequest(t *testing.T) {
 		DatabasePath:    filepath.Join(t.TempDir(), "auth.db"),
 		Mailer:          &mail.Capture{},
 		PasswordHashing: Argon2Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32},
-		RateLimits:      RateLimits{SignIn: -1, SignUp: -1, Codes: -1, Reset: -1},
+		RateLimits:      RateLimits{SignIn: -1, SignUp: -1, Codes: -1, Reset: -1, SignUpsPerHour: -1},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -33,7 +33,7 @@ func pkInternalAuth(tb testing.TB) (*Server, string, *http.Client) {
 		BaseURL:         base,
 		Mailer:          &mail.Capture{},
 		PasswordHashing: Argon2Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32},
-		RateLimits:      RateLimits{SignIn: -1, SignUp: -1, Codes: -1, Reset: -1},
+		RateLimits:      RateLimits{SignIn: -1, SignUp: -1, Codes: -1, Reset: -1, SignUpsPerHour: -1},
 		Logger:          slog.New(slog.DiscardHandler),
 	})
 	if err != nil {

@@ -27,6 +27,14 @@ func (a *Server) passkeySignUp(r *http.Request, rawEmail, rawName string) (strin
 	if err := rateLimited(a.limits.signUp, a.s.ClientIP(r)); err != nil {
 		return "", err
 	}
+	if err := a.checkCaptcha(r); err != nil {
+		return "", err
+	}
+	if clean, err := core.CleanEmail(rawEmail); err == nil { // a malformed one is refused by StartPasskeySignup
+		if err := a.signUpAllowed(r, clean); err != nil {
+			return "", err
+		}
+	}
 	ctx := r.Context()
 	su, err := a.account.StartPasskeySignup(ctx, rawEmail, rawName, passkey.NewUserHandle(), a.signupMail)
 	if err != nil {
@@ -151,13 +159,14 @@ func (a *Server) apiPasskeySignUp(w http.ResponseWriter, r *http.Request) error 
 		return errPasskeysOff
 	}
 	var in struct {
-		Email string `json:"email"`
-		Name  string `json:"name"`
+		Email        string `json:"email"`
+		Name         string `json:"name"`
+		CaptchaToken string `json:"captcha_token"`
 	}
 	if err := httpx.DecodeJSON(w, r, maxBody, &in); err != nil {
 		return err
 	}
-	email, err := a.passkeySignUp(r, in.Email, in.Name)
+	email, err := a.passkeySignUp(withCaptchaToken(r, in.CaptchaToken), in.Email, in.Name)
 	if err != nil {
 		return err
 	}

@@ -195,6 +195,9 @@ func (a *Server) startSignIn(r *http.Request, kind string, in startInput) (sentB
 	if err := rateLimited(a.limits.codes, a.s.ClientIP(r)); err != nil {
 		return sentBody{}, err
 	}
+	if err := a.checkCaptcha(r); err != nil {
+		return sentBody{}, err
+	}
 	name, nameErr := core.CleanName(in.Name)
 	var address, channel, masked string
 	var addrErr error
@@ -215,6 +218,20 @@ func (a *Server) startSignIn(r *http.Request, kind string, in startInput) (sentB
 	if err != nil && !errors.Is(err, core.ErrNotFound) {
 		return sentBody{}, err
 	}
+	// A new address may create its account only as the sign-up rule
+	// allows. Whatever it says, the answer now is the same; the refusal
+	// is told once the address is proven (signUpRefusal).
+	// The rule is read for every address, so that an answer costs the
+	// same with or without an account.
+	gated := address
+	if channel != core.IdentifierEmail {
+		gated = ""
+	}
+	ruleErr := a.gate.rule.Check(ctx, gated)
+	if ruleErr != nil && !isRefusal(ruleErr) {
+		return sentBody{}, ruleErr
+	}
+	allowSignUp := known || (ruleErr == nil && a.signUpVelocity(r) == nil)
 	var render passwordless.Render
 	switch {
 	case kind == core.ChallengeSMSCode:
@@ -230,7 +247,7 @@ func (a *Server) startSignIn(r *http.Request, kind string, in startInput) (sentB
 	}
 	c, err := a.pwl.svc.Start(ctx, passwordless.Request{
 		Kind: kind, Purpose: core.PurposeSignIn, Address: address, AddressKey: key, Name: name,
-		RedirectURL: a.safeRedirect(in.RedirectURL), AllowSignUp: true, CrossDevice: a.s.Passwordless.CrossDeviceLinks,
+		RedirectURL: a.safeRedirect(in.RedirectURL), AllowSignUp: allowSignUp, CrossDevice: a.s.Passwordless.CrossDeviceLinks,
 		Requester: describeDevice(r.UserAgent()) + " (" + a.s.ClientIP(r) + ")", Limits: a.sendLimits(r, channel, key),
 	}, render)
 	if err != nil {
@@ -306,6 +323,11 @@ func (a *Server) verifyCodeSignIn(r *http.Request, code string) (*authState, str
 	}
 	sess := a.newSession(r, "", "")
 	done, err := a.pwl.svc.VerifyCode(ctx, id, code, &sess)
+	if errors.Is(err, core.ErrSignUpClosed) {
+		a.sm.Remove(ctx, keyCodeFlow)
+		c, err := a.db.Challenge(ctx, id)
+		return nil, "", a.closedFlowRefusal(ctx, c, err)
+	}
 	if err != nil {
 		e := err
 		if errors.Is(e, errFlowGone) {
@@ -322,6 +344,18 @@ func (a *Server) verifyCodeSignIn(r *http.Request, code string) (*authState, str
 		return nil, a.deviceTarget(done.Challenge.RedirectURL), err
 	}
 	return st, a.passkeyNudge(r, st, a.afterSignIn(done.Challenge.RedirectURL)), err
+}
+
+// closedFlowRefusal explains why a proven address could not sign up,
+// from the flow's challenge.
+func (a *Server) closedFlowRefusal(ctx context.Context, c core.Challenge, err error) error {
+	if err != nil {
+		return err
+	}
+	if c.Channel != core.IdentifierEmail {
+		return a.signUpRefusal(ctx, "")
+	}
+	return a.signUpRefusal(ctx, c.Address)
 }
 
 // completed signs this browser in with the session a flow created.
@@ -355,6 +389,10 @@ func (a *Server) verifyLink(r *http.Request, token, matchCode string) (*authStat
 		return nil, "", err
 	}
 	done, err := a.pwl.svc.VerifyLink(ctx, token, a.sm.GetString(ctx, keyLinkFlow), matchCode, a.flowSession(r, "magic_link"))
+	if errors.Is(err, core.ErrSignUpClosed) {
+		c, err := a.pwl.svc.Link(ctx, token)
+		return nil, "", a.closedFlowRefusal(ctx, c, err)
+	}
 	if err != nil {
 		return nil, "", err
 	}
@@ -457,7 +495,7 @@ func (a *Server) startForm(kind string, signUp bool) httpx.HandlerFunc {
 			case signUp:
 				page = "sign-up"
 				build = func(p ui.Page) any {
-					return ui.SignUp{Page: p, Email: in.Email, Name: in.Name, RedirectURL: in.RedirectURL, MinLength: a.s.PasswordMinLength, Methods: a.methodsView()}
+					return ui.SignUp{Page: p, Mode: a.signUpMode(r.Context()), Email: in.Email, Name: in.Name, RedirectURL: in.RedirectURL, MinLength: a.s.PasswordMinLength, Methods: a.methodsView()}
 				}
 			}
 			return a.formFail(w, r, err, page, build)
@@ -785,34 +823,42 @@ func (a *Server) apiStart(kind string, signUp bool) httpx.HandlerFunc {
 		switch {
 		case kind == core.ChallengeSMSCode && signUp:
 			var b struct {
-				Phone       string `json:"phone"`
-				Name        string `json:"name"`
-				RedirectURL string `json:"redirect_url"`
+				Phone        string `json:"phone"`
+				Name         string `json:"name"`
+				RedirectURL  string `json:"redirect_url"`
+				CaptchaToken string `json:"captcha_token"`
 			}
 			err = httpx.DecodeJSON(w, r, maxBody, &b)
 			in = startInput{Phone: b.Phone, Name: b.Name, RedirectURL: b.RedirectURL}
+			r = withCaptchaToken(r, b.CaptchaToken)
 		case kind == core.ChallengeSMSCode:
 			var b struct {
-				Phone       string `json:"phone"`
-				RedirectURL string `json:"redirect_url"`
+				Phone        string `json:"phone"`
+				RedirectURL  string `json:"redirect_url"`
+				CaptchaToken string `json:"captcha_token"`
 			}
 			err = httpx.DecodeJSON(w, r, maxBody, &b)
 			in = startInput{Phone: b.Phone, RedirectURL: b.RedirectURL}
+			r = withCaptchaToken(r, b.CaptchaToken)
 		case signUp:
 			var b struct {
-				Email       string `json:"email"`
-				Name        string `json:"name"`
-				RedirectURL string `json:"redirect_url"`
+				Email        string `json:"email"`
+				Name         string `json:"name"`
+				RedirectURL  string `json:"redirect_url"`
+				CaptchaToken string `json:"captcha_token"`
 			}
 			err = httpx.DecodeJSON(w, r, maxBody, &b)
 			in = startInput{Email: b.Email, Name: b.Name, RedirectURL: b.RedirectURL}
+			r = withCaptchaToken(r, b.CaptchaToken)
 		default:
 			var b struct {
-				Email       string `json:"email"`
-				RedirectURL string `json:"redirect_url"`
+				Email        string `json:"email"`
+				RedirectURL  string `json:"redirect_url"`
+				CaptchaToken string `json:"captcha_token"`
 			}
 			err = httpx.DecodeJSON(w, r, maxBody, &b)
 			in = startInput{Email: b.Email, RedirectURL: b.RedirectURL}
+			r = withCaptchaToken(r, b.CaptchaToken)
 		}
 		if err != nil {
 			return err

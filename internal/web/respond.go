@@ -18,16 +18,18 @@ import (
 const maxBody = 64 << 10
 
 var pageTitles = map[string]string{
-	"sign-in":  "Sign in",
-	"sign-up":  "Create your account",
-	"verify":   "Check your email",
-	"forgot":   "Reset your password",
-	"reset":    "Choose a new password",
-	"profile":  "Your account",
-	"dev-mail": "Dev outbox",
-	"message":  "",
-	"error":    "Something went wrong",
-	"sign-out": "Sign out",
+	"sign-in":       "Sign in",
+	"sign-up":       "Create your account",
+	"waitlist":      "Join the waitlist",
+	"admin-sign-up": "Sign-up",
+	"verify":        "Check your email",
+	"forgot":        "Reset your password",
+	"reset":         "Choose a new password",
+	"profile":       "Your account",
+	"dev-mail":      "Dev outbox",
+	"message":       "",
+	"error":         "Something went wrong",
+	"sign-out":      "Sign out",
 
 	"factor-two":       "Two-step verification",
 	"mfa":              "Two-step verification",
@@ -44,6 +46,10 @@ func (a *Server) page(r *http.Request, name string) ui.Page {
 		Passkeys: a.passkeysOn(), Social: a.socialButtons()}
 	if r != nil {
 		p.Notice = a.sm.PopString(r.Context(), keyNotice)
+		p.Impersonation = a.impersonationView(r)
+	}
+	if a.gate.verifier != nil && captchaPages[name] {
+		p.Captcha = &ui.Captcha{ScriptURL: a.gate.widget.ScriptURL, Class: a.gate.widget.Class, SiteKey: a.s.BotProtection.SiteKey}
 	}
 	return p
 }
@@ -78,7 +84,7 @@ func (a *Server) formFail(w http.ResponseWriter, r *http.Request, err error, nam
 		return err
 	}
 	p := a.page(r, name)
-	if e.Field != "" {
+	if e.Field != "" && e.Field != "captcha_token" { // the widget has no field of its own on the page
 		p.FieldErrors = fieldErrors(e, "")
 	} else {
 		p.Error = e.Message
@@ -98,6 +104,19 @@ func fieldErrors(e *core.Error, prefix string) map[string]string {
 		out[prefix+f.Field] = f.Message
 	}
 	return out
+}
+
+// captchaPages are the pages whose form carries the bot-protection
+// widget when it is on.
+var captchaPages = map[string]bool{"sign-in": true, "sign-up": true, "passkey-sign-up": true, "phone": true, "waitlist": true}
+
+func hasAnyPrefix(s string, prefixes []string) bool {
+	for _, p := range prefixes {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // errorPage is the adapter's HTML answer.
@@ -153,6 +172,17 @@ func (a *Server) securityHeaders(next http.Handler) http.Handler {
 		}, "; ")
 	}
 	csp := policy(img)
+	// The pages with a bot-protection widget load the provider's script,
+	// which shows its challenge in a frame and styles it.
+	captchaCSP := ""
+	if a.gate.verifier != nil {
+		o := " " + strings.Join(a.gate.widget.Origins, " ")
+		captchaCSP = strings.Join([]string{
+			"default-src 'none'", "style-src 'self'" + o, "img-src " + img, "script-src 'self'" + o, "connect-src 'self'" + o,
+			"frame-src" + o, "form-action " + formAction, "frame-ancestors 'none'", "base-uri 'none'",
+		}, "; ")
+	}
+	captchaPaths := []string{a.s.Path + "/sign-in", a.s.Path + "/sign-up", a.s.Path + "/waitlist"}
 	// Organizations' logos are https URLs their admins chose. Only the
 	// organization pages show them, so only those pages load https images:
 	// every other page (a reset link's above all) loads nothing from
@@ -160,9 +190,12 @@ func (a *Server) securityHeaders(next http.Handler) http.Handler {
 	orgCSP, orgPages := policy(img+" https:"), a.s.Path+"/orgs"
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		if strings.HasPrefix(r.URL.Path, orgPages) {
+		switch {
+		case strings.HasPrefix(r.URL.Path, orgPages):
 			h.Set("Content-Security-Policy", orgCSP)
-		} else {
+		case captchaCSP != "" && hasAnyPrefix(r.URL.Path, captchaPaths):
+			h.Set("Content-Security-Policy", captchaCSP)
+		default:
 			h.Set("Content-Security-Policy", csp)
 		}
 		h.Set("X-Content-Type-Options", "nosniff")

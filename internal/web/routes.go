@@ -16,7 +16,11 @@ func (a *Server) routes() http.Handler {
 	h := func(pattern string, fn httpx.HandlerFunc) { mux.Handle(pattern, a.adapter.Handle(fn)) }
 
 	for _, rt := range a.routeTable() {
-		h(rt.Method+" "+p+rt.Path, rt.Handler)
+		fn := rt.Handler
+		if sensitiveRoute(rt.Method, rt.Path) && rt.Path != "/admin/users/{id}/impersonate" {
+			fn = a.refuseImpersonated(fn)
+		}
+		h(rt.Method+" "+p+rt.Path, fn)
 	}
 	h(p+"/", func(w http.ResponseWriter, r *http.Request) error {
 		return httpx.Errorf(http.StatusNotFound, "not_found", "This page does not exist.")
@@ -276,6 +280,19 @@ func (a *Server) routeTable() []route {
 		{"GET", "/api/jwt-keys", a.apiJWTKeys},
 		{"POST", "/api/jwt-keys/rotate", a.apiRotateJWTKey},
 		// Webhooks (webhooks.go)
+		// Who may sign up: the waitlist, the administrators' page (waitlist.go, gate.go)
+		{"GET", "/waitlist", a.waitlistPage},
+		{"POST", "/waitlist", a.waitlistForm},
+		{"POST", "/api/waitlist", a.apiWaitlist},
+		{"GET", "/admin/sign-up", a.adminSignUpPage},
+		{"POST", "/admin/sign-up", a.adminSignUpForm},
+		{"POST", "/admin/sign-up/invite", a.adminSignUpInviteForm},
+		{"POST", "/admin/sign-up/waitlist/{id}/approve", a.adminWaitlistDecideForm(true)},
+		{"POST", "/admin/sign-up/waitlist/{id}/reject", a.adminWaitlistDecideForm(false)},
+		// Impersonation (impersonation.go)
+		{"POST", "/admin/users/{id}/impersonate", a.impersonateForm},
+		{"POST", "/impersonation/end", a.endImpersonationForm},
+		{"POST", "/api/impersonation/end", a.apiEndImpersonation},
 		{"GET", "/admin/webhooks", a.webhooksPage},
 		{"POST", "/admin/webhooks", a.webhookCreateForm},
 		{"GET", "/admin/webhooks/{id}", a.webhookEndpointPage},

@@ -24,7 +24,7 @@ func TestT8_OneHashPerRequestEitherWay(t *testing.T) {
 		BaseURL:         "http://localhost:8080",
 		Mailer:          &mail.Capture{},
 		PasswordHashing: Argon2Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32},
-		RateLimits:      RateLimits{SignIn: -1, SignUp: -1, Codes: -1, Reset: -1},
+		RateLimits:      RateLimits{SignIn: -1, SignUp: -1, Codes: -1, Reset: -1, SignUpsPerHour: -1},
 		Logger:          slog.New(slog.DiscardHandler),
 	})
 	if err != nil {

@@ -145,6 +145,10 @@ func describeSecurityEvent(e core.SecurityEvent) string {
 		return idKind + " removed: " + e.Detail
 	case core.SecurityPrimaryChanged:
 		return "Primary " + lowerFirst(idKind) + " changed to " + e.Detail
+	case core.SecurityImpersonationStarted:
+		return "An administrator (" + e.Detail + ") started acting as you"
+	case core.SecurityImpersonationEnded:
+		return "An administrator (" + e.Detail + ") stopped acting as you"
 	case core.SecuritySessionRevoked:
 		switch e.Detail {
 		case "revoked":

@@ -398,6 +398,17 @@ func (a *Server) lookup(r *http.Request) (*authState, error) {
 	}
 	if !st.session.Active(now, a.s.SessionIdleTimeout) {
 		a.cache.forgetToken(st.hash)
+		if st.session.ActorSessionID != "" && !leftBanned(r.Context()) {
+			// An impersonation past its time: the browser goes back to
+			// the administrator's own session (impersonation.go).
+			back, err := a.returnFromImpersonation(r.Context(), token, st.session)
+			if err != nil {
+				return nil, err
+			}
+			if back {
+				return a.lookup(r.WithContext(context.WithValue(r.Context(), leftBannedKey{}, true)))
+			}
+		}
 		reason := "idle_timeout"
 		if !now.Before(st.session.ExpiresAt) {
 			reason = "expired"

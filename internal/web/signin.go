@@ -32,6 +32,9 @@ func (a *Server) passwordSignIn(w http.ResponseWriter, r *http.Request, email, p
 	if err := rateLimited(a.limits.signIn, a.s.ClientIP(r)); err != nil {
 		return nil, err
 	}
+	if err := a.checkCaptcha(r); err != nil {
+		return nil, err
+	}
 	ctx := r.Context()
 	user, err := a.account.SignIn(ctx, email, pw)
 	if err != nil {
@@ -168,13 +171,14 @@ func (a *Server) switchSession(r *http.Request, id string) error {
 
 func (a *Server) apiSignIn(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
-		Email    string `json:"email"`
-		Password string `json:"password"`
+		Email        string `json:"email"`
+		Password     string `json:"password"`
+		CaptchaToken string `json:"captcha_token"`
 	}
 	if err := httpx.DecodeJSON(w, r, maxBody, &in); err != nil {
 		return err
 	}
-	st, err := a.passwordSignIn(w, r, in.Email, in.Password)
+	st, err := a.passwordSignIn(w, withCaptchaToken(r, in.CaptchaToken), in.Email, in.Password)
 	if errors.Is(err, errFactorTwoRequired) {
 		return a.apiFactorTwoRequired(w, r)
 	}

@@ -15,9 +15,10 @@ import (
 
 // signUpInput is a sign-up request, from a form or JSON.
 type signUpInput struct {
-	Email    string `json:"email"`
-	Password string `json:"password"`
-	Name     string `json:"name"`
+	Email        string `json:"email"`
+	Password     string `json:"password"`
+	Name         string `json:"name"`
+	CaptchaToken string `json:"captcha_token"`
 }
 
 // signUp starts a sign-up (see account.Service.StartSignup: it answers the
@@ -29,6 +30,14 @@ func (a *Server) signUp(r *http.Request, in signUpInput) (email string, err erro
 	}
 	if err := rateLimited(a.limits.signUp, a.s.ClientIP(r)); err != nil {
 		return "", err
+	}
+	if err := a.checkCaptcha(r); err != nil {
+		return "", err
+	}
+	if clean, err := core.CleanEmail(in.Email); err == nil { // a malformed one is refused by StartSignup
+		if err := a.signUpAllowed(r, clean); err != nil {
+			return "", err
+		}
 	}
 	ctx := r.Context()
 	su, err := a.account.StartSignup(ctx, in.Email, in.Name, in.Password, a.signupMail)
@@ -116,7 +125,7 @@ func (a *Server) apiSignUp(w http.ResponseWriter, r *http.Request) error {
 	if err := httpx.DecodeJSON(w, r, maxBody, &in); err != nil {
 		return err
 	}
-	email, err := a.signUp(r, in)
+	email, err := a.signUp(withCaptchaToken(r, in.CaptchaToken), in)
 	if err != nil {
 		return err
 	}
@@ -152,7 +161,8 @@ func (a *Server) apiResend(w http.ResponseWriter, r *http.Request) error {
 
 func (a *Server) signUpPage(w http.ResponseWriter, r *http.Request) error {
 	redirect := a.safeRedirect(r.URL.Query().Get("redirect_url"))
-	return a.render(w, http.StatusOK, "sign-up", ui.SignUp{Page: a.page(r, "sign-up"), RedirectURL: redirect, MinLength: a.s.PasswordMinLength, Methods: a.methodsView()})
+	return a.render(w, http.StatusOK, "sign-up", ui.SignUp{Page: a.page(r, "sign-up"), Mode: a.signUpMode(r.Context()), Email: r.URL.Query().Get("email"),
+		RedirectURL: redirect, MinLength: a.s.PasswordMinLength, Methods: a.methodsView()})
 }
 
 func (a *Server) signUpForm(w http.ResponseWriter, r *http.Request) error {
@@ -163,7 +173,7 @@ func (a *Server) signUpForm(w http.ResponseWriter, r *http.Request) error {
 	redirect := a.safeRedirect(formRedirect(r))
 	if _, err := a.signUp(r, in); err != nil {
 		return a.formFail(w, r, err, "sign-up", func(p ui.Page) any {
-			return ui.SignUp{Page: p, Email: in.Email, Name: in.Name, RedirectURL: redirect, MinLength: a.s.PasswordMinLength, Methods: a.methodsView()}
+			return ui.SignUp{Page: p, Mode: a.signUpMode(r.Context()), Email: in.Email, Name: in.Name, RedirectURL: redirect, MinLength: a.s.PasswordMinLength, Methods: a.methodsView()}
 		})
 	}
 	target := a.s.Path + "/verify"

@@ -349,7 +349,7 @@ type sealedToken struct {
 // store's rules allow) and returns where to go next.
 func (a *Server) socialSignIn(r *http.Request, sp *socialProvider, flow socialFlow, ext store.ExternalProfile) (string, error) {
 	ctx := r.Context()
-	in := store.ExternalSignIn{Profile: ext, AutoLink: a.s.SocialLinking == SocialLinkVerifiedEmail, AllowSignUp: true}
+	in := store.ExternalSignIn{Profile: ext, AutoLink: a.s.SocialLinking == SocialLinkVerifiedEmail}
 	if in.AutoLink && ext.EmailVerified {
 		// Queued only if the identity joins the account of that address.
 		m, err := a.socialMail(r, mail.MsgAccountConnected, ext.Email, "", sp.cfg.Name, ext.Email)
@@ -359,6 +359,19 @@ func (a *Server) socialSignIn(r *http.Request, sp *socialProvider, flow socialFl
 		in.LinkMail = m
 	}
 	out, err := a.db.SignInExternal(ctx, in)
+	if errors.Is(err, core.ErrNotFound) {
+		// A new identity: it creates its user only as the sign-up rule
+		// allows (a refused one changed nothing above).
+		gated := ""
+		if ext.EmailVerified {
+			gated = ext.Email
+		}
+		if err = a.signUpAllowed(r, gated); err != nil {
+			return "", err
+		}
+		in.AllowSignUp = true
+		out, err = a.db.SignInExternal(ctx, in)
+	}
 	switch {
 	case errors.Is(err, store.ErrAccountExists):
 		a.parkSocial(r, sp, ext)

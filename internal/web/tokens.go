@@ -217,7 +217,7 @@ func (a *Server) apiToken(w http.ResponseWriter, r *http.Request) error {
 		}
 	} else {
 		jwt, exp, err = a.jwt.keys.SignSession(ctx, token.Session{Issuer: a.jwt.issuer, UserID: st.user.ID, SessionID: st.session.ID,
-			AuthorizedParty: a.authorizedParty(r), Org: org, IssuedAt: now, Lifetime: a.jwt.lifetime})
+			AuthorizedParty: a.authorizedParty(r), Org: org, ActorID: st.session.ActorID, IssuedAt: now, Lifetime: a.jwt.lifetime})
 		if err != nil {
 			return err
 		}
@@ -324,6 +324,9 @@ func (a *Server) apiAdmin(r *http.Request) (*authState, error) {
 	}
 	if !a.isAdmin(st.user) {
 		return nil, errAdminRequired
+	}
+	if impersonating(st) {
+		return nil, errImpersonationForbidden
 	}
 	return st, nil
 }
@@ -554,7 +557,7 @@ func (a *Server) apiOpenIDConfiguration(w http.ResponseWriter, r *http.Request) 
 		Algorithms:       []string{alg},
 		SubjectTypes:     []string{"public"},
 		ResponseTypes:    []string{"id_token"},
-		ClaimsSupported:  []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "sid", "azp", "org_id", "org_slug", "org_role", "org_permissions"},
+		ClaimsSupported:  []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "sid", "azp", "act", "org_id", "org_slug", "org_role", "org_permissions"},
 		ScopesSupported:  []string{"openid"},
 		TokenAuthMethods: []string{"none"},
 	})

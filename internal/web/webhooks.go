@@ -203,6 +203,9 @@ func (a *Server) adminPage(w http.ResponseWriter, r *http.Request) (*authState, 
 	if !a.isAdmin(st.user) {
 		return nil, false, errNoPage
 	}
+	if impersonating(st) {
+		return nil, false, errImpersonationForbidden
+	}
 	return st, true, nil
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/alexedwards/scs/v2"
 
 	"github.com/embedauth/auth/account"
+	"github.com/embedauth/auth/admin"
 	"github.com/embedauth/auth/core"
 	"github.com/embedauth/auth/internal/httpx"
 	"github.com/embedauth/auth/internal/password"
@@ -55,6 +56,7 @@ type Server struct {
 	mfa        *mfa.Service                     // TOTP and backup codes (mfa.go)
 	account    *account.Service[*store.OutMail] // password accounts and the security log
 	social     *socialState                     // OAuth 2.0 and OpenID Connect sign-in (social.go)
+	adm        *admin.Service[*store.OutMail]   // user administration (admin_users.go)
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -145,6 +147,7 @@ func (a *Server) init() error {
 		ResetTokenTTL: s.ResetTokenTTL, SecurityLogRetention: s.SecurityLogRetention, DeviceLifetime: deviceCookieLifetime,
 		CodeKey: a.codeKey, VerificationCodeTTL: s.VerificationCodeTTL, VerifyNewDevices: s.VerifyNewDevices, DisableNewDeviceEmails: s.DisableNewDeviceEmails,
 	})
+	a.adm = admin.New[*store.OutMail](a.db, s.Now)
 	a.dispatcher = &mail.Dispatcher{
 		Outbox: mailOutbox(a.db, s.dev),
 		Sender: sender,

@@ -152,7 +152,7 @@ func (a *Server) apiResend(w http.ResponseWriter, r *http.Request) error {
 
 func (a *Server) signUpPage(w http.ResponseWriter, r *http.Request) error {
 	redirect := a.safeRedirect(r.URL.Query().Get("redirect_url"))
-	return a.render(w, http.StatusOK, "sign-up", ui.SignUp{Page: a.page(r, "sign-up"), RedirectURL: redirect, MinLength: a.s.PasswordMinLength, Methods: a.methodsView()})
+	return a.render(w, http.StatusOK, "sign-up", ui.SignUp{Page: a.page(r, "sign-up"), RedirectURL: redirect, Email: r.URL.Query().Get("email"), MinLength: a.s.PasswordMinLength, Methods: a.methodsView()})
 }
 
 func (a *Server) signUpForm(w http.ResponseWriter, r *http.Request) error {

@@ -193,14 +193,22 @@ var errNoPage = httpx.Errorf(http.StatusNotFound, "not_found", "This page does n
 // adminPage returns the signed-in administrator: a sign-in redirect for a
 // signed-out browser when admins are configured, else 404.
 func (a *Server) adminPage(w http.ResponseWriter, r *http.Request) (*authState, bool, error) {
-	if a.s.IsAdmin == nil {
+	exist, err := a.adminsExist(r.Context())
+	if err != nil {
+		return nil, false, err
+	}
+	if !exist {
 		return nil, false, errNoPage
 	}
 	st, ok, err := a.signedIn(w, r)
 	if !ok {
 		return nil, false, err
 	}
-	if !a.isAdmin(st.user) {
+	admin, err := a.isAdmin(r.Context(), st.user)
+	if err != nil {
+		return nil, false, err
+	}
+	if !admin {
 		return nil, false, errNoPage
 	}
 	return st, true, nil

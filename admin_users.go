@@ -5,6 +5,7 @@ import (
 
 	"github.com/embedauth/auth/admin"
 	"github.com/embedauth/auth/core"
+	"github.com/embedauth/auth/internal/web"
 )
 
 // User administration: the Go side of the admin pages at
@@ -148,3 +149,47 @@ func (a *Auth) InviteUser(ctx context.Context, actor AdminActor, email string) e
 func (a *Auth) AuditLog(ctx context.Context, userID string, before int64, limit int) ([]AuditEntry, error) {
 	return a.s.AuditLog(ctx, userID, before, limit)
 }
+
+// ExportedUser is one user of [Auth.ExportUsers] and [Auth.ImportUser].
+type ExportedUser = core.ExportedUser
+
+// CLIActor is the [AdminActor] of the command-line tool in the audit log.
+var CLIActor = admin.CLI
+
+// OpenOffline opens the database of cfg as [New] does, for a tool (the
+// embedauth command, a cron job, a migration script): it starts no
+// background work, so it never delivers the app's queued mail or webhooks
+// (the events of its own changes wait in the database for the app's
+// dispatcher). Close it when done.
+func OpenOffline(cfg Config) (*Auth, error) {
+	s, err := web.OpenOffline(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Auth{s: s}, nil
+}
+
+// ExportUsers calls fn with every user that has an email, oldest first,
+// with their password hash, for moving users to another system or
+// database.
+func (a *Auth) ExportUsers(ctx context.Context, fn func(ExportedUser) error) error {
+	return a.s.ExportUsers(ctx, fn)
+}
+
+// ImportUser creates one user from another system's export. The password
+// hash may be argon2id (PHC string) or bcrypt ($2a$, $2b$, $2y$); a bcrypt
+// hash is replaced with argon2id at the user's first sign-in. A taken
+// email is refused with the code "email_taken"; audited.
+func (a *Auth) ImportUser(ctx context.Context, actor AdminActor, u ExportedUser) (User, error) {
+	return a.s.ImportUser(ctx, actor, u)
+}
+
+// Backup writes a consistent copy of the whole database to path (which
+// must not exist) while the app keeps serving: an online backup with
+// SQLite's VACUUM INTO. Keep the encryption key (Config.EncryptionKey, or
+// the .key file beside the database) with it.
+func (a *Auth) Backup(ctx context.Context, path string) error { return a.s.Backup(ctx, path) }
+
+// Migrations returns the names of the schema migrations applied to the
+// database, oldest first.
+func (a *Auth) Migrations(ctx context.Context) ([]string, error) { return a.s.Migrations(ctx) }

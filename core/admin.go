@@ -111,3 +111,19 @@ type UserDetail struct {
 	PrivateMetadata json.RawMessage   `json:"private_metadata"`
 	SecurityLog     []SecurityEvent   `json:"security_log"`
 }
+
+// ExportedUser is one user in the export and import format of the
+// command-line tool: the fields that move between systems, the password
+// hash included (argon2id PHC, or bcrypt on import).
+type ExportedUser struct {
+	ID              string          `json:"id,omitempty"`
+	Email           string          `json:"email"`
+	EmailVerified   bool            `json:"email_verified"`
+	Name            string          `json:"name,omitempty"`
+	Banned          bool            `json:"banned,omitempty"`
+	CreatedAt       *time.Time      `json:"created_at,omitempty"`
+	PasswordHash    string          `json:"password_hash,omitempty"`
+	PublicMetadata  json.RawMessage `json:"public_metadata,omitempty"`
+	PrivateMetadata json.RawMessage `json:"private_metadata,omitempty"`
+	UnsafeMetadata  json.RawMessage `json:"unsafe_metadata,omitempty"`
+}

@@ -18,6 +18,7 @@ import (
 	"github.com/embedauth/auth/admin"
 	"github.com/embedauth/auth/core"
 	"github.com/embedauth/auth/internal/httpx"
+	"github.com/embedauth/auth/internal/password"
 	"github.com/embedauth/auth/mail"
 	"github.com/embedauth/auth/store"
 	"github.com/embedauth/auth/ui"
@@ -669,3 +670,59 @@ func (a *Server) adminAuditPage(w http.ResponseWriter, r *http.Request) error {
 	}
 	return a.render(w, http.StatusOK, "admin-audit", data)
 }
+
+// ExportedUser is one user of ExportUsers and ImportUsers. See
+// [core.ExportedUser].
+type ExportedUser = core.ExportedUser
+
+// ExportUsers calls fn with every user that has an email, oldest first,
+// password hash included.
+func (a *Server) ExportUsers(ctx context.Context, fn func(ExportedUser) error) error {
+	return a.db.ExportUsers(ctx, fn)
+}
+
+// ImportUser creates one user from another system's export: the email
+// must be free, the password hash (if any) an argon2id PHC string or a
+// bcrypt hash ($2a$, $2b$, $2y$; replaced with argon2id at the user's
+// first sign-in), the metadata JSON objects. The id and creation time are
+// new. Audited as users.imported with the actor; writes user.created.
+func (a *Server) ImportUser(ctx context.Context, actor AdminActor, e ExportedUser) (User, error) {
+	email, err := core.CleanEmail(e.Email)
+	if err != nil {
+		return User{}, err
+	}
+	name, err := core.CleanName(e.Name)
+	if err != nil {
+		return User{}, err
+	}
+	if e.PasswordHash != "" {
+		if err := password.CheckHash(e.PasswordHash); err != nil {
+			return User{}, core.Invalid("password_hash", "invalid_password_hash", "The password hash is neither argon2id nor bcrypt.").With(err)
+		}
+	}
+	actx := a.adm.Audited(ctx, actor, core.AuditUsersImported, core.User{Email: email}, "")
+	u, err := a.db.CreateUser(actx, store.NewUser{Email: email, Name: name, EmailVerified: e.EmailVerified, PasswordHash: e.PasswordHash,
+		PublicMetadata: e.PublicMetadata, PrivateMetadata: e.PrivateMetadata, UnsafeMetadata: e.UnsafeMetadata})
+	if err != nil {
+		if errors.Is(err, core.ErrConflict) {
+			return User{}, core.Refuse(core.ErrConflict, "email_taken", "A user with this email already exists.")
+		}
+		if errors.Is(err, core.ErrInvalidInput) {
+			return User{}, core.Invalid("metadata", "invalid_metadata", "Metadata must be JSON objects.")
+		}
+		return User{}, err
+	}
+	if e.Banned {
+		if u, err = a.db.SetBanned(ctx, u.ID, true); err != nil {
+			return u, err
+		}
+	}
+	return u, nil
+}
+
+// Backup writes a consistent copy of the database to path (which must not
+// exist) while the app keeps running.
+func (a *Server) Backup(ctx context.Context, path string) error { return a.db.Backup(ctx, path) }
+
+// Migrations returns the names of the applied schema migrations.
+func (a *Server) Migrations(ctx context.Context) ([]string, error) { return a.db.Migrations(ctx) }

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	auth "github.com/embedauth/auth"
 	"github.com/embedauth/auth/authtest"
 	"github.com/embedauth/auth/core"
@@ -174,4 +176,27 @@ func TestAdminPages_NotFoundForOthers(t *testing.T) {
 	c.get("/auth/admin/users").want(http.StatusOK).contains("ann@example.com")
 	other, _ := jwtSignIn(t, env, "bob@example.com")
 	other.get("/auth/admin/users").want(http.StatusNotFound)
+}
+
+func TestImportedBcryptHashSignsInAndIsUpgraded(t *testing.T) {
+	t.Parallel()
+	env := authtest.New(t)
+	ctx := context.Background()
+	const pw = "plum kettle orbit seventeen lanterns"
+	h, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := env.Auth.ImportUser(ctx, auth.CLIActor, auth.ExportedUser{Email: "moved@example.com", EmailVerified: true, PasswordHash: string(h)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := flNew(t, env)
+	c.postJSON("/auth/api/sign-in", map[string]string{"email": "moved@example.com", "password": "wrong " + pw}).want(http.StatusUnauthorized)
+	c.signIn("moved@example.com", pw)
+	got, err := env.Auth.Store().PasswordHash(ctx, u.ID)
+	if err != nil || !strings.HasPrefix(got, "$argon2id$") {
+		t.Fatalf("hash after sign-in = %.20q, %v; want argon2id", got, err)
+	}
+	flNew(t, env).signIn("moved@example.com", pw)
 }

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"net/url"
 
 	"github.com/embedauth/auth/admin"
 	"github.com/embedauth/auth/core"
@@ -193,3 +194,19 @@ func (a *Auth) Backup(ctx context.Context, path string) error { return a.s.Backu
 // Migrations returns the names of the schema migrations applied to the
 // database, oldest first.
 func (a *Auth) Migrations(ctx context.Context) ([]string, error) { return a.s.Migrations(ctx) }
+
+// ListUsersQuery reads the users table's query parameters (q, filter,
+// org, sort, cursor, limit: as the admin API's GET /api/admin/users takes
+// them) and returns that page with the cursor of the next ("" on the last
+// page). A bad parameter is a *core.Error naming it.
+func (a *Auth) ListUsersQuery(ctx context.Context, params url.Values) (UserPage, string, error) {
+	q, err := admin.ParseQuery(params)
+	if err != nil {
+		return UserPage{}, "", err
+	}
+	page, err := a.s.ListUsers(ctx, q)
+	if err != nil {
+		return page, "", err
+	}
+	return page, admin.EncodeCursor(page.Next, q.Sort), nil
+}

@@ -239,7 +239,7 @@ func (a *Server) SetAdmin(ctx context.Context, actor AdminActor, userID string, 
 func (a *Server) AdminCreateUser(ctx context.Context, actor AdminActor, p CreateUserParams) (User, error) {
 	u, err := a.CreateUser(ctx, p)
 	if err != nil {
-		return u, err
+		return u, createUserRefusal(err)
 	}
 	return u, a.adm.Record(ctx, actor, core.AuditUserCreated, u, "")
 }

@@ -185,8 +185,9 @@ func (a *Server) ReplayFailedWebhooks(ctx context.Context, endpointID string, si
 }
 
 // The webhook admin pages, at Path+"/admin/webhooks". They exist only for
-// users Config.IsAdmin accepts: for everyone else (and for everyone when
-// IsAdmin is nil) they answer 404, like a page that does not exist.
+// administrators (Config.IsAdmin, or granted in the database): for
+// everyone else (and for everyone when there can be none) they answer
+// 404, like a page that does not exist.
 
 var errNoPage = httpx.Errorf(http.StatusNotFound, "not_found", "This page does not exist.")
 

@@ -200,3 +200,23 @@ func TestImportedBcryptHashSignsInAndIsUpgraded(t *testing.T) {
 	}
 	flNew(t, env).signIn("moved@example.com", pw)
 }
+
+func TestAdminLock_RefusesPasswordSignInUntilUnlocked(t *testing.T) {
+	t.Parallel()
+	env := authtest.New(t)
+	ctx := context.Background()
+	pw := authtest.Password()
+	u := env.CreateUser(t, "locked@example.com", pw)
+	if err := env.Auth.LockUser(ctx, auth.CLIActor, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	flNew(t, env).postJSON("/auth/api/sign-in", map[string]string{"email": u.Email, "password": pw}).wantError(http.StatusTooManyRequests, "too_many_attempts")
+	d, err := env.Auth.UserDetail(ctx, u.ID)
+	if err != nil || d.LockedUntil == nil {
+		t.Fatalf("detail of a locked user: %v, %v", d.LockedUntil, err)
+	}
+	if err := env.Auth.UnlockUser(ctx, auth.CLIActor, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	flNew(t, env).signIn(u.Email, pw)
+}

@@ -22,6 +22,11 @@ func TestAdminPages_Forms(t *testing.T) {
 		if !strings.HasPrefix(r.location(), "/auth/admin/users/user_") {
 			t.Fatalf("create redirects to %q", r.location())
 		}
+		id := strings.TrimPrefix(r.location(), "/auth/admin/users/")
+		log, err := env.Auth.AuditLog(context.Background(), id, 0, 10)
+		if err != nil || len(log) != 1 || log[0].Action != "user.created" || log[0].ActorID != adminMe.User.ID {
+			t.Fatalf("audit of the creation: %+v, %v", log, err)
+		}
 		admin.postForm("/auth/admin/users", url.Values{"email": {"made@example.com"}}).want(http.StatusConflict).contains("A user with this email already exists.")
 		admin.postForm("/auth/admin/users", url.Values{"email": {"nope"}}).want(http.StatusUnprocessableEntity)
 	})

@@ -32,7 +32,9 @@ type auditSlot struct {
 // this store also writes e to the admin audit log (and, with userUpdated,
 // a user.updated event for e.TargetID when that user still exists), so the
 // entry exists exactly when the change it records does. Only the first
-// transaction that commits writes the entry.
+// transaction that commits writes the entry. An entry with a TargetEmail
+// and no TargetID (a user the transaction creates) gets the id of the
+// user with that email, if there is one.
 func (db *DB) WithAudit(ctx context.Context, e core.AuditEntry, userUpdated bool) context.Context {
 	return context.WithValue(ctx, auditKey{}, &auditSlot{entry: e, userUpdated: userUpdated})
 }
@@ -66,6 +68,13 @@ func (db *DB) auditTx(ctx context.Context, tx *txn) (*auditSlot, error) {
 	if e.IP == "" && e.UserAgent == "" {
 		c := core.ClientFrom(ctx)
 		e.IP, e.UserAgent = c.IP, c.UserAgent
+	}
+	if e.TargetID == "" && e.TargetEmail != "" {
+		// A user created in this transaction: name them by id too.
+		err := tx.QueryRowContext(ctx, `SELECT id FROM auth_users WHERE email_key = $1`, EmailKey(e.TargetEmail)).Scan(&e.TargetID)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return nil, fmt.Errorf("admin audit: %w", err)
+		}
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO auth_admin_audit (actor_id, actor_email, action, target_id, target_email, detail, ip, user_agent, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, e.ActorID, e.ActorEmail, e.Action, e.TargetID, e.TargetEmail, e.Detail,

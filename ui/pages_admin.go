@@ -12,8 +12,10 @@ type AdminNav struct {
 // users, and the forms that create or invite a user.
 type AdminUsers struct {
 	Page
-	Nav     AdminNav
-	Search  string
+	Nav    AdminNav
+	Search string
+	// Org is the organization id the table is limited to, if any.
+	Org     string
 	Filters []AdminOption
 	Sorts   []AdminOption
 	Users   []AdminUserRow

@@ -235,13 +235,14 @@ func (a *Server) SetAdmin(ctx context.Context, actor AdminActor, userID string, 
 	return a.adm.SetAdmin(ctx, actor, userID, on)
 }
 
-// AdminCreateUser creates a user as [Server.CreateUser] does, and audits it.
+// AdminCreateUser creates a user as [Server.CreateUser] does, and audits it
+// in the same transaction.
 func (a *Server) AdminCreateUser(ctx context.Context, actor AdminActor, p CreateUserParams) (User, error) {
-	u, err := a.CreateUser(ctx, p)
+	u, err := a.CreateUser(a.adm.Audited(ctx, actor, core.AuditUserCreated, core.User{Email: p.Email}, ""), p)
 	if err != nil {
 		return u, createUserRefusal(err)
 	}
-	return u, a.adm.Record(ctx, actor, core.AuditUserCreated, u, "")
+	return u, nil
 }
 
 // InviteUser mails an invitation to create an account: a link to the
@@ -317,7 +318,7 @@ func badges(s core.UserSummary) []string {
 func (a *Server) usersData(r *http.Request, p ui.Page) (ui.AdminUsers, int, error) {
 	p.Title = "Users"
 	v := r.URL.Query()
-	data := ui.AdminUsers{Page: p, Nav: ui.AdminNav{Active: "users"}, Search: v.Get("q")}
+	data := ui.AdminUsers{Page: p, Nav: ui.AdminNav{Active: "users"}, Search: v.Get("q"), Org: v.Get("org")}
 	checked := map[string]bool{}
 	for _, f := range v["filter"] {
 		checked[f] = true

@@ -157,6 +157,24 @@ var openAPIRouteList = []string{
 	"POST /api/passkeys/sign-up/finish",
 	"GET /api/me/connections",
 	"DELETE /api/me/connections/{id}",
+	// User administration (admin_users.go, admin_api.go).
+	"GET /api/admin/users",
+	"POST /api/admin/users",
+	"POST /api/admin/users/invite",
+	"GET /api/admin/users/{id}",
+	"DELETE /api/admin/users/{id}",
+	"POST /api/admin/users/{id}/ban",
+	"POST /api/admin/users/{id}/unban",
+	"POST /api/admin/users/{id}/lock",
+	"POST /api/admin/users/{id}/unlock",
+	"PATCH /api/admin/users/{id}/metadata",
+	"PUT /api/admin/users/{id}/admin",
+	"DELETE /api/admin/users/{id}/sessions",
+	"DELETE /api/admin/users/{id}/sessions/{session_id}",
+	"DELETE /api/admin/users/{id}/mfa",
+	"DELETE /api/admin/users/{id}/passkeys/{passkey_id}",
+	"POST /api/admin/users/{id}/identifiers/{identifier_id}/verify",
+	"GET /api/admin/audit-log",
 }
 
 var openAPIMethods = []string{"get", "put", "post", "delete", "options", "head", "patch", "trace"}
@@ -508,7 +526,7 @@ func TestOpenAPIErrorResponses(t *testing.T) {
 		"POST /api/me/mfa/backup-codes", "DELETE /api/me/mfa", "POST /api/me/mfa/sms", "DELETE /api/me/mfa/sms",
 		"POST /api/reverify/sms-code", "GET /api/me/security-log", "PUT /api/me/image", "DELETE /api/me/image"}
 	for _, k := range openAPIRouteList { // tokens and the admin routes (jwt-*, webhooks) need a signed-in user
-		if k == "GET /api/token" || strings.Contains(k, " /api/jwt-") || strings.Contains(k, " /api/webhooks/") {
+		if k == "GET /api/token" || strings.Contains(k, " /api/jwt-") || strings.Contains(k, " /api/webhooks/") || strings.Contains(k, " /api/admin/") {
 			signedIn = append(signedIn, k)
 		}
 	}
@@ -781,6 +799,7 @@ func TestOpenAPIAnswersMatch(t *testing.T) {
 
 	oaTokenWebhookAnswers(t, check) // tokens and webhooks (webhook_openapi_test.go)
 	oaGateAnswers(t, check)         // the waitlist and impersonation (impersonation_test.go)
+	oaAdminAnswers(t, check)        // user administration (admin_api_test.go)
 	// Every documented success answer was seen.
 	for key, op := range ops {
 		for status := range op["responses"].(map[string]any) {

@@ -175,9 +175,12 @@ type Config struct {
 	// reverification before sensitive changes.
 	MFA MFAConfig
 	// IsAdmin reports whether a signed-in user administers this app: may
-	// manage webhook endpoints, JWT templates and signing keys through the
-	// API and the admin pages (Path+"/admin/webhooks"). Default nil: nobody,
-	// so the admin pages answer 404 and the admin API 403.
+	// manage users, webhook endpoints, JWT templates and signing keys
+	// through the API and the admin pages (Path+"/admin/users",
+	// Path+"/admin/webhooks"). Users granted administration in the database
+	// (Auth.SetAdmin, "embedauth admin grant") are administrators too.
+	// Default nil: only those, so with none granted the admin pages answer
+	// 404 and the admin API 403.
 	IsAdmin func(core.User) bool
 
 	// SignUp restricts who may create an account. The zero value lets

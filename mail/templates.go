@@ -57,6 +57,10 @@ const (
 	// on behalf of Data.Inviter with a role (Data.Role); Data.Link accepts
 	// it within Data.ExpiresIn.
 	MsgOrgInvitation = "org_invitation"
+	// MsgAppInvitation invites the recipient, on behalf of an
+	// administrator (Data.Inviter), to create an account: Data.Link is the
+	// sign-up page with the address filled in.
+	MsgAppInvitation = "app_invitation"
 	// MsgOrgDomainCode carries the code (Data.Code) that proves an
 	// organization (Data.Org) controls the recipient's domain.
 	MsgOrgDomainCode = "org_domain_code"

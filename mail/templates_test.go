@@ -52,6 +52,9 @@ func TestRenderEveryMessage(t *testing.T) {
 		mail.MsgAccountDeleted: {
 			"Your Acme account was deleted on 4 March 2026 at 05:06 UTC",
 		},
+		mail.MsgAppInvitation: {
+			"invited you to create an account on Acme", "https://acme.test/action?token=t0k3n",
+		},
 		mail.MsgOrgInvitation: {
 			"to join", "https://acme.test/action?token=t0k3n", "The invitation expires in 10 minutes",
 		},
@@ -78,7 +81,7 @@ func TestRenderEveryMessage(t *testing.T) {
 			"You're invited to create an account on Acme.", "https://acme.test/action?token=t0k3n", "The invitation expires in 10 minutes",
 		},
 	}
-	if got := tpl.Names(); strings.Join(got, ",") != "account_connected,account_deleted,account_disconnected,device_verification_code,identifier_added,identifier_removed,magic_link,magic_link_sign_up,mfa_backup_codes,mfa_disabled,mfa_enabled,new_device_sign_in,org_domain_code,org_invitation,passkey_added,passkey_clone_suspected,passkey_removed,password_changed,primary_changed,reset_password,reverify_code,sign_in_code,sign_up_code,signup_existing_account,signup_invitation,verify_email,verify_identifier" {
+	if got := tpl.Names(); strings.Join(got, ",") != "account_connected,account_deleted,account_disconnected,app_invitation,device_verification_code,identifier_added,identifier_removed,magic_link,magic_link_sign_up,mfa_backup_codes,mfa_disabled,mfa_enabled,new_device_sign_in,org_domain_code,org_invitation,passkey_added,passkey_clone_suspected,passkey_removed,password_changed,primary_changed,reset_password,reverify_code,sign_in_code,sign_up_code,signup_existing_account,signup_invitation,verify_email,verify_identifier" {
 		t.Errorf("Names() = %v", got)
 	}
 	for name, phrases := range want {

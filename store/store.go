@@ -188,7 +188,20 @@ func (db *DB) tx(ctx context.Context, fn func(*txn) error) error {
 		tx.Rollback()
 		return err
 	}
-	return tx.Commit()
+	slot, err := db.auditTx(ctx, tx)
+	if err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	if slot != nil {
+		slot.mu.Lock()
+		slot.done = true
+		slot.mu.Unlock()
+	}
+	return nil
 }
 
 // execer is a pool or a transaction.

@@ -62,6 +62,18 @@ func pageData() map[string]any {
 		"webhooks-endpoint": ui.WebhookEndpoint{Page: p, Endpoint: ui.WebhookEndpointView{ID: "ep_1", URL: "https://hooks.example.com/x"}, Secret: "whsec_x",
 			Deliveries: []ui.WebhookDeliveryView{{EventID: "evt_1", EventType: "user.created", Status: "delivered", Attempts: []ui.WebhookAttemptView{{Number: 1, StatusCode: 200}}}}},
 
+		"admin-users": ui.AdminUsers{Page: p, Nav: ui.AdminNav{Active: "users"}, Search: "ada", NextURL: "/auth/admin/users?cursor=x",
+			Filters: []ui.AdminOption{{Value: "banned", Label: "Banned", Checked: true}}, Sorts: []ui.AdminOption{{Value: "created_desc", Label: "Newest first", Checked: true}},
+			Users: []ui.AdminUserRow{{ID: "user_1", Email: "ada@example.com", Name: "Ada", Initials: "A", Badges: []string{"banned", "admin"}}}},
+		"admin-user": ui.AdminUser{Page: p, Nav: ui.AdminNav{Active: "users"}, ID: "user_1", Email: "ada@example.com", Name: "Ada", Initials: "A",
+			TOTP: true, BackupCodes: 3, Impersonate: true, PublicMetadata: "{}", PrivateMetadata: "{}", UnsafeMetadata: "{}",
+			Identifiers: []ui.AdminIdentifier{{ID: "idn_1", Kind: "email", Value: "ada@example.com", Primary: true}},
+			Passkeys:    []ui.AdminPasskey{{ID: "pk_1", Name: "Laptop"}}, Sessions: []ui.AdminSession{{ID: "sess_1", Device: "Chrome on macOS"}},
+			Orgs: []ui.AdminOrg{{ID: "org_1", Name: "Acme", Role: "admin"}}, Accounts: []ui.AdminAccount{{Provider: "google", Email: "ada@example.com"}},
+			SecurityLog: []ui.SecurityEntry{{Description: "Signed in with a password"}}, Audit: []ui.AdminAuditRow{{Actor: "root@example.com", Action: "user.banned"}}},
+		"admin-audit": ui.AdminAudit{Page: p, Nav: ui.AdminNav{Active: "audit"}, NextURL: "/auth/admin/audit?before=1",
+			Entries: []ui.AdminAuditRow{{Actor: "root@example.com", Action: "user.banned", TargetID: "user_1", TargetEmail: "ada@example.com"}}},
+
 		"org-list":       ui.OrgList{Page: p, Orgs: []ui.OrgView{{ID: "org_1", Name: "Acme", Initials: "A", Active: true}}, Suggestions: []ui.SuggestionView{{OrgID: "org_2", Name: "Beta", AutoJoin: true}}},
 		"org-new":        ui.OrgNew{Page: p},
 		"org-profile":    ui.OrgProfile{Page: p, Org: ui.OrgView{ID: "org_1", Name: "Acme"}, Tab: "general", CanManage: true, CanDelete: true, HasPassword: true},

@@ -121,7 +121,15 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 // caller should store a fresh Hash of the password. err is non-nil only
 // for a fault: a malformed or unsupported encoded hash (wrapping
 // ErrInvalidHash), ErrBusy, or ctx's error.
+//
+// A bcrypt hash ($2a$, $2b$ or $2y$, as imported from another system) is
+// verified too, under the same concurrency bound, and always needs a
+// rehash: the caller replaces it with argon2id at the first sign-in.
 func (h *Hasher) Verify(ctx context.Context, password, encoded string) (ok, needsRehash bool, err error) {
+	if IsBcrypt(encoded) {
+		ok, err := h.verifyBcrypt(ctx, password, encoded)
+		return ok, ok, err
+	}
 	p, salt, want, err := parsePHC(encoded)
 	if err != nil {
 		return false, false, err

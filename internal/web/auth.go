@@ -13,6 +13,7 @@ import (
 	"github.com/alexedwards/scs/v2"
 
 	"github.com/embedauth/auth/account"
+	"github.com/embedauth/auth/admin"
 	"github.com/embedauth/auth/core"
 	"github.com/embedauth/auth/internal/httpx"
 	"github.com/embedauth/auth/internal/password"
@@ -56,9 +57,11 @@ type Server struct {
 	account    *account.Service[*store.OutMail] // password accounts and the security log
 	social     *socialState                     // OAuth 2.0 and OpenID Connect sign-in (social.go)
 	gate       *gateState                       // who may sign up, bot protection (gate.go)
+	adm        *admin.Service[*store.OutMail]   // user administration (admin_users.go)
 
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	offline bool // opened by OpenOffline: no background work
 }
 
 var _ account.Store[*store.OutMail] = (*store.DB)(nil)
@@ -66,12 +69,20 @@ var _ account.Store[*store.OutMail] = (*store.DB)(nil)
 // New opens (creating and migrating) the database, parses every template
 // and starts the mail dispatcher. It reports every configuration problem at
 // once.
-func New(cfg Config) (*Server, error) {
+func New(cfg Config) (*Server, error) { return open(cfg, true) }
+
+// OpenOffline opens the database as [New] does, for a tool such as the
+// command-line tool: it starts no background work, so it neither delivers
+// the app's queued mail and webhooks (its own changes' events wait for
+// the app's dispatcher) nor prunes.
+func OpenOffline(cfg Config) (*Server, error) { return open(cfg, false) }
+
+func open(cfg Config, background bool) (*Server, error) {
 	s, err := resolve(cfg)
 	if err != nil {
 		return nil, err
 	}
-	a := &Server{s: s}
+	a := &Server{s: s, offline: !background}
 	if s.DB != nil {
 		a.db, err = store.OpenDB(s.DB)
 	} else {
@@ -147,6 +158,7 @@ func (a *Server) init() error {
 		ResetTokenTTL: s.ResetTokenTTL, SecurityLogRetention: s.SecurityLogRetention, DeviceLifetime: deviceCookieLifetime,
 		CodeKey: a.codeKey, VerificationCodeTTL: s.VerificationCodeTTL, VerifyNewDevices: s.VerifyNewDevices, DisableNewDeviceEmails: s.DisableNewDeviceEmails,
 	})
+	a.adm = admin.New[*store.OutMail](a.db, s.Now)
 	a.dispatcher = &mail.Dispatcher{
 		Outbox: mailOutbox(a.db, s.dev),
 		Sender: sender,
@@ -175,6 +187,10 @@ func (a *Server) init() error {
 	a.handler = a.routes()
 
 	ctx, cancel := context.WithCancel(context.Background())
+	if a.offline {
+		a.cancel = cancel
+		return nil
+	}
 	a.cancel = cancel
 	a.wg.Add(2)
 	go func() { defer a.wg.Done(); a.dispatcher.Run(ctx) }()

@@ -155,8 +155,14 @@ func (a *Server) impersonate(r *http.Request, st *authState, id string) error {
 	if target.Banned {
 		return core.ErrUserBanned
 	}
-	if a.isAdmin(target) && !a.s.Impersonation.AllowAdmins {
-		return errImpersonateAdmin
+	if !a.s.Impersonation.AllowAdmins {
+		isAdmin, err := a.isAdmin(ctx, target)
+		if err != nil {
+			return err
+		}
+		if isAdmin {
+			return errImpersonateAdmin
+		}
 	}
 	sess := a.newSession(r, target.ID, "impersonation")
 	sess.ActorID, sess.ActorSessionID = st.user.ID, st.session.ID

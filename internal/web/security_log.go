@@ -157,6 +157,8 @@ func describeSecurityEvent(e core.SecurityEvent) string {
 			return "A device was signed out after a password change"
 		case "banned":
 			return "A device was signed out: the account was disabled"
+		case "revoked_by_admin":
+			return "A device was signed out by an administrator"
 		case "address_verified":
 			return "A device was signed out when the email address was claimed"
 		}

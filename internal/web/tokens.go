@@ -311,9 +311,6 @@ func templateJSON(ct *token.CompiledTemplate, source string) jwtTemplateJSON {
 		Issuer: t.Issuer, Audience: aud, Algorithm: t.Algorithm, HasSecret: len(t.Secret) > 0, HasFunc: t.Func != nil}
 }
 
-// isAdmin reports whether the user may manage webhooks, templates and keys.
-func (a *Server) isAdmin(u core.User) bool { return a.s.IsAdmin != nil && a.s.IsAdmin(u) }
-
 var errAdminRequired = httpx.Errorf(http.StatusForbidden, "admin_required", "This needs an administrator.")
 
 // apiAdmin returns the signed-in administrator, or a 401 or 403.
@@ -322,7 +319,11 @@ func (a *Server) apiAdmin(r *http.Request) (*authState, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !a.isAdmin(st.user) {
+	ok, err := a.isAdmin(r.Context(), st.user)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
 		return nil, errAdminRequired
 	}
 	if impersonating(st) {

@@ -185,22 +185,31 @@ func (a *Server) ReplayFailedWebhooks(ctx context.Context, endpointID string, si
 }
 
 // The webhook admin pages, at Path+"/admin/webhooks". They exist only for
-// users Config.IsAdmin accepts: for everyone else (and for everyone when
-// IsAdmin is nil) they answer 404, like a page that does not exist.
+// administrators (Config.IsAdmin, or granted in the database): for
+// everyone else (and for everyone when there can be none) they answer
+// 404, like a page that does not exist.
 
 var errNoPage = httpx.Errorf(http.StatusNotFound, "not_found", "This page does not exist.")
 
 // adminPage returns the signed-in administrator: a sign-in redirect for a
 // signed-out browser when admins are configured, else 404.
 func (a *Server) adminPage(w http.ResponseWriter, r *http.Request) (*authState, bool, error) {
-	if a.s.IsAdmin == nil {
+	exist, err := a.adminsExist(r.Context())
+	if err != nil {
+		return nil, false, err
+	}
+	if !exist {
 		return nil, false, errNoPage
 	}
 	st, ok, err := a.signedIn(w, r)
 	if !ok {
 		return nil, false, err
 	}
-	if !a.isAdmin(st.user) {
+	admin, err := a.isAdmin(r.Context(), st.user)
+	if err != nil {
+		return nil, false, err
+	}
+	if !admin {
 		return nil, false, errNoPage
 	}
 	if impersonating(st) {

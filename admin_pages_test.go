@@ -1,0 +1,67 @@
+package auth_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestAdminPages_Forms drives the forms of the admin pages over HTTP:
+// creating and inviting users, a destructive action that needs a recent
+// reverification, and a refusal shown on the page.
+func TestAdminPages_Forms(t *testing.T) {
+	t.Parallel()
+	env, admin, adminMe, _, userMe := usersAdminEnv(t)
+	userPage := "/auth/admin/users/" + userMe.User.ID
+
+	t.Run("CreateUser", func(t *testing.T) {
+		r := admin.postForm("/auth/admin/users", url.Values{"email": {"made@example.com"}, "name": {"Made"}, "email_verified": {"true"}}).want(http.StatusSeeOther)
+		if !strings.HasPrefix(r.location(), "/auth/admin/users/user_") {
+			t.Fatalf("create redirects to %q", r.location())
+		}
+		id := strings.TrimPrefix(r.location(), "/auth/admin/users/")
+		log, err := env.Auth.AuditLog(context.Background(), id, 0, 10)
+		if err != nil || len(log) != 1 || log[0].Action != "user.created" || log[0].ActorID != adminMe.User.ID {
+			t.Fatalf("audit of the creation: %+v, %v", log, err)
+		}
+		admin.postForm("/auth/admin/users", url.Values{"email": {"made@example.com"}}).want(http.StatusConflict).contains("A user with this email already exists.")
+		admin.postForm("/auth/admin/users", url.Values{"email": {"nope"}}).want(http.StatusUnprocessableEntity)
+	})
+	t.Run("Invite", func(t *testing.T) {
+		admin.postForm("/auth/admin/users/invite", url.Values{"email": {"guest@example.com"}}).want(http.StatusSeeOther)
+		m := flWaitMail(t, env, "guest@example.com")
+		if !strings.Contains(m.Text, "/auth/sign-up?email=guest%40example.com") {
+			t.Fatalf("invitation:\n%s", m.Text)
+		}
+		flNew(t, env).get("/auth/sign-up?email=guest%40example.com").want(http.StatusOK).contains(`value="guest@example.com"`)
+	})
+	t.Run("SelfIsRefusedOnThePage", func(t *testing.T) {
+		admin.postForm("/auth/admin/users/"+adminMe.User.ID+"/lock", nil).want(http.StatusForbidden).contains("You cannot do this to your own account.")
+	})
+	t.Run("DeleteNeedsConfirmation", func(t *testing.T) {
+		admin.postForm(userPage+"/delete", nil).want(http.StatusUnprocessableEntity).contains("Tick the box")
+	})
+	t.Run("MetadataMustBeObjects", func(t *testing.T) {
+		admin.postForm(userPage+"/metadata", url.Values{"public_metadata": {"[1]"}}).want(http.StatusUnprocessableEntity)
+		admin.postForm(userPage+"/metadata", url.Values{"public_metadata": {`{"plan":"pro"}`}}).want(http.StatusSeeOther)
+		d, err := env.Auth.UserDetail(context.Background(), userMe.User.ID)
+		if err != nil || string(d.User.PublicMetadata) != `{"plan":"pro"}` {
+			t.Fatalf("metadata %s, %v", d.User.PublicMetadata, err)
+		}
+	})
+	t.Run("DestructiveNeedsReverification", func(t *testing.T) {
+		env.Clock.Advance(time.Hour)
+		r := admin.postForm(userPage+"/ban", nil).want(http.StatusSeeOther)
+		if !strings.HasPrefix(r.location(), "/auth/reverify") {
+			t.Fatalf("a stale session's ban redirects to %q", r.location())
+		}
+		if u, _ := env.Auth.GetUser(context.Background(), userMe.User.ID); u.Banned {
+			t.Fatal("banned without reverification")
+		}
+		// Unban is not destructive: it needs no reverification.
+		admin.postForm(userPage+"/unban", nil).want(http.StatusSeeOther)
+	})
+}

@@ -1,0 +1,198 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/crypto/bcrypt"
+
+	auth "github.com/embedauth/auth"
+)
+
+// cli runs the tool in-process against db and returns its exit code and
+// output.
+func cli(t *testing.T, db, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), append([]string{"-db", db}, args...), strings.NewReader(stdin), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func mustCLI(t *testing.T, db string, args ...string) string {
+	t.Helper()
+	code, out, errs := cli(t, db, "", args...)
+	if code != exitOK {
+		t.Fatalf("embedauth %s: exit %d\n%s%s", strings.Join(args, " "), code, out, errs)
+	}
+	return out
+}
+
+func TestUsage(t *testing.T) {
+	t.Parallel()
+	db := filepath.Join(t.TempDir(), "auth.db")
+	for _, c := range []struct {
+		args []string
+		code int
+		out  string
+	}{
+		{nil, exitUsage, ""},
+		{[]string{"-help"}, exitOK, "Exit codes"},
+		{[]string{"nope"}, exitUsage, ""},
+		{[]string{"users"}, exitUsage, "Commands:"},
+		{[]string{"users", "nope"}, exitUsage, ""},
+		{[]string{"users", "ban", "-help"}, exitOK, "Usage: embedauth users ban USER"},
+		{[]string{"users", "ban"}, exitUsage, ""},
+		{[]string{"users", "delete", "ann@example.com"}, exitUsage, ""},
+		{[]string{"users", "list", "-sort", "sideways"}, exitUsage, ""},
+		{[]string{"users", "list", "-bogus"}, exitUsage, ""},
+		{[]string{"import"}, exitUsage, ""},
+		{[]string{"users", "show", "nobody@example.com"}, exitFailure, ""},
+	} {
+		code, out, _ := cli(t, db, "", c.args...)
+		if code != c.code || !strings.Contains(out, c.out) {
+			t.Errorf("embedauth %v: exit %d, output %.80q; want exit %d with %q", c.args, code, out, c.code, c.out)
+		}
+	}
+}
+
+func TestCommands(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	db := filepath.Join(dir, "auth.db")
+
+	id := strings.TrimSpace(mustCLI(t, db, "users", "create", "-email", "ann@example.com", "-name", "Ann", "-verified"))
+	if !strings.HasPrefix(id, "user_") {
+		t.Fatalf("create printed %q", id)
+	}
+	code, _, _ := cli(t, db, "plum kettle orbit seventeen lanterns\n", "users", "create", "-email", "bob@example.com", "-password-stdin")
+	if code != exitOK {
+		t.Fatal("create with a password failed")
+	}
+	if code, _, errs := cli(t, db, "", "users", "create", "-email", "ann@example.com"); code != exitFailure || !strings.Contains(errs, "email_taken") {
+		t.Errorf("a taken email: exit %d, %s", code, errs)
+	}
+	if out := mustCLI(t, db, "users", "list"); !strings.Contains(out, "ann@example.com") || !strings.Contains(out, "bob@example.com") {
+		t.Errorf("list:\n%s", out)
+	}
+	if out := mustCLI(t, db, "users", "list", "-q", "ANN", "-json"); !strings.Contains(out, id) || strings.Contains(out, "bob@") {
+		t.Errorf("search:\n%s", out)
+	}
+	if out := mustCLI(t, db, "users", "show", "ann@example.com"); !strings.Contains(out, id) {
+		t.Errorf("show:\n%s", out)
+	}
+
+	mustCLI(t, db, "admin", "grant", "ann@example.com")
+	if code, _, errs := cli(t, db, "", "admin", "revoke", id); code != exitFailure || !strings.Contains(errs, "last_admin") {
+		t.Errorf("revoking the last admin: exit %d, %s", code, errs)
+	}
+	if code, _, _ := cli(t, db, "", "users", "ban", id); code != exitFailure {
+		t.Errorf("banning the last admin: exit %d", code)
+	}
+	mustCLI(t, db, "users", "ban", "bob@example.com")
+	if out := mustCLI(t, db, "users", "list", "-filter", "banned"); !strings.Contains(out, "bob@example.com") || strings.Contains(out, "ann@") {
+		t.Errorf("banned filter:\n%s", out)
+	}
+	mustCLI(t, db, "users", "unban", "bob@example.com")
+	mustCLI(t, db, "users", "unlock", "bob@example.com")
+	mustCLI(t, db, "sessions", "revoke", "bob@example.com")
+	if kid := strings.TrimSpace(mustCLI(t, db, "keys", "rotate")); kid == "" {
+		t.Error("keys rotate printed no key id")
+	}
+	if out := mustCLI(t, db, "migrate"); !strings.Contains(out, "0014_admin.sql") {
+		t.Errorf("migrate:\n%s", out)
+	}
+
+	// The audit log names the tool.
+	a, err := auth.OpenOffline(auth.Config{DatabasePath: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log, err := a.AuditLog(context.Background(), "", 0, 100)
+	a.Close()
+	if err != nil || len(log) < 5 || log[0].ActorEmail != "cli" {
+		t.Errorf("audit log: %d entries, %v; first %+v", len(log), err, log)
+	}
+
+	// Backup: a consistent copy that opens with the same users.
+	copyPath := filepath.Join(dir, "copy.db")
+	mustCLI(t, db, "backup", copyPath)
+	if code, _, _ := cli(t, db, "", "backup", copyPath); code != exitFailure {
+		t.Error("backup over an existing file did not fail")
+	}
+	if err := os.Link(db+".key", copyPath+".key"); err != nil {
+		t.Fatal(err)
+	}
+	if out := mustCLI(t, copyPath, "users", "list"); !strings.Contains(out, "bob@example.com") {
+		t.Errorf("backup holds:\n%s", out)
+	}
+
+	mustCLI(t, db, "users", "delete", "-yes", "bob@example.com")
+	if code, _, _ := cli(t, db, "", "users", "show", "bob@example.com"); code != exitFailure {
+		t.Error("a deleted user is still shown")
+	}
+}
+
+func TestExportImport(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	src, dst := filepath.Join(dir, "src.db"), filepath.Join(dir, "dst.db")
+	code, _, _ := cli(t, src, "plum kettle orbit seventeen lanterns\n", "users", "create", "-email", "ann@example.com", "-password-stdin", "-verified")
+	if code != exitOK {
+		t.Fatal("create failed")
+	}
+	file := filepath.Join(dir, "users.json")
+	mustCLI(t, src, "export", "-o", file)
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var exp struct {
+		Users []auth.ExportedUser `json:"users"`
+	}
+	if err := json.Unmarshal(b, &exp); err != nil || len(exp.Users) != 1 || !strings.HasPrefix(exp.Users[0].PasswordHash, "$argon2id$") {
+		t.Fatalf("export: %v %+v", err, exp)
+	}
+	// Add a user from a bcrypt system, and one with a hash of no known kind.
+	h, _ := bcrypt.GenerateFromPassword([]byte("tr0ub4dor and more words"), bcrypt.MinCost)
+	exp.Users = append(exp.Users, auth.ExportedUser{Email: "bcrypt@example.com", EmailVerified: true, PasswordHash: string(h)},
+		auth.ExportedUser{Email: "md5@example.com", PasswordHash: "5f4dcc3b5aa765d61d8327deb882cf99"})
+	b, _ = json.Marshal(exp)
+	code, out, errs := cli(t, dst, string(b), "import", "-")
+	if code != exitFailure || !strings.Contains(out, "imported 2 users, skipped 0, refused 1") || !strings.Contains(errs, "md5@example.com") {
+		t.Fatalf("import: exit %d\n%s%s", code, out, errs)
+	}
+	// Again: everyone is skipped or refused, nothing is duplicated.
+	code, out, _ = cli(t, dst, string(b), "import", "-")
+	if code != exitFailure || !strings.Contains(out, "imported 0 users, skipped 2, refused 1") {
+		t.Fatalf("import again: exit %d\n%s", code, out)
+	}
+	if out := mustCLI(t, dst, "users", "list"); !strings.Contains(out, "bcrypt@example.com") || !strings.Contains(out, "ann@example.com") {
+		t.Errorf("imported users:\n%s", out)
+	}
+}
+
+// TestBuild checks that the tool builds as go install builds it.
+func TestBuild(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a binary")
+	}
+	t.Parallel()
+	bin := filepath.Join(t.TempDir(), "embedauth")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	out, err := exec.Command(bin, "-help").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "Exit codes") {
+		t.Fatalf("embedauth -help: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin, "nope")
+	if err := cmd.Run(); cmd.ProcessState.ExitCode() != exitUsage {
+		t.Fatalf("embedauth nope: %v, exit %d", err, cmd.ProcessState.ExitCode())
+	}
+}

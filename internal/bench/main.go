@@ -24,7 +24,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -50,17 +49,12 @@ import (
 )
 
 func main() {
-	bare := flag.String("bare", "", "serve the bare handler on this address (used by the driver itself)")
 	only := flag.String("only", "size,start,idle,me,app,codes,password", "measures to run, comma-separated")
 	rounds := flag.Int("rounds", 3, "rounds of each interleaved comparison")
 	duration := flag.Duration("d", 5*time.Second, "length of one wrk run")
 	codes := flag.Int("codes", 3000, "email-code sign-ins per round")
 	soak := flag.Duration("soak", 60*time.Second, "length of the password sign-in load")
 	flag.Parse()
-	if *bare != "" {
-		serveBare(*bare)
-		return
-	}
 	want := map[string]bool{}
 	for _, m := range strings.Split(*only, ",") {
 		want[strings.TrimSpace(m)] = true
@@ -71,9 +65,6 @@ func main() {
 		log.Fatal(err)
 	}
 	defer os.RemoveAll(d.dir)
-	if d.self, err = os.Executable(); err != nil {
-		log.Fatal(err)
-	}
 	d.build()
 	if want["size"] {
 		d.size()
@@ -93,7 +84,7 @@ func main() {
 }
 
 type driver struct {
-	dir, self, bin string
+	dir, bin, bare string
 	rounds         int
 	dur            time.Duration
 	port           atomic.Int32
@@ -113,13 +104,15 @@ func (d *driver) build() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	d.bin = filepath.Join(d.dir, "example")
-	cmd := exec.Command("go", "build", "-o", d.bin, "./example")
-	cmd.Dir = filepath.Dir(strings.TrimSpace(string(root)))
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	cmd.Stderr = os.Stderr
-	if err := cmd.Run(); err != nil {
-		log.Fatal(err)
+	d.bin, d.bare = filepath.Join(d.dir, "example"), filepath.Join(d.dir, "bare")
+	for _, b := range [][2]string{{d.bin, "./example"}, {d.bare, "./internal/bench/bare"}} {
+		cmd := exec.Command("go", "build", "-o", b[0], b[1])
+		cmd.Dir = filepath.Dir(strings.TrimSpace(string(root)))
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		cmd.Stderr = os.Stderr
+		if err := cmd.Run(); err != nil {
+			log.Fatal(err)
+		}
 	}
 }
 
@@ -172,7 +165,7 @@ func (d *driver) startExample(db string) *proc {
 
 func (d *driver) startBare() *proc {
 	a := d.addr()
-	cmd := exec.Command(d.self, "-bare", a)
+	cmd := exec.Command(d.bare, "-addr", a)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		log.Fatal(err)
@@ -222,16 +215,6 @@ func (p *proc) status(field string) float64 {
 	return 0
 }
 
-// serveBare is the baseline: a net/http handler alone, answering a small
-// JSON body as a who-am-I would.
-func serveBare(addr string) {
-	http.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		io.WriteString(w, `{"id":"user_2f1c0e9d8b7a6c5d4e3f2a1b0c"}`)
-	})
-	log.Fatal(http.ListenAndServe(addr, nil))
-}
-
 func median(v []float64) float64 {
 	s := slices.Clone(v)
 	slices.Sort(s)
@@ -262,7 +245,7 @@ func firstOK(url string) {
 // example's RSS after its first request.
 func (d *driver) start() {
 	const n = 10
-	var ex, bare, rss []float64
+	var ex, bare, rss, exCPU, bareCPU []float64
 	for i := range n {
 		db := filepath.Join(d.dir, "cold"+strconv.Itoa(i)+".db")
 		a := d.addr()
@@ -275,22 +258,26 @@ func (d *driver) start() {
 		firstOK("http://" + a + "/")
 		ex = append(ex, float64(time.Since(t0).Microseconds())/1000)
 		p := &proc{cmd: cmd}
+		exCPU = append(exCPU, float64(p.cpu().Microseconds())/1000)
 		time.Sleep(time.Second) // idle
 		rss = append(rss, p.status("VmRSS")/1024)
 		p.stop()
 
 		a = d.addr()
 		t0 = time.Now()
-		cmd = exec.Command(d.self, "-bare", a)
+		cmd = exec.Command(d.bare, "-addr", a)
 		if err := cmd.Start(); err != nil {
 			log.Fatal(err)
 		}
 		firstOK("http://" + a + "/")
 		bare = append(bare, float64(time.Since(t0).Microseconds())/1000)
-		(&proc{cmd: cmd}).stop()
+		p = &proc{cmd: cmd}
+		bareCPU = append(bareCPU, float64(p.cpu().Microseconds())/1000)
+		p.stop()
 	}
-	fmt.Printf("start: exec to first 200, fresh database: example median %.1f ms (%v), bare Go server median %.1f ms; load %s (target <= 25 ms)\n",
-		median(ex), round(ex), median(bare), loadavg())
+	fmt.Printf("start: exec to first 200, fresh database: example median %.1f ms (%v), bare Go server median %.1f ms (%v); load %s (target <= 25 ms)\n",
+		median(ex), round(ex), median(bare), round(bare), loadavg())
+	fmt.Printf("start: CPU time to first 200 (10 ms ticks): example median %.0f ms, bare median %.0f ms\n", median(exCPU), median(bareCPU))
 	fmt.Printf("idle: example RSS 1 s after its first request: median %.1f MB (%v) (target <= 15 MB)\n", median(rss), round(rss))
 }
 
@@ -642,5 +629,3 @@ func (d *driver) password(soak time.Duration) {
 	fmt.Printf("password: %d sign-ins in %v (%.0f/s), %d answered 429; example RSS after: %.1f MB, peak %.1f MB; load %s (target <= 50 MB)\n",
 		done.Load(), soak, float64(done.Load())/soak.Seconds(), limited.Load(), ex.status("VmRSS")/1024, ex.status("VmHWM")/1024, loadavg())
 }
-
-var _ = errors.New

@@ -62,7 +62,7 @@ func main() {
 	d := &driver{rounds: *rounds, dur: *duration}
 	var err error
 	if d.dir, err = os.MkdirTemp("", "embedauth-bench"); err != nil {
-		log.Fatal(err)
+		fatal(err)
 	}
 	defer os.RemoveAll(d.dir)
 	d.build()
@@ -90,6 +90,32 @@ type driver struct {
 	port           atomic.Int32
 }
 
+// started are the processes the driver started, killed if it stops on
+// an error.
+var (
+	startedMu sync.Mutex
+	started   []*exec.Cmd
+)
+
+func track(cmd *exec.Cmd) {
+	startedMu.Lock()
+	started = append(started, cmd)
+	startedMu.Unlock()
+}
+
+func fatalf(format string, args ...any) {
+	startedMu.Lock()
+	for _, c := range started {
+		if c.Process != nil {
+			c.Process.Kill()
+		}
+	}
+	startedMu.Unlock()
+	log.Fatalf(format, args...)
+}
+
+func fatal(args ...any) { fatalf("%s", fmt.Sprint(args...)) }
+
 func loadavg() string {
 	b, _ := os.ReadFile("/proc/loadavg")
 	f := strings.Fields(string(b))
@@ -102,7 +128,7 @@ func loadavg() string {
 func (d *driver) build() {
 	root, err := exec.Command("go", "env", "GOMOD").Output()
 	if err != nil {
-		log.Fatal(err)
+		fatal(err)
 	}
 	d.bin, d.bare = filepath.Join(d.dir, "example"), filepath.Join(d.dir, "bare")
 	for _, b := range [][2]string{{d.bin, "./example"}, {d.bare, "./internal/bench/bare"}} {
@@ -111,7 +137,7 @@ func (d *driver) build() {
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		cmd.Stderr = os.Stderr
 		if err := cmd.Run(); err != nil {
-			log.Fatal(err)
+			fatal(err)
 		}
 	}
 }
@@ -119,7 +145,7 @@ func (d *driver) build() {
 func (d *driver) size() {
 	st, err := os.Stat(d.bin)
 	if err != nil {
-		log.Fatal(err)
+		fatal(err)
 	}
 	fmt.Printf("size: example binary (CGO_ENABLED=0 go build) %.1f MiB (target <= 20 MiB)\n", float64(st.Size())/(1<<20))
 }
@@ -128,7 +154,7 @@ func (d *driver) size() {
 func (d *driver) addr() string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		log.Fatal(err)
+		fatal(err)
 	}
 	defer ln.Close()
 	return ln.Addr().String()
@@ -148,11 +174,12 @@ func (d *driver) startExample(db string) *proc {
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
-		log.Fatal(err)
+		fatal(err)
 	}
 	if err := cmd.Start(); err != nil {
-		log.Fatal(err)
+		fatal(err)
 	}
+	track(cmd)
 	sc := bufio.NewScanner(out)
 	for sc.Scan() {
 		if strings.Contains(sc.Text(), "running at") {
@@ -168,8 +195,9 @@ func (d *driver) startBare() *proc {
 	cmd := exec.Command(d.bare, "-addr", a)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
-		log.Fatal(err)
+		fatal(err)
 	}
+	track(cmd)
 	p := &proc{cmd: cmd, base: "http://" + a}
 	for range 500 {
 		if resp, err := http.Get(p.base + "/"); err == nil {
@@ -178,7 +206,7 @@ func (d *driver) startBare() *proc {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	log.Fatal("bare server did not start")
+	fatal("bare server did not start")
 	return nil
 }
 
@@ -237,7 +265,7 @@ func firstOK(url string) {
 		}
 		time.Sleep(200 * time.Microsecond)
 	}
-	log.Fatal("no 200 from " + url)
+	fatal("no 200 from " + url)
 }
 
 // start measures exec to the first 200 on a fresh database (the example)
@@ -253,8 +281,9 @@ func (d *driver) start() {
 		cmd := exec.Command(d.bin, "-addr", a, "-db", db)
 		cmd.Stdout = io.Discard
 		if err := cmd.Start(); err != nil {
-			log.Fatal(err)
+			fatal(err)
 		}
+		track(cmd)
 		firstOK("http://" + a + "/")
 		ex = append(ex, float64(time.Since(t0).Microseconds())/1000)
 		p := &proc{cmd: cmd}
@@ -267,8 +296,9 @@ func (d *driver) start() {
 		t0 = time.Now()
 		cmd = exec.Command(d.bare, "-addr", a)
 		if err := cmd.Start(); err != nil {
-			log.Fatal(err)
+			fatal(err)
 		}
+		track(cmd)
 		firstOK("http://" + a + "/")
 		bare = append(bare, float64(time.Since(t0).Microseconds())/1000)
 		p = &proc{cmd: cmd}
@@ -295,7 +325,7 @@ func (d *driver) prepare(name string, users int, password string) string {
 	db := filepath.Join(d.dir, name+".db")
 	a, err := auth.New(auth.Config{DatabasePath: db, BaseURL: "http://localhost:8080", AppName: "Notes", Logger: nil})
 	if err != nil {
-		log.Fatal(err)
+		fatal(err)
 	}
 	ctx := context.Background()
 	for i := range users {
@@ -304,7 +334,7 @@ func (d *driver) prepare(name string, users int, password string) string {
 			p.Password = password
 		}
 		if _, err := a.CreateUser(ctx, p); err != nil {
-			log.Fatal(err)
+			fatal(err)
 		}
 	}
 	a.Close()
@@ -362,15 +392,15 @@ func (d *driver) wrk(p *proc, url, cookie string) (float64, time.Duration) {
 	c0 := p.cpu()
 	out, err := exec.Command("wrk", args...).Output()
 	if err != nil {
-		log.Fatalf("wrk: %v", err)
+		fatalf("wrk: %v", err)
 	}
 	cpu := p.cpu() - c0
 	if m := non2xxRE.FindSubmatch(out); m != nil {
-		log.Fatalf("wrk %s: %s answers not 2xx", url, m[1])
+		fatalf("wrk %s: %s answers not 2xx", url, m[1])
 	}
 	m := rpsRE.FindSubmatch(out)
 	if m == nil {
-		log.Fatalf("wrk: %s", out)
+		fatalf("wrk: %s", out)
 	}
 	rps, _ := strconv.ParseFloat(string(m[1]), 64)
 	return rps, time.Duration(float64(cpu) / (rps * d.dur.Seconds()))
@@ -386,7 +416,7 @@ func (d *driver) requests(me, app bool) {
 	defer bare.stop()
 	resp, err := post(client("127.0.0.1", 1), ex.base+"/auth/api/sign-in", "", `{"email":"user0@example.com","password":"`+password+`"}`)
 	if err != nil || resp.StatusCode != http.StatusOK {
-		log.Fatalf("sign in: %v %v", err, resp)
+		fatalf("sign in: %v %v", err, resp)
 	}
 	cookie := sessionCookie(resp)
 	// Each route must answer as the signed-in user.
@@ -395,12 +425,12 @@ func (d *driver) requests(me, app bool) {
 		req.Header.Set("Cookie", cookie)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
-			log.Fatal(err)
+			fatal(err)
 		}
 		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), "usr_") && !strings.Contains(string(b), `"id"`) {
-			log.Fatalf("GET %s: %d %s", path, resp.StatusCode, b)
+			fatalf("GET %s: %d %s", path, resp.StatusCode, b)
 		}
 	}
 	type row struct{ bare, me, app float64 }
@@ -440,27 +470,27 @@ func (d *driver) codes(n int) {
 	defer bare.stop()
 	key, err := os.ReadFile(db + ".key")
 	if err != nil {
-		log.Fatal(err)
+		fatal(err)
 	}
 	k, _, err := secretbox.LoadOrCreateKeyFile(db + ".key")
 	if err != nil || len(key) == 0 {
-		log.Fatal(err)
+		fatal(err)
 	}
 	box, err := secretbox.New(k)
 	if err != nil {
-		log.Fatal(err)
+		fatal(err)
 	}
 	sqldb, err := sql.Open("sqlite", store.DSN(db))
 	if err != nil {
-		log.Fatal(err)
+		fatal(err)
 	}
 	defer sqldb.Close()
-	// One client per 20 flows' address: the start of a flow is limited to
-	// 30 a minute per address, as is its verification.
+	// One address per 10 flows: the start of a flow and its verification count against
+	// the same limit of 30 a minute per address.
 	cls := map[string]*http.Client{}
 	var mu sync.Mutex
 	clientFor := func(i int) *http.Client {
-		src := srcAddr(i / 20)
+		src := srcAddr(i / 10)
 		mu.Lock()
 		defer mu.Unlock()
 		if c, ok := cls[src]; ok {
@@ -492,7 +522,7 @@ func (d *driver) codes(n int) {
 		for len(byEmail) < n {
 			rows, err := sqldb.Query(`SELECT recipient, body FROM auth_mail_outbox WHERE template = 'sign_in_code' AND body IS NOT NULL`)
 			if err != nil {
-				log.Fatal(err)
+				fatal(err)
 			}
 			for rows.Next() {
 				var to string
@@ -581,7 +611,7 @@ func parallel(n, workers int, fn func(i int) error) {
 	}
 	wg.Wait()
 	if errs.Load() > 0 {
-		log.Fatalf("%d errors; first: %v", errs.Load(), first.Load())
+		fatalf("%d errors; first: %v", errs.Load(), first.Load())
 	}
 }
 
@@ -610,7 +640,7 @@ func (d *driver) password(soak time.Duration) {
 					}
 					resp, err := post(c, ex.base+"/auth/api/sign-in", "", body)
 					if err != nil {
-						log.Fatal(err)
+						fatal(err)
 					}
 					switch resp.StatusCode {
 					case http.StatusOK:
@@ -618,7 +648,7 @@ func (d *driver) password(soak time.Duration) {
 					case http.StatusTooManyRequests:
 						limited.Add(1)
 					default:
-						log.Fatalf("sign in: %d", resp.StatusCode)
+						fatalf("sign in: %d", resp.StatusCode)
 					}
 				}
 				c.CloseIdleConnections()

@@ -50,12 +50,20 @@ func signedInCookie(b *testing.B, env *authtest.Env) string {
 }
 
 // BenchmarkMiddleware compares an authenticated request through
-// a.Middleware with the same handler bare, in process.
+// a.Middleware with the same handler bare, in process. Every request
+// through the middleware must be authenticated.
 func BenchmarkMiddleware(b *testing.B) {
 	env := authtest.New(b)
 	cookie := signedInCookie(b, env)
+	var anon atomic.Int64
 	bare := http.HandlerFunc(writeUserID)
-	wrapped := env.Auth.Middleware(bare)
+	counted := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := auth.UserFrom(r.Context()); !ok {
+			anon.Add(1)
+		}
+		writeUserID(w, r)
+	})
+	wrapped := env.Auth.Middleware(counted)
 	for _, bc := range []struct {
 		name string
 		h    http.Handler
@@ -63,7 +71,6 @@ func BenchmarkMiddleware(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			req := httptest.NewRequest("GET", "/app", nil)
 			req.Header.Set("Cookie", "theme=dark; "+cookie)
-			w := &discard{h: http.Header{}}
 			b.ReportAllocs()
 			b.RunParallel(func(pb *testing.PB) {
 				w := &discard{h: http.Header{}}
@@ -71,7 +78,9 @@ func BenchmarkMiddleware(b *testing.B) {
 					bc.h.ServeHTTP(w, req)
 				}
 			})
-			_ = w
+			if n := anon.Load(); n > 0 {
+				b.Fatalf("%d requests through the middleware were not authenticated", n)
+			}
 		})
 	}
 }

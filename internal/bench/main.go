@@ -87,7 +87,6 @@ type driver struct {
 	dir, bin, bare string
 	rounds         int
 	dur            time.Duration
-	port           atomic.Int32
 }
 
 // started are the processes the driver started, killed if it stops on
@@ -434,7 +433,7 @@ func (d *driver) requests(me, app bool) {
 		}
 	}
 	type row struct{ bare, me, app float64 }
-	var rows []row
+	var meRatio, appRatio []float64
 	var meCPU, appCPU, bareCPU []float64
 	for r := range d.rounds {
 		var x row
@@ -449,12 +448,12 @@ func (d *driver) requests(me, app bool) {
 			x.app, c = d.wrk(ex, ex.base+"/whoami", cookie)
 			appCPU = append(appCPU, float64(c.Nanoseconds())/1e6)
 		}
-		rows = append(rows, x)
+		meRatio, appRatio = append(meRatio, x.me/x.bare), append(appRatio, x.app/x.bare)
 		fmt.Printf("requests round %d: bare %.0f req/s, /auth/api/me %.0f req/s (%.2fx), app /whoami %.0f req/s (%.2fx); load %s\n",
 			r+1, x.bare, x.me, x.me/x.bare, x.app, x.app/x.bare, loadavg())
 	}
-	fmt.Printf("requests: server CPU per request (ms, medians): bare %.3f, /auth/api/me %.3f, /whoami %.3f (targets: me >= 0.8x, app >= 0.9x)\n",
-		median(bareCPU), median(meCPU), median(appCPU))
+	fmt.Printf("requests: median ratios: /auth/api/me %.2fx, /whoami %.2fx the bare handler; server CPU per request (ms, medians): bare %.3f, /auth/api/me %.3f, /whoami %.3f (targets: me >= 0.8x, app >= 0.9x)\n",
+		median(meRatio), median(appRatio), median(bareCPU), median(meCPU), median(appCPU))
 }
 
 // codes measures email-code sign-ins (POST /auth/api/code/verify with the

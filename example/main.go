@@ -18,6 +18,7 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -182,6 +183,9 @@ func (app *app) routes() http.Handler {
 	})
 	own.Handle("GET /dashboard", app.auth.RequireUser(http.HandlerFunc(app.dashboard)))
 	own.Handle("POST /notes", app.auth.RequireUser(http.HandlerFunc(app.addNote)))
+	// The smallest protected route: who is signed in, as JSON (the load
+	// driver in internal/bench measures it).
+	own.Handle("GET /whoami", app.auth.RequireUser(http.HandlerFunc(app.whoami)))
 	own.Handle("POST /notes/{id}/delete", app.auth.RequireUser(http.HandlerFunc(app.deleteNote)))
 
 	mux := http.NewServeMux()
@@ -245,6 +249,15 @@ func (app *app) render(w http.ResponseWriter, name string, d pageData) {
 
 func (app *app) home(w http.ResponseWriter, r *http.Request) {
 	app.render(w, "home.html", app.data(r))
+}
+
+func (app *app) whoami(w http.ResponseWriter, r *http.Request) {
+	u, _ := auth.UserFrom(r.Context())
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(struct {
+		ID    string `json:"id"`
+		Email string `json:"email"`
+	}{u.ID, u.Email})
 }
 
 func (app *app) dashboard(w http.ResponseWriter, r *http.Request) {

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	texttemplate "text/template"
 	"time"
 )
@@ -207,7 +208,22 @@ type message struct {
 // Templates renders the embedded message templates, overridable by an app.
 // It is safe for concurrent use.
 type Templates struct {
+	once sync.Once
+	load func() (map[string]*message, error) // set until the first use when parsing waits for it
 	msgs map[string]*message
+	err  error
+}
+
+// parsed returns the parsed messages, parsing them on first use when
+// NewTemplates left that for later.
+func (t *Templates) parsed() (map[string]*message, error) {
+	t.once.Do(func() {
+		if t.load != nil {
+			t.msgs, t.err = t.load()
+			t.load = nil
+		}
+	})
+	return t.msgs, t.err
 }
 
 // NewTemplates parses the embedded templates once. overrides (may be nil)
@@ -221,7 +237,24 @@ type Templates struct {
 // rendered once with sample data, so an unknown field or func is reported
 // too. Files in overrides that would have no effect (such as "verify_emial.html")
 // are errors as well.
+//
+// Without overrides, only the embedded templates are used: they are
+// known to parse and render (this package's tests do both), so parsing
+// them waits for the first message, which keeps it out of the start of
+// the app.
 func NewTemplates(overrides fs.FS) (*Templates, error) {
+	if overrides == nil {
+		return &Templates{load: func() (map[string]*message, error) { return parseTemplates(nil) }}, nil
+	}
+	msgs, err := parseTemplates(overrides)
+	if err != nil {
+		return nil, err
+	}
+	return &Templates{msgs: msgs}, nil
+}
+
+// parseTemplates parses, checks and trial-renders every message.
+func parseTemplates(overrides fs.FS) (map[string]*message, error) {
 	files := map[string]string{} // file name -> source
 	origin := map[string]string{}
 	embeddedFiles, err := fs.Sub(embedded, "templates")
@@ -265,14 +298,14 @@ func NewTemplates(overrides fs.FS) (*Templates, error) {
 		return nil, fmt.Errorf("mail: %s template %s: %w", origin[layoutFile], layoutFile, err)
 	}
 
-	t := &Templates{msgs: map[string]*message{}}
+	msgs := map[string]*message{}
 	for _, name := range slices.Sorted(maps.Keys(names)) {
 		m, err := parseMessage(layout, name, files, origin)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		t.msgs[name] = m
+		msgs[name] = m
 		if _, err := m.render(name, "Ada Lövelace <ada@example.com>", sampleData()); err != nil {
 			errs = append(errs, fmt.Errorf("%w (trial render with sample data; files: %s)", err, describe(name, origin)))
 		}
@@ -280,7 +313,7 @@ func NewTemplates(overrides fs.FS) (*Templates, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	return t, nil
+	return msgs, nil
 }
 
 // funcs are the functions every template can call.
@@ -374,14 +407,19 @@ func sampleData() Data {
 
 // Names returns the names of the messages t can render, sorted.
 func (t *Templates) Names() []string {
-	return slices.Sorted(maps.Keys(t.msgs))
+	msgs, _ := t.parsed()
+	return slices.Sorted(maps.Keys(msgs))
 }
 
 // Render renders message name for the recipient to ("address" or
 // "Name <address>") with data. Empty Brand fields get defaults (AppName:
 // the host of BaseURL; Color: DefaultColor) and a zero Time becomes now.
 func (t *Templates) Render(name string, to string, data Data) (Message, error) {
-	m, ok := t.msgs[name]
+	msgs, err := t.parsed()
+	if err != nil {
+		return Message{}, err
+	}
+	m, ok := msgs[name]
 	if !ok {
 		return Message{}, fmt.Errorf("mail: no message template %q (have %s)", name, strings.Join(t.Names(), ", "))
 	}

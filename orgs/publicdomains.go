@@ -3,6 +3,7 @@ package orgs
 import (
 	_ "embed"
 	"strings"
+	"sync"
 )
 
 // public_domains.txt lists mail domains anyone can get an address at, one
@@ -12,8 +13,9 @@ import (
 //go:embed public_domains.txt
 var publicDomainsTxt string
 
-// publicDomains is the parsed list; it never changes.
-var publicDomains = parseDomainList(publicDomainsTxt)
+// publicDomains returns the parsed list, parsed at its first use (not at
+// the start of every app); it never changes.
+var publicDomains = sync.OnceValue(func() map[string]bool { return parseDomainList(publicDomainsTxt) })
 
 func parseDomainList(text string) map[string]bool {
 	m := map[string]bool{}
@@ -28,7 +30,7 @@ func parseDomainList(text string) map[string]bool {
 // IsPublicDomain reports whether domain (lower case) is a public mail
 // provider, such as gmail.com, or a subdomain of one.
 func IsPublicDomain(domain string) bool {
-	m := publicDomains
+	m := publicDomains()
 	for d := domain; d != ""; {
 		if m[d] {
 			return true

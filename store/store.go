@@ -118,8 +118,30 @@ func (db *DB) Close() error {
 func (db *DB) SQL() *sql.DB { return db.db.DB }
 
 func (db *DB) migrate(ctx context.Context) error {
+	if useSchema {
+		if err := db.createFromSchema(ctx); err != nil {
+			return err
+		}
+	}
 	if _, err := db.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS auth_migrations (
 		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	applied := map[int]bool{}
+	rows, err := db.db.QueryContext(ctx, `SELECT version FROM auth_migrations`)
+	if err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			rows.Close()
+			return fmt.Errorf("store: migrate: %w", err)
+		}
+		applied[v] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
 		return fmt.Errorf("store: migrate: %w", err)
 	}
 	names, err := fs.Glob(migrationFS, "migrations/*.sql")
@@ -133,11 +155,15 @@ func (db *DB) migrate(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("store: migrate: bad migration name %q", base)
 		}
+		if applied[version] {
+			continue
+		}
 		body, err := migrationFS.ReadFile(name)
 		if err != nil {
 			return fmt.Errorf("store: migrate: %w", err)
 		}
 		err = db.tx(ctx, func(tx *txn) error {
+			// Another process may have applied it since the read above.
 			var n int
 			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM auth_migrations WHERE version = $1`, version).Scan(&n); err != nil {
 				return err
@@ -155,6 +181,59 @@ func (db *DB) migrate(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("store: migrate %s: %w", base, err)
 		}
+	}
+	return nil
+}
+
+// schemaSQL is the schema the migrations it lists build, as one script
+// (store/schema.sql, written by `go test ./store -run TestSchemaIsTheMigrations -update`).
+// A new database is created from it in one transaction instead of
+// replaying those migrations one by one (whose ALTER TABLEs each make
+// SQLite parse the whole schema again); migrations after them are then
+// applied as usual. TestSchemaIsTheMigrations checks that both ways give
+// the same schema.
+//
+//go:embed schema.sql
+var schemaSQL string
+
+// useSchema is false in the test that compares schemaSQL with the
+// migrations.
+var useSchema = true
+
+// createFromSchema creates a new, empty database from schemaSQL and
+// records the migrations it covers. A database with any table is left
+// alone.
+func (db *DB) createFromSchema(ctx context.Context) error {
+	err := db.tx(ctx, func(tx *txn) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master`).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, schemaSQL); err != nil {
+			return err
+		}
+		now := ms(db.Now())
+		for _, line := range strings.Split(schemaSQL, "\n") {
+			name, ok := strings.CutPrefix(line, "-- migration: ")
+			if !ok {
+				continue
+			}
+			version, err := strconv.Atoi(strings.SplitN(name, "_", 2)[0])
+			if err != nil {
+				return fmt.Errorf("bad migration name %q", name)
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO auth_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
+				version, name, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: create from schema: %w", err)
 	}
 	return nil
 }

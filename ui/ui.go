@@ -35,6 +35,7 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -56,7 +57,13 @@ type Theme struct {
 
 // UI holds the parsed templates and the static files.
 type UI struct {
-	pages      map[string]*template.Template
+	mu    sync.RWMutex
+	pages map[string]*template.Template // parsed pages
+	// sources holds the pages not parsed yet (name to source): without
+	// overrides, a page is parsed at its first render, which keeps the
+	// parsing of every page out of the start of the app.
+	sources    map[string]string
+	base       *template.Template // layout and partials, never executed: pages are its clones
 	components *template.Template
 	static     map[string]staticFile
 	version    string
@@ -83,7 +90,7 @@ func (o overlay) ReadFile(name string) ([]byte, error) {
 // nil.
 func New(overrides fs.FS, theme Theme) (*UI, error) {
 	o := overlay{overrides}
-	u := &UI{pages: map[string]*template.Template{}, static: map[string]staticFile{}}
+	u := &UI{pages: map[string]*template.Template{}, sources: map[string]string{}, static: map[string]staticFile{}}
 
 	css, err := o.ReadFile("static/style.css")
 	if err != nil {
@@ -148,7 +155,10 @@ func New(overrides fs.FS, theme Theme) (*UI, error) {
 			return nil, fmt.Errorf("ui: %s: %w", p, err)
 		}
 	}
-	u.components = base
+	u.base = base
+	if u.components, err = base.Clone(); err != nil {
+		return nil, err
+	}
 	pages, err := fs.Glob(embedded, "templates/pages/*.html")
 	if err != nil {
 		return nil, err
@@ -158,16 +168,48 @@ func New(overrides fs.FS, theme Theme) (*UI, error) {
 		if err != nil {
 			return nil, fmt.Errorf("ui: %w", err)
 		}
-		t, err := base.Clone()
-		if err != nil {
-			return nil, err
+		u.sources[strings.TrimSuffix(path.Base(p), ".html")] = string(b)
+	}
+	// Overridden templates are the app's: every page is parsed now, so
+	// that a mistake in them stops the start. The embedded ones are known
+	// to parse (this package's tests parse and render each).
+	if overrides != nil {
+		for name := range u.sources {
+			if _, err := u.page(name); err != nil {
+				return nil, err
+			}
 		}
-		if _, err := t.New(path.Base(p)).Parse(string(b)); err != nil {
-			return nil, fmt.Errorf("ui: %s: %w", p, err)
-		}
-		u.pages[strings.TrimSuffix(path.Base(p), ".html")] = t
 	}
 	return u, nil
+}
+
+// page returns the parsed page name, parsing it at its first use.
+func (u *UI) page(name string) (*template.Template, error) {
+	u.mu.RLock()
+	t, ok := u.pages[name]
+	u.mu.RUnlock()
+	if ok {
+		return t, nil
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if t, ok := u.pages[name]; ok {
+		return t, nil
+	}
+	src, ok := u.sources[name]
+	if !ok {
+		return nil, fmt.Errorf("ui: no page %q", name)
+	}
+	t, err := u.base.Clone()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := t.New(name + ".html").Parse(src); err != nil {
+		return nil, fmt.Errorf("ui: templates/pages/%s.html: %w", name, err)
+	}
+	u.pages[name] = t
+	delete(u.sources, name)
+	return t, nil
 }
 
 // componentRoots selects the root elements of the components.
@@ -190,15 +232,15 @@ func themeCSS(t Theme, pal palette, sel string) string {
 // Render writes page name with data into w. The page is rendered into a
 // buffer first, so a template error never leaves half a page.
 func (u *UI) Render(w io.Writer, name string, data any) error {
-	t, ok := u.pages[name]
-	if !ok {
-		return fmt.Errorf("ui: no page %q", name)
+	t, err := u.page(name)
+	if err != nil {
+		return err
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout.html", data); err != nil {
 		return fmt.Errorf("ui: render %s: %w", name, err)
 	}
-	_, err := buf.WriteTo(w)
+	_, err = buf.WriteTo(w)
 	return err
 }
 

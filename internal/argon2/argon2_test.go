@@ -256,7 +256,9 @@ var testVectors = []struct {
 
 // BenchmarkDefaultCost measures Argon2id at embedauth's default cost
 // (m=19 MiB, t=2, p=1), one hash alone and one on every core at once, with
-// and without the prefetch of the next reference block:
+// and without the prefetch of the next reference block, and
+// golang.org/x/crypto/argon2 itself (BenchmarkUpstreamDefaultCost, same
+// run with -bench 'DefaultCost'):
 //
 //	go test -run XXX -bench DefaultCost -count 5 ./internal/argon2
 func BenchmarkDefaultCost(b *testing.B) {

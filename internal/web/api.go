@@ -1,10 +1,13 @@
 package web
 
 import (
+	"bytes"
 	_ "embed"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/embedauth/auth/core"
@@ -32,8 +35,39 @@ type statusBody struct {
 }
 
 func (a *Server) writeMe(w http.ResponseWriter, st *authState) error {
-	return httpx.WriteJSON(w, http.StatusOK, meBody{User: a.userJSON(st.user), Session: st.session})
+	if st.me == nil {
+		return httpx.WriteJSON(w, http.StatusOK, meBody{User: a.userJSON(st.user), Session: st.session})
+	}
+	// A cached state is never changed (a change makes a new one), so its
+	// answer is encoded once.
+	st.me.once.Do(func() {
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(true)
+		st.me.err = enc.Encode(meBody{User: a.userJSON(st.user), Session: st.session})
+		st.me.body = buf.Bytes()
+	})
+	if st.me.err != nil {
+		return st.me.err
+	}
+	h := w.Header()
+	h["Content-Type"] = jsonContentType
+	h.Set("Content-Length", strconv.Itoa(len(st.me.body)))
+	w.WriteHeader(http.StatusOK)
+	_, err := w.Write(st.me.body)
+	return err
 }
+
+// meJSON is the encoded answer of GET /api/me for one cached authState.
+type meJSON struct {
+	once sync.Once
+	body []byte
+	err  error
+}
+
+// jsonContentType is shared by answers that set it (never appended to:
+// its capacity is its length).
+var jsonContentType = []string{"application/json; charset=utf-8"}
 
 // apiUser returns the signed-in user or a 401.
 func (a *Server) apiUser(r *http.Request) (*authState, error) {

@@ -188,23 +188,30 @@ func (a *Server) securityHeaders(next http.Handler) http.Handler {
 	// every other page (a reset link's above all) loads nothing from
 	// elsewhere.
 	orgCSP, orgPages := policy(img+" https:"), a.s.Path+"/orgs"
+	// The values are set as shared one-element slices (what Header.Set
+	// would allocate on every request): a later Add appends to a copy,
+	// since each slice's capacity is its length.
+	one := func(v string) []string { return []string{v}[:1:1] }
+	cspV, orgCSPV := one(csp), one(orgCSP)
+	nosniff, noReferrer, deny, sameOrigin, noStore := one("nosniff"), one("no-referrer"), one("DENY"), one("same-origin"), one("no-store")
+	hsts := one("max-age=63072000; includeSubDomains")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		switch {
 		case strings.HasPrefix(r.URL.Path, orgPages):
-			h.Set("Content-Security-Policy", orgCSP)
+			h["Content-Security-Policy"] = orgCSPV
 		case captchaCSP != "" && hasAnyPrefix(r.URL.Path, captchaPaths):
 			h.Set("Content-Security-Policy", captchaCSP)
 		default:
-			h.Set("Content-Security-Policy", csp)
+			h["Content-Security-Policy"] = cspV
 		}
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Cross-Origin-Opener-Policy", "same-origin")
-		h.Set("Cache-Control", "no-store")
+		h["X-Content-Type-Options"] = nosniff
+		h["Referrer-Policy"] = noReferrer
+		h["X-Frame-Options"] = deny
+		h["Cross-Origin-Opener-Policy"] = sameOrigin
+		h["Cache-Control"] = noStore
 		if a.s.secure {
-			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+			h["Strict-Transport-Security"] = hsts
 		}
 		next.ServeHTTP(w, r)
 	})

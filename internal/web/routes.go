@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"slices"
 
 	"github.com/embedauth/auth/core"
 	"github.com/embedauth/auth/internal/httpx"
@@ -34,7 +35,28 @@ func (a *Server) routes() http.Handler {
 		a.adapter.Write(w, r, httpx.Errorf(http.StatusForbidden, "cross_origin_request",
 			"This request came from another site and was refused. Go back to the page and try again."))
 	}))
-	dynamic := a.securityHeaders(cop.Handler(a.sm.LoadAndSave(a.withClient(mux))))
+	// A few reads need no browser-session data, only the signed-in
+	// session (from the cookie, through the session cache): they skip
+	// scs, whose load is a database read on every request.
+	// They are served by their handler directly, without the mux, and
+	// without the client in the context (as Middleware runs).
+	withData := a.sm.LoadAndSave(a.withClient(mux))
+	noData := map[string]http.Handler{}
+	for _, rt := range a.routeTable() {
+		if rt.Method == http.MethodGet && slices.Contains(noDataRoutes, rt.Path) {
+			noData[p+rt.Path] = a.adapter.Handle(rt.Handler)
+		}
+	}
+	dynamic := a.securityHeaders(cop.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+			if h := noData[r.URL.Path]; h != nil {
+				w.Header()["Vary"] = varyCookie // as scs does: the answer depends on the cookie
+				h.ServeHTTP(w, r)
+				return
+			}
+		}
+		withData.ServeHTTP(w, r)
+	})))
 
 	root := http.NewServeMux()
 	root.Handle("GET "+p+"/static/", a.securityHeaders(http.StripPrefix(p+"/static/", a.ui.Static())))
@@ -49,6 +71,13 @@ type route struct {
 	Method, Path string // Path is relative to Config.Path
 	Handler      httpx.HandlerFunc
 }
+
+// noDataRoutes are the GET routes (relative to Config.Path) whose handlers
+// read no browser-session data (a.sm): they are served without loading it,
+// and find the signed-in session with a.lookup only.
+var noDataRoutes = []string{"/api/me"}
+
+var varyCookie = []string{"Cookie"}[:1:1]
 
 // routeTable is every endpoint of Handler, flow by flow, pages and forms
 // first and the flow's JSON API after them. It is the one list of routes:

@@ -175,6 +175,7 @@ type authState struct {
 	hash    string       // the cookie token's hash
 	org     *orgState    // the active organization, if any (org.go)
 	bearer  *TokenClaims // set when a bearer token authenticated the request (bearer.go)
+	me      *meJSON      // GET /api/me's answer, encoded once, for states the cache holds
 }
 
 type stateKey struct{}
@@ -380,7 +381,7 @@ func (a *Server) lookup(r *http.Request) (*authState, error) {
 			}
 			return nil, err
 		}
-		st = &authState{user: user, session: sess, hash: hash, org: a.orgState(org)}
+		st = &authState{user: user, session: sess, hash: hash, org: a.orgState(org), me: &meJSON{}}
 		a.cache.putIfGen(st, now, gen)
 	}
 	if st.user.Banned {
@@ -424,6 +425,7 @@ func (a *Server) lookup(r *http.Request) (*authState, error) {
 		}
 		fresh := *st
 		fresh.session.LastActiveAt = now.UTC()
+		fresh.me = &meJSON{}
 		st = &fresh
 		a.cache.putIfGen(st, now, gen)
 	}

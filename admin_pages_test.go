@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	auth "github.com/embedauth/auth"
+	"github.com/embedauth/auth/authtest"
 )
 
 // TestAdminPages_Forms drives the forms of the admin pages over HTTP:
@@ -64,4 +67,32 @@ func TestAdminPages_Forms(t *testing.T) {
 		// Unban is not destructive: it needs no reverification.
 		admin.postForm(userPage+"/unban", nil).want(http.StatusSeeOther)
 	})
+}
+
+// TestAdminInvite_LetsInWhenRestricted: an administrator's invitation is a
+// sign-up invitation: in restricted mode the invited address signs up,
+// another is still refused, and the invitation is audited.
+func TestAdminInvite_LetsInWhenRestricted(t *testing.T) {
+	t.Parallel()
+	env := authtest.New(t, func(c *auth.Config) { c.SignUp.Mode = auth.SignUpRestricted })
+	admin, adminMe := jwtSignIn(t, env, "root@example.com")
+	if err := env.Auth.SetAdmin(context.Background(), auth.AdminActor{Email: "test"}, adminMe.User.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	pw := authtest.Password()
+	flNew(t, env).postJSON("/auth/api/sign-up", map[string]string{"email": "guest@example.com", "password": pw}).
+		wantError(http.StatusForbidden, "sign_up_restricted")
+	admin.postForm("/auth/admin/users/invite", url.Values{"email": {"guest@example.com"}}).want(http.StatusSeeOther)
+	if m := flWaitMail(t, env, "guest@example.com"); !strings.Contains(m.Text, "root@example.com invited you") || !strings.Contains(m.Text, "expires in") {
+		t.Fatalf("invitation:\n%s", m.Text)
+	}
+	c := flNew(t, env)
+	c.postJSON("/auth/api/sign-up", map[string]string{"email": "guest@example.com", "password": pw}).want(http.StatusAccepted)
+	c.postJSON("/auth/api/sign-up/verify", map[string]string{"code": flVerificationCode(t, env, "guest@example.com")}).want(http.StatusOK)
+	flNew(t, env).postJSON("/auth/api/sign-up", map[string]string{"email": "other@example.com", "password": pw}).
+		wantError(http.StatusForbidden, "sign_up_restricted")
+	log, err := env.Auth.AuditLog(context.Background(), "", 0, 10)
+	if err != nil || len(log) == 0 || log[0].Action != "user.invited" || log[0].TargetEmail != "guest@example.com" {
+		t.Fatalf("audit log %+v, %v", log, err)
+	}
 }

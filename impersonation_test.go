@@ -107,6 +107,32 @@ func TestImpersonation_StartActEnd(t *testing.T) {
 	}
 	admin.postForm("/auth/impersonation/end", nil).want(http.StatusConflict)
 	user.me() // the user's own session was never touched
+	imWantAudit(t, env, user.user.ID, admin.user.ID, "user.impersonated", "user.impersonation_ended:ended")
+}
+
+// imWantAudit checks the admin audit log's entries about userID, oldest
+// first, as action or action:detail, all by actorID.
+func imWantAudit(t *testing.T, env *authtest.Env, userID, actorID string, want ...string) {
+	t.Helper()
+	log, err := env.Auth.AuditLog(context.Background(), userID, 0, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for i := len(log) - 1; i >= 0; i-- {
+		e := log[i]
+		if e.ActorID != actorID {
+			t.Errorf("audit entry %+v is not by %s", e, actorID)
+		}
+		s := e.Action
+		if e.Detail != "" {
+			s += ":" + e.Detail
+		}
+		got = append(got, s)
+	}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("audit log about the user: %v, want %v", got, want)
+	}
 }
 
 func TestImpersonation_SensitiveActionsRefused(t *testing.T) {
@@ -195,6 +221,7 @@ func TestImpersonation_MaxDuration(t *testing.T) {
 	if !slHas(slLog(t, user.flClient), "impersonation_ended", "admin@example.com ("+admin.user.ID+")") {
 		t.Errorf("log: %v", slKinds(slLog(t, user.flClient)))
 	}
+	imWantAudit(t, env, user.user.ID, admin.user.ID, "user.impersonated", "user.impersonation_ended:time ran out")
 }
 
 func TestImpersonation_MultiSession(t *testing.T) {

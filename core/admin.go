@@ -77,6 +77,9 @@ const (
 	AuditAdminRevoked     = "admin.revoked"
 	AuditUsersImported    = "users.imported"
 	AuditUserImpersonated = "user.impersonated"
+	// AuditImpersonationEnded: the administrator ended an impersonation,
+	// or its time ran out (Detail says which).
+	AuditImpersonationEnded = "user.impersonation_ended"
 )
 
 // AuditEntry is one row of the admin audit log: who did what to whom,

@@ -245,20 +245,27 @@ func (a *Server) AdminCreateUser(ctx context.Context, actor AdminActor, p Create
 	return u, nil
 }
 
-// InviteUser mails an invitation to create an account: a link to the
-// sign-up page with the address filled in. It is audited in the same
-// transaction that queues the mail.
+// InviteUser invites an address to create an account: it may sign up
+// whatever the sign-up mode (restricted and waitlist modes included) for
+// SignUp.InvitationTTL, and is mailed a link to the sign-up page with the
+// address filled in. The invitation, its mail and the audit entry are
+// written in one transaction, as [Server.InviteToSignUp] does.
 func (a *Server) InviteUser(ctx context.Context, actor AdminActor, email string) error {
 	clean, err := core.CleanEmail(email)
 	if err != nil {
 		return err
 	}
 	link := a.s.origin + a.s.Path + "/sign-up?email=" + url.QueryEscape(clean)
-	m, err := a.newMail(mail.MsgAppInvitation, clean, mail.Data{Link: link, Inviter: actor.Email})
+	m, err := a.newMail(mail.MsgAppInvitation, clean, mail.Data{Link: link, Inviter: actor.Email, ExpiresIn: a.s.SignUp.InvitationTTL})
 	if err != nil {
 		return err
 	}
-	return a.db.EnqueueMail(a.adm.Audited(ctx, actor, core.AuditUserInvited, core.User{Email: clean}, ""), *m)
+	ctx = a.adm.Audited(ctx, actor, core.AuditUserInvited, core.User{Email: clean}, "")
+	if err := a.db.InviteToSignUp(ctx, clean, a.s.Now().Add(a.s.SignUp.InvitationTTL), m); err != nil {
+		return err
+	}
+	a.dispatcher.Wake()
+	return nil
 }
 
 // AuditLog returns the admin audit log, newest first: entries about

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/embedauth/auth/admin"
 	"github.com/embedauth/auth/core"
 	"github.com/embedauth/auth/internal/httpx"
 	"github.com/embedauth/auth/ui"
@@ -170,7 +171,8 @@ func (a *Server) impersonate(r *http.Request, st *authState, id string) error {
 	if st.session.ExpiresAt.Before(sess.ExpiresAt) {
 		sess.ExpiresAt = st.session.ExpiresAt
 	}
-	sess, err = a.db.CreateSession(ctx, sess)
+	// The admin audit log records it in the session's own transaction.
+	sess, err = a.db.CreateSession(a.adm.Audited(ctx, actorOf(st), core.AuditUserImpersonated, target, ""), sess)
 	if err != nil {
 		return err
 	}
@@ -234,6 +236,9 @@ func (a *Server) endImpersonation(r *http.Request) (string, error) {
 				Method: "impersonation", Detail: actorDetail(actor)}); err != nil {
 				return "", err
 			}
+			if err := a.auditImpersonationEnd(ctx, actor, s.UserID, "ended"); err != nil {
+				return "", err
+			}
 		}
 	}
 	ids := a.sm.GetString(ctx, keyActorSessionIDs)
@@ -295,7 +300,17 @@ func (a *Server) returnFromImpersonation(ctx context.Context, token string, sess
 		Method: "impersonation", Detail: actorDetail(actor)}); err != nil {
 		return false, err
 	}
-	return true, nil
+	return true, a.auditImpersonationEnd(ctx, actor, sess.UserID, "time ran out")
+}
+
+// auditImpersonationEnd writes the end of actor's impersonation of userID
+// to the admin audit log.
+func (a *Server) auditImpersonationEnd(ctx context.Context, actor core.User, userID, detail string) error {
+	target, err := a.db.User(ctx, userID)
+	if err != nil {
+		target = core.User{ID: userID} // deleted meanwhile
+	}
+	return a.adm.Record(ctx, admin.Actor{ID: actor.ID, Email: actor.Email}, core.AuditImpersonationEnded, target, detail)
 }
 
 func (a *Server) endImpersonationForm(w http.ResponseWriter, r *http.Request) error {

@@ -88,6 +88,7 @@ func TestService_PendingInvitations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.clock.Advance(time.Second) // listed oldest first
 	if _, err := e.invite(ann, b.ID, "bob@example.com", ""); err != nil {
 		t.Fatal(err)
 	}

@@ -240,6 +240,18 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// parseNoArgs parses a command's flags when it takes no other arguments.
+func parseNoArgs(fs *flag.FlagSet, args []string) error {
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("unexpected argument %q", pos[0])
+	}
+	return nil
+}
+
 // findUser reads USER: an id or an email.
 func findUser(e *env, a *auth.Auth, ref string) (auth.User, error) {
 	if strings.HasPrefix(ref, "user_") {
@@ -256,12 +268,8 @@ func usersList(e *env, name, help string, args []string) error {
 	limit := fs.Int("limit", 50, "page size")
 	cursor := fs.String("cursor", "", "cursor")
 	asJSON := fs.Bool("json", false, "JSON output")
-	pos, err := parse(fs, args)
-	if err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usagef("unexpected argument %q", pos[0])
 	}
 	a, err := e.open()
 	if err != nil {
@@ -372,12 +380,8 @@ func usersCreate(e *env, name, help string, args []string) error {
 	uname := fs.String("name", "", "name")
 	verified := fs.Bool("verified", false, "the address is verified")
 	pwStdin := fs.Bool("password-stdin", false, "read the password from standard input")
-	pos, err := parse(fs, args)
-	if err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usagef("unexpected argument %q", pos[0])
 	}
 	if *email == "" {
 		return usagef("-email is required")
@@ -476,12 +480,8 @@ func usersDelete(e *env, name, help string, args []string) error {
 func keysRotate(e *env, name, help string, args []string) error {
 	fs := flags(e, name, help)
 	alg := fs.String("alg", "", "algorithm")
-	pos, err := parse(fs, args)
-	if err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usagef("unexpected argument %q", pos[0])
 	}
 	a, err := e.open()
 	if err != nil {
@@ -498,12 +498,8 @@ func keysRotate(e *env, name, help string, args []string) error {
 
 func migrate(e *env, name, help string, args []string) error {
 	fs := flags(e, name, help)
-	pos, err := parse(fs, args)
-	if err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usagef("unexpected argument %q", pos[0])
 	}
 	a, err := e.open()
 	if err != nil {
@@ -547,16 +543,13 @@ func backup(e *env, name, help string, args []string) error {
 func export(e *env, name, help string, args []string) error {
 	fs := flags(e, name, help)
 	out := fs.String("o", "", "output file")
-	pos, err := parse(fs, args)
-	if err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usagef("unexpected argument %q", pos[0])
 	}
 	w := e.stdout
 	var f *os.File
 	if *out != "" && *out != "-" {
+		var err error
 		if f, err = os.OpenFile(*out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600); err != nil {
 			return err
 		}

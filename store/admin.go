@@ -207,7 +207,7 @@ func (db *DB) ListUsers(ctx context.Context, q core.UserQuery) (core.UserPage, e
 		}
 		var b binder
 		var n int
-		query := `SELECT COUNT(*) FROM (SELECT uid FROM (` + c.set(b.arg) + `) LIMIT ` + b.arg(driveLimit+1) + `)`
+		query := `SELECT COUNT(*) FROM (SELECT uid FROM (` + c.set(b.arg) + `) AS s LIMIT ` + b.arg(driveLimit+1) + `) AS l`
 		if err := db.db.QueryRowContext(ctx, query, b.args...).Scan(&n); err != nil {
 			return core.UserPage{}, fmt.Errorf("store: list users: %w", err)
 		}
@@ -590,8 +590,12 @@ func (db *DB) ExportUsers(ctx context.Context, fn func(core.ExportedUser) error)
 
 // Backup writes a consistent copy of the whole database to path, a file
 // that must not exist, while the database stays in use (VACUUM INTO: one
-// read transaction, so the copy is of one moment).
+// read transaction, so the copy is of one moment). A PostgreSQL database
+// is backed up with its own tools (pg_dump); Backup refuses it.
 func (db *DB) Backup(ctx context.Context, path string) error {
+	if db.db.pg {
+		return fmt.Errorf("store: backup: the database is PostgreSQL; back it up with pg_dump: %w", core.ErrInvalidInput)
+	}
 	if _, err := db.db.ExecContext(ctx, `VACUUM INTO $1`, path); err != nil {
 		return fmt.Errorf("store: backup: %w", err)
 	}

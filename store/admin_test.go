@@ -21,6 +21,7 @@ func seedUsers(tb testing.TB, db *store.DB, n int, start time.Time) {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	defer tx.Rollback()
 	st, err := tx.PrepareContext(ctx, `INSERT INTO auth_users (id, email, email_key, email_verified, name, created_at, updated_at)
 		VALUES ($1, $2, $2, $3, $4, $5, $5)`)
 	if err != nil {
@@ -29,7 +30,7 @@ func seedUsers(tb testing.TB, db *store.DB, n int, start time.Time) {
 	for i := range n {
 		email := fmt.Sprintf("user%d@example.com", i)
 		at := start.Add(time.Duration(i) * time.Second).UnixMilli()
-		if _, err := st.ExecContext(ctx, fmt.Sprintf("user_seed%08d", i), email, i%3 != 0, fmt.Sprintf("Person %d", i), at); err != nil {
+		if _, err := st.ExecContext(ctx, fmt.Sprintf("user_seed%08d", i), email, flag(i%3 != 0), fmt.Sprintf("Person %d", i), at); err != nil {
 			tb.Fatal(err)
 		}
 	}
@@ -39,184 +40,190 @@ func seedUsers(tb testing.TB, db *store.DB, n int, start time.Time) {
 }
 
 func TestDB_ListUsers(t *testing.T) {
-	t.Parallel()
-	db, clock := mustOpen(t)
-	ctx := context.Background()
-	seedUsers(t, db, 250, clock.Now().Add(-time.Hour))
+	forEachBackend(t, func(t *testing.T) {
+		t.Parallel()
+		db, clock := mustOpen(t)
+		ctx := context.Background()
+		seedUsers(t, db, 250, clock.Now().Add(-time.Hour))
 
-	t.Run("PagesCoverEveryUserOnce", func(t *testing.T) {
-		for _, sort := range []string{core.SortCreatedDesc, core.SortCreatedAsc, core.SortEmailAsc, core.SortEmailDesc} {
-			seen := map[string]bool{}
-			q := core.UserQuery{Sort: sort, Limit: 40}
-			var prev *core.UserSummary
-			for pages := 0; ; pages++ {
+		t.Run("PagesCoverEveryUserOnce", func(t *testing.T) {
+			for _, sort := range []string{core.SortCreatedDesc, core.SortCreatedAsc, core.SortEmailAsc, core.SortEmailDesc} {
+				seen := map[string]bool{}
+				q := core.UserQuery{Sort: sort, Limit: 40}
+				var prev *core.UserSummary
+				for pages := 0; ; pages++ {
+					page, err := db.ListUsers(ctx, q)
+					if err != nil {
+						t.Fatalf("%s: %v", sort, err)
+					}
+					for _, u := range page.Users {
+						if seen[u.ID] {
+							t.Fatalf("%s: %s listed twice", sort, u.ID)
+						}
+						seen[u.ID] = true
+						if prev != nil && sort == core.SortCreatedDesc && u.CreatedAt.After(prev.CreatedAt) {
+							t.Fatalf("%s: out of order", sort)
+						}
+						if prev != nil && sort == core.SortEmailAsc && u.Email < prev.Email {
+							t.Fatalf("%s: %s after %s", sort, u.Email, prev.Email)
+						}
+						prev = &u
+					}
+					if page.Next == nil {
+						break
+					}
+					q.After = page.Next
+				}
+				if len(seen) != 250 {
+					t.Fatalf("%s: listed %d users, want 250", sort, len(seen))
+				}
+			}
+		})
+
+		t.Run("Search", func(t *testing.T) {
+			for _, c := range []struct {
+				search string
+				want   int
+			}{
+				{"USER12", 11},           // user12, user120..user129 by email, any case
+				{"person 24", 11},        // by name prefix: 24, 240..249
+				{"user_seed0000010", 10}, // by id prefix: 100..109
+				{"nobody", 0},
+			} {
+				page, err := db.ListUsers(ctx, core.UserQuery{Search: c.search, Limit: 100})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(page.Users) != c.want {
+					t.Errorf("search %q: %d users, want %d", c.search, len(page.Users), c.want)
+				}
+			}
+		})
+
+		t.Run("Filters", func(t *testing.T) {
+			id := "user_seed00000007"
+			if _, err := db.SetBanned(ctx, id, true); err != nil {
+				t.Fatal(err)
+			}
+			if err := db.LockUser(ctx, "user_seed00000008", clock.Now().Add(time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+			check := func(q core.UserQuery, want int) {
+				t.Helper()
+				q.Limit = 500
 				page, err := db.ListUsers(ctx, q)
 				if err != nil {
-					t.Fatalf("%s: %v", sort, err)
+					t.Fatal(err)
 				}
-				for _, u := range page.Users {
-					if seen[u.ID] {
-						t.Fatalf("%s: %s listed twice", sort, u.ID)
-					}
-					seen[u.ID] = true
-					if prev != nil && sort == core.SortCreatedDesc && u.CreatedAt.After(prev.CreatedAt) {
-						t.Fatalf("%s: out of order", sort)
-					}
-					if prev != nil && sort == core.SortEmailAsc && u.Email < prev.Email {
-						t.Fatalf("%s: %s after %s", sort, u.Email, prev.Email)
-					}
-					prev = &u
+				if len(page.Users) != want {
+					t.Errorf("%+v: %d users, want %d", q, len(page.Users), want)
 				}
-				if page.Next == nil {
-					break
-				}
-				q.After = page.Next
 			}
-			if len(seen) != 250 {
-				t.Fatalf("%s: listed %d users, want 250", sort, len(seen))
-			}
-		}
-	})
-
-	t.Run("Search", func(t *testing.T) {
-		for _, c := range []struct {
-			search string
-			want   int
-		}{
-			{"USER12", 11},           // user12, user120..user129 by email, any case
-			{"person 24", 11},        // by name prefix: 24, 240..249
-			{"user_seed0000010", 10}, // by id prefix: 100..109
-			{"nobody", 0},
-		} {
-			page, err := db.ListUsers(ctx, core.UserQuery{Search: c.search, Limit: 100})
-			if err != nil {
+			check(core.UserQuery{Banned: true}, 1)
+			check(core.UserQuery{Locked: true}, 1)
+			check(core.UserQuery{Unverified: true}, 84) // i%3 == 0 for i < 250
+			check(core.UserQuery{HasMFA: true}, 0)
+			check(core.UserQuery{HasPasskey: true}, 0)
+			check(core.UserQuery{Admin: true}, 0)
+			if err := db.UnlockUser(ctx, "user_seed00000008"); err != nil {
 				t.Fatal(err)
 			}
-			if len(page.Users) != c.want {
-				t.Errorf("search %q: %d users, want %d", c.search, len(page.Users), c.want)
-			}
-		}
-	})
+			check(core.UserQuery{Locked: true}, 0)
+		})
 
-	t.Run("Filters", func(t *testing.T) {
-		id := "user_seed00000007"
-		if _, err := db.SetBanned(ctx, id, true); err != nil {
-			t.Fatal(err)
-		}
-		if err := db.LockUser(ctx, "user_seed00000008", clock.Now().Add(time.Hour)); err != nil {
-			t.Fatal(err)
-		}
-		check := func(q core.UserQuery, want int) {
-			t.Helper()
-			q.Limit = 500
-			page, err := db.ListUsers(ctx, q)
-			if err != nil {
-				t.Fatal(err)
+		t.Run("ErrInvalidInput", func(t *testing.T) {
+			_, err := db.ListUsers(ctx, core.UserQuery{Sort: "sideways"})
+			if !errors.Is(err, core.ErrInvalidInput) {
+				t.Errorf("bad sort: %v", err)
 			}
-			if len(page.Users) != want {
-				t.Errorf("%+v: %d users, want %d", q, len(page.Users), want)
+			_, err = db.ListUsers(ctx, core.UserQuery{After: &core.UserCursor{Key: "x", ID: "y"}})
+			if !errors.Is(err, core.ErrInvalidInput) {
+				t.Errorf("bad cursor: %v", err)
 			}
-		}
-		check(core.UserQuery{Banned: true}, 1)
-		check(core.UserQuery{Locked: true}, 1)
-		check(core.UserQuery{Unverified: true}, 84) // i%3 == 0 for i < 250
-		check(core.UserQuery{HasMFA: true}, 0)
-		check(core.UserQuery{HasPasskey: true}, 0)
-		check(core.UserQuery{Admin: true}, 0)
-		if err := db.UnlockUser(ctx, "user_seed00000008"); err != nil {
-			t.Fatal(err)
-		}
-		check(core.UserQuery{Locked: true}, 0)
-	})
-
-	t.Run("ErrInvalidInput", func(t *testing.T) {
-		_, err := db.ListUsers(ctx, core.UserQuery{Sort: "sideways"})
-		if !errors.Is(err, core.ErrInvalidInput) {
-			t.Errorf("bad sort: %v", err)
-		}
-		_, err = db.ListUsers(ctx, core.UserQuery{After: &core.UserCursor{Key: "x", ID: "y"}})
-		if !errors.Is(err, core.ErrInvalidInput) {
-			t.Errorf("bad cursor: %v", err)
-		}
+		})
 	})
 }
 
 func TestDB_SetAdmin(t *testing.T) {
-	t.Parallel()
-	db, _ := mustOpen(t)
-	ctx := context.Background()
-	u, err := db.CreateUser(ctx, store.NewUser{Email: "a@example.com"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.SetAdmin(ctx, u.ID, true, true); err != nil {
-		t.Fatal(err)
-	}
-	if on, _ := db.IsAdmin(ctx, u.ID); !on {
-		t.Fatal("not an admin after SetAdmin")
-	}
-	if err := db.SetAdmin(ctx, u.ID, false, true); !errors.Is(err, store.ErrLastAdmin) {
-		t.Fatalf("revoking the last admin: %v, want ErrLastAdmin", err)
-	}
-	if err := db.SetAdmin(ctx, "user_nobody", true, true); !errors.Is(err, core.ErrNotFound) {
-		t.Fatalf("unknown user: %v", err)
-	}
+	forEachBackend(t, func(t *testing.T) {
+		t.Parallel()
+		db, _ := mustOpen(t)
+		ctx := context.Background()
+		u, err := db.CreateUser(ctx, store.NewUser{Email: "a@example.com"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := db.SetAdmin(ctx, u.ID, true, true); err != nil {
+			t.Fatal(err)
+		}
+		if on, _ := db.IsAdmin(ctx, u.ID); !on {
+			t.Fatal("not an admin after SetAdmin")
+		}
+		if err := db.SetAdmin(ctx, u.ID, false, true); !errors.Is(err, store.ErrLastAdmin) {
+			t.Fatalf("revoking the last admin: %v, want ErrLastAdmin", err)
+		}
+		if err := db.SetAdmin(ctx, "user_nobody", true, true); !errors.Is(err, core.ErrNotFound) {
+			t.Fatalf("unknown user: %v", err)
+		}
+	})
 }
 
 func TestDB_WithAudit(t *testing.T) {
-	t.Parallel()
-	db, _ := mustOpen(t)
-	ctx := context.Background()
-	u, err := db.CreateUser(ctx, store.NewUser{Email: "b@example.com"})
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	t.Run("WrittenWithTheChange", func(t *testing.T) {
-		actx := db.WithAudit(core.WithClient(ctx, core.Client{IP: "192.0.2.1", UserAgent: "test"}),
-			core.AuditEntry{ActorID: "user_admin", Action: core.AuditUserBanned, TargetID: u.ID, TargetEmail: u.Email}, false)
-		if _, err := db.SetBanned(actx, u.ID, true); err != nil {
-			t.Fatal(err)
-		}
-		// A second transaction with the same context writes no second entry.
-		if _, err := db.SetBanned(actx, u.ID, true); err != nil {
-			t.Fatal(err)
-		}
-		log, err := db.AuditLog(ctx, u.ID, 0, 10)
+	forEachBackend(t, func(t *testing.T) {
+		t.Parallel()
+		db, _ := mustOpen(t)
+		ctx := context.Background()
+		u, err := db.CreateUser(ctx, store.NewUser{Email: "b@example.com"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(log) != 1 || log[0].Action != core.AuditUserBanned || log[0].IP != "192.0.2.1" || log[0].ActorID != "user_admin" {
-			t.Fatalf("audit log = %+v", log)
-		}
-	})
 
-	t.Run("NotWrittenWhenTheChangeFails", func(t *testing.T) {
-		actx := db.WithAudit(ctx, core.AuditEntry{Action: core.AuditUserBanned, TargetID: "user_nobody"}, false)
-		if _, err := db.SetBanned(actx, "user_nobody", true); !errors.Is(err, core.ErrNotFound) {
-			t.Fatalf("ban unknown: %v", err)
-		}
-		if store.AuditWritten(actx) {
-			t.Fatal("audit written for a failed change")
-		}
-		log, _ := db.AuditLog(ctx, "user_nobody", 0, 10)
-		if len(log) != 0 {
-			t.Fatalf("audit log = %+v", log)
-		}
-	})
+		t.Run("WrittenWithTheChange", func(t *testing.T) {
+			actx := db.WithAudit(core.WithClient(ctx, core.Client{IP: "192.0.2.1", UserAgent: "test"}),
+				core.AuditEntry{ActorID: "user_admin", Action: core.AuditUserBanned, TargetID: u.ID, TargetEmail: u.Email}, false)
+			if _, err := db.SetBanned(actx, u.ID, true); err != nil {
+				t.Fatal(err)
+			}
+			// A second transaction with the same context writes no second entry.
+			if _, err := db.SetBanned(actx, u.ID, true); err != nil {
+				t.Fatal(err)
+			}
+			log, err := db.AuditLog(ctx, u.ID, 0, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(log) != 1 || log[0].Action != core.AuditUserBanned || log[0].IP != "192.0.2.1" || log[0].ActorID != "user_admin" {
+				t.Fatalf("audit log = %+v", log)
+			}
+		})
 
-	t.Run("UserUpdatedEvent", func(t *testing.T) {
-		actx := db.WithAudit(ctx, core.AuditEntry{Action: core.AuditMFAReset, TargetID: u.ID}, true)
-		if err := db.DisableMFA(actx, u.ID, nil); err != nil {
-			t.Fatal(err)
-		}
-		evs, err := db.Events(ctx, core.EventUserUpdated, 100)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(evs) != 3 { // two bans, one reset
-			t.Fatalf("%d user.updated events, want 3", len(evs))
-		}
+		t.Run("NotWrittenWhenTheChangeFails", func(t *testing.T) {
+			actx := db.WithAudit(ctx, core.AuditEntry{Action: core.AuditUserBanned, TargetID: "user_nobody"}, false)
+			if _, err := db.SetBanned(actx, "user_nobody", true); !errors.Is(err, core.ErrNotFound) {
+				t.Fatalf("ban unknown: %v", err)
+			}
+			if store.AuditWritten(actx) {
+				t.Fatal("audit written for a failed change")
+			}
+			log, _ := db.AuditLog(ctx, "user_nobody", 0, 10)
+			if len(log) != 0 {
+				t.Fatalf("audit log = %+v", log)
+			}
+		})
+
+		t.Run("UserUpdatedEvent", func(t *testing.T) {
+			actx := db.WithAudit(ctx, core.AuditEntry{Action: core.AuditMFAReset, TargetID: u.ID}, true)
+			if err := db.DisableMFA(actx, u.ID, nil); err != nil {
+				t.Fatal(err)
+			}
+			evs, err := db.Events(ctx, core.EventUserUpdated, 100)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(evs) != 3 { // two bans, one reset
+				t.Fatalf("%d user.updated events, want 3", len(evs))
+			}
+		})
 	})
 }
 

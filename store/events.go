@@ -24,7 +24,7 @@ func (db *DB) insertEvent(ctx context.Context, tx *txn, typ string, data any) er
 // type typ (empty for all).
 func (db *DB) Events(ctx context.Context, typ string, limit int) ([]core.Event, error) {
 	rows, err := db.db.QueryContext(ctx, `SELECT id, type, data, created_at FROM auth_events
-		WHERE ($1 = '' OR type = $1) ORDER BY created_at, rowid LIMIT $2`, typ, limit)
+		WHERE ($1 = '' OR type = $1) ORDER BY created_at, rowid LIMIT $2`, typ, sqlLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("store: events: %w", err)
 	}

@@ -120,7 +120,7 @@ func (db *DB) MailSent(ctx context.Context, id int64, now time.Time, keepBody bo
 
 func (db *DB) outboxSent(ctx context.Context, table string, id int64, now time.Time, keepBody bool) error {
 	_, err := db.db.ExecContext(ctx, `UPDATE `+table+` SET status = 'sent', sent_at = $2, attempts = attempts + 1,
-		body = CASE WHEN $3 THEN body ELSE NULL END WHERE id = $1`, id, ms(now), keepBody)
+		body = CASE WHEN $3 <> 0 THEN body ELSE NULL END WHERE id = $1`, id, ms(now), keepBody)
 	if err != nil {
 		return fmt.Errorf("store: %s sent: %w", table, err)
 	}

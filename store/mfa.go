@@ -256,7 +256,7 @@ func (db *DB) ReserveMFAAttempt(ctx context.Context, userID string, limit int, l
 	var count int
 	err = db.db.QueryRowContext(ctx, `UPDATE auth_mfa SET
 			failures = CASE WHEN failures >= $2 THEN 1 ELSE failures + 1 END,
-			locked_until = CASE WHEN (CASE WHEN failures >= $2 THEN 1 ELSE failures + 1 END) >= $2 THEN $4 ELSE 0 END
+			locked_until = CASE WHEN (CASE WHEN failures >= $2 THEN 1 ELSE failures + 1 END) >= $2 THEN CAST($4 AS BIGINT) ELSE 0 END
 		WHERE user_id = $1 AND locked_until <= $3
 		RETURNING failures`, userID, limit, ms(now), ms(now.Add(lockFor))).Scan(&count)
 	if errors.Is(err, sql.ErrNoRows) {

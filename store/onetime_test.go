@@ -146,31 +146,33 @@ var codePurposes = []codePurpose{
 // presented at once, for every purpose, exactly one is accepted; the
 // others find the code used.
 func TestOneTimeCodes_ParallelCorrectCodesUseOnce(t *testing.T) {
-	t.Parallel()
-	for _, p := range codePurposes {
-		t.Run(p.name, func(t *testing.T) {
-			t.Parallel()
-			db, clock := mustOpen(t)
-			present, _ := p.setup(t, db, clock)
-			errs := runAll(20, func(int) error { return present(rightCode) })
-			ok := 0
-			for _, err := range errs {
-				switch {
-				case err == nil:
-					ok++
-				case !errors.Is(err, p.used):
-					assertNoLockError(t, err)
-					t.Errorf("err = %v, want nil or %v", err, p.used)
+	forEachBackend(t, func(t *testing.T) {
+		t.Parallel()
+		for _, p := range codePurposes {
+			t.Run(p.name, func(t *testing.T) {
+				t.Parallel()
+				db, clock := mustOpen(t)
+				present, _ := p.setup(t, db, clock)
+				errs := runAll(20, func(int) error { return present(rightCode) })
+				ok := 0
+				for _, err := range errs {
+					switch {
+					case err == nil:
+						ok++
+					case !errors.Is(err, p.used):
+						assertNoLockError(t, err)
+						t.Errorf("err = %v, want nil or %v", err, p.used)
+					}
 				}
-			}
-			if ok != 1 {
-				t.Fatalf("%d of 20 correct codes accepted, want exactly 1", ok)
-			}
-			if err := present(rightCode); !errors.Is(err, p.used) {
-				t.Fatalf("afterwards: %v, want %v", err, p.used)
-			}
-		})
-	}
+				if ok != 1 {
+					t.Fatalf("%d of 20 correct codes accepted, want exactly 1", ok)
+				}
+				if err := present(rightCode); !errors.Is(err, p.used) {
+					t.Fatalf("afterwards: %v, want %v", err, p.used)
+				}
+			})
+		}
+	})
 }
 
 // TestOneTimeCodes_ParallelWrongCodesAllCounted: wrong codes presented at
@@ -178,35 +180,37 @@ func TestOneTimeCodes_ParallelCorrectCodesUseOnce(t *testing.T) {
 // at a time: of 20, as many are answered "incorrect" as the limit allows,
 // the rest "locked", and the right code is refused afterwards.
 func TestOneTimeCodes_ParallelWrongCodesAllCounted(t *testing.T) {
-	t.Parallel()
-	for _, p := range codePurposes {
-		t.Run(p.name, func(t *testing.T) {
-			t.Parallel()
-			db, clock := mustOpen(t)
-			present, failures := p.setup(t, db, clock)
-			errs := runAll(20, func(int) error { return present(wrongCode) })
-			count := map[string]int{}
-			for _, err := range errs {
-				var r *core.Error
-				if !errors.As(err, &r) {
-					assertNoLockError(t, err)
-					t.Fatalf("err = %v, want a refusal", err)
+	forEachBackend(t, func(t *testing.T) {
+		t.Parallel()
+		for _, p := range codePurposes {
+			t.Run(p.name, func(t *testing.T) {
+				t.Parallel()
+				db, clock := mustOpen(t)
+				present, failures := p.setup(t, db, clock)
+				errs := runAll(20, func(int) error { return present(wrongCode) })
+				count := map[string]int{}
+				for _, err := range errs {
+					var r *core.Error
+					if !errors.As(err, &r) {
+						assertNoLockError(t, err)
+						t.Fatalf("err = %v, want a refusal", err)
+					}
+					count[r.Code]++
 				}
-				count[r.Code]++
-			}
-			want := map[string]int{"incorrect_code": 5, "too_many_attempts": 15}
-			if p.name == "passwordless code" { // 5 tries per code come first
-				want = map[string]int{"incorrect_code": 5, "code_exhausted": 15}
-			}
-			if fmt.Sprint(count) != fmt.Sprint(want) {
-				t.Fatalf("answers %v, want %v", count, want)
-			}
-			if n := failures(); n != 5 {
-				t.Fatalf("%d wrong codes counted, want 5", n)
-			}
-			if err := present(rightCode); err == nil {
-				t.Fatal("the right code was accepted after the limit")
-			}
-		})
-	}
+				want := map[string]int{"incorrect_code": 5, "too_many_attempts": 15}
+				if p.name == "passwordless code" { // 5 tries per code come first
+					want = map[string]int{"incorrect_code": 5, "code_exhausted": 15}
+				}
+				if fmt.Sprint(count) != fmt.Sprint(want) {
+					t.Fatalf("answers %v, want %v", count, want)
+				}
+				if n := failures(); n != 5 {
+					t.Fatalf("%d wrong codes counted, want 5", n)
+				}
+				if err := present(rightCode); err == nil {
+					t.Fatal("the right code was accepted after the limit")
+				}
+			})
+		}
+	})
 }

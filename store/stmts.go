@@ -23,6 +23,7 @@ const maxStatements = 512
 // reports their errors as before.
 type pool struct {
 	*sql.DB
+	pg bool // PostgreSQL: pgx prepares and caches statements itself
 
 	mu       sync.RWMutex
 	stmts    map[string]*sql.Stmt
@@ -41,6 +42,9 @@ func newPool(db *sql.DB) *pool {
 // stmt returns the prepared statement for query, or nil when there is
 // none (yet).
 func (p *pool) stmt(query string) *sql.Stmt {
+	if p.pg {
+		return nil
+	}
 	p.mu.RLock()
 	s, ok := p.stmts[query]
 	p.mu.RUnlock()
@@ -93,6 +97,9 @@ func (p *pool) close() {
 }
 
 func (p *pool) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if p.pg {
+		return p.DB.ExecContext(ctx, query, pgArgs(args)...)
+	}
 	if s := p.stmt(query); s != nil {
 		return s.ExecContext(ctx, args...)
 	}
@@ -100,6 +107,9 @@ func (p *pool) ExecContext(ctx context.Context, query string, args ...any) (sql.
 }
 
 func (p *pool) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if p.pg {
+		return p.DB.QueryContext(ctx, query, pgArgs(args)...)
+	}
 	if s := p.stmt(query); s != nil {
 		return s.QueryContext(ctx, args...)
 	}
@@ -107,6 +117,9 @@ func (p *pool) QueryContext(ctx context.Context, query string, args ...any) (*sq
 }
 
 func (p *pool) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if p.pg {
+		return p.DB.QueryRowContext(ctx, query, pgArgs(args)...)
+	}
 	if s := p.stmt(query); s != nil {
 		return s.QueryRowContext(ctx, args...)
 	}
@@ -130,6 +143,9 @@ type txn struct {
 }
 
 func (t *txn) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if t.p.pg {
+		return t.Tx.ExecContext(ctx, query, pgArgs(args)...)
+	}
 	if s := t.p.stmt(query); s != nil {
 		return t.Tx.StmtContext(ctx, s).ExecContext(ctx, args...)
 	}
@@ -140,10 +156,16 @@ func (t *txn) ExecContext(ctx context.Context, query string, args ...any) (sql.R
 // its one connection, where the same prepared statement run again while
 // the first one's rows are still being read would start over under them.
 func (t *txn) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if t.p.pg {
+		return t.Tx.QueryContext(ctx, query, pgArgs(args)...)
+	}
 	return t.Tx.QueryContext(ctx, query, args...)
 }
 
 func (t *txn) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if t.p.pg {
+		return t.Tx.QueryRowContext(ctx, query, pgArgs(args)...)
+	}
 	if s := t.p.stmt(query); s != nil {
 		return t.Tx.StmtContext(ctx, s).QueryRowContext(ctx, args...)
 	}

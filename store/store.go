@@ -16,19 +16,22 @@ import (
 	"unicode"
 
 	"github.com/embedauth/auth/core"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/text/cases"
 	"golang.org/x/text/unicode/norm"
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
 )
 
+// The SQLite migrations; migrations/postgres holds the same ones for
+// PostgreSQL.
+//
 //go:embed migrations/*.sql
 var migrationFS embed.FS
 
 // DB is embedauth's storage. It is safe for concurrent use.
 type DB struct {
-	db    *pool
-	owned bool
+	db     *pool
+	owned  bool
+	pgpool *pgxpool.Pool // of a PostgreSQL DB that OpenPostgres opened
 
 	// Now is the clock used for every timestamp the store writes and every
 	// expiry it checks. Tests replace it; it defaults to time.Now.
@@ -53,9 +56,14 @@ func DSN(path string) string {
 const MaxOpenConns = 8
 
 // Open opens (creating if needed) the SQLite file at path and migrates it.
+// A path that is a PostgreSQL URL (postgres:// or postgresql://) opens
+// that database instead, as [OpenPostgres] does.
 func Open(path string) (*DB, error) {
 	if path == "" {
 		return nil, errors.New("store: open: empty path")
+	}
+	if IsPostgresURL(path) {
+		return OpenPostgres(context.Background(), path)
 	}
 	sqldb, err := sql.Open("sqlite", DSN(path))
 	if err != nil {
@@ -77,11 +85,20 @@ func Open(path string) (*DB, error) {
 
 // OpenDB uses a pool the app opened itself, which must have been opened
 // with the settings of [DSN]: foreign keys are checked here, and without
-// _txlock=immediate concurrent writers can fail with SQLITE_BUSY. The app keeps
+// _txlock=immediate concurrent writers can fail with SQLITE_BUSY. A pool of
+// PostgreSQL connections opened through pgx's database/sql driver
+// (github.com/jackc/pgx/v5/stdlib) is used as PostgreSQL. The app keeps
 // ownership: [DB.Close] does not close it.
 func OpenDB(sqldb *sql.DB) (*DB, error) {
 	db := &DB{db: newPool(sqldb), Now: time.Now}
 	ctx := context.Background()
+	if isPostgresDriver(sqldb) {
+		db.db.pg = true
+		if err := db.migratePostgres(ctx); err != nil {
+			return nil, err
+		}
+		return db, nil
+	}
 	var fk int
 	err := sqldb.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&fk)
 	// The first connections to a new file switch it to WAL, which takes a
@@ -108,10 +125,14 @@ func OpenDB(sqldb *sql.DB) (*DB, error) {
 // opened it.
 func (db *DB) Close() error {
 	db.db.close()
-	if db.owned {
-		return db.db.DB.Close()
+	if !db.owned {
+		return nil
 	}
-	return nil
+	err := db.db.DB.Close()
+	if db.pgpool != nil {
+		db.pgpool.Close()
+	}
+	return err
 }
 
 // SQL returns the underlying pool, for an app's own tables in the same file.
@@ -256,10 +277,25 @@ func (db *DB) Migrations(ctx context.Context) ([]string, error) {
 	return out, rows.Err()
 }
 
-// tx runs fn in one write transaction (BEGIN IMMEDIATE through the DSN), so
-// concurrent writers wait on the busy timeout instead of failing midway.
+// tx runs fn in one write transaction. On SQLite it is BEGIN IMMEDIATE
+// through the DSN, so concurrent writers wait on the busy timeout instead of
+// failing midway. On PostgreSQL it is SERIALIZABLE, and a transaction that
+// loses a conflict with another one runs again from the start (fn must only
+// set what it returns), so callers never see the conflict.
 func (db *DB) tx(ctx context.Context, fn func(*txn) error) error {
-	tx, err := db.db.BeginTx(ctx, nil)
+	for attempt := 1; ; attempt++ {
+		err := db.tx1(ctx, fn)
+		if err == nil || !db.db.pg || !isRetryable(err) || attempt >= maxTxAttempts {
+			return err
+		}
+		if err := retryDelay(ctx, attempt); err != nil {
+			return err
+		}
+	}
+}
+
+func (db *DB) tx1(ctx context.Context, fn func(*txn) error) error {
+	tx, err := db.db.BeginTx(ctx, db.db.txOptions())
 	if err != nil {
 		return err
 	}
@@ -325,20 +361,4 @@ func fromNullMS(v sql.NullInt64) *time.Time {
 	}
 	t := fromMS(v.Int64)
 	return &t
-}
-
-// isBusy reports whether err is SQLITE_BUSY (with any extended code).
-func isBusy(err error) bool {
-	var se *sqlite.Error
-	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY
-}
-
-// isUnique reports whether err is a UNIQUE or PRIMARY KEY violation.
-func isUnique(err error) bool {
-	var se *sqlite.Error
-	if errors.As(err, &se) {
-		c := se.Code()
-		return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
-	}
-	return false
 }

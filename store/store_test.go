@@ -49,10 +49,11 @@ func mustOpen(tb testing.TB) (*store.DB, *fakeClock) {
 	return mustOpenPath(tb, filepath.Join(tb.TempDir(), "auth.db"))
 }
 
-// mustOpenPath opens (or re-opens) the store at path with a fake clock.
+// mustOpenPath opens (or re-opens) the store at path with a fake clock, on
+// the engine of tb (see forEachBackend).
 func mustOpenPath(tb testing.TB, path string) (*store.DB, *fakeClock) {
 	tb.Helper()
-	db, err := store.Open(path)
+	db, err := openBackend(tb, path)
 	if err != nil {
 		tb.Fatalf("open %s: %v", path, err)
 	}
@@ -212,7 +213,7 @@ func TestOpen(t *testing.T) {
 		}
 		for _, table := range []string{"auth_users", "auth_passwords", "auth_sessions", "auth_session_tokens",
 			"auth_signups", "auth_tokens", "auth_mail_outbox", "auth_events"} {
-			if n := countRows(t, db, "sqlite_master", "type = 'table' AND name = ?", table); n != 1 {
+			if n := countRows(t, db, "sqlite_master", "type = 'table' AND name = $1", table); n != 1 {
 				t.Errorf("table %s missing", table)
 			}
 		}
@@ -313,7 +314,7 @@ func TestOpen(t *testing.T) {
 			if got, err := db2.User(ctx, u.ID); err != nil || got.Email != "keep@example.com" {
 				t.Fatalf("user after reopen = %+v, %v", got, err)
 			}
-			if n := countRows(t, db2, "auth_events", "type = ?", core.EventUserCreated); n != 1 {
+			if n := countRows(t, db2, "auth_events", "type = $1", core.EventUserCreated); n != 1 {
 				t.Fatalf("user.created events after reopen = %d, want 1", n)
 			}
 			if err := db2.Close(); err != nil {
@@ -503,6 +504,7 @@ func TestOpen(t *testing.T) {
 			t.Fatalf("user after reopen = %+v, %v", got, err)
 		}
 	})
+
 }
 
 func TestEmailKey(t *testing.T) {
@@ -544,41 +546,43 @@ func runAll(n int, fn func(i int) error) []error {
 }
 
 func TestDB_Events(t *testing.T) {
-	t.Parallel()
-
-	t.Run("OK", func(t *testing.T) {
+	forEachBackend(t, func(t *testing.T) {
 		t.Parallel()
-		db, clock := mustOpen(t)
-		ctx := context.Background()
-		u1 := mustCreateUser(t, db, "e1@example.com")
-		clock.Advance(time.Second)
-		s := mustCreateSession(t, db, clock, u1.ID)
-		clock.Advance(time.Second)
-		u2 := mustCreateUser(t, db, "e2@example.com")
 
-		all, err := db.Events(ctx, "", 10)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got []string
-		for _, e := range all {
-			got = append(got, e.Type+":"+eventData(t, e)["id"].(string))
-			if e.ID == "" || !json.Valid(e.Data) {
-				t.Errorf("event = %+v", e)
+		t.Run("OK", func(t *testing.T) {
+			t.Parallel()
+			db, clock := mustOpen(t)
+			ctx := context.Background()
+			u1 := mustCreateUser(t, db, "e1@example.com")
+			clock.Advance(time.Second)
+			s := mustCreateSession(t, db, clock, u1.ID)
+			clock.Advance(time.Second)
+			u2 := mustCreateUser(t, db, "e2@example.com")
+
+			all, err := db.Events(ctx, "", 10)
+			if err != nil {
+				t.Fatal(err)
 			}
-		}
-		want := []string{core.EventUserCreated + ":" + u1.ID, core.EventSessionCreated + ":" + s.ID, core.EventUserCreated + ":" + u2.ID}
-		if !equalStrings(got, want) {
-			t.Fatalf("events = %v, want %v (oldest first)", got, want)
-		}
-		if !all[0].CreatedAt.Equal(epoch) || !all[2].CreatedAt.Equal(epoch.Add(2*time.Second)) {
-			t.Fatalf("times = %v, %v", all[0].CreatedAt, all[2].CreatedAt)
-		}
-		if only, _ := db.Events(ctx, core.EventUserCreated, 10); len(only) != 2 {
-			t.Fatalf("filtered events = %d", len(only))
-		}
-		if limited, _ := db.Events(ctx, "", 1); len(limited) != 1 || limited[0].ID != all[0].ID {
-			t.Fatalf("limited events = %+v", limited)
-		}
+			var got []string
+			for _, e := range all {
+				got = append(got, e.Type+":"+eventData(t, e)["id"].(string))
+				if e.ID == "" || !json.Valid(e.Data) {
+					t.Errorf("event = %+v", e)
+				}
+			}
+			want := []string{core.EventUserCreated + ":" + u1.ID, core.EventSessionCreated + ":" + s.ID, core.EventUserCreated + ":" + u2.ID}
+			if !equalStrings(got, want) {
+				t.Fatalf("events = %v, want %v (oldest first)", got, want)
+			}
+			if !all[0].CreatedAt.Equal(epoch) || !all[2].CreatedAt.Equal(epoch.Add(2*time.Second)) {
+				t.Fatalf("times = %v, %v", all[0].CreatedAt, all[2].CreatedAt)
+			}
+			if only, _ := db.Events(ctx, core.EventUserCreated, 10); len(only) != 2 {
+				t.Fatalf("filtered events = %d", len(only))
+			}
+			if limited, _ := db.Events(ctx, "", 1); len(limited) != 1 || limited[0].ID != all[0].ID {
+				t.Fatalf("limited events = %+v", limited)
+			}
+		})
 	})
 }

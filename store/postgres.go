@@ -1,0 +1,151 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+)
+
+//go:embed migrations/postgres/*.sql
+var pgMigrationFS embed.FS
+
+// IsPostgresURL reports whether s names a PostgreSQL database
+// (postgres://... or postgresql://...) rather than a SQLite file.
+func IsPostgresURL(s string) bool {
+	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
+}
+
+// OpenPostgres connects to the PostgreSQL database at url (a postgres://
+// URL or any connection string pgx accepts, pool_max_conns included) with
+// a pgxpool, and migrates it. Several processes may open the same database
+// at once: migrations run one process at a time, and every write
+// transaction is serializable. The tables live in the connection's
+// current schema (search_path=... in the URL chooses another).
+func OpenPostgres(ctx context.Context, url string) (*DB, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("store: open postgres: %w", err)
+	}
+	pgpool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("store: open postgres: %w", err)
+	}
+	sqldb := stdlib.OpenDBFromPool(pgpool)
+	db, err := OpenDB(sqldb)
+	if err != nil {
+		sqldb.Close()
+		pgpool.Close()
+		return nil, err
+	}
+	db.owned = true
+	db.pgpool = pgpool
+	return db, nil
+}
+
+// isPostgresDriver reports whether sqldb is a pool of pgx's database/sql
+// driver.
+func isPostgresDriver(sqldb *sql.DB) bool {
+	_, ok := sqldb.Driver().(*stdlib.Driver)
+	return ok
+}
+
+// migrationFiles lists the migrations of dir in fsys by version.
+func migrationFiles(fsys fs.FS, dir string) (map[int]string, error) {
+	names, err := fs.Glob(fsys, dir+"/*.sql")
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(names)
+	out := map[int]string{}
+	for _, name := range names {
+		base := strings.TrimPrefix(name, dir+"/")
+		version, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
+		if err != nil {
+			return nil, fmt.Errorf("bad migration name %q", base)
+		}
+		out[version] = name
+	}
+	return out, nil
+}
+
+// migratePostgres applies the migrations of migrations/postgres not yet
+// applied, holding an advisory lock (one per schema) so that processes
+// starting together apply each migration once.
+func (db *DB) migratePostgres(ctx context.Context) error {
+	conn, err := db.db.DB.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	defer conn.Close()
+	const lockKey = `hashtext('embedauth migrate ' || current_schema())`
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock(`+lockKey+`)`); err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	defer conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock(`+lockKey+`)`)
+	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS auth_migrations (
+		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	applied := map[int]bool{}
+	rows, err := conn.QueryContext(ctx, `SELECT version FROM auth_migrations`)
+	if err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			rows.Close()
+			return fmt.Errorf("store: migrate: %w", err)
+		}
+		applied[v] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	files, err := migrationFiles(pgMigrationFS, "migrations/postgres")
+	if err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	versions := make([]int, 0, len(files))
+	for v := range files {
+		versions = append(versions, v)
+	}
+	sort.Ints(versions)
+	for _, version := range versions {
+		if applied[version] {
+			continue
+		}
+		name := files[version]
+		base := strings.TrimPrefix(name, "migrations/postgres/")
+		body, err := pgMigrationFS.ReadFile(name)
+		if err != nil {
+			return fmt.Errorf("store: migrate: %w", err)
+		}
+		tx, err := conn.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("store: migrate %s: %w", base, err)
+		}
+		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("store: migrate %s: %w", base, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO auth_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
+			version, base, ms(db.Now())); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("store: migrate %s: %w", base, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("store: migrate %s: %w", base, err)
+		}
+	}
+	return nil
+}

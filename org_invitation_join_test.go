@@ -13,34 +13,36 @@ import (
 // that then signs in with another address joins nobody, and the
 // invitation stays pending for its address.
 func TestOrgInvitation_OtherAddressDoesNotJoin(t *testing.T) {
-	t.Parallel()
-	env := authtest.New(t)
-	ann := ogSignIn(t, env, "ann@example.com")
-	org := ogCreate(t, ann, "Acme", "acme").Organization
-	_, token := ogInvite(t, env, ann, org.ID, "bob@example.com", "")
-	pw := authtest.Password()
-	env.CreateUser(t, "eve@example.com", pw)
-	c := flNew(t, env)
-	c.get("/auth/orgs/invitation?token=" + token).want(http.StatusSeeOther)
-	c.postForm("/auth/sign-in", url.Values{"email": {"eve@example.com"}, "password": {pw}}).want(http.StatusSeeOther)
-	var list struct {
-		Organizations []ogOrgAndMembership `json:"organizations"`
-	}
-	c.get("/auth/api/orgs").want(http.StatusOK).decode(&list)
-	if len(list.Organizations) != 0 {
-		t.Fatalf("eve joined %+v through bob's invitation", list.Organizations)
-	}
-	bob := ogSignIn(t, env, "bob@example.com")
-	var bobs struct {
-		Invitations []struct {
-			Invitation   ogInvitation `json:"invitation"`
-			Organization struct{ Name string }
-		} `json:"invitations"`
-	}
-	bob.get("/auth/api/orgs").want(http.StatusOK).decode(&bobs)
-	if len(bobs.Invitations) != 1 || bobs.Invitations[0].Organization.Name != "Acme" {
-		t.Fatalf("bob's waiting invitations: %+v", bobs.Invitations)
-	}
+	forEachEngine(t, func(t *testing.T) {
+		t.Parallel()
+		env := engineEnv(t)
+		ann := ogSignIn(t, env, "ann@example.com")
+		org := ogCreate(t, ann, "Acme", "acme").Organization
+		_, token := ogInvite(t, env, ann, org.ID, "bob@example.com", "")
+		pw := authtest.Password()
+		env.CreateUser(t, "eve@example.com", pw)
+		c := flNew(t, env)
+		c.get("/auth/orgs/invitation?token=" + token).want(http.StatusSeeOther)
+		c.postForm("/auth/sign-in", url.Values{"email": {"eve@example.com"}, "password": {pw}}).want(http.StatusSeeOther)
+		var list struct {
+			Organizations []ogOrgAndMembership `json:"organizations"`
+		}
+		c.get("/auth/api/orgs").want(http.StatusOK).decode(&list)
+		if len(list.Organizations) != 0 {
+			t.Fatalf("eve joined %+v through bob's invitation", list.Organizations)
+		}
+		bob := ogSignIn(t, env, "bob@example.com")
+		var bobs struct {
+			Invitations []struct {
+				Invitation   ogInvitation `json:"invitation"`
+				Organization struct{ Name string }
+			} `json:"invitations"`
+		}
+		bob.get("/auth/api/orgs").want(http.StatusOK).decode(&bobs)
+		if len(bobs.Invitations) != 1 || bobs.Invitations[0].Organization.Name != "Acme" {
+			t.Fatalf("bob's waiting invitations: %+v", bobs.Invitations)
+		}
+	})
 }
 
 // TestOrgInvitation_PendingListedAndAccepted: an invitation the user did
@@ -48,41 +50,43 @@ func TestOrgInvitation_OtherAddressDoesNotJoin(t *testing.T) {
 // organization list page and in the switcher, and one click joins.
 // Another user cannot accept it by its id.
 func TestOrgInvitation_PendingListedAndAccepted(t *testing.T) {
-	t.Parallel()
-	env := authtest.New(t)
-	ann := ogSignIn(t, env, "ann@example.com")
-	org := ogCreate(t, ann, "Acme", "acme").Organization
-	bob := ogSignIn(t, env, "bob@example.com")
-	inv, _ := ogInvite(t, env, ann, org.ID, "bob@example.com", "org:admin")
+	forEachEngine(t, func(t *testing.T) {
+		t.Parallel()
+		env := engineEnv(t)
+		ann := ogSignIn(t, env, "ann@example.com")
+		org := ogCreate(t, ann, "Acme", "acme").Organization
+		bob := ogSignIn(t, env, "bob@example.com")
+		inv, _ := ogInvite(t, env, ann, org.ID, "bob@example.com", "org:admin")
 
-	bob.get("/auth/orgs").want(http.StatusOK).contains(`id="invitations"`, "Acme", "invited you as Admin",
-		`name="invitation_id" value="`+inv.ID+`"`)
-	switcher := ogRenderSwitcher(t, env, bob.flClient)
-	if !strings.Contains(switcher, `name="invitation_id" value="`+inv.ID+`"`) || !strings.Contains(switcher, "Join Acme") {
-		t.Fatalf("the switcher does not offer the invitation:\n%s", switcher)
-	}
+		bob.get("/auth/orgs").want(http.StatusOK).contains(`id="invitations"`, "Acme", "invited you as Admin",
+			`name="invitation_id" value="`+inv.ID+`"`)
+		switcher := ogRenderSwitcher(t, env, bob.flClient)
+		if !strings.Contains(switcher, `name="invitation_id" value="`+inv.ID+`"`) || !strings.Contains(switcher, "Join Acme") {
+			t.Fatalf("the switcher does not offer the invitation:\n%s", switcher)
+		}
 
-	eve := ogSignIn(t, env, "eve@example.com")
-	eve.get("/auth/orgs").want(http.StatusOK).notContains(`id="invitations"`)
-	ogForm(eve.flClient, "/auth/orgs/invitations/accept", "invitation_id", inv.ID).want(http.StatusNotFound)
-	eve.postJSON("/auth/api/orgs/invitations/"+inv.ID+"/accept", nil).wantError(http.StatusNotFound, "invitation_not_found")
+		eve := ogSignIn(t, env, "eve@example.com")
+		eve.get("/auth/orgs").want(http.StatusOK).notContains(`id="invitations"`)
+		ogForm(eve.flClient, "/auth/orgs/invitations/accept", "invitation_id", inv.ID).want(http.StatusNotFound)
+		eve.postJSON("/auth/api/orgs/invitations/"+inv.ID+"/accept", nil).wantError(http.StatusNotFound, "invitation_not_found")
 
-	r := ogForm(bob.flClient, "/auth/orgs/invitations/accept", "invitation_id", inv.ID, "redirect_url", "/dashboard").want(http.StatusSeeOther)
-	if loc := r.location(); loc != "/dashboard" {
-		t.Fatalf("accepting redirects to %q", loc)
-	}
-	var list struct {
-		Organizations []ogOrgAndMembership `json:"organizations"`
-		ActiveOrgID   string               `json:"active_org_id"`
-		Invitations   []any                `json:"invitations"`
-	}
-	bob.get("/auth/api/orgs").want(http.StatusOK).decode(&list)
-	if len(list.Organizations) != 1 || list.Organizations[0].Membership.Role != "org:admin" || list.ActiveOrgID != org.ID || len(list.Invitations) != 0 {
-		t.Fatalf("after accepting: %+v", list)
-	}
-	bob.get("/auth/orgs").want(http.StatusOK).notContains(`id="invitations"`)
-	// Once only.
-	bob.postJSON("/auth/api/orgs/invitations/"+inv.ID+"/accept", nil).wantError(http.StatusNotFound, "invitation_not_found")
+		r := ogForm(bob.flClient, "/auth/orgs/invitations/accept", "invitation_id", inv.ID, "redirect_url", "/dashboard").want(http.StatusSeeOther)
+		if loc := r.location(); loc != "/dashboard" {
+			t.Fatalf("accepting redirects to %q", loc)
+		}
+		var list struct {
+			Organizations []ogOrgAndMembership `json:"organizations"`
+			ActiveOrgID   string               `json:"active_org_id"`
+			Invitations   []any                `json:"invitations"`
+		}
+		bob.get("/auth/api/orgs").want(http.StatusOK).decode(&list)
+		if len(list.Organizations) != 1 || list.Organizations[0].Membership.Role != "org:admin" || list.ActiveOrgID != org.ID || len(list.Invitations) != 0 {
+			t.Fatalf("after accepting: %+v", list)
+		}
+		bob.get("/auth/orgs").want(http.StatusOK).notContains(`id="invitations"`)
+		// Once only.
+		bob.postJSON("/auth/api/orgs/invitations/"+inv.ID+"/accept", nil).wantError(http.StatusNotFound, "invitation_not_found")
+	})
 }
 
 // ogRenderSwitcher renders the OrganizationSwitcher component for c's

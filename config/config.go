@@ -24,8 +24,17 @@ import (
 // changes the caller's Config.
 type Config struct {
 	// DatabasePath is the SQLite file, created and migrated on first start.
-	// Default "embedauth.db". Ignored when DB is set.
+	// Default "embedauth.db". Ignored when DB or DatabaseURL is set.
 	DatabasePath string
+	// DatabaseURL selects PostgreSQL instead of SQLite: a URL such as
+	// "postgres://user:pass@host:5432/db?sslmode=verify-full" (or any
+	// connection string pgx accepts; pool_max_conns sizes the pool,
+	// search_path chooses the schema). The tables are created and migrated
+	// on first start. Several app instances may share one database: they
+	// share users, sessions, rate limits and the mail and webhook queues.
+	// EncryptionKey is required with it, the same in every instance.
+	// Default: none (SQLite).
+	DatabaseURL string
 	// DB is a pool the app opened itself with store.DSN, to keep its own
 	// tables in the same file. The app closes it.
 	DB *sql.DB

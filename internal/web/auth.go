@@ -83,9 +83,12 @@ func open(cfg Config, background bool) (*Server, error) {
 		return nil, err
 	}
 	a := &Server{s: s, offline: !background}
-	if s.DB != nil {
+	switch {
+	case s.DB != nil:
 		a.db, err = store.OpenDB(s.DB)
-	} else {
+	case s.DatabaseURL != "":
+		a.db, err = store.OpenPostgres(context.Background(), s.DatabaseURL)
+	default:
 		a.db, err = store.Open(s.DatabasePath)
 	}
 	if err != nil {

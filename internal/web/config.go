@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/embedauth/auth/internal/password"
+	"github.com/embedauth/auth/store"
 )
 
 // settings is Config with defaults applied and derived values computed.
@@ -29,7 +30,7 @@ func resolve(c Config) (*settings, error) {
 	s := &settings{Config: c}
 	s.AllowedRedirectOrigins = append([]string(nil), c.AllowedRedirectOrigins...)
 	var errs []error
-	if s.DatabasePath == "" && s.DB == nil {
+	if s.DatabasePath == "" && s.DB == nil && s.DatabaseURL == "" {
 		s.DatabasePath = "embedauth.db"
 	}
 	if s.BaseURL == "" {
@@ -77,6 +78,16 @@ func resolve(c Config) (*settings, error) {
 	}
 	if s.DB != nil && s.EncryptionKey == nil {
 		errs = append(errs, errors.New("EncryptionKey is required when DB is set"))
+	}
+	if s.DatabaseURL != "" {
+		switch {
+		case s.DB != nil:
+			errs = append(errs, errors.New("set DB or DatabaseURL, not both"))
+		case !store.IsPostgresURL(s.DatabaseURL):
+			errs = append(errs, errors.New(`DatabaseURL must be a PostgreSQL URL ("postgres://..."); an SQLite file goes in DatabasePath`))
+		case s.EncryptionKey == nil:
+			errs = append(errs, errors.New("EncryptionKey is required when DatabaseURL is set (every instance needs the same key)"))
+		}
 	}
 	if s.EncryptionKey != nil && len(s.EncryptionKey) != 32 {
 		errs = append(errs, fmt.Errorf("EncryptionKey must be 32 bytes, got %d", len(s.EncryptionKey)))

@@ -110,9 +110,12 @@ func RotateSigningKey(ctx context.Context, cfg Config, alg string) (string, erro
 		return "", err
 	}
 	a := &Server{s: s}
-	if s.DB != nil {
+	switch {
+	case s.DB != nil:
 		a.db, err = store.OpenDB(s.DB)
-	} else {
+	case s.DatabaseURL != "":
+		a.db, err = store.OpenPostgres(context.Background(), s.DatabaseURL)
+	default:
 		a.db, err = store.Open(s.DatabasePath)
 	}
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,6 +16,12 @@ import (
 // email identifiers), created one second apart from start: user i is
 // "user<i>@example.com", named "Person <i>", with id "user_seed<i, 8 digits>".
 func seedUsers(tb testing.TB, db *store.DB, n int, start time.Time) {
+	tb.Helper()
+	seedUsersAs(tb, db, n, start, func(i int) string { return fmt.Sprintf("user%d@example.com", i) })
+}
+
+// seedUsersAs is seedUsers with user i's email from email(i).
+func seedUsersAs(tb testing.TB, db *store.DB, n int, start time.Time, email func(int) string) {
 	tb.Helper()
 	ctx := context.Background()
 	tx, err := db.SQL().BeginTx(ctx, nil)
@@ -28,7 +35,7 @@ func seedUsers(tb testing.TB, db *store.DB, n int, start time.Time) {
 		tb.Fatal(err)
 	}
 	for i := range n {
-		email := fmt.Sprintf("user%d@example.com", i)
+		email := email(i)
 		at := start.Add(time.Duration(i) * time.Second).UnixMilli()
 		if _, err := st.ExecContext(ctx, fmt.Sprintf("user_seed%08d", i), email, flag(i%3 != 0), fmt.Sprintf("Person %d", i), at); err != nil {
 			tb.Fatal(err)
@@ -227,6 +234,43 @@ func TestDB_WithAudit(t *testing.T) {
 	})
 }
 
+// BenchmarkListUsersHalves measures searches that half of 100,000 users
+// match, all of them at one end of the order: the older half's emails
+// start with "old", the newer half's with "new".
+func BenchmarkListUsersHalves(b *testing.B) {
+	db, clock := mustOpen(b)
+	ctx := context.Background()
+	const n = 100_000
+	seedUsersAs(b, db, n, clock.Now().Add(-n*time.Second), func(i int) string {
+		if i < n/2 {
+			return fmt.Sprintf("old%d@example.com", i)
+		}
+		return fmt.Sprintf("new%d@example.com", i)
+	})
+	for _, c := range []struct {
+		name string
+		q    core.UserQuery
+	}{
+		{"Near", core.UserQuery{Search: "new"}},
+		{"Far", core.UserQuery{Search: "old"}},
+		{"FarOldestFirst", core.UserQuery{Search: "new", Sort: core.SortCreatedAsc}},
+		{"FarUnverified", core.UserQuery{Search: "old", Unverified: true}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			c.q.Limit = 50
+			page, err := db.ListUsers(ctx, c.q)
+			if err != nil || len(page.Users) != 50 || !strings.HasPrefix(page.Users[0].Email, c.q.Search) {
+				b.Fatalf("%d users, %v", len(page.Users), err)
+			}
+			for b.Loop() {
+				if _, err := db.ListUsers(ctx, c.q); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
 // BenchmarkListUsers measures the users table at 100,000 users: the first
 // page, a page deep in the table, a search and a filter.
 func BenchmarkListUsers(b *testing.B) {
@@ -247,7 +291,16 @@ func BenchmarkListUsers(b *testing.B) {
 		{"DeepPage", core.UserQuery{After: deep.Next}},
 		{"ByEmail", core.UserQuery{Sort: core.SortEmailAsc}},
 		{"SearchEmail", core.UserQuery{Search: "user4242"}},
+		// A search that 11% of users match, far along the order (user1,
+		// user10-19, ..., user10000-19999, newest first), near its start
+		// (oldest first), and at its start (user9...).
 		{"SearchBroad", core.UserQuery{Search: "user1"}},
+		{"SearchBroadOldest", core.UserQuery{Search: "user1", Sort: core.SortCreatedAsc}},
+		{"SearchBroadByEmail", core.UserQuery{Search: "user1", Sort: core.SortEmailDesc}},
+		{"SearchBroadNear", core.UserQuery{Search: "user9"}},
+		// Every user matches.
+		{"SearchAll", core.UserQuery{Search: "user"}},
+		{"SearchAllDeep", core.UserQuery{Search: "user", After: deep.Next}},
 		{"SearchName", core.UserQuery{Search: "person 777"}},
 		{"SearchNone", core.UserQuery{Search: "nobody"}},
 		{"Unverified", core.UserQuery{Unverified: true}},
@@ -255,6 +308,7 @@ func BenchmarkListUsers(b *testing.B) {
 		{"Locked", core.UserQuery{Locked: true}},
 		{"HasMFA", core.UserQuery{HasMFA: true}},
 		{"UnverifiedSearch", core.UserQuery{Unverified: true, Search: "user9"}},
+		{"UnverifiedSearchFar", core.UserQuery{Unverified: true, Search: "user1"}},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			c.q.Limit = 50

@@ -61,6 +61,25 @@ func (db *DB) countSends(ctx context.Context, tx *txn, limits []core.SendLimit) 
 	return nil
 }
 
+// HitLimit counts one event for key in the window starting at start
+// unless max are counted there already, and reports whether it counted it:
+// a rate limit that every process on the database shares (see
+// ratelimit.Counter). The counts are pruned with the send counts.
+func (db *DB) HitLimit(ctx context.Context, key string, start time.Time, max int) (bool, error) {
+	var n int
+	err := db.db.QueryRowContext(ctx, `INSERT INTO auth_send_counts (key, window_start, count) VALUES ($1, $2, 1)
+		ON CONFLICT (key, window_start) DO UPDATE SET count = auth_send_counts.count + 1
+		WHERE auth_send_counts.count < $3
+		RETURNING count`, key, ms(start), max).Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("store: hit limit: %w", err)
+	}
+	return true, nil
+}
+
 // SendCount returns how many messages were counted for key in the window
 // of the given length that holds now, for tests and admin.
 func (db *DB) SendCount(ctx context.Context, key string, window time.Duration) (int, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -204,6 +205,34 @@ func TestSendLimits(t *testing.T) {
 		}
 		if err := db.PrunePasswordless(ctx, time.Hour); err != nil {
 			t.Fatal(err)
+		}
+	})
+}
+
+func TestDB_HitLimit(t *testing.T) {
+	forEachBackend(t, func(t *testing.T) {
+		t.Parallel()
+		db, clock := mustOpen(t)
+		ctx := context.Background()
+		start := clock.Now().Truncate(time.Minute)
+		var counted atomic.Int32
+		errs := runAll(6, func(int) error {
+			hit, err := db.HitLimit(ctx, "rl:sign_in:192.0.2.1", start, 4)
+			if hit {
+				counted.Add(1)
+			}
+			return err
+		})
+		for _, err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n, _ := db.SendCount(ctx, "rl:sign_in:192.0.2.1", time.Minute); n != 4 || counted.Load() != 4 {
+			t.Fatalf("count = %d, %d counted; want 4", n, counted.Load())
+		}
+		if hit, err := db.HitLimit(ctx, "rl:sign_in:192.0.2.1", start.Add(time.Minute), 4); err != nil || !hit {
+			t.Fatalf("next window: %v, %v", hit, err)
 		}
 	})
 }

@@ -1,10 +1,25 @@
-// Package ratelimit counts requests per key in fixed windows, in memory.
+// Package ratelimit counts requests per key in fixed windows, in memory or,
+// for processes that share a database, in a [Counter] they share.
 package ratelimit
 
 import (
+	"context"
 	"sync"
 	"time"
 )
+
+// Counter counts events in fixed windows in a store several processes
+// share (the database, on PostgreSQL).
+type Counter interface {
+	// HitLimit counts one event for key in the window that starts at
+	// start, unless max events are counted there already; it reports
+	// whether it counted this one.
+	HitLimit(ctx context.Context, key string, start time.Time, max int) (bool, error)
+}
+
+// sharedTimeout bounds how long Allow waits for a shared Counter before it
+// counts in memory instead.
+const sharedTimeout = 2 * time.Second
 
 // Limiter allows at most Max events per key in each Window. It keeps at
 // most maxKeys keys; when full it forgets windows that have ended, and if
@@ -16,6 +31,9 @@ type Limiter struct {
 	maxKeys int
 
 	failOpen bool
+
+	shared     Counter
+	sharedName string
 
 	mu      sync.Mutex
 	windows map[string]*window
@@ -41,6 +59,14 @@ func (l *Limiter) FailOpen() *Limiter {
 	return l
 }
 
+// Shared makes l count in c, under keys prefixed by name, so that every
+// process sharing c shares the limit. Its windows then start at multiples
+// of the window length (Unix time). When c fails, l counts in memory.
+func (l *Limiter) Shared(name string, c Counter) *Limiter {
+	l.shared, l.sharedName = c, name
+	return l
+}
+
 // Allow counts one event for key and reports whether it is within the
 // limit; when it is not, retryAfter says when the window ends.
 func (l *Limiter) Allow(key string) (ok bool, retryAfter time.Duration) {
@@ -48,6 +74,18 @@ func (l *Limiter) Allow(key string) (ok bool, retryAfter time.Duration) {
 		return true, 0
 	}
 	now := l.now()
+	if l.shared != nil {
+		start := time.UnixMilli(now.UnixMilli() - now.UnixMilli()%l.window.Milliseconds())
+		ctx, cancel := context.WithTimeout(context.Background(), sharedTimeout)
+		ok, err := l.shared.HitLimit(ctx, "rl:"+l.sharedName+":"+key, start, l.max)
+		cancel()
+		if err == nil {
+			if ok {
+				return true, 0
+			}
+			return false, start.Add(l.window).Sub(now)
+		}
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	w := l.windows[key]

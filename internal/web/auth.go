@@ -149,10 +149,10 @@ func (a *Server) init() error {
 	a.cache = newSessionCache(s.SessionCacheTTL)
 	a.sm = a.newSessionManager()
 	a.adapter = &httpx.Adapter{Logger: s.Logger, Page: a.errorPage}
-	a.limits.signIn = ratelimit.New(s.RateLimits.SignIn, time.Minute, s.Now)
-	a.limits.signUp = ratelimit.New(s.RateLimits.SignUp, time.Minute, s.Now)
-	a.limits.codes = ratelimit.New(s.RateLimits.Codes, time.Minute, s.Now)
-	a.limits.reset = ratelimit.New(s.RateLimits.Reset, time.Minute, s.Now)
+	a.limits.signIn = a.limiter("sign_in", s.RateLimits.SignIn, time.Minute)
+	a.limits.signUp = a.limiter("sign_up", s.RateLimits.SignUp, time.Minute)
+	a.limits.codes = a.limiter("codes", s.RateLimits.Codes, time.Minute)
+	a.limits.reset = a.limiter("reset", s.RateLimits.Reset, time.Minute)
 	a.initGate()
 	a.account = account.New[*store.OutMail](a.db, account.Config{
 		Now: s.Now, Logger: s.Logger, Hasher: a.hasher, Policy: a.policy, AppName: s.AppName,
@@ -319,4 +319,16 @@ func (o outbox) MailSent(ctx context.Context, id int64, now time.Time) error {
 
 func (o outbox) MailFailed(ctx context.Context, id int64, attempts int, retryAt time.Time, lastErr string, giveUp bool) error {
 	return o.failed(ctx, id, attempts, retryAt, lastErr, giveUp)
+}
+
+// limiter returns a per-IP limit of max events per window. On PostgreSQL,
+// whose database several instances share, the counts are kept in the
+// database so the instances share the limit; on SQLite they are kept in
+// memory (one process), which costs no write per request.
+func (a *Server) limiter(name string, max int, window time.Duration) *ratelimit.Limiter {
+	l := ratelimit.New(max, window, a.s.Now)
+	if a.db.Engine() == store.Postgres {
+		l.Shared(name, a.db)
+	}
+	return l
 }

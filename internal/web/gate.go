@@ -88,7 +88,7 @@ func (s *settings) gateDefaults() []error {
 // initGate sets up the sign-up rule and bot protection.
 func (a *Server) initGate() {
 	s := a.s
-	g := &gateState{velocity: ratelimit.New(s.RateLimits.SignUpsPerHour, time.Hour, s.Now)}
+	g := &gateState{velocity: a.limiter("sign_ups_per_hour", s.RateLimits.SignUpsPerHour, time.Hour)}
 	var disposable signup.DomainSet
 	if !s.SignUp.AllowDisposable {
 		if s.SignUp.ReplaceDisposableDomains {

@@ -57,7 +57,7 @@ func (a *Server) initPasskeys() error {
 	if limit > 0 {
 		limit *= 4 // a sign-in page starts one ceremony for autofill, a click another
 	}
-	a.pk = &passkeys{svc: svc, mode: s.Passkeys.Mode, begin: ratelimit.New(limit, time.Minute, s.Now)}
+	a.pk = &passkeys{svc: svc, mode: s.Passkeys.Mode, begin: a.limiter("passkey_begin", limit, time.Minute)}
 	return nil
 }
 

@@ -1,0 +1,88 @@
+package auth_test
+
+import (
+	"crypto/rand"
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	auth "github.com/embedauth/auth"
+	"github.com/embedauth/auth/authtest"
+	"github.com/embedauth/auth/internal/pgtest"
+)
+
+// twoInstances starts two Auths, each with its own HTTP server, on one
+// PostgreSQL database (a schema of the test server), with one encryption
+// key and one clock, as two app instances behind a load balancer are.
+func twoInstances(t *testing.T, opts ...authtest.Option) (a, b *authtest.Env, clock *authtest.Clock) {
+	t.Helper()
+	url := pgtest.URL(t)
+	key := make([]byte, 32)
+	rand.Read(key)
+	// Mid-minute, so a one-minute window does not end during the test.
+	clock = authtest.NewClock(time.Now().Truncate(time.Minute).Add(5 * time.Second))
+	shared := func(c *auth.Config) {
+		c.DatabaseURL, c.EncryptionKey, c.Now = url, key, clock.Now
+	}
+	all := append([]authtest.Option{shared}, opts...)
+	return authtest.New(t, all...), authtest.New(t, all...), clock
+}
+
+func TestInstances_ShareUsersAndSessions(t *testing.T) {
+	t.Parallel()
+	a, b, _ := twoInstances(t)
+	pw := authtest.Password()
+	a.CreateUser(t, "ann@example.com", pw)
+	// Signed in through A, the cookie works on B.
+	ca := flNew(t, a)
+	me := ca.signIn("ann@example.com", pw)
+	cb := flNew(t, b).withCookie(ca.sessionCookie())
+	var got flMe
+	cb.get("/auth/api/me").want(http.StatusOK).decode(&got)
+	if got.User.ID != me.User.ID || got.Session.ID != me.Session.ID {
+		t.Fatalf("B sees %+v, want A's user and session %+v", got, me)
+	}
+}
+
+func TestInstances_ShareRateLimits(t *testing.T) {
+	t.Parallel()
+	const limit = 5
+	a, b, _ := twoInstances(t, secThreshold100, func(c *auth.Config) {
+		c.RateLimits = auth.RateLimits{SignIn: limit}
+	})
+	a.CreateUser(t, "ann@example.com", authtest.Password())
+	// The client's sign-in attempts go to A and B in turn: the limit is
+	// the two instances' together, not each one's.
+	envs := []*authtest.Env{a, b}
+	for i := range limit {
+		r := flNew(t, envs[i%2]).postJSON("/auth/api/sign-in", map[string]string{"email": "ann@example.com", "password": fmt.Sprintf("wrong guess %d", i)})
+		if r.status == http.StatusTooManyRequests {
+			t.Fatalf("attempt %d refused before the limit: %s", i+1, r.body)
+		}
+	}
+	for _, env := range envs {
+		flNew(t, env).postJSON("/auth/api/sign-in", map[string]string{"email": "ann@example.com", "password": "one more"}).
+			wantError(http.StatusTooManyRequests, "rate_limited")
+	}
+}
+
+func TestInstances_ShareLockouts(t *testing.T) {
+	t.Parallel()
+	a, b, _ := twoInstances(t, func(c *auth.Config) { c.LockoutThreshold = 3 })
+	pw := authtest.Password()
+	u := a.CreateUser(t, "ann@example.com", pw)
+	envs := []*authtest.Env{a, b}
+	for i := range 3 {
+		flNew(t, envs[i%2]).postJSON("/auth/api/sign-in", map[string]string{"email": "ann@example.com", "password": fmt.Sprintf("wrong guess %d", i)})
+	}
+	// Locked by the failures on both: the right password fails on either.
+	for _, env := range envs {
+		if r := flNew(t, env).postJSON("/auth/api/sign-in", map[string]string{"email": "ann@example.com", "password": pw}); r.status == http.StatusOK {
+			t.Fatalf("signed in on a locked account: %s", r.body)
+		}
+	}
+	if n := secFailed(t, b, u.ID); n < 3 {
+		t.Fatalf("B counts %d failures, want the 3 on A and B", n)
+	}
+}

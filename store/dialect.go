@@ -131,6 +131,36 @@ func (p *pool) txOptions() *sql.TxOptions {
 	return nil
 }
 
+// skipLocked ends the SELECT of rows a dispatcher leases: on PostgreSQL
+// the rows are locked, and rows another dispatcher has locked are skipped
+// rather than waited for, so several instances lease different messages
+// at once. SQLite's write transactions run one at a time: nothing to add.
+func (p *pool) skipLocked() string {
+	if p.pg {
+		return " FOR UPDATE SKIP LOCKED"
+	}
+	return ""
+}
+
+// leaseTx runs fn, which leases rows with skipLocked, in one write
+// transaction. On PostgreSQL it is READ COMMITTED rather than SERIALIZABLE:
+// the row locks order the dispatchers, each statement sees what the
+// others committed, and they do not fail each other's transactions.
+func (db *DB) leaseTx(ctx context.Context, fn func(*txn) error) error {
+	if !db.db.pg {
+		return db.tx(ctx, fn)
+	}
+	for attempt := 1; ; attempt++ {
+		err := db.txWith(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted}, fn)
+		if err == nil || !isRetryable(err) || attempt >= maxTxAttempts {
+			return err
+		}
+		if err := retryDelay(ctx, attempt); err != nil {
+			return err
+		}
+	}
+}
+
 // retryDelay waits a little, longer with each attempt and at random, before
 // a transaction that lost a conflict runs again.
 func retryDelay(ctx context.Context, attempt int) error {

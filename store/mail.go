@@ -78,10 +78,11 @@ func (db *DB) DueMail(ctx context.Context, now time.Time, lease time.Duration, l
 // auth_sms_outbox, which share their shape), oldest first.
 func (db *DB) dueOutbox(ctx context.Context, table string, now time.Time, lease time.Duration, limit int) ([]DueEnvelope, error) {
 	var out []DueEnvelope
-	err := db.tx(ctx, func(tx *txn) error {
+	err := db.leaseTx(ctx, func(tx *txn) error {
+		out = nil
 		rows, err := tx.QueryContext(ctx, `UPDATE `+table+` SET next_attempt_at = $1
 			WHERE id IN (SELECT id FROM `+table+` WHERE status = 'pending' AND next_attempt_at <= $2
-			             ORDER BY next_attempt_at, id LIMIT $3)
+			             ORDER BY next_attempt_at, id LIMIT $3`+db.db.skipLocked()+`)
 			RETURNING id, recipient, body, attempts`, ms(now.Add(lease)), ms(now), limit)
 		if err != nil {
 			return err

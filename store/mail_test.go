@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -233,6 +234,78 @@ func TestDB_DueMail(t *testing.T) {
 				if n != 1 {
 					t.Errorf("message %d leased %d times", id, n)
 				}
+			}
+		})
+	})
+}
+
+func TestDB_DueMail_Instances(t *testing.T) {
+	forEachBackend(t, func(t *testing.T) {
+		t.Parallel()
+		const lease = time.Minute
+		ctx := context.Background()
+
+		t.Run("EachMessageOnce", func(t *testing.T) {
+			t.Parallel()
+			// Two instances on one database dispatch until the queue is
+			// empty: every message is leased by exactly one of them.
+			path := filepath.Join(t.TempDir(), "auth.db")
+			a, clock := mustOpenPath(t, path)
+			b, _ := mustOpenPath(t, path)
+			b.Now = clock.Now
+			ids := mustEnqueue(t, a, clock, 40)
+			now := clock.Now()
+			got := make([][]int64, 6)
+			errs := runAll(6, func(i int) error {
+				db := []*store.DB{a, b}[i%2]
+				for {
+					envs, err := db.DueMail(ctx, now, lease, 3)
+					if err != nil || len(envs) == 0 {
+						return err
+					}
+					got[i] = append(got[i], envIDs(envs)...)
+				}
+			})
+			seen := map[int64]int{}
+			for i, err := range errs {
+				if err != nil {
+					t.Fatalf("dispatcher %d: %v", i, err)
+				}
+				for _, id := range got[i] {
+					seen[id]++
+				}
+			}
+			if len(seen) != len(ids) {
+				t.Fatalf("leased %d distinct messages, want %d", len(seen), len(ids))
+			}
+			for id, n := range seen {
+				if n != 1 {
+					t.Errorf("message %d leased %d times", id, n)
+				}
+			}
+		})
+
+		t.Run("CrashedLeaseTakenOver", func(t *testing.T) {
+			t.Parallel()
+			// A leases messages and dies before sending them: B takes them
+			// over once the lease ends, not before.
+			path := filepath.Join(t.TempDir(), "auth.db")
+			a, clock := mustOpenPath(t, path)
+			b, _ := mustOpenPath(t, path)
+			b.Now = clock.Now
+			ids := mustEnqueue(t, a, clock, 3)
+			leased, err := a.DueMail(ctx, clock.Now(), lease, 10)
+			if err != nil || len(leased) != 3 {
+				t.Fatalf("A leased %v, %v", envIDs(leased), err)
+			}
+			clock.Advance(lease - time.Second)
+			if envs, err := b.DueMail(ctx, clock.Now(), lease, 10); err != nil || len(envs) != 0 {
+				t.Fatalf("B leased %v, %v during A's lease", envIDs(envs), err)
+			}
+			clock.Advance(time.Second)
+			envs, err := b.DueMail(ctx, clock.Now(), lease, 10)
+			if err != nil || !equalIDs(envIDs(envs), ids) {
+				t.Fatalf("B leased %v, %v after A's lease; want %v", envIDs(envs), err, ids)
 			}
 		})
 	})

@@ -726,6 +726,7 @@ func (db *DB) CreateOrgPermission(ctx context.Context, orgID string, p core.Perm
 func (db *DB) DeleteOrgPermission(ctx context.Context, orgID, key string) ([]string, error) {
 	var changed []string
 	err := db.tx(ctx, func(tx *txn) error {
+		changed = nil
 		if err := execOne(ctx, tx, `DELETE FROM auth_org_permissions WHERE org_id = $1 AND key = $2`, orgID, key); err != nil {
 			return err
 		}

@@ -286,7 +286,7 @@ func (db *DB) Migrations(ctx context.Context) ([]string, error) {
 // set what it returns), so callers never see the conflict.
 func (db *DB) tx(ctx context.Context, fn func(*txn) error) error {
 	for attempt := 1; ; attempt++ {
-		err := db.tx1(ctx, fn)
+		err := db.txWith(ctx, db.db.txOptions(), fn)
 		if err == nil || !db.db.pg || !isRetryable(err) || attempt >= maxTxAttempts {
 			return err
 		}
@@ -296,8 +296,8 @@ func (db *DB) tx(ctx context.Context, fn func(*txn) error) error {
 	}
 }
 
-func (db *DB) tx1(ctx context.Context, fn func(*txn) error) error {
-	tx, err := db.db.BeginTx(ctx, db.db.txOptions())
+func (db *DB) txWith(ctx context.Context, opts *sql.TxOptions, fn func(*txn) error) error {
+	tx, err := db.db.BeginTx(ctx, opts)
 	if err != nil {
 		return err
 	}

@@ -283,11 +283,15 @@ type WebhookBatch struct {
 // endpoint receives its messages in order.
 func (db *DB) DueWebhookBatches(ctx context.Context, now time.Time, lease time.Duration, perEndpoint int) ([]WebhookBatch, error) {
 	var out []WebhookBatch
-	err := db.tx(ctx, func(tx *txn) error {
+	// Each endpoint is leased by one dispatcher at a time: on PostgreSQL
+	// its row stays locked until the lease commits, and other dispatchers
+	// skip it (SQLite's write transactions run one at a time anyway).
+	err := db.leaseTx(ctx, func(tx *txn) error {
+		out = nil
 		rows, err := tx.QueryContext(ctx, `SELECT `+endpointColumns+` FROM auth_webhook_endpoints e
 			WHERE e.enabled = 1 AND (SELECT h.next_attempt_at FROM auth_webhook_messages h
 				WHERE h.endpoint_id = e.id AND h.status = 'pending' ORDER BY h.id LIMIT 1) <= $1
-			ORDER BY e.created_at, e.id`, ms(now))
+			ORDER BY e.created_at, e.id`+db.db.skipLocked(), ms(now))
 		if err != nil {
 			return err
 		}

@@ -1,6 +1,7 @@
 package auth_test
 
 import (
+	"context"
 	"crypto/rand"
 	"fmt"
 	"net/http"
@@ -84,5 +85,63 @@ func TestInstances_ShareLockouts(t *testing.T) {
 	}
 	if n := secFailed(t, b, u.ID); n < 3 {
 		t.Fatalf("B counts %d failures, want the 3 on A and B", n)
+	}
+}
+
+// seenWithin polls cond until it holds or d has passed, and reports
+// whether it held: another instance's change arrives asynchronously.
+func seenWithin(d time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(d)
+	for {
+		if cond() {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestInstances_SessionCacheInvalidation: B caches a signed-in session
+// (its cache time-to-live never runs out here: the clock stands still), and
+// a sign-out, revocation or ban made through A reaches B's cache within a
+// second.
+func TestInstances_SessionCacheInvalidation(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name   string
+		change func(t *testing.T, a *authtest.Env, ca *flClient, me flMe)
+	}{
+		{"SignOut", func(t *testing.T, a *authtest.Env, ca *flClient, me flMe) {
+			ca.postJSON("/auth/api/sign-out", nil).want(http.StatusOK)
+		}},
+		{"RevokeSession", func(t *testing.T, a *authtest.Env, ca *flClient, me flMe) {
+			if err := a.Auth.RevokeSession(ctx, me.Session.ID); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"Ban", func(t *testing.T, a *authtest.Env, ca *flClient, me flMe) {
+			if _, err := a.Auth.BanUser(ctx, me.User.ID); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			a, b, _ := twoInstances(t, func(c *auth.Config) { c.SessionCacheTTL = time.Hour })
+			pw := authtest.Password()
+			a.CreateUser(t, "ann@example.com", pw)
+			ca := flNew(t, a)
+			me := ca.signIn("ann@example.com", pw)
+			cb := flNew(t, b).withCookie(ca.sessionCookie())
+			cb.get("/auth/api/me").want(http.StatusOK) // now in B's cache
+			cb.get("/auth/api/me").want(http.StatusOK)
+			tc.change(t, a, ca, me)
+			if !seenWithin(time.Second, func() bool { return cb.get("/auth/api/me").status == http.StatusUnauthorized }) {
+				t.Fatalf("B still accepts the session a second after the change on A")
+			}
+		})
 	}
 }

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"io/fs"
 	"net/url"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/embedauth/auth/core"
 	"github.com/embedauth/auth/internal/pgtest"
@@ -171,6 +173,58 @@ func TestOpenPostgres(t *testing.T) {
 		t.Parallel()
 		if _, err := store.Open("postgres://127.0.0.1:1/nothing?connect_timeout=2"); err == nil {
 			t.Fatal("open of an unreachable server succeeded")
+		}
+	})
+}
+
+func TestNotifyListen(t *testing.T) {
+	forEachBackend(t, func(t *testing.T) {
+		t.Parallel()
+		path := filepath.Join(t.TempDir(), "auth.db")
+		a, _ := mustOpenPath(t, path)
+		b, _ := mustOpenPath(t, path)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		if !isPostgres(t) {
+			if err := b.Listen(ctx, nil, func(string) {}); !errors.Is(err, store.ErrNotifyUnsupported) {
+				t.Fatalf("Listen on SQLite = %v", err)
+			}
+			if err := a.Notify(ctx, "x"); err != nil {
+				t.Fatalf("Notify on SQLite = %v", err)
+			}
+			return
+		}
+		got := make(chan string, 10)
+		ready := make(chan struct{})
+		done := make(chan error)
+		go func() { done <- b.Listen(ctx, ready, func(p string) { got <- p }) }()
+		<-ready
+		// Another database (schema) on the same server does not hear it.
+		other, _ := mustOpenPath(t, path+".other")
+		if err := other.Notify(ctx, "elsewhere"); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range []string{"one", "two"} {
+			if err := a.Notify(ctx, p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, want := range []string{"one", "two"} {
+			select {
+			case p := <-got:
+				if p != want {
+					t.Fatalf("got %q, want %q", p, want)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatalf("no notification %q", want)
+			}
+		}
+		if err := a.Notify(ctx, strings.Repeat("x", 8000)); err == nil {
+			t.Fatal("an oversized payload was sent")
+		}
+		cancel()
+		if err := <-done; !errors.Is(err, context.Canceled) {
+			t.Fatalf("Listen returned %v", err)
 		}
 	})
 }

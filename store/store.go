@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"unicode"
@@ -32,6 +33,10 @@ type DB struct {
 	db     *pool
 	owned  bool
 	pgpool *pgxpool.Pool // of a PostgreSQL DB that OpenPostgres opened
+
+	chanOnce sync.Once // the notification channel (notify.go)
+	chanName string
+	chanErr  error
 
 	// Now is the clock used for every timestamp the store writes and every
 	// expiry it checks. Tests replace it; it defaults to time.Now.

@@ -198,6 +198,7 @@ func (a *Server) init() error {
 	a.wg.Add(2)
 	go func() { defer a.wg.Done(); a.dispatcher.Run(ctx) }()
 	go func() { defer a.wg.Done(); a.pruneLoop(ctx) }()
+	a.startCacheSync(ctx)
 	a.startPasswordless(ctx)
 	a.startWebhooks(ctx)
 	return nil

@@ -143,5 +143,5 @@ func (a *Server) forgetOrgMember(userID string) {
 // forgetOrg drops the cached sessions that have orgID active, after a
 // change to the organization or to one of its roles.
 func (a *Server) forgetOrg(orgID string) {
-	a.cache.forgetWhere(func(st *authState) bool { return st.org != nil && st.org.org.ID == orgID })
+	a.cache.forgetOrg(orgID)
 }

@@ -224,6 +224,10 @@ type sessionCache struct {
 	// a revocation or a membership change cannot cache the state from
 	// before it.
 	gen uint64
+
+	// notify, when set, tells the other instances sharing the database
+	// about each invalidation (cachesync.go); they drop the same entries.
+	notify func(msg string)
 }
 
 type cacheEntry struct {
@@ -291,6 +295,7 @@ func (c *sessionCache) retire(hash string, until time.Time) bool {
 	if c.ttl < 0 {
 		return true // nothing is cached
 	}
+	c.publish("t", hash)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++
@@ -311,12 +316,18 @@ func (c *sessionCache) retire(hash string, until time.Time) bool {
 }
 
 func (c *sessionCache) forgetToken(hash string) {
+	c.dropToken(hash)
+	c.publish("t", hash)
+}
+
+func (c *sessionCache) dropToken(hash string) {
 	c.mu.Lock()
 	c.gen++
 	delete(c.entries, hash)
 	c.mu.Unlock()
 }
 
+// forgetWhere drops the matching entries of this process only.
 func (c *sessionCache) forgetWhere(match func(*authState) bool) {
 	c.mu.Lock()
 	c.gen++
@@ -329,10 +340,32 @@ func (c *sessionCache) forgetWhere(match func(*authState) bool) {
 }
 
 func (c *sessionCache) forgetUser(userID string) {
+	c.dropUser(userID)
+	c.publish("u", userID)
+}
+
+func (c *sessionCache) dropUser(userID string) {
 	c.forgetWhere(func(st *authState) bool { return st.user.ID == userID })
 }
 
+// forgetOrg drops the entries whose active organization is orgID.
+func (c *sessionCache) forgetOrg(orgID string) {
+	c.dropOrg(orgID)
+	c.publish("o", orgID)
+}
+
+func (c *sessionCache) dropOrg(orgID string) {
+	c.forgetWhere(func(st *authState) bool { return st.org != nil && st.org.org.ID == orgID })
+}
+
 func (c *sessionCache) forgetSessions(ids ...string) {
+	c.dropSessions(ids...)
+	for _, id := range ids {
+		c.publish("s", id)
+	}
+}
+
+func (c *sessionCache) dropSessions(ids ...string) {
 	c.forgetWhere(func(st *authState) bool {
 		for _, id := range ids {
 			if st.session.ID == id {

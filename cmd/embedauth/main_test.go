@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -13,6 +14,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	auth "github.com/embedauth/auth"
+	"github.com/embedauth/auth/internal/pgtest"
 )
 
 // cli runs the tool in-process against db and returns its exit code and
@@ -194,5 +196,46 @@ func TestBuild(t *testing.T) {
 	cmd := exec.Command(bin, "nope")
 	if err := cmd.Run(); cmd.ProcessState.ExitCode() != exitUsage {
 		t.Fatalf("embedauth nope: %v, exit %d", err, cmd.ProcessState.ExitCode())
+	}
+}
+
+func TestMigrateTo(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	db := filepath.Join(dir, "app.db")
+	if code, out, errs := cli(t, db, "plum kettle orbit seventeen lanterns\n", "users", "create", "-email", "ann@example.com", "-password-stdin", "-verified"); code != exitOK {
+		t.Fatalf("create: exit %d\n%s%s", code, out, errs)
+	}
+	mustCLI(t, db, "keys", "rotate")
+	url := pgtest.URL(t)
+	if code, _, errs := cli(t, db, "", "migrate-to", "mysql://nope"); code != exitUsage {
+		t.Fatalf("migrate-to a non-PostgreSQL URL: exit %d %s", code, errs)
+	}
+	out := mustCLI(t, db, "migrate-to", url)
+	if !strings.Contains(out, "counts and checksums match") || !strings.Contains(out, "auth_users") {
+		t.Fatalf("migrate-to:\n%s", out)
+	}
+	// The app starts on PostgreSQL with the SQLite file's key, and finds
+	// the user and its password.
+	key, err := os.ReadFile(db + ".key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := auth.Config{DatabaseURL: url, BaseURL: "http://localhost:8080"}
+	if cfg.EncryptionKey, err = hex.DecodeString(strings.TrimSpace(string(key))); err != nil {
+		t.Fatal(err)
+	}
+	a, err := auth.OpenOffline(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	u, err := a.GetUserByEmail(context.Background(), "ann@example.com")
+	if err != nil || !u.EmailVerified || !u.HasPassword {
+		t.Fatalf("user on PostgreSQL = %+v, %v", u, err)
+	}
+	// Copying again into the now full database is refused.
+	if code, _, errs := cli(t, db, "", "migrate-to", url); code != exitFailure || !strings.Contains(errs, "empty") {
+		t.Fatalf("second migrate-to: exit %d %s", code, errs)
 	}
 }

@@ -17,6 +17,7 @@ import (
 
 	auth "github.com/embedauth/auth"
 	"github.com/embedauth/auth/core"
+	"github.com/embedauth/auth/store"
 )
 
 // Exit codes.
@@ -41,6 +42,7 @@ Commands:
   sessions revoke USER
   keys rotate [-alg RS256|ES256|EdDSA]
   migrate
+  migrate-to POSTGRES_URL
   backup OUT
   export [-o FILE]
   import FILE
@@ -192,10 +194,11 @@ func commandTable() map[string]*command {
 		"keys": {help: "Usage: embedauth keys rotate [-alg ALG]\n", sub: map[string]*command{
 			"rotate": {help: "Usage: embedauth keys rotate [-alg RS256|ES256|EdDSA]\n\nMakes a new JWT signing key current; the old one stays in the JWKS until its tokens expire.\n", fn: keysRotate},
 		}},
-		"migrate": {help: "Usage: embedauth migrate\n\nCreates or migrates the database and lists the applied migrations.\n", fn: migrate},
-		"backup":  {help: "Usage: embedauth backup OUT\n\nWrites a consistent copy of the database to OUT (which must not exist) while the app runs. Keep the encryption key with it.\n", fn: backup},
-		"export":  {help: "Usage: embedauth export [-o FILE]\n\nWrites every user with an email as JSON ({\"users\": [...]}), password hashes included: keep the file secret.\n", fn: export},
-		"import":  {help: "Usage: embedauth import FILE\n\nCreates the users of a JSON file in the export format (- reads standard input). Password hashes may be argon2id or bcrypt ($2a$, $2b$, $2y$); bcrypt ones are upgraded at the user's next sign-in. Users whose email exists are skipped; the command fails if any user was refused.\n", fn: importUsers},
+		"migrate":    {help: "Usage: embedauth migrate\n\nCreates or migrates the database and lists the applied migrations.\n", fn: migrate},
+		"migrate-to": {help: "Usage: embedauth migrate-to postgres://...\n\nCopies every table of the SQLite database into a new, empty PostgreSQL database (created and migrated first), in one transaction, then checks each table's row count and checksum on both sides. Stop the app first. Then start it with Config.DatabaseURL and Config.EncryptionKey set to the key of FILE.key.\n", fn: migrateTo},
+		"backup":     {help: "Usage: embedauth backup OUT\n\nWrites a consistent copy of the database to OUT (which must not exist) while the app runs. Keep the encryption key with it.\n", fn: backup},
+		"export":     {help: "Usage: embedauth export [-o FILE]\n\nWrites every user with an email as JSON ({\"users\": [...]}), password hashes included: keep the file secret.\n", fn: export},
+		"import":     {help: "Usage: embedauth import FILE\n\nCreates the users of a JSON file in the export format (- reads standard input). Password hashes may be argon2id or bcrypt ($2a$, $2b$, $2y$); bcrypt ones are upgraded at the user's next sign-in. Users whose email exists are skipped; the command fails if any user was refused.\n", fn: importUsers},
 	}
 }
 
@@ -647,5 +650,43 @@ func importUsers(e *env, name, help string, args []string) error {
 	if refused > 0 {
 		return fmt.Errorf("%d users were refused", refused)
 	}
+	return nil
+}
+
+func migrateTo(e *env, name, help string, args []string) error {
+	fs := flags(e, name, help)
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || !store.IsPostgresURL(pos[0]) {
+		return usagef("give the PostgreSQL URL (postgres://...)")
+	}
+	if _, err := os.Stat(e.db); err != nil {
+		return fmt.Errorf("the SQLite database: %w", err)
+	}
+	src, err := store.Open(e.db)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	dst, err := store.Open(pos[0])
+	if err != nil {
+		return err
+	}
+	defer dst.Close()
+	report, err := store.CopyDatabase(e.ctx, src, dst)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "TABLE\tROWS\tSHA-256")
+	total := 0
+	for _, c := range report {
+		fmt.Fprintf(tw, "%s\t%d\t%s\n", c.Table, c.Rows, c.Checksum)
+		total += c.Rows
+	}
+	tw.Flush()
+	fmt.Fprintf(e.stdout, "copied %d rows in %d tables; counts and checksums match\n", total, len(report))
 	return nil
 }

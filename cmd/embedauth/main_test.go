@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"os"
@@ -199,8 +200,7 @@ func TestBuild(t *testing.T) {
 	}
 }
 
-func TestMigrateTo(t *testing.T) {
-	t.Parallel()
+func TestMigrateTo(t *testing.T) { // not parallel: sets the environment
 	dir := t.TempDir()
 	db := filepath.Join(dir, "app.db")
 	if code, out, errs := cli(t, db, "plum kettle orbit seventeen lanterns\n", "users", "create", "-email", "ann@example.com", "-password-stdin", "-verified"); code != exitOK {
@@ -233,6 +233,11 @@ func TestMigrateTo(t *testing.T) {
 	u, err := a.GetUserByEmail(context.Background(), "ann@example.com")
 	if err != nil || !u.EmailVerified || !u.HasPassword {
 		t.Fatalf("user on PostgreSQL = %+v, %v", u, err)
+	}
+	// The tool itself works on the PostgreSQL database.
+	t.Setenv("EMBEDAUTH_ENCRYPTION_KEY", base64.StdEncoding.EncodeToString(cfg.EncryptionKey))
+	if out := mustCLI(t, url, "users", "list"); !strings.Contains(out, "ann@example.com") {
+		t.Fatalf("users list on PostgreSQL:\n%s", out)
 	}
 	// Copying again into the now full database is refused.
 	if code, _, errs := cli(t, db, "", "migrate-to", url); code != exitFailure || !strings.Contains(errs, "empty") {

@@ -50,10 +50,12 @@ Commands:
 USER is a user id (user_...) or an email address. Every command takes -help.
 
 Global flags:
-  -db FILE   the SQLite file (default $EMBEDAUTH_DB, else embedauth.db)
+  -db FILE   the SQLite file (default $EMBEDAUTH_DB, else embedauth.db), or
+             a PostgreSQL URL (postgres://...)
 
 The encryption key is read from $EMBEDAUTH_ENCRYPTION_KEY (base64 of 32
-bytes) when set, else from FILE.key beside the database, as the app does.
+bytes) when set, else from FILE.key beside the database, as the app does;
+with PostgreSQL it must be set.
 
 Exit codes: 0 success, 1 the command failed, 2 a usage error.
 `
@@ -83,6 +85,9 @@ func (e *env) open() (*auth.Auth, error) {
 			return nil, fmt.Errorf("EMBEDAUTH_ENCRYPTION_KEY is not base64: %w", err)
 		}
 		cfg.EncryptionKey = key
+	}
+	if store.IsPostgresURL(e.db) {
+		cfg.DatabasePath, cfg.DatabaseURL = "", e.db
 	}
 	return auth.OpenOffline(cfg)
 }

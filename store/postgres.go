@@ -17,6 +17,10 @@ import (
 //go:embed migrations/postgres/*.sql
 var pgMigrationFS embed.FS
 
+// DefaultPostgresConns bounds the pool [OpenPostgres] creates when the URL
+// sets no pool_max_conns (when the machine has fewer CPUs).
+const DefaultPostgresConns = 10
+
 // IsPostgresURL reports whether s names a PostgreSQL database
 // (postgres://... or postgresql://...) rather than a SQLite file.
 func IsPostgresURL(s string) bool {
@@ -24,8 +28,9 @@ func IsPostgresURL(s string) bool {
 }
 
 // OpenPostgres connects to the PostgreSQL database at url (a postgres://
-// URL or any connection string pgx accepts, pool_max_conns included) with
-// a pgxpool, and migrates it. Several processes may open the same database
+// URL or any connection string pgx accepts, pool_max_conns included; by
+// default [DefaultPostgresConns] connections) with a pgxpool, and migrates
+// it. Several processes may open the same database
 // at once: migrations run one process at a time, and every write
 // transaction is serializable. The tables live in the connection's
 // current schema (search_path=... in the URL chooses another).
@@ -33,6 +38,11 @@ func OpenPostgres(ctx context.Context, url string) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("store: open postgres: %w", err)
+	}
+	if !strings.Contains(url, "pool_max_conns") {
+		// pgxpool's default is the number of CPUs (at least 4); one
+		// connection listens for the other instances' notifications.
+		cfg.MaxConns = max(cfg.MaxConns, DefaultPostgresConns)
 	}
 	pgpool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

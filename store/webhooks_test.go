@@ -3,6 +3,8 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -216,5 +218,65 @@ func TestWebhookQueue(t *testing.T) {
 				t.Fatalf("prune left rows: %v", err)
 			}
 		})
+	})
+}
+
+func TestWebhookQueue_Instances(t *testing.T) {
+	forEachBackend(t, func(t *testing.T) {
+		t.Parallel()
+		ctx := context.Background()
+		// Two instances on one database lease at once: every message is
+		// leased by one of them, and the other takes them over when the
+		// lease of the first (which died) ends.
+		path := filepath.Join(t.TempDir(), "auth.db")
+		a, clock := mustOpenPath(t, path)
+		b, _ := mustOpenPath(t, path)
+		b.Now = clock.Now
+		for range 4 {
+			mustEndpoint(t, a)
+		}
+		for i := range 5 {
+			mustCreateUser(t, a, fmt.Sprintf("u%d@example.com", i))
+		}
+		if _, err := a.FanOutWebhooks(ctx, clock.Now(), 100); err != nil {
+			t.Fatal(err)
+		}
+		now := clock.Now()
+		got := make([]map[string][]string, 2)
+		errs := runAll(2, func(i int) error {
+			batches, err := []*store.DB{a, b}[i].DueWebhookBatches(ctx, now, time.Minute, 10)
+			got[i] = map[string][]string{}
+			for _, bt := range batches {
+				for _, m := range bt.Messages {
+					got[i][bt.Endpoint.ID] = append(got[i][bt.Endpoint.ID], m.EventID)
+				}
+			}
+			return err
+		})
+		seen := map[string]int{}
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("instance %d: %v", i, err)
+			}
+			for ep, ids := range got[i] {
+				for _, id := range ids {
+					seen[ep+"/"+id]++
+				}
+			}
+		}
+		if len(seen) != 20 {
+			t.Fatalf("leased %d distinct messages, want 20 (4 endpoints × 5 events): %v", len(seen), got)
+		}
+		for k, n := range seen {
+			if n != 1 {
+				t.Errorf("%s leased %d times", k, n)
+			}
+		}
+		if due := dueIDs(t, b, now.Add(59*time.Second), 10); len(due) != 0 {
+			t.Fatalf("due again during the lease: %v", due)
+		}
+		if due := dueIDs(t, b, now.Add(time.Minute), 10); len(due) != 4 {
+			t.Fatalf("after the lease, %d endpoints due, want 4", len(due))
+		}
 	})
 }

@@ -2,7 +2,9 @@ package store_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"io/fs"
 	"net/url"
@@ -221,6 +223,39 @@ func TestNotifyListen(t *testing.T) {
 		}
 		if err := a.Notify(ctx, strings.Repeat("x", 8000)); err == nil {
 			t.Fatal("an oversized payload was sent")
+		}
+		// The listening connection dies: Listen connects again and says
+		// so with an empty payload (what was sent meanwhile is lost), then
+		// hears the next notifications.
+		var schema string
+		if err := b.SQL().QueryRow(`SELECT current_schema()`).Scan(&schema); err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256([]byte(schema))
+		channel := "embedauth_" + hex.EncodeToString(sum[:8])
+		var killed int
+		if err := a.SQL().QueryRow(`SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity
+			WHERE query = 'LISTEN "' || $1 || '"'`, channel).Scan(&killed); err != nil || killed != 1 {
+			t.Fatalf("terminated %d listeners, %v", killed, err)
+		}
+		select {
+		case p := <-got:
+			if p != "" {
+				t.Fatalf("after the connection died: %q, want the empty payload", p)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("Listen did not connect again")
+		}
+		if err := a.Notify(ctx, "three"); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case p := <-got:
+			if p != "three" {
+				t.Fatalf("got %q, want three", p)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("nothing heard after reconnecting")
 		}
 		cancel()
 		if err := <-done; !errors.Is(err, context.Canceled) {

@@ -11,11 +11,12 @@ import (
 	auth "github.com/embedauth/auth"
 	"github.com/embedauth/auth/authtest"
 	"github.com/embedauth/auth/internal/pgtest"
+	"github.com/embedauth/auth/mail"
 )
 
 // twoInstances starts two Auths, each with its own HTTP server, on one
 // PostgreSQL database (a schema of the test server), with one encryption
-// key and one clock, as two app instances behind a load balancer are.
+// key, one clock and one mailbox, as two app instances behind a load balancer are.
 func twoInstances(t *testing.T, opts ...authtest.Option) (a, b *authtest.Env, clock *authtest.Clock) {
 	t.Helper()
 	url := pgtest.URL(t)
@@ -23,11 +24,15 @@ func twoInstances(t *testing.T, opts ...authtest.Option) (a, b *authtest.Env, cl
 	rand.Read(key)
 	// Mid-minute, so a one-minute window does not end during the test.
 	clock = authtest.NewClock(time.Now().Truncate(time.Minute).Add(5 * time.Second))
+	// One mailbox: either instance's dispatcher may send a message.
+	box := &mail.Capture{}
 	shared := func(c *auth.Config) {
-		c.DatabaseURL, c.EncryptionKey, c.Now = url, key, clock.Now
+		c.DatabaseURL, c.EncryptionKey, c.Now, c.Mailer = url, key, clock.Now, box
 	}
 	all := append([]authtest.Option{shared}, opts...)
-	return authtest.New(t, all...), authtest.New(t, all...), clock
+	a, b = authtest.New(t, all...), authtest.New(t, all...)
+	a.Mail, b.Mail = box, box
+	return a, b, clock
 }
 
 func TestInstances_ShareUsersAndSessions(t *testing.T) {
@@ -143,5 +148,20 @@ func TestInstances_SessionCacheInvalidation(t *testing.T) {
 				t.Fatalf("B still accepts the session a second after the change on A")
 			}
 		})
+	}
+}
+
+func TestInstances_RoleChangeReachesTheOtherCache(t *testing.T) {
+	t.Parallel()
+	a, b, _ := twoInstances(t, func(c *auth.Config) { c.SessionCacheTTL = time.Hour })
+	ann := ogSignIn(t, a, "ann@example.com")
+	org := ogCreate(t, ann, "Acme", "acme").Organization
+	bob := ogJoin(t, a, ann, org.ID, "bob@example.com", "org:member")
+	if v := ogProbe(t, b, bob.flClient); v.OrgID != org.ID || v.Role != "org:member" {
+		t.Fatalf("B sees bob as %+v", v)
+	}
+	ann.patchJSON("/auth/api/orgs/"+org.ID+"/members/"+bob.user.ID, map[string]string{"role": "org:admin"}).want(http.StatusOK)
+	if !seenWithin(time.Second, func() bool { return ogProbe(t, b, bob.flClient).Role == "org:admin" }) {
+		t.Fatalf("B still sees bob as %+v a second after the change on A", ogProbe(t, b, bob.flClient))
 	}
 }

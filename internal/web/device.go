@@ -56,7 +56,7 @@ func (a *Server) deviceCodeMessage(r *http.Request, user core.User, method, code
 	if err != nil {
 		return nil, nil, err
 	}
-	out, err := a.renderSMS(mail.MsgDeviceVerificationCode, phone)(passwordless.Secret{Code: code, ExpiresIn: account.DeviceCodeTTL})
+	out, err := a.renderSMS(a.mailLang(r.Context(), &user), mail.MsgDeviceVerificationCode, phone)(passwordless.Secret{Code: code, ExpiresIn: account.DeviceCodeTTL})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -87,6 +87,9 @@ func (a *Server) withClient(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := core.WithClient(r.Context(), core.Client{IP: a.s.ClientIP(r), UserAgent: cleanUserAgent(r.UserAgent())})
 		ctx = context.WithValue(ctx, requestKey{}, w.Header())
+		if al := r.Header.Get("Accept-Language"); al != "" {
+			ctx = context.WithValue(ctx, acceptLanguageKey{}, al)
+		}
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
@@ -180,7 +183,7 @@ func (a *Server) deviceSession(r *http.Request, user core.User, method string, c
 // verification code mail.
 func (a *Server) deviceMailData(r *http.Request, user core.User, method string) mail.Data {
 	return mail.Data{Name: user.Name, Device: describeDevice(r.UserAgent()), IP: a.s.ClientIP(r),
-		Method: describeMethod(method), Link: a.s.origin + a.profileURL("devices")}
+		Method: describeMethod(method), Link: a.s.origin + a.profileURL("devices"), Lang: a.mailLang(r.Context(), &user)}
 }
 
 // pendingDevice returns the device challenge this browser waits on and

@@ -35,6 +35,7 @@ func (a *Server) sendReset(ctx context.Context, email string) error {
 	sent, err := a.account.RequestReset(ctx, email, func(user core.User, token string) (*store.OutMail, error) {
 		return a.newMail("reset_password", user.Email, mail.Data{
 			Name: user.Name, Link: a.s.origin + a.s.Path + "/reset?token=" + token, ExpiresIn: a.s.ResetTokenTTL,
+			Lang: a.mailLang(ctx, &user),
 		})
 	})
 	if sent {
@@ -64,6 +65,7 @@ func (a *Server) resetPassword(r *http.Request, hash, newPassword string) error 
 func (a *Server) passwordChangedMail(r *http.Request, user core.User) (*store.OutMail, error) {
 	return a.newMail("password_changed", user.Email, mail.Data{
 		Name: user.Name, Device: describeDevice(r.UserAgent()), IP: a.s.ClientIP(r), Link: a.s.origin + a.s.Path + "/forgot",
+		Lang: a.mailLang(r.Context(), &user),
 	})
 }
 

@@ -206,6 +206,8 @@ func (u *UI) funcs(l *i18n.Locale) template.FuncMap {
 		"num":   l.Number,
 		"lang":  l.Tag,
 		"dir":   l.Dir,
+		// join lists names ("Acme, Globex").
+		"join": func(names []string) string { return strings.Join(names, ", ") },
 	}
 }
 

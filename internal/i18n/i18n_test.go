@@ -53,6 +53,9 @@ func verbs(s string) []string {
 	v := verbRE.FindAllString(s, -1)
 	for i := range v {
 		v[i] = indexRE.ReplaceAllString(v[i], "") // %[2]v is %v in another order
+		if v[i] == "{monthnum}" {
+			v[i] = "{month}" // a date layout may write the month as a number
+		}
 	}
 	slices.Sort(v)
 	return v

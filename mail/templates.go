@@ -351,6 +351,8 @@ func localeFuncs(l *i18n.Locale) map[string]any {
 		"year":     func() int { return time.Now().Year() },
 		"when":     l.LongDate,
 		"t":        l.T,
+		"lang":     l.Tag,
+		"dir":      l.Dir,
 	}
 }
 

@@ -189,7 +189,7 @@ func (a *Server) apiPasskeySignUpVerify(w http.ResponseWriter, r *http.Request) 
 	if err := a.verifyPasskeySignup(r, in.Code); err != nil {
 		return err
 	}
-	return httpx.WriteJSON(w, http.StatusOK, statusBody{Status: "passkey_required", Message: "Your email is verified. Create your passkey."})
+	return httpx.WriteJSON(w, http.StatusOK, statusBody{Status: "passkey_required", Message: a.locale(r).T("Your email is verified. Create your passkey.")})
 }
 
 func (a *Server) apiPasskeySignUpResend(w http.ResponseWriter, r *http.Request) error {

@@ -110,7 +110,7 @@ func (a *Server) apiForgot(w http.ResponseWriter, r *http.Request) error {
 	if err := a.forgotPassword(r, in.Email); err != nil {
 		return err
 	}
-	return httpx.WriteJSON(w, http.StatusAccepted, statusBody{Status: "sent_if_exists", Message: forgotSent})
+	return httpx.WriteJSON(w, http.StatusAccepted, statusBody{Status: "sent_if_exists", Message: a.locale(r).T(forgotSent)})
 }
 
 func (a *Server) apiReset(w http.ResponseWriter, r *http.Request) error {
@@ -127,7 +127,7 @@ func (a *Server) apiReset(w http.ResponseWriter, r *http.Request) error {
 	if err := a.resetPassword(r, account.ResetTokenHash(in.Token), in.Password); err != nil {
 		return err
 	}
-	return httpx.WriteJSON(w, http.StatusOK, statusBody{Status: "password_reset", Message: "Sign in with your new password."})
+	return httpx.WriteJSON(w, http.StatusOK, statusBody{Status: "password_reset", Message: a.locale(r).T("Sign in with your new password.")})
 }
 
 func (a *Server) apiChangePassword(w http.ResponseWriter, r *http.Request) error {

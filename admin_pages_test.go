@@ -96,3 +96,23 @@ func TestAdminInvite_LetsInWhenRestricted(t *testing.T) {
 		t.Fatalf("audit log %+v, %v", log, err)
 	}
 }
+
+// TestAdminUsers_OrgFilter: the users table's organization field limits
+// it to the members of the organization named by its slug or id, names it,
+// and says so when no organization has that slug or id.
+func TestAdminUsers_OrgFilter(t *testing.T) {
+	t.Parallel()
+	env, admin, _, _, _ := usersAdminEnv(t)
+	member := ogSignIn(t, env, "member@example.com")
+	org := ogCreate(t, member, "Acme Rockets", "acme-rockets")
+
+	for _, q := range []string{"acme-rockets", "ACME-Rockets", org.Organization.ID} {
+		admin.get("/auth/admin/users?org="+url.QueryEscape(q)).want(http.StatusOK).
+			contains("member@example.com", "Members of Acme Rockets only.", `value="`+q+`"`).
+			notContains("ann@example.com", "root@example.com")
+	}
+	admin.get("/auth/admin/users").want(http.StatusOK).
+		contains("member@example.com", "ann@example.com").notContains("Members of")
+	admin.get("/auth/admin/users?org=no-such-org").want(http.StatusNotFound).
+		contains("No organization has this id or slug.", `aria-invalid="true"`).notContains("ann@example.com")
+}

@@ -59,6 +59,10 @@ var (
 	ErrSelf      = core.Refuse(core.ErrForbidden, "cannot_act_on_self", "You cannot do this to your own account.")
 	ErrLastAdmin = core.Refuse(core.ErrConflict, "last_admin", "This is the only administrator: grant administration to someone else first.")
 	ErrNotFound  = core.Refuse(core.ErrNotFound, "user_not_found", "There is no such user.")
+	// ErrOrgNotFound answers a users table limited to an organization
+	// that no id or slug names.
+	ErrOrgNotFound = &core.Error{Kind: core.ErrNotFound, Code: "org_not_found", Field: "org",
+		Message: "No organization has this id or slug."}
 )
 
 // Service applies the administration rules over a [Store].

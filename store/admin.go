@@ -142,20 +142,41 @@ func (db *DB) AuditLog(ctx context.Context, targetID string, before int64, limit
 // then the highest code point.
 const searchHigh = "\U0010FFFF"
 
-// driveLimit is the size up to which a selective condition's set of users
-// drives a users query (the set is read from its index, then sorted);
-// past it the query walks the sort order's index and tests each user,
-// which finds a page of a common match quickly.
-const driveLimit = 5000
+// driveLimit is the size up to which a condition's set of users drives a
+// users query: the set is read from its index and each of its users
+// looked up. keyedLimit is the same for a set that carries the users' sort
+// keys (a search's): it is ordered without reading the users, at a small
+// fraction of the cost a user. walkBound is how many users of the sort
+// order a query that no small set drives first tests one by one: a common
+// match fills a page within it.
+const (
+	driveLimit = 5000
+	keyedLimit = 40000
+	walkBound  = 1000
+)
+
+// userPlanLimits are the limits above; tests lower them to take every way
+// through a small table.
+type userPlanLimits struct{ drive, keyed, walk int }
+
+func (db *DB) userPlan() userPlanLimits {
+	if db.planLimits != nil {
+		return *db.planLimits
+	}
+	return userPlanLimits{driveLimit, keyedLimit, walkBound}
+}
 
 // userCond is one condition of the users table. filter tests a user u;
 // set, when not nil, is the same condition as a query of matching ids
-// (column uid, each once) served by an index. Both take arg, which binds a value and
+// (column uid) served by an index. Both take arg, which binds a value and
 // returns its placeholder.
 type userCond struct {
 	filter func(arg func(any) string) string
 	set    func(arg func(any) string) string
-	search bool
+	// keyed sets also have the user's sort keys, columns ck (created_at)
+	// and ek (email_key), and may list a user more than once; other sets
+	// list each user once.
+	keyed bool
 }
 
 // binder numbers the placeholders of one statement.
@@ -166,127 +187,106 @@ func (b *binder) arg(v any) string {
 	return "$" + strconv.Itoa(len(b.args))
 }
 
+// userOrder is the order of a users query and where its page starts.
+type userOrder struct {
+	col      string // u.created_at or u.email_key
+	desc     bool
+	after    any // the cursor's key, nil on the first page
+	afterID  string
+	limit    int
+	keyedCol string // the column of a keyed set with col's values
+}
+
 // ListUsers returns one page of users for administration (see
 // [core.UserQuery]). A page continues from q.After by keyset, so it costs
-// the same at any depth. A selective condition (a search, a filter that
-// few users match) drives the query from its own index; otherwise the
-// query walks the sort order's index.
+// the same at any depth. A condition few users match (a narrow search, a
+// rare filter) drives the query from its own index; otherwise the query
+// first tests the next users of the sort order, which finds a page of a
+// common match at once, and when they hold too few matches, a search
+// drives the query from its index of terms, which has the sort keys.
 func (db *DB) ListUsers(ctx context.Context, q core.UserQuery) (core.UserPage, error) {
 	now := ms(db.Now())
 	conds := userConds(q, now)
 
-	col, desc := "u.created_at", true
+	o := userOrder{col: "u.created_at", desc: true, keyedCol: "m.ck", limit: q.Limit}
 	switch q.Sort {
 	case core.SortCreatedAsc:
-		desc = false
+		o.desc = false
 	case core.SortEmailAsc:
-		col, desc = "u.email_key", false
+		o.col, o.keyedCol, o.desc = "u.email_key", "m.ek", false
 	case core.SortEmailDesc:
-		col = "u.email_key"
+		o.col, o.keyedCol = "u.email_key", "m.ek"
 	case "", core.SortCreatedDesc:
 	default:
 		return core.UserPage{}, fmt.Errorf("store: list users: unknown sort %q: %w", q.Sort, core.ErrInvalidInput)
 	}
-	var after any
+	if o.limit <= 0 {
+		o.limit = 50
+	}
 	if c := q.After; c != nil {
-		after = c.Key
-		if col == "u.created_at" {
+		o.after, o.afterID = c.Key, c.ID
+		if o.col == "u.created_at" {
 			v, err := strconv.ParseInt(c.Key, 10, 64)
 			if err != nil {
 				return core.UserPage{}, fmt.Errorf("store: list users: bad cursor: %w", core.ErrInvalidInput)
 			}
-			after = v
+			o.after = v
 		}
 	}
 
 	// The smallest set under driveLimit drives the query.
-	drive, best := -1, driveLimit+1
+	limits := db.userPlan()
+	drive, best, keyed := -1, limits.drive+1, -1
 	for i, c := range conds {
 		if c.set == nil {
 			continue
 		}
-		var b binder
-		var n int
-		query := `SELECT COUNT(*) FROM (SELECT uid FROM (` + c.set(b.arg) + `) LIMIT ` + b.arg(driveLimit+1) + `)`
-		if err := db.db.QueryRowContext(ctx, query, b.args...).Scan(&n); err != nil {
+		n, err := db.countSet(ctx, c, limits.drive)
+		if err != nil {
 			return core.UserPage{}, fmt.Errorf("store: list users: %w", err)
 		}
 		if n < best {
 			drive, best = i, n
 		}
+		if c.keyed {
+			keyed = i
+		}
 	}
 
-	// The page's ids are chosen first, from the sort key alone; only the
-	// users of the page are then read in full.
-	var b binder
-	var ids strings.Builder
-	where := []string{"1 = 1"}
-	ids.WriteString(`SELECT u.id FROM `)
-	if drive >= 0 {
-		// CROSS JOIN keeps the set outside: SQLite never reorders it, so
-		// the set is read once and each of its users looked up by id.
-		ids.WriteString(`(` + conds[drive].set(b.arg) + `) m CROSS JOIN auth_users u`)
-		where = append(where, `u.id = m.uid`)
-	} else {
-		ids.WriteString(`auth_users u`)
-	}
-	for i, c := range conds {
-		if i == drive {
-			continue
+	var page core.UserPage
+	var err error
+	switch {
+	case drive >= 0:
+		page.Users, err = db.userPage(ctx, conds, drive, 0, o, now)
+	case keyed < 0:
+		page.Users, err = db.userPage(ctx, conds, -1, 0, o, now)
+	default:
+		// A common match fills the page from the next users of the sort
+		// order; a match that is common but far along it is read from
+		// the search's terms, unless it is so common that testing users
+		// in order is the cheaper way.
+		page.Users, err = db.userPage(ctx, conds, -1, limits.walk, o, now)
+		if err != nil || len(page.Users) > o.limit {
+			break
 		}
-		if c.set != nil && c.search {
-			// A set read once into a temporary index beats testing each
-			// user's addresses one by one.
-			where = append(where, `u.id IN (`+c.set(b.arg)+`)`)
-			continue
+		var n int
+		if n, err = db.countSet(ctx, conds[keyed], limits.keyed); err != nil {
+			break
 		}
-		where = append(where, c.filter(b.arg))
+		if n <= limits.keyed {
+			page.Users, err = db.userPage(ctx, conds, keyed, 0, o, now)
+		} else {
+			page.Users, err = db.userPage(ctx, conds, -1, 0, o, now)
+		}
 	}
-	op, dir := ">", "ASC"
-	if desc {
-		op, dir = "<", "DESC"
-	}
-	if after != nil {
-		k, id := b.arg(after), b.arg(q.After.ID)
-		where = append(where, `(`+col+` `+op+` `+k+` OR (`+col+` = `+k+` AND u.id `+op+` `+id+`))`)
-	}
-	limit := q.Limit
-	if limit <= 0 {
-		limit = 50
-	}
-	order := ` ORDER BY ` + col + ` ` + dir + `, u.id ` + dir
-	ids.WriteString(` WHERE ` + strings.Join(where, " AND ") + order + ` LIMIT ` + b.arg(limit+1))
-	query := `SELECT ` + userColumns + `, u.is_admin, u.locked_until, EXISTS (SELECT 1 FROM auth_passkeys p WHERE p.user_id = u.id)
-		FROM auth_users u WHERE u.id IN (` + ids.String() + `)` + order
-
-	rows, err := db.db.QueryContext(ctx, query, b.args...)
 	if err != nil {
 		return core.UserPage{}, fmt.Errorf("store: list users: %w", err)
 	}
-	defer rows.Close()
-	var page core.UserPage
-	for rows.Next() {
-		var s core.UserSummary
-		var locked int64
-		u, err := scanUser(rows, &s.Admin, &locked, &s.HasPasskey)
-		if err != nil {
-			return core.UserPage{}, fmt.Errorf("store: list users: %w", err)
-		}
-		s.User = u
-		if locked > now {
-			t := fromMS(locked)
-			s.LockedUntil = &t
-		}
-		page.Users = append(page.Users, s)
-	}
-	if err := rows.Err(); err != nil {
-		return core.UserPage{}, fmt.Errorf("store: list users: %w", err)
-	}
-	if len(page.Users) > limit {
-		page.Users = page.Users[:limit]
-		last := page.Users[limit-1]
+	if len(page.Users) > o.limit {
+		page.Users = page.Users[:o.limit]
+		last := page.Users[o.limit-1]
 		key := strconv.FormatInt(ms(last.CreatedAt), 10)
-		if col == "u.email_key" {
+		if o.col == "u.email_key" {
 			if err := db.db.QueryRowContext(ctx, `SELECT email_key FROM auth_users WHERE id = $1`, last.ID).Scan(&key); err != nil {
 				return core.UserPage{}, fmt.Errorf("store: list users: %w", err)
 			}
@@ -296,41 +296,131 @@ func (db *DB) ListUsers(ctx context.Context, q core.UserQuery) (core.UserPage, e
 	return page, nil
 }
 
+// countSet counts the users of c's set, up to max+1 (a keyed set counts a
+// user once for each of their terms that match).
+func (db *DB) countSet(ctx context.Context, c userCond, max int) (int, error) {
+	var b binder
+	var n int
+	query := `SELECT COUNT(*) FROM (SELECT uid FROM (` + c.set(b.arg) + `) LIMIT ` + b.arg(max+1) + `)`
+	err := db.db.QueryRowContext(ctx, query, b.args...).Scan(&n)
+	return n, err
+}
+
+// userPage reads up to o.limit+1 users that meet every condition, in
+// o's order. conds[drive], when drive >= 0, is the set the query starts
+// from; otherwise it walks the sort order's index, over at most bound
+// users when bound > 0. The page's ids are chosen first, from the sort
+// key alone; only the users of the page are then read in full.
+func (db *DB) userPage(ctx context.Context, conds []userCond, drive, bound int, o userOrder, now int64) ([]core.UserSummary, error) {
+	op, dir := ">", "ASC"
+	if o.desc {
+		op, dir = "<", "DESC"
+	}
+	var b binder
+	keyset := func(col, idCol string) string {
+		k, id := b.arg(o.after), b.arg(o.afterID)
+		return `(` + col + ` ` + op + ` ` + k + ` OR (` + col + ` = ` + k + ` AND ` + idCol + ` ` + op + ` ` + id + `))`
+	}
+	var ids strings.Builder
+	where := []string{"1 = 1"}
+	sortCol, idCol, group := o.col, "u.id", ""
+	switch {
+	case drive >= 0 && conds[drive].keyed:
+		// The set has the sort keys: it is ordered without a user's row,
+		// and its duplicates are adjacent once sorted.
+		sortCol, idCol = o.keyedCol, "m.uid"
+		ids.WriteString(`SELECT ` + sortCol + `, m.uid FROM (` + conds[drive].set(b.arg) + `) m`)
+		if len(conds) > 1 {
+			ids.WriteString(` CROSS JOIN auth_users u`)
+			where = append(where, `u.id = m.uid`)
+		}
+		group = ` GROUP BY ` + sortCol + `, m.uid`
+	case drive >= 0:
+		// CROSS JOIN keeps the set outside: SQLite never reorders it, so
+		// the set is read once and each of its users looked up by id.
+		ids.WriteString(`SELECT u.id FROM (` + conds[drive].set(b.arg) + `) m CROSS JOIN auth_users u`)
+		where = append(where, `u.id = m.uid`)
+	case bound > 0:
+		inner := `SELECT id, created_at, email_key, name, banned, email_verified, locked_until, is_admin FROM auth_users u`
+		if o.after != nil {
+			inner += ` WHERE ` + keyset(o.col, "u.id")
+		}
+		inner += ` ORDER BY ` + o.col + ` ` + dir + `, u.id ` + dir + ` LIMIT ` + b.arg(bound)
+		ids.WriteString(`SELECT u.id FROM (` + inner + `) u`)
+	default:
+		ids.WriteString(`SELECT u.id FROM auth_users u`)
+	}
+	for i, c := range conds {
+		if i != drive {
+			where = append(where, c.filter(b.arg))
+		}
+	}
+	if o.after != nil && bound == 0 {
+		where = append(where, keyset(sortCol, idCol))
+	}
+	ids.WriteString(` WHERE ` + strings.Join(where, " AND ") + group +
+		` ORDER BY ` + sortCol + ` ` + dir + `, ` + idCol + ` ` + dir + ` LIMIT ` + b.arg(o.limit+1))
+	pageIDs := ids.String()
+	if drive >= 0 && conds[drive].keyed {
+		pageIDs = `SELECT uid FROM (` + pageIDs + `)`
+	}
+	query := `SELECT ` + userColumns + `, u.is_admin, u.locked_until, EXISTS (SELECT 1 FROM auth_passkeys p WHERE p.user_id = u.id)
+		FROM auth_users u WHERE u.id IN (` + pageIDs + `) ORDER BY ` + o.col + ` ` + dir + `, u.id ` + dir
+
+	rows, err := db.db.QueryContext(ctx, query, b.args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var users []core.UserSummary
+	for rows.Next() {
+		var s core.UserSummary
+		var locked int64
+		u, err := scanUser(rows, &s.Admin, &locked, &s.HasPasskey)
+		if err != nil {
+			return nil, err
+		}
+		s.User = u
+		if locked > now {
+			t := fromMS(locked)
+			s.LockedUntil = &t
+		}
+		users = append(users, s)
+	}
+	return users, rows.Err()
+}
+
 // userConds turns a query's search and filters into conditions.
 func userConds(q core.UserQuery, now int64) []userCond {
 	var conds []userCond
 	lit := func(s string) func(func(any) string) string { return func(func(any) string) string { return s } }
 	if s := strings.TrimSpace(q.Search); s != "" {
 		emailKey, digits, name := EmailKey(s), phoneDigits(s), strings.ToLower(s)
+		// Each kind's prefix is one range of auth_user_search's terms.
+		ranges := []string{}
+		if emailKey != "" {
+			ranges = append(ranges, "e"+emailKey)
+		}
+		if digits != "" {
+			ranges = append(ranges, "p+"+digits)
+		}
+		ranges = append(ranges, "n"+name, "i"+s)
 		conds = append(conds, userCond{
-			search: true,
 			filter: func(arg func(any) string) string {
-				ors := []string{}
-				if emailKey != "" {
-					ors = append(ors, `EXISTS (SELECT 1 FROM auth_identifiers i WHERE i.user_id = u.id AND i.kind = 'email' AND i.value_key >= `+
-						arg(emailKey)+` AND i.value_key < `+arg(emailKey+searchHigh)+`)`)
+				ors := make([]string, len(ranges))
+				for i, r := range ranges {
+					ors[i] = `(s.term >= ` + arg(r) + ` AND s.term < ` + arg(r+searchHigh) + `)`
 				}
-				if digits != "" {
-					ors = append(ors, `EXISTS (SELECT 1 FROM auth_identifiers i WHERE i.user_id = u.id AND i.kind = 'phone' AND i.value_key >= `+
-						arg("+"+digits)+` AND i.value_key < `+arg("+"+digits+searchHigh)+`)`)
-				}
-				ors = append(ors, `(lower(u.name) >= `+arg(name)+` AND lower(u.name) < `+arg(name+searchHigh)+`)`,
-					`(u.id >= `+arg(s)+` AND u.id < `+arg(s+searchHigh)+`)`)
-				return `(` + strings.Join(ors, ` OR `) + `)`
+				return `EXISTS (SELECT 1 FROM auth_user_search s WHERE s.user_id = u.id AND (` + strings.Join(ors, ` OR `) + `))`
 			},
+			keyed: true,
 			set: func(arg func(any) string) string {
-				parts := []string{}
-				if emailKey != "" {
-					parts = append(parts, `SELECT user_id AS uid FROM auth_identifiers WHERE kind = 'email' AND value_key >= `+
-						arg(emailKey)+` AND value_key < `+arg(emailKey+searchHigh))
+				parts := make([]string, len(ranges))
+				for i, r := range ranges {
+					parts[i] = `SELECT user_id AS uid, created_at AS ck, email_key AS ek FROM auth_user_search WHERE term >= ` +
+						arg(r) + ` AND term < ` + arg(r+searchHigh)
 				}
-				if digits != "" {
-					parts = append(parts, `SELECT user_id AS uid FROM auth_identifiers WHERE kind = 'phone' AND value_key >= `+
-						arg("+"+digits)+` AND value_key < `+arg("+"+digits+searchHigh))
-				}
-				parts = append(parts, `SELECT id AS uid FROM auth_users WHERE lower(name) >= `+arg(name)+` AND lower(name) < `+arg(name+searchHigh),
-					`SELECT id AS uid FROM auth_users WHERE id >= `+arg(s)+` AND id < `+arg(s+searchHigh))
-				return strings.Join(parts, ` UNION `)
+				return strings.Join(parts, ` UNION ALL `)
 			},
 		})
 	}

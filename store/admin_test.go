@@ -240,7 +240,16 @@ func BenchmarkListUsers(b *testing.B) {
 		{"DeepPage", core.UserQuery{After: deep.Next}},
 		{"ByEmail", core.UserQuery{Sort: core.SortEmailAsc}},
 		{"SearchEmail", core.UserQuery{Search: "user4242"}},
+		// A search that 11% of users match, far along the order (user1,
+		// user10-19, ..., user10000-19999, newest first), near its start
+		// (oldest first), and at its start (user9...).
 		{"SearchBroad", core.UserQuery{Search: "user1"}},
+		{"SearchBroadOldest", core.UserQuery{Search: "user1", Sort: core.SortCreatedAsc}},
+		{"SearchBroadByEmail", core.UserQuery{Search: "user1", Sort: core.SortEmailDesc}},
+		{"SearchBroadNear", core.UserQuery{Search: "user9"}},
+		// Every user matches.
+		{"SearchAll", core.UserQuery{Search: "user"}},
+		{"SearchAllDeep", core.UserQuery{Search: "user", After: deep.Next}},
 		{"SearchName", core.UserQuery{Search: "person 777"}},
 		{"SearchNone", core.UserQuery{Search: "nobody"}},
 		{"Unverified", core.UserQuery{Unverified: true}},
@@ -248,6 +257,7 @@ func BenchmarkListUsers(b *testing.B) {
 		{"Locked", core.UserQuery{Locked: true}},
 		{"HasMFA", core.UserQuery{HasMFA: true}},
 		{"UnverifiedSearch", core.UserQuery{Unverified: true, Search: "user9"}},
+		{"UnverifiedSearchFar", core.UserQuery{Unverified: true, Search: "user1"}},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			c.q.Limit = 50

@@ -17,6 +17,7 @@
 -- migration: 0014_admin.sql
 -- migration: 0015_signup_restrictions.sql
 -- migration: 0016_impersonation.sql
+-- migration: 0017_user_search.sql
 -- migration: 0021_user_language.sql
 
 CREATE TABLE auth_migrations (
@@ -559,4 +560,61 @@ CREATE TABLE auth_signup_invitations (
     created_at BIGINT NOT NULL,
     expires_at BIGINT NOT NULL
 );
+
+CREATE TABLE auth_user_search (
+    term       TEXT NOT NULL,
+    user_id    TEXT NOT NULL REFERENCES auth_users(id) ON DELETE CASCADE,
+    source     TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    email_key  TEXT NOT NULL,
+    PRIMARY KEY (term, user_id, source)
+) WITHOUT ROWID;
+
+CREATE INDEX auth_user_search_user ON auth_user_search (user_id);
+
+CREATE TRIGGER auth_user_search_user_insert AFTER INSERT ON auth_users
+BEGIN
+    INSERT INTO auth_user_search (term, user_id, source, created_at, email_key)
+    VALUES ('i' || NEW.id, NEW.id, 'id', NEW.created_at, NEW.email_key);
+    INSERT INTO auth_user_search (term, user_id, source, created_at, email_key)
+    SELECT 'n' || lower(NEW.name), NEW.id, 'name', NEW.created_at, NEW.email_key WHERE NEW.name <> '';
+END;
+
+CREATE TRIGGER auth_user_search_user_name AFTER UPDATE OF name ON auth_users
+WHEN NEW.name <> OLD.name
+BEGIN
+    DELETE FROM auth_user_search WHERE term = 'n' || lower(OLD.name) AND user_id = OLD.id AND source = 'name';
+    INSERT INTO auth_user_search (term, user_id, source, created_at, email_key)
+    SELECT 'n' || lower(NEW.name), NEW.id, 'name', NEW.created_at, NEW.email_key WHERE NEW.name <> '';
+END;
+
+CREATE TRIGGER auth_user_search_user_keys AFTER UPDATE OF email_key, created_at ON auth_users
+WHEN NEW.email_key <> OLD.email_key OR NEW.created_at <> OLD.created_at
+BEGIN
+    UPDATE auth_user_search SET email_key = NEW.email_key, created_at = NEW.created_at WHERE user_id = NEW.id;
+END;
+
+CREATE TRIGGER auth_user_search_identifier_insert AFTER INSERT ON auth_identifiers
+WHEN NEW.kind IN ('email', 'phone')
+BEGIN
+    INSERT INTO auth_user_search (term, user_id, source, created_at, email_key)
+    SELECT substr(NEW.kind, 1, 1) || NEW.value_key, NEW.user_id, NEW.id, u.created_at, u.email_key
+    FROM auth_users u WHERE u.id = NEW.user_id;
+END;
+
+CREATE TRIGGER auth_user_search_identifier_delete AFTER DELETE ON auth_identifiers
+WHEN OLD.kind IN ('email', 'phone')
+BEGIN
+    DELETE FROM auth_user_search
+    WHERE term = substr(OLD.kind, 1, 1) || OLD.value_key AND user_id = OLD.user_id AND source = OLD.id;
+END;
+
+CREATE TRIGGER auth_user_search_identifier_update AFTER UPDATE OF kind, value_key ON auth_identifiers
+BEGIN
+    DELETE FROM auth_user_search
+    WHERE term = substr(OLD.kind, 1, 1) || OLD.value_key AND user_id = OLD.user_id AND source = OLD.id;
+    INSERT INTO auth_user_search (term, user_id, source, created_at, email_key)
+    SELECT substr(NEW.kind, 1, 1) || NEW.value_key, NEW.user_id, NEW.id, u.created_at, u.email_key
+    FROM auth_users u WHERE u.id = NEW.user_id AND NEW.kind IN ('email', 'phone');
+END;
 

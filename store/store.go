@@ -33,6 +33,8 @@ type DB struct {
 	// Now is the clock used for every timestamp the store writes and every
 	// expiry it checks. Tests replace it; it defaults to time.Now.
 	Now func() time.Time
+
+	planLimits *userPlanLimits // nil: the users table's usual limits
 }
 
 // DSN returns the connection string that opens path with the settings

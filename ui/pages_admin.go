@@ -14,8 +14,10 @@ type AdminUsers struct {
 	Page
 	Nav    AdminNav
 	Search string
-	// Org is the organization id the table is limited to, if any.
+	// Org is the organization id or slug the table is limited to, as
+	// typed, and OrgName that organization's name once found.
 	Org     string
+	OrgName string
 	Filters []AdminOption
 	Sorts   []AdminOption
 	Users   []AdminUserRow

@@ -338,9 +338,17 @@ func (a *Server) usersData(r *http.Request, p ui.Page) (ui.AdminUsers, int, erro
 	for _, s := range admin.Sorts {
 		data.Sorts = append(data.Sorts, ui.AdminOption{Value: s, Label: sortLabels[s], Checked: s == q.Sort})
 	}
+	if err == nil && q.OrgID != "" {
+		// The organization field takes an id or a slug.
+		var org core.Org
+		if org, err = a.adminOrg(r.Context(), q.OrgID); err == nil {
+			q.OrgID, data.OrgName = org.ID, org.Name
+		}
+	}
 	if err != nil {
 		e := httpx.Public(err)
 		data.Error = e.Message
+		data.FieldErrors = fieldErrors(e, "")
 		return data, httpx.Status(e), nil
 	}
 	page, err := a.ListUsers(r.Context(), q)
@@ -368,6 +376,19 @@ func (a *Server) usersData(r *http.Request, p ui.Page) (ui.AdminUsers, int, erro
 		data.FirstURL = a.s.Path + "/admin/users?" + first.Encode()
 	}
 	return data, http.StatusOK, nil
+}
+
+// adminOrg finds the organization the users table is limited to, by id or
+// by slug.
+func (a *Server) adminOrg(ctx context.Context, idOrSlug string) (core.Org, error) {
+	org, err := a.db.Org(ctx, idOrSlug)
+	if errors.Is(err, core.ErrNotFound) {
+		org, err = a.db.OrgBySlug(ctx, strings.ToLower(idOrSlug))
+	}
+	if errors.Is(err, core.ErrNotFound) {
+		return org, admin.ErrOrgNotFound
+	}
+	return org, err
 }
 
 func (a *Server) adminUsersPage(w http.ResponseWriter, r *http.Request) error {

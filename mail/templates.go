@@ -335,13 +335,6 @@ func parseTemplates(overrides fs.FS, l *i18n.Locale) (map[string]*message, error
 	return msgs, nil
 }
 
-// funcs are the functions the SMS template can call.
-var funcs = map[string]any{
-	"duration": FormatDuration,
-	"year":     func() int { return time.Now().Year() },
-	"when":     formatTime,
-}
-
 // localeFuncs are the functions every message template can call, in the
 // language l: "t" translates a message of the catalogs, "duration" and
 // "when" write a duration and a time the language's way.
@@ -514,8 +507,8 @@ func tidyText(s string) string {
 	return strings.TrimSpace(strings.Join(out, "\n")) + "\n"
 }
 
-// FormatDuration writes d in plain words, as the template func "duration"
-// does: 10*time.Minute is "10 minutes", time.Hour "1 hour", 7*24*time.Hour
+// FormatDuration writes d in plain English words, as the template func
+// "duration" does in an English message: 10*time.Minute is "10 minutes", time.Hour "1 hour", 7*24*time.Hour
 // "7 days", 90*time.Minute "1 hour and 30 minutes". It names at most the
 // two largest units (days, hours, minutes; seconds only under a minute) and
 // drops smaller remainders, so it never overstates d.
@@ -547,12 +540,4 @@ func plural(n int64, unit string) string {
 		return "1 " + unit
 	}
 	return strconv.FormatInt(n, 10) + " " + unit + "s"
-}
-
-// formatTime prints t like "2 January 2006 at 15:04 UTC", in t's location.
-func formatTime(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.Format("2 January 2006 at 15:04 MST")
 }

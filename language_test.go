@@ -133,6 +133,9 @@ func TestLanguageChoiceOrder(t *testing.T) {
 	}
 	c.do(http.MethodPost, "/auth/profile/language", "application/x-www-form-urlencoded",
 		strings.NewReader(url.Values{"language": {"klingon"}}.Encode())).want(http.StatusUnprocessableEntity).contains("Choisissez l'une des langues proposées.")
+
+	// The security log and its dates are written in the user's language.
+	c.getIn("", "/auth/profile/security").contains("Connexion avec mot de passe").notContains("Signed in")
 }
 
 // JSON errors carry the message in the request's language and the code

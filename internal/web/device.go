@@ -233,10 +233,6 @@ func (a *Server) verifyDevice(r *http.Request, code, redirect string) (*authStat
 	return st, a.passkeyNudge(r, st, a.afterSignIn(a.safeRedirect(redirect))), nil
 }
 
-// describeMethod words an auth method ("password+totp") for people, in
-// English: "Password and authenticator app".
-func describeMethod(method string) string { return methodText(nil, method) }
-
 // methodText words an auth method in l's language (English when l is
 // nil), with a capital first letter.
 func methodText(l *i18n.Locale, method string) string {

@@ -177,6 +177,9 @@ type userCond struct {
 	// and ek (email_key), and may list a user more than once; other sets
 	// list each user once.
 	keyed bool
+	// terms are a keyed set's prefixes of auth_user_search terms: the set
+	// is the rows whose term starts with one of them.
+	terms []string
 }
 
 // binder numbers the placeholders of one statement.
@@ -194,7 +197,10 @@ type userOrder struct {
 	after    any // the cursor's key, nil on the first page
 	afterID  string
 	limit    int
-	keyedCol string // the column of a keyed set with col's values
+	keyedCol string // the column of a keyed set with col's values (ck or ek)
+	// from, when not nil, is a value of col no user before it in the
+	// order has among those the query wants: a walk starts there.
+	from any
 }
 
 // ListUsers returns one page of users for administration (see
@@ -208,14 +214,14 @@ func (db *DB) ListUsers(ctx context.Context, q core.UserQuery) (core.UserPage, e
 	now := ms(db.Now())
 	conds := userConds(q, now)
 
-	o := userOrder{col: "u.created_at", desc: true, keyedCol: "m.ck", limit: q.Limit}
+	o := userOrder{col: "u.created_at", desc: true, keyedCol: "ck", limit: q.Limit}
 	switch q.Sort {
 	case core.SortCreatedAsc:
 		o.desc = false
 	case core.SortEmailAsc:
-		o.col, o.keyedCol, o.desc = "u.email_key", "m.ek", false
+		o.col, o.keyedCol, o.desc = "u.email_key", "ek", false
 	case core.SortEmailDesc:
-		o.col, o.keyedCol = "u.email_key", "m.ek"
+		o.col, o.keyedCol = "u.email_key", "ek"
 	case "", core.SortCreatedDesc:
 	default:
 		return core.UserPage{}, fmt.Errorf("store: list users: unknown sort %q: %w", q.Sort, core.ErrInvalidInput)
@@ -262,9 +268,22 @@ func (db *DB) ListUsers(ctx context.Context, q core.UserQuery) (core.UserPage, e
 		page.Users, err = db.userPage(ctx, conds, -1, 0, o, now)
 	default:
 		// A common match fills the page from the next users of the sort
-		// order; a match that is common but far along it is read from
-		// the search's terms, unless it is so common that testing users
-		// in order is the cheaper way.
+		// order. When they hold too few, the walk starts again at the
+		// first match in the order (found by a scan of the search's terms
+		// that sorts nothing), which fills the page of a match whose users
+		// are together, however far along the order. Matches that are
+		// scattered are read from the terms and sorted, unless they are
+		// so many that testing each user in order is cheaper.
+		page.Users, err = db.userPage(ctx, conds, -1, limits.walk, o, now)
+		if err != nil || len(page.Users) > o.limit {
+			break
+		}
+		var from any
+		if from, err = db.firstKey(ctx, conds[keyed], o); err != nil || from == nil {
+			page.Users = nil
+			break
+		}
+		o.from = from
 		page.Users, err = db.userPage(ctx, conds, -1, limits.walk, o, now)
 		if err != nil || len(page.Users) > o.limit {
 			break
@@ -299,11 +318,74 @@ func (db *DB) ListUsers(ctx context.Context, q core.UserQuery) (core.UserPage, e
 // countSet counts the users of c's set, up to max+1 (a keyed set counts a
 // user once for each of their terms that match).
 func (db *DB) countSet(ctx context.Context, c userCond, max int) (int, error) {
+	if c.keyed {
+		// Each prefix's range alone: a compound query costs several times
+		// as much a row.
+		total := 0
+		for _, t := range c.terms {
+			var n int
+			if err := db.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM auth_user_search
+				WHERE term >= $1 AND term < $2 LIMIT $3)`, t, t+searchHigh, max+1-total).Scan(&n); err != nil {
+				return 0, err
+			}
+			if total += n; total > max {
+				break
+			}
+		}
+		return total, nil
+	}
 	var b binder
 	var n int
 	query := `SELECT COUNT(*) FROM (SELECT uid FROM (` + c.set(b.arg) + `) LIMIT ` + b.arg(max+1) + `)`
 	err := db.db.QueryRowContext(ctx, query, b.args...).Scan(&n)
 	return n, err
+}
+
+// firstKey returns the value of o's sort column of the first user of c's
+// keyed set in o's order, past o's cursor, or nil when there is none.
+func (db *DB) firstKey(ctx context.Context, c userCond, o userOrder) (any, error) {
+	col := "created_at"
+	if o.keyedCol == "ek" {
+		col = "email_key"
+	}
+	agg, op := "MIN", ">"
+	if o.desc {
+		agg, op = "MAX", "<"
+	}
+	var first any
+	for _, t := range c.terms {
+		args := []any{t, t + searchHigh}
+		query := `SELECT ` + agg + `(` + col + `) FROM auth_user_search WHERE term >= $1 AND term < $2`
+		if o.after != nil {
+			args = append(args, o.after, o.afterID)
+			query += ` AND (` + col + ` ` + op + ` $3 OR (` + col + ` = $3 AND user_id ` + op + ` $4))`
+		}
+		var v any
+		if err := db.db.QueryRowContext(ctx, query, args...).Scan(&v); err != nil {
+			return nil, err
+		}
+		if v != nil && (first == nil || (o.desc && before(first, v)) || (!o.desc && before(v, first))) {
+			first = v
+		}
+	}
+	return first, nil
+}
+
+// before reports whether sort key a is less than b (both int64 or both
+// strings, as the driver returns them).
+func before(a, b any) bool {
+	switch a := a.(type) {
+	case int64:
+		bi, _ := b.(int64)
+		return a < bi
+	case string:
+		bs, _ := b.(string)
+		return a < bs
+	case []byte:
+		bs, _ := b.([]byte)
+		return string(a) < string(bs)
+	}
+	return false
 }
 
 // userPage reads up to o.limit+1 users that meet every condition, in
@@ -323,27 +405,35 @@ func (db *DB) userPage(ctx context.Context, conds []userCond, drive, bound int, 
 	}
 	var ids strings.Builder
 	where := []string{"1 = 1"}
-	sortCol, idCol, group := o.col, "u.id", ""
+	sortCol, idCol := o.col, "u.id"
 	switch {
 	case drive >= 0 && conds[drive].keyed:
-		// The set has the sort keys: it is ordered without a user's row,
-		// and its duplicates are adjacent once sorted.
-		sortCol, idCol = o.keyedCol, "m.uid"
-		ids.WriteString(`SELECT ` + sortCol + `, m.uid FROM (` + conds[drive].set(b.arg) + `) m`)
+		// The set has the sort keys: it is ordered (once a user, past the
+		// cursor) without reading a user, then its users are tested in
+		// that order until the page is full.
+		sortCol, idCol = "m.sk", "m.uid"
+		inner := `SELECT ` + o.keyedCol + ` AS sk, uid FROM (` + conds[drive].set(b.arg) + `)`
+		if o.after != nil {
+			inner += ` WHERE ` + keyset(o.keyedCol, "uid")
+		}
+		inner += ` GROUP BY sk, uid ORDER BY sk ` + dir + `, uid ` + dir
+		ids.WriteString(`SELECT m.sk, m.uid FROM (` + inner + `) m`)
 		if len(conds) > 1 {
 			ids.WriteString(` CROSS JOIN auth_users u`)
 			where = append(where, `u.id = m.uid`)
 		}
-		group = ` GROUP BY ` + sortCol + `, m.uid`
 	case drive >= 0:
 		// CROSS JOIN keeps the set outside: SQLite never reorders it, so
 		// the set is read once and each of its users looked up by id.
 		ids.WriteString(`SELECT u.id FROM (` + conds[drive].set(b.arg) + `) m CROSS JOIN auth_users u`)
 		where = append(where, `u.id = m.uid`)
 	case bound > 0:
-		inner := `SELECT id, created_at, email_key, name, banned, email_verified, locked_until, is_admin FROM auth_users u`
+		inner := `SELECT id, created_at, email_key, name, banned, email_verified, locked_until, is_admin FROM auth_users u WHERE 1 = 1`
 		if o.after != nil {
-			inner += ` WHERE ` + keyset(o.col, "u.id")
+			inner += ` AND ` + keyset(o.col, "u.id")
+		}
+		if o.from != nil {
+			inner += ` AND ` + o.col + ` ` + op + `= ` + b.arg(o.from)
 		}
 		inner += ` ORDER BY ` + o.col + ` ` + dir + `, u.id ` + dir + ` LIMIT ` + b.arg(bound)
 		ids.WriteString(`SELECT u.id FROM (` + inner + `) u`)
@@ -355,10 +445,13 @@ func (db *DB) userPage(ctx context.Context, conds []userCond, drive, bound int, 
 			where = append(where, c.filter(b.arg))
 		}
 	}
-	if o.after != nil && bound == 0 {
+	if o.after != nil && bound == 0 && !(drive >= 0 && conds[drive].keyed) {
 		where = append(where, keyset(sortCol, idCol))
 	}
-	ids.WriteString(` WHERE ` + strings.Join(where, " AND ") + group +
+	if o.from != nil && drive < 0 && bound == 0 {
+		where = append(where, o.col+` `+op+`= `+b.arg(o.from))
+	}
+	ids.WriteString(` WHERE ` + strings.Join(where, " AND ") +
 		` ORDER BY ` + sortCol + ` ` + dir + `, ` + idCol + ` ` + dir + ` LIMIT ` + b.arg(o.limit+1))
 	pageIDs := ids.String()
 	if drive >= 0 && conds[drive].keyed {
@@ -414,6 +507,7 @@ func userConds(q core.UserQuery, now int64) []userCond {
 				return `EXISTS (SELECT 1 FROM auth_user_search s WHERE s.user_id = u.id AND (` + strings.Join(ors, ` OR `) + `))`
 			},
 			keyed: true,
+			terms: ranges,
 			set: func(arg func(any) string) string {
 				parts := make([]string, len(ranges))
 				for i, r := range ranges {

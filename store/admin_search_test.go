@@ -123,6 +123,13 @@ func TestDB_ListUsersEveryPlan(t *testing.T) {
 					t.Errorf("%+v: %d users %.3q..., want %d %.3q...", q, len(got), got, len(w), w)
 				}
 			}
+			// A cursor past every match (as a client may send) is an
+			// empty page.
+			oldest := &core.UserCursor{Key: fmt.Sprint(start.UnixMilli()), ID: "user_seed00000000"}
+			page, err := db.ListUsers(ctx, core.UserQuery{Search: "user2", After: oldest})
+			if err != nil || len(page.Users) != 0 || page.Next != nil {
+				t.Errorf("past every match: %d users, next %v, %v", len(page.Users), page.Next, err)
+			}
 		})
 	}
 }

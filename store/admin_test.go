@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,6 +17,12 @@ import (
 // "user<i>@example.com", named "Person <i>", with id "user_seed<i, 8 digits>".
 func seedUsers(tb testing.TB, db *store.DB, n int, start time.Time) {
 	tb.Helper()
+	seedUsersAs(tb, db, n, start, func(i int) string { return fmt.Sprintf("user%d@example.com", i) })
+}
+
+// seedUsersAs is seedUsers with user i's email from email(i).
+func seedUsersAs(tb testing.TB, db *store.DB, n int, start time.Time, email func(int) string) {
+	tb.Helper()
 	ctx := context.Background()
 	tx, err := db.SQL().BeginTx(ctx, nil)
 	if err != nil {
@@ -27,7 +34,7 @@ func seedUsers(tb testing.TB, db *store.DB, n int, start time.Time) {
 		tb.Fatal(err)
 	}
 	for i := range n {
-		email := fmt.Sprintf("user%d@example.com", i)
+		email := email(i)
 		at := start.Add(time.Duration(i) * time.Second).UnixMilli()
 		if _, err := st.ExecContext(ctx, fmt.Sprintf("user_seed%08d", i), email, i%3 != 0, fmt.Sprintf("Person %d", i), at); err != nil {
 			tb.Fatal(err)
@@ -218,6 +225,43 @@ func TestDB_WithAudit(t *testing.T) {
 			t.Fatalf("%d user.updated events, want 3", len(evs))
 		}
 	})
+}
+
+// BenchmarkListUsersHalves measures searches that half of 100,000 users
+// match, all of them at one end of the order: the older half's emails
+// start with "old", the newer half's with "new".
+func BenchmarkListUsersHalves(b *testing.B) {
+	db, clock := mustOpen(b)
+	ctx := context.Background()
+	const n = 100_000
+	seedUsersAs(b, db, n, clock.Now().Add(-n*time.Second), func(i int) string {
+		if i < n/2 {
+			return fmt.Sprintf("old%d@example.com", i)
+		}
+		return fmt.Sprintf("new%d@example.com", i)
+	})
+	for _, c := range []struct {
+		name string
+		q    core.UserQuery
+	}{
+		{"Near", core.UserQuery{Search: "new"}},
+		{"Far", core.UserQuery{Search: "old"}},
+		{"FarOldestFirst", core.UserQuery{Search: "new", Sort: core.SortCreatedAsc}},
+		{"FarUnverified", core.UserQuery{Search: "old", Unverified: true}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			c.q.Limit = 50
+			page, err := db.ListUsers(ctx, c.q)
+			if err != nil || len(page.Users) != 50 || !strings.HasPrefix(page.Users[0].Email, c.q.Search) {
+				b.Fatalf("%d users, %v", len(page.Users), err)
+			}
+			for b.Loop() {
+				if _, err := db.ListUsers(ctx, c.q); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
 
 // BenchmarkListUsers measures the users table at 100,000 users: the first

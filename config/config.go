@@ -64,8 +64,9 @@ type Config struct {
 	// DefaultLanguage is the language (a BCP 47 tag) of pages, mail, text
 	// messages and error messages when neither the user's saved choice
 	// nor the request's Accept-Language names one embedauth has. It must
-	// be one of the shipped languages (en, de, fr, es, pt-BR, ja, ar) or
-	// one that Translations adds. Default "en".
+	// be one of the shipped languages (en, de, fr, es, pt-BR, ja, ar), a
+	// close variant of one ("de-AT" is German), or one that Translations
+	// adds. Default "en".
 	DefaultLanguage string
 	// Translations overrides messages and adds languages: files named
 	// TAG.json (such as "de.json" or "it.json") at the root of the fs.FS,

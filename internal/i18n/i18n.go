@@ -161,7 +161,17 @@ func New(o Options) (*Catalogs, error) {
 		}
 		defName = t.String()
 		if files[defName] == nil {
-			return nil, fmt.Errorf("i18n: default language %q has no messages (have %s)", o.Default, strings.Join(slices.Sorted(maps.Keys(files)), ", "))
+			// "de-DE" is German: the closest language there is, when close.
+			names := slices.Sorted(maps.Keys(files))
+			tags := make([]language.Tag, len(names))
+			for i, n := range names {
+				tags[i] = language.MustParse(n)
+			}
+			_, i, conf := language.NewMatcher(tags).Match(t)
+			if conf < language.High {
+				return nil, fmt.Errorf("i18n: default language %q has no messages (have %s)", o.Default, strings.Join(names, ", "))
+			}
+			defName = names[i]
 		}
 	}
 
@@ -281,17 +291,26 @@ func (c *Catalogs) Languages() []string {
 // Keys lists every message key (en.json's), sorted.
 func (c *Catalogs) Keys() []string { return slices.Sorted(maps.Keys(c.keys)) }
 
-// Known reports whether tag names a language the catalogs have exactly
-// (after canonicalisation), and returns its canonical name.
+// Known reports whether tag names a language the catalogs have, and
+// returns the catalogs' name of it: the language itself ("PT-br" is
+// "pt-BR"), or the one it is a close variant of ("de-AT" is "de", "pt"
+// is "pt-BR"). A tag of a language they lack ("zh") is not known.
 func (c *Catalogs) Known(tag string) (string, bool) {
+	if len(tag) > 64 {
+		return "", false
+	}
 	t, err := language.Parse(tag)
 	if err != nil {
 		return "", false
 	}
-	if _, ok := c.locales[t.String()]; !ok {
+	if _, ok := c.locales[t.String()]; ok {
+		return t.String(), true
+	}
+	_, i, conf := c.matcher.Match(t)
+	if conf < language.High {
 		return "", false
 	}
-	return t.String(), true
+	return c.tags[i].String(), true
 }
 
 // Lookup returns the locale named tag, or nil when the catalogs have no

@@ -191,6 +191,14 @@ func TestChoose(t *testing.T) {
 	if _, err := i18n.New(i18n.Options{Default: "it"}); err == nil {
 		t.Error("a default language without messages was accepted")
 	}
+	if d, err := i18n.New(i18n.Options{Default: "de-AT"}); err != nil || d.Default().Tag() != "de" {
+		t.Errorf("default de-AT: %v", err)
+	}
+	for tag, want := range map[string]string{"de": "de", "PT-br": "pt-BR", "de-CH": "de", "pt": "pt-BR", "es-419": "es", "zh": "", "x": "", "": ""} {
+		if got, ok := c.Known(tag); got != want || ok != (want != "") {
+			t.Errorf("Known(%q) = %q, %v; want %q", tag, got, ok, want)
+		}
+	}
 }
 
 func TestTranslateAndFormat(t *testing.T) {

@@ -11,6 +11,16 @@
 // files replace embedded ones of the same path, for example
 // "templates/pages/sign-in.html" or "static/style.css".
 //
+// # Languages
+//
+// Template text is English, passed through the func "t": {{t "Sign in"}},
+// {{t "At least %v characters." .MinLength}}. Each page is parsed once per
+// language, at its first render in it, with "t", "date", "lang" and "dir"
+// bound to that language; the language of a render is its data's Page.Lang
+// (or the Lang of a component's data). Text that reaches a page from Go
+// (titles, notices, form errors) is translated by the same "t" in the
+// templates, by its English text.
+//
 // The components an app places in its own pages (UserButton,
 // OrganizationSwitcher) have a stylesheet of their own, static/components.css,
 // whose every rule is scoped under their root classes.
@@ -274,9 +284,6 @@ func (u *UI) component(l *i18n.Locale) (*template.Template, error) {
 	u.components[l.Tag()] = t
 	return t, nil
 }
-
-// Messages returns the message catalogs the pages are translated with.
-func (u *UI) Messages() *i18n.Catalogs { return u.msgs }
 
 // componentRoots selects the root elements of the components.
 const componentRoots = ".ea-userbutton,.ea-orgswitcher"

@@ -33,6 +33,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/text/feature/plural"
@@ -52,8 +54,8 @@ var Partial = map[string]bool{"ar": true}
 var rtl = map[string]bool{"ar": true, "he": true, "fa": true, "ur": true}
 
 // Catalogs holds the parsed messages of every language and matches
-// requests to them. It is safe for concurrent use and never changes after
-// New.
+// requests to them. It is safe for concurrent use; its messages never change
+// after New.
 type Catalogs struct {
 	tags     []language.Tag // supported; tags[0] is the default
 	matcher  language.Matcher
@@ -61,7 +63,15 @@ type Catalogs struct {
 	locales  map[string]*Locale
 	def      *Locale
 	defaults map[string]bool // the languages shipped with the module
+
+	// accepted caches the choice for an Accept-Language header: browsers
+	// send few distinct ones, and parsing and matching one costs about
+	// ten microseconds. At most maxAccepted headers are kept.
+	accepted  sync.Map // header -> *Locale
+	nAccepted atomic.Int64
 }
+
+const maxAccepted = 1024
 
 // Locale is one language: its printer and what it has translated.
 type Locale struct {
@@ -335,15 +345,24 @@ func (c *Catalogs) Choose(preference, acceptLanguage string) *Locale {
 	if l := c.Lookup(preference); l != nil {
 		return l
 	}
-	if acceptLanguage != "" && len(acceptLanguage) <= 512 {
-		if prefs, _, err := language.ParseAcceptLanguage(acceptLanguage); err == nil && len(prefs) > 0 {
-			_, i, conf := c.matcher.Match(prefs...)
-			if conf != language.No {
-				return c.locales[c.tags[i].String()]
-			}
+	if acceptLanguage == "" || len(acceptLanguage) > 512 {
+		return c.def
+	}
+	if l, ok := c.accepted.Load(acceptLanguage); ok {
+		return l.(*Locale)
+	}
+	l := c.def
+	if prefs, _, err := language.ParseAcceptLanguage(acceptLanguage); err == nil && len(prefs) > 0 {
+		if _, i, conf := c.matcher.Match(prefs...); conf != language.No {
+			l = c.locales[c.tags[i].String()]
 		}
 	}
-	return c.def
+	if c.nAccepted.Load() < maxAccepted {
+		if _, loaded := c.accepted.LoadOrStore(acceptLanguage, l); !loaded {
+			c.nAccepted.Add(1)
+		}
+	}
+	return l
 }
 
 // Tag is the locale's BCP 47 tag, for a lang attribute.

@@ -284,3 +284,13 @@ func TestOverrides(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkChoose(b *testing.B) {
+	c, err := i18n.New(i18n.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		c.Choose("", "de-DE,de;q=0.9,en-US;q=0.8,en;q=0.7")
+	}
+}

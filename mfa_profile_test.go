@@ -92,7 +92,7 @@ func TestT23_EnrolFromProfile(t *testing.T) {
 		t.Fatalf("mail after enrolment: %v", s)
 	}
 	page = c.get("/auth/profile/mfa").want(http.StatusOK)
-	if !strings.Contains(string(page.body), "<strong>10</strong> unused backup codes") {
+	if !strings.Contains(string(page.body), "You have 10 unused backup codes.") {
 		t.Fatalf("mfa page when on: %s", page.body)
 	}
 

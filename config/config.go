@@ -70,6 +70,20 @@ type Config struct {
 	// MailTemplates overrides mail templates by file name (see package mail).
 	MailTemplates fs.FS
 
+	// DefaultLanguage is the language (a BCP 47 tag) of pages, mail, text
+	// messages and error messages when neither the user's saved choice
+	// nor the request's Accept-Language names one embedauth has. It must
+	// be one of the shipped languages (en, de, fr, es, pt-BR, ja, ar), a
+	// close variant of one ("de-AT" is German), or one that Translations
+	// adds. Default "en".
+	DefaultLanguage string
+	// Translations overrides messages and adds languages: files named
+	// TAG.json (such as "de.json" or "it.json") at the root of the fs.FS,
+	// each a JSON object from a message's English text to its
+	// translation (see README, "Languages"). A key that is not one of
+	// embedauth's messages is an error at New. Optional.
+	Translations fs.FS
+
 	// EncryptionKey (32 bytes) seals mail bodies and other secrets at rest.
 	// Keep it outside the database file. Default: read from, or created at,
 	// DatabasePath+".key" with a warning outside dev mode. Required with DB.

@@ -26,4 +26,7 @@ type UserUpdate struct {
 	PublicMetadata  json.RawMessage
 	PrivateMetadata json.RawMessage
 	UnsafeMetadata  json.RawMessage
+	// Language sets the user's preferred language (a BCP 47 tag, "" for
+	// none: the browser's language is used).
+	Language *string
 }

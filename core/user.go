@@ -31,6 +31,11 @@ type User struct {
 	// milliseconds), 0 when they have none. The HTTP layer makes the
 	// picture's URL from it (the JSON API's image_url).
 	ImageVersion int64 `json:"-"`
+	// Language is the language the user chose for pages and mail (a BCP
+	// 47 tag such as "de" or "pt-BR"), "" when they chose none: pages
+	// follow the browser's Accept-Language, mail the language of the
+	// request that caused it.
+	Language string `json:"language"`
 }
 
 // Initials returns up to two letters for an avatar: the first letters of

@@ -6,7 +6,10 @@
 //   - [Templates] renders a named message ("verify_email", "reset_password",
 //     …) into a [Message] with a subject, a plain-text body and an HTML body.
 //     The templates are embedded; an application may replace any of them
-//     with its own files.
+//     with its own files. Their text is English, translated into
+//     [Data].Lang by the func "t" ({{t "Your sign-in code is %v." .Code}})
+//     from the message catalogs [NewLocalizedTemplates] is given;
+//     "duration" and "when" write durations and times the language's way.
 //   - [Sender] delivers a Message. [SMTPSender] talks to a real SMTP server
 //     (via github.com/wneessen/go-mail); [Discard], [Capture] and
 //     [SenderFunc] serve development and tests.

@@ -5,8 +5,11 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	texttemplate "text/template"
 	"time"
+
+	"github.com/embedauth/auth/internal/i18n"
 )
 
 // SMS is one text message.
@@ -66,10 +69,11 @@ func (c *SMSCapture) Wait(ctx context.Context, to string) (SMS, error) {
 	return c.rec.wait(ctx, func(m SMS) bool { return m.To == to })
 }
 
-// DefaultSMSTemplate is the text of a one-time code message. The last
-// line is the origin-bound form ("@host #code") that lets phones offer the
-// code to the right site only.
-const DefaultSMSTemplate = "{{.Code}} is your {{.AppName}} code. It expires in {{duration .ExpiresIn}}. Don't share it.\n\n@{{.Host}} #{{.Code}}"
+// DefaultSMSTemplate is the text of a one-time code message, its sentence
+// translated into the message's language. The last line is the
+// origin-bound form ("@host #code") that lets phones offer the code to the
+// right site only.
+const DefaultSMSTemplate = "{{t \"%v is your %v code. It expires in %v. Don't share it.\" .Code .AppName (duration .ExpiresIn)}}\n\n@{{.Host}} #{{.Code}}"
 
 // SMSData is what an SMS template sees.
 type SMSData struct {
@@ -82,22 +86,37 @@ type SMSData struct {
 	// ExpiresIn is how long the code works; print it with the func
 	// "duration" ("10 minutes").
 	ExpiresIn time.Duration
+	// Lang is the BCP 47 tag of the message's language; "" is the default.
+	Lang string
 }
 
-// SMSTemplate renders text messages from a text/template.
-type SMSTemplate struct{ t *texttemplate.Template }
+// SMSTemplate renders text messages from a text/template, in each
+// language of its catalogs (the funcs "t" and "duration" are the
+// language's).
+type SMSTemplate struct {
+	src   string
+	cat   *i18n.Catalogs
+	mu    sync.Mutex
+	parse map[string]*texttemplate.Template
+}
 
 // NewSMSTemplate parses src (empty: [DefaultSMSTemplate]) and renders it
 // once with sample data, so a broken template fails at start-up.
 func NewSMSTemplate(src string) (*SMSTemplate, error) {
+	cat, err := i18n.New(i18n.Options{})
+	if err != nil {
+		return nil, err
+	}
+	return NewLocalizedSMSTemplate(src, cat)
+}
+
+// NewLocalizedSMSTemplate is NewSMSTemplate with the message catalogs the
+// texts are translated with.
+func NewLocalizedSMSTemplate(src string, cat *i18n.Catalogs) (*SMSTemplate, error) {
 	if strings.TrimSpace(src) == "" {
 		src = DefaultSMSTemplate
 	}
-	t, err := texttemplate.New("sms").Funcs(funcs).Option("missingkey=error").Parse(src)
-	if err != nil {
-		return nil, fmt.Errorf("mail: sms template: %w", err)
-	}
-	st := &SMSTemplate{t}
+	st := &SMSTemplate{src: src, cat: cat, parse: map[string]*texttemplate.Template{}}
 	body, err := st.Render(SMSData{AppName: "Example", Host: "example.com", Code: "123456", ExpiresIn: 10 * time.Minute})
 	if err != nil {
 		return nil, err
@@ -108,10 +127,34 @@ func NewSMSTemplate(src string) (*SMSTemplate, error) {
 	return st, nil
 }
 
-// Render returns the message text for data.
+// template returns the template parsed for language l.
+func (s *SMSTemplate) template(l *i18n.Locale) (*texttemplate.Template, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t, ok := s.parse[l.Tag()]; ok {
+		return t, nil
+	}
+	f := localeFuncs(l)
+	t, err := texttemplate.New("sms").Funcs(f).Option("missingkey=error").Parse(s.src)
+	if err != nil {
+		return nil, fmt.Errorf("mail: sms template: %w", err)
+	}
+	s.parse[l.Tag()] = t
+	return t, nil
+}
+
+// Render returns the message text for data, in data.Lang.
 func (s *SMSTemplate) Render(data SMSData) (string, error) {
+	l := s.cat.Lookup(data.Lang)
+	if l == nil {
+		l = s.cat.Default()
+	}
+	t, err := s.template(l)
+	if err != nil {
+		return "", err
+	}
 	var buf bytes.Buffer
-	if err := s.t.Execute(&buf, data); err != nil {
+	if err := t.Execute(&buf, data); err != nil {
 		return "", fmt.Errorf("mail: render sms: %w", err)
 	}
 	return strings.TrimSpace(buf.String()), nil

@@ -16,6 +16,8 @@ import (
 	"sync"
 	texttemplate "text/template"
 	"time"
+
+	"github.com/embedauth/auth/internal/i18n"
 )
 
 // Names of the messages the embedded templates provide.
@@ -163,6 +165,9 @@ type Data struct {
 	// Method describes how a sign-in was made, such as "Password and
 	// authenticator app".
 	Method string
+	// Lang is the BCP 47 tag of the language to write the message in ("de",
+	// "pt-BR"); "" or a language the catalogs lack is the default one.
+	Lang string
 }
 
 // view is the value templates execute on.
@@ -205,25 +210,27 @@ type message struct {
 	html    *htmltemplate.Template
 }
 
-// Templates renders the embedded message templates, overridable by an app.
-// It is safe for concurrent use.
+// Templates renders the embedded message templates, overridable by an app,
+// in each language of its message catalogs. It is safe for concurrent use.
 type Templates struct {
-	once sync.Once
-	load func() (map[string]*message, error) // set until the first use when parsing waits for it
-	msgs map[string]*message
-	err  error
+	overrides fs.FS
+	cat       *i18n.Catalogs
+	mu        sync.Mutex
+	byLang    map[string]map[string]*message // parsed per language, at first use
+	errs      map[string]error
 }
 
-// parsed returns the parsed messages, parsing them on first use when
-// NewTemplates left that for later.
-func (t *Templates) parsed() (map[string]*message, error) {
-	t.once.Do(func() {
-		if t.load != nil {
-			t.msgs, t.err = t.load()
-			t.load = nil
-		}
-	})
-	return t.msgs, t.err
+// parsed returns the messages parsed for language l, parsing them on
+// first use in l.
+func (t *Templates) parsed(l *i18n.Locale) (map[string]*message, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if m, ok := t.byLang[l.Tag()]; ok {
+		return m, t.errs[l.Tag()]
+	}
+	m, err := parseTemplates(t.overrides, l)
+	t.byLang[l.Tag()], t.errs[l.Tag()] = m, err
+	return m, err
 }
 
 // NewTemplates parses the embedded templates once. overrides (may be nil)
@@ -243,18 +250,29 @@ func (t *Templates) parsed() (map[string]*message, error) {
 // them waits for the first message, which keeps it out of the start of
 // the app.
 func NewTemplates(overrides fs.FS) (*Templates, error) {
-	if overrides == nil {
-		return &Templates{load: func() (map[string]*message, error) { return parseTemplates(nil) }}, nil
-	}
-	msgs, err := parseTemplates(overrides)
+	cat, err := i18n.New(i18n.Options{})
 	if err != nil {
 		return nil, err
 	}
-	return &Templates{msgs: msgs}, nil
+	return NewLocalizedTemplates(overrides, cat)
 }
 
-// parseTemplates parses, checks and trial-renders every message.
-func parseTemplates(overrides fs.FS) (map[string]*message, error) {
+// NewLocalizedTemplates is NewTemplates with the message catalogs the
+// templates' text is translated with (the func "t"); Data.Lang chooses
+// the language of each message.
+func NewLocalizedTemplates(overrides fs.FS, cat *i18n.Catalogs) (*Templates, error) {
+	t := &Templates{overrides: overrides, cat: cat, byLang: map[string]map[string]*message{}, errs: map[string]error{}}
+	if overrides != nil {
+		if _, err := t.parsed(cat.Default()); err != nil {
+			return nil, err
+		}
+	}
+	return t, nil
+}
+
+// parseTemplates parses, checks and trial-renders every message, in
+// language l.
+func parseTemplates(overrides fs.FS, l *i18n.Locale) (map[string]*message, error) {
 	files := map[string]string{} // file name -> source
 	origin := map[string]string{}
 	embeddedFiles, err := fs.Sub(embedded, "templates")
@@ -293,6 +311,7 @@ func parseTemplates(overrides fs.FS) (map[string]*message, error) {
 		return nil, err
 	}
 
+	funcs := localeFuncs(l)
 	layout, err := htmltemplate.New(layoutFile).Funcs(htmltemplate.FuncMap(funcs)).Parse(files[layoutFile])
 	if err != nil {
 		return nil, fmt.Errorf("mail: %s template %s: %w", origin[layoutFile], layoutFile, err)
@@ -300,7 +319,7 @@ func parseTemplates(overrides fs.FS) (map[string]*message, error) {
 
 	msgs := map[string]*message{}
 	for _, name := range slices.Sorted(maps.Keys(names)) {
-		m, err := parseMessage(layout, name, files, origin)
+		m, err := parseMessage(layout, name, files, origin, funcs)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -316,11 +335,18 @@ func parseTemplates(overrides fs.FS) (map[string]*message, error) {
 	return msgs, nil
 }
 
-// funcs are the functions every template can call.
-var funcs = map[string]any{
-	"duration": FormatDuration,
-	"year":     func() int { return time.Now().Year() },
-	"when":     formatTime,
+// localeFuncs are the functions every message template can call, in the
+// language l: "t" translates a message of the catalogs, "duration" and
+// "when" write a duration and a time the language's way.
+func localeFuncs(l *i18n.Locale) map[string]any {
+	return map[string]any{
+		"duration": l.Duration,
+		"year":     func() int { return time.Now().Year() },
+		"when":     l.LongDate,
+		"t":        l.T,
+		"lang":     l.Tag,
+		"dir":      l.Dir,
+	}
 }
 
 func collect(fsys fs.FS, files, origin map[string]string, from string) error {
@@ -364,7 +390,7 @@ func describe(name string, origin map[string]string) string {
 	return strings.Join(parts, ", ")
 }
 
-func parseMessage(layout *htmltemplate.Template, name string, files, origin map[string]string) (*message, error) {
+func parseMessage(layout *htmltemplate.Template, name string, files, origin map[string]string, funcs map[string]any) (*message, error) {
 	wrap := func(file string, err error) error {
 		return fmt.Errorf("mail: %s template %s: %w", origin[file], file, err)
 	}
@@ -407,7 +433,7 @@ func sampleData() Data {
 
 // Names returns the names of the messages t can render, sorted.
 func (t *Templates) Names() []string {
-	msgs, _ := t.parsed()
+	msgs, _ := t.parsed(t.cat.Default())
 	return slices.Sorted(maps.Keys(msgs))
 }
 
@@ -415,7 +441,11 @@ func (t *Templates) Names() []string {
 // "Name <address>") with data. Empty Brand fields get defaults (AppName:
 // the host of BaseURL; Color: DefaultColor) and a zero Time becomes now.
 func (t *Templates) Render(name string, to string, data Data) (Message, error) {
-	msgs, err := t.parsed()
+	l := t.cat.Lookup(data.Lang)
+	if l == nil {
+		l = t.cat.Default()
+	}
+	msgs, err := t.parsed(l)
 	if err != nil {
 		return Message{}, err
 	}
@@ -477,8 +507,8 @@ func tidyText(s string) string {
 	return strings.TrimSpace(strings.Join(out, "\n")) + "\n"
 }
 
-// FormatDuration writes d in plain words, as the template func "duration"
-// does: 10*time.Minute is "10 minutes", time.Hour "1 hour", 7*24*time.Hour
+// FormatDuration writes d in plain English words, as the template func
+// "duration" does in an English message: 10*time.Minute is "10 minutes", time.Hour "1 hour", 7*24*time.Hour
 // "7 days", 90*time.Minute "1 hour and 30 minutes". It names at most the
 // two largest units (days, hours, minutes; seconds only under a minute) and
 // drops smaller remainders, so it never overstates d.
@@ -510,12 +540,4 @@ func plural(n int64, unit string) string {
 		return "1 " + unit
 	}
 	return strconv.FormatInt(n, 10) + " " + unit + "s"
-}
-
-// formatTime prints t like "2 January 2006 at 15:04 UTC", in t's location.
-func formatTime(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.Format("2 January 2006 at 15:04 MST")
 }

@@ -18,6 +18,7 @@
 -- migration: 0015_signup_restrictions.sql
 -- migration: 0016_impersonation.sql
 -- migration: 0017_user_search.sql
+-- migration: 0021_user_language.sql
 
 CREATE TABLE auth_migrations (
 		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL);
@@ -36,7 +37,7 @@ CREATE TABLE auth_users (
     locked_until     BIGINT NOT NULL DEFAULT 0,
     created_at       BIGINT NOT NULL,
     updated_at       BIGINT NOT NULL
-, failure_window_start BIGINT NOT NULL DEFAULT 0, lockouts INTEGER NOT NULL DEFAULT 0, image_version BIGINT NOT NULL DEFAULT 0, is_admin INTEGER NOT NULL DEFAULT 0);
+, failure_window_start BIGINT NOT NULL DEFAULT 0, lockouts INTEGER NOT NULL DEFAULT 0, image_version BIGINT NOT NULL DEFAULT 0, is_admin INTEGER NOT NULL DEFAULT 0, language TEXT NOT NULL DEFAULT '');
 
 CREATE TABLE auth_passwords (
     user_id    TEXT PRIMARY KEY REFERENCES auth_users(id) ON DELETE CASCADE,

@@ -28,7 +28,7 @@ const userColumns = `u.id, u.email, u.email_verified, u.name, u.banned, u.create
 	u.public_metadata, u.private_metadata, u.unsafe_metadata,
 	EXISTS (SELECT 1 FROM auth_passwords p WHERE p.user_id = u.id),
 	EXISTS (SELECT 1 FROM auth_mfa f WHERE f.user_id = u.id AND (f.totp_enabled_at IS NOT NULL OR f.sms_enabled_at IS NOT NULL)),
-	u.image_version`
+	u.image_version, u.language`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -37,7 +37,7 @@ func scanUser(s scanner, extra ...any) (core.User, error) {
 	var created, updated int64
 	var pub, priv, unsafe string
 	dest := append([]any{&u.ID, &u.Email, &u.EmailVerified, &u.Name, &u.Banned, &created, &updated,
-		&pub, &priv, &unsafe, &u.HasPassword, &u.TwoFactorEnabled, &u.ImageVersion}, extra...)
+		&pub, &priv, &unsafe, &u.HasPassword, &u.TwoFactorEnabled, &u.ImageVersion, &u.Language}, extra...)
 	if err := s.Scan(dest...); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return u, core.ErrNotFound
@@ -159,6 +159,11 @@ func (db *DB) UpdateUser(ctx context.Context, id string, up UserUpdate) (core.Us
 		now := ms(db.Now())
 		if up.Name != nil {
 			if _, err := tx.ExecContext(ctx, `UPDATE auth_users SET name = $2 WHERE id = $1`, id, *up.Name); err != nil {
+				return err
+			}
+		}
+		if up.Language != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE auth_users SET language = $2 WHERE id = $1`, id, *up.Language); err != nil {
 				return err
 			}
 		}

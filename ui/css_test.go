@@ -1,6 +1,7 @@
 package ui_test
 
 import (
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -116,5 +117,31 @@ a, b:is(.x, .y) { color: red; margin : 0 }
 	}
 	if r := rules[1]; r.media != "(prefers-color-scheme: dark)" || r.selectors[0] != ":root" || r.decls[0] != (cssDecl{"--c", "#fff"}) {
 		t.Errorf("media rule = %+v", r)
+	}
+}
+
+// The stylesheets use logical properties and values (margin-inline-start,
+// inset-inline-end, text-align: start), never physical left or right, so
+// that a right-to-left page (dir="rtl") mirrors its layout.
+func TestCSSIsDirectionNeutral(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"static/style.css", "static/components.css"} {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range parseCSS(t, name, string(b)) {
+			for _, d := range r.decls {
+				if strings.Contains(d.prop, "left") || strings.Contains(d.prop, "right") ||
+					regexp.MustCompile(`\b(left|right)\b`).MatchString(d.value) {
+					t.Errorf("%s: %s { %s: %s }: use a logical property or value", name, strings.Join(r.selectors, ", "), d.prop, d.value)
+				}
+				if n := len(strings.Fields(d.value)); (d.prop == "margin" || d.prop == "padding") && n == 4 {
+					if f := strings.Fields(d.value); f[1] != f[3] {
+						t.Errorf("%s: %s { %s: %s }: left and right differ; use margin-inline or padding-inline", name, strings.Join(r.selectors, ", "), d.prop, d.value)
+					}
+				}
+			}
+		}
 	}
 }

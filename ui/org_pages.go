@@ -214,4 +214,8 @@ type OrgSwitcher struct {
 	Invitations []PendingInvitationView
 	// RedirectURL is where a switch comes back to: the current page.
 	RedirectURL string
+	// Lang is the language of the switcher (see [Page]).
+	Lang string
 }
+
+func (s OrgSwitcher) language() string { return s.Lang }

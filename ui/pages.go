@@ -31,7 +31,13 @@ type Page struct {
 	// Impersonation is set while an administrator acts as the signed-in
 	// user: every page shows a banner with a way to stop.
 	Impersonation *Impersonation
+	// Lang is the BCP 47 tag of the language the page is written in
+	// ("de", "pt-BR"); "" or a language the catalogs lack is the default.
+	Lang string
 }
+
+// language is the page's language, for Render.
+func (p Page) language() string { return p.Lang }
 
 // SignIn is the sign-in page.
 type SignIn struct {
@@ -120,6 +126,18 @@ type Profile struct {
 	// MaxImageSize is the largest profile picture accepted, for people
 	// ("2 MB").
 	MaxImageSize string
+	// Languages are the choices of the language select (profile
+	// section), the user's own marked Selected.
+	Languages []LanguageOption
+}
+
+// LanguageOption is one choice of the profile's language select.
+type LanguageOption struct {
+	// Value is the BCP 47 tag, "" for none (the browser's language).
+	Value string
+	// Label names the language in itself ("Deutsch").
+	Label    string
+	Selected bool
 }
 
 // ProfileTab is one section of the profile page's navigation.
@@ -197,7 +215,11 @@ type UserButton struct {
 	Accounts   []AccountView
 	// Impersonation is set while an administrator acts as the user.
 	Impersonation *Impersonation
+	// Lang is the language of the button (see [Page]).
+	Lang string
 }
+
+func (b UserButton) language() string { return b.Lang }
 
 // WebhookEndpoints is the admin page that lists webhook endpoints and adds
 // one.

@@ -11,6 +11,16 @@
 // files replace embedded ones of the same path, for example
 // "templates/pages/sign-in.html" or "static/style.css".
 //
+// # Languages
+//
+// Template text is English, passed through the func "t": {{t "Sign in"}},
+// {{t "At least %v characters." .MinLength}}. Each page is parsed once per
+// language, at its first render in it, with "t", "date", "lang" and "dir"
+// bound to that language; the language of a render is its data's Page.Lang
+// (or the Lang of a component's data). Text that reaches a page from Go
+// (titles, notices, form errors) is translated by the same "t" in the
+// templates, by its English text.
+//
 // The components an app places in its own pages (UserButton,
 // OrganizationSwitcher) have a stylesheet of their own, static/components.css,
 // whose every rule is scoped under their root classes.
@@ -37,6 +47,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/embedauth/auth/internal/i18n"
 )
 
 //go:embed templates static
@@ -58,16 +70,21 @@ type Theme struct {
 // UI holds the parsed templates and the static files.
 type UI struct {
 	mu    sync.RWMutex
-	pages map[string]*template.Template // parsed pages
+	pages map[pageKey]*template.Template // parsed pages, per language
 	// sources holds the pages not parsed yet (name to source): without
 	// overrides, a page is parsed at its first render, which keeps the
 	// parsing of every page out of the start of the app.
 	sources    map[string]string
-	base       *template.Template // layout and partials, never executed: pages are its clones
-	components *template.Template
+	base       *template.Template            // layout and partials, never executed: pages are its clones
+	components map[string]*template.Template // per language, made at first use
 	static     map[string]staticFile
 	version    string
+	msgs       *i18n.Catalogs
 }
+
+// pageKey names a page parsed for one language: its funcs (t, date, lang,
+// dir) are bound to that language.
+type pageKey struct{ name, lang string }
 
 type staticFile struct {
 	body        []byte
@@ -86,11 +103,23 @@ func (o overlay) ReadFile(name string) ([]byte, error) {
 	return fs.ReadFile(embedded, name)
 }
 
-// New parses every template and prepares the static files. overrides may be
-// nil.
+// New parses every template and prepares the static files, with the
+// embedded message catalogs and English as the default language.
+// overrides may be nil.
 func New(overrides fs.FS, theme Theme) (*UI, error) {
+	msgs, err := i18n.New(i18n.Options{})
+	if err != nil {
+		return nil, err
+	}
+	return NewLocalized(overrides, theme, msgs)
+}
+
+// NewLocalized is New with the message catalogs pages are translated
+// with.
+func NewLocalized(overrides fs.FS, theme Theme, msgs *i18n.Catalogs) (*UI, error) {
 	o := overlay{overrides}
-	u := &UI{pages: map[string]*template.Template{}, sources: map[string]string{}, static: map[string]staticFile{}}
+	u := &UI{pages: map[pageKey]*template.Template{}, sources: map[string]string{}, static: map[string]staticFile{},
+		components: map[string]*template.Template{}, msgs: msgs}
 
 	css, err := o.ReadFile("static/style.css")
 	if err != nil {
@@ -129,11 +158,7 @@ func New(overrides fs.FS, theme Theme) (*UI, error) {
 	h.Write(menuJS)
 	u.version = hex.EncodeToString(h.Sum(nil))[:12]
 
-	funcs := template.FuncMap{
-		"static": func(base, name string) string { return base + "/static/" + name + "?v=" + u.version },
-		"date":   func(t time.Time) string { return t.UTC().Format("2 Jan 2006, 15:04 UTC") },
-		"field":  func(m map[string]string, name string) string { return m[name] },
-	}
+	funcs := u.funcs(msgs.Default())
 	layout, err := o.ReadFile("templates/layout.html")
 	if err != nil {
 		return nil, fmt.Errorf("ui: %w", err)
@@ -156,9 +181,6 @@ func New(overrides fs.FS, theme Theme) (*UI, error) {
 		}
 	}
 	u.base = base
-	if u.components, err = base.Clone(); err != nil {
-		return nil, err
-	}
 	pages, err := fs.Glob(embedded, "templates/pages/*.html")
 	if err != nil {
 		return nil, err
@@ -175,7 +197,7 @@ func New(overrides fs.FS, theme Theme) (*UI, error) {
 	// to parse (this package's tests parse and render each).
 	if overrides != nil {
 		for name := range u.sources {
-			if _, err := u.page(name); err != nil {
+			if _, err := u.page(name, msgs.Default()); err != nil {
 				return nil, err
 			}
 		}
@@ -183,17 +205,46 @@ func New(overrides fs.FS, theme Theme) (*UI, error) {
 	return u, nil
 }
 
-// page returns the parsed page name, parsing it at its first use.
-func (u *UI) page(name string) (*template.Template, error) {
+// funcs are the template funcs, bound to the language l.
+func (u *UI) funcs(l *i18n.Locale) template.FuncMap {
+	return template.FuncMap{
+		"static": func(base, name string) string { return base + "/static/" + name + "?v=" + u.version },
+		"date":   func(t time.Time) string { return l.Date(t.UTC()) },
+		// field is a form field's message, translated.
+		"field": func(m map[string]string, name string) string { return l.T(m[name]) },
+		"t":     l.T,
+		"num":   l.Number,
+		"lang":  l.Tag,
+		"dir":   l.Dir,
+		// join lists names ("Acme, Globex").
+		"join": func(names []string) string { return strings.Join(names, ", ") },
+	}
+}
+
+// locale is the language of a render's data: its Page's Lang, else the
+// default.
+func (u *UI) locale(data any) *i18n.Locale {
+	if d, ok := data.(interface{ language() string }); ok {
+		if l := u.msgs.Lookup(d.language()); l != nil {
+			return l
+		}
+	}
+	return u.msgs.Default()
+}
+
+// page returns the page name parsed for language l, parsing it at its
+// first use in l.
+func (u *UI) page(name string, l *i18n.Locale) (*template.Template, error) {
+	key := pageKey{name, l.Tag()}
 	u.mu.RLock()
-	t, ok := u.pages[name]
+	t, ok := u.pages[key]
 	u.mu.RUnlock()
 	if ok {
 		return t, nil
 	}
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	if t, ok := u.pages[name]; ok {
+	if t, ok := u.pages[key]; ok {
 		return t, nil
 	}
 	src, ok := u.sources[name]
@@ -204,11 +255,33 @@ func (u *UI) page(name string) (*template.Template, error) {
 	if err != nil {
 		return nil, err
 	}
+	t.Funcs(u.funcs(l))
 	if _, err := t.New(name + ".html").Parse(src); err != nil {
 		return nil, fmt.Errorf("ui: templates/pages/%s.html: %w", name, err)
 	}
-	u.pages[name] = t
-	delete(u.sources, name)
+	u.pages[key] = t
+	return t, nil
+}
+
+// component returns the components' templates for language l.
+func (u *UI) component(l *i18n.Locale) (*template.Template, error) {
+	u.mu.RLock()
+	t, ok := u.components[l.Tag()]
+	u.mu.RUnlock()
+	if ok {
+		return t, nil
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if t, ok := u.components[l.Tag()]; ok {
+		return t, nil
+	}
+	t, err := u.base.Clone()
+	if err != nil {
+		return nil, err
+	}
+	t.Funcs(u.funcs(l))
+	u.components[l.Tag()] = t
 	return t, nil
 }
 
@@ -232,7 +305,7 @@ func themeCSS(t Theme, pal palette, sel string) string {
 // Render writes page name with data into w. The page is rendered into a
 // buffer first, so a template error never leaves half a page.
 func (u *UI) Render(w io.Writer, name string, data any) error {
-	t, err := u.page(name)
+	t, err := u.page(name, u.locale(data))
 	if err != nil {
 		return err
 	}
@@ -245,10 +318,15 @@ func (u *UI) Render(w io.Writer, name string, data any) error {
 }
 
 // Component renders a partial (for example "user-button.html") as HTML an
-// app can place in its own templates.
+// app can place in its own templates, in the language of data's Lang
+// field (see [Page]) when it has one.
 func (u *UI) Component(name string, data any) (template.HTML, error) {
 	var buf bytes.Buffer
-	if err := u.components.ExecuteTemplate(&buf, name, data); err != nil {
+	t, err := u.component(u.locale(data))
+	if err != nil {
+		return "", err
+	}
+	if err := t.ExecuteTemplate(&buf, name, data); err != nil {
 		return "", fmt.Errorf("ui: component %s: %w", name, err)
 	}
 	return template.HTML(buf.String()), nil

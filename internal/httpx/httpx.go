@@ -106,6 +106,10 @@ type Adapter struct {
 	Logger *slog.Logger
 	// Page writes an error as an HTML page; nil writes JSON.
 	Page func(w http.ResponseWriter, r *http.Request, e *core.Error)
+	// Translate, if set, returns e with its messages in the language of
+	// the answer to r (its codes and fields unchanged), before a JSON
+	// answer is written. Pages translate their own text.
+	Translate func(r *http.Request, e *core.Error) *core.Error
 }
 
 // Handle wraps fn; the answer is JSON when the client asked for JSON.
@@ -130,6 +134,9 @@ func (a *Adapter) Write(w http.ResponseWriter, r *http.Request, err error) {
 		w.Header().Set("Retry-After", strconv.Itoa(int((e.RetryAfter+time.Second-1)/time.Second)))
 	}
 	if WantsJSON(r) || a.Page == nil {
+		if a.Translate != nil {
+			e = a.Translate(r, e)
+		}
 		WriteError(w, e)
 		return
 	}

@@ -256,7 +256,8 @@ func (a *Server) InviteUser(ctx context.Context, actor AdminActor, email string)
 		return err
 	}
 	link := a.s.origin + a.s.Path + "/sign-up?email=" + url.QueryEscape(clean)
-	m, err := a.newMail(mail.MsgAppInvitation, clean, mail.Data{Link: link, Inviter: actor.Email, ExpiresIn: a.s.SignUp.InvitationTTL})
+	m, err := a.newMail(mail.MsgAppInvitation, clean, mail.Data{Link: link, Inviter: actor.Email, ExpiresIn: a.s.SignUp.InvitationTTL,
+		Lang: a.mailLang(ctx, nil)})
 	if err != nil {
 		return err
 	}

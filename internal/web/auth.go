@@ -16,6 +16,7 @@ import (
 	"github.com/embedauth/auth/admin"
 	"github.com/embedauth/auth/core"
 	"github.com/embedauth/auth/internal/httpx"
+	"github.com/embedauth/auth/internal/i18n"
 	"github.com/embedauth/auth/internal/password"
 	"github.com/embedauth/auth/internal/ratelimit"
 	"github.com/embedauth/auth/internal/secretbox"
@@ -40,6 +41,7 @@ type Server struct {
 	policy     password.Policy
 	ui         *ui.UI
 	mailTpl    *mail.Templates
+	msgs       *i18n.Catalogs // the message catalogs (language.go)
 	box        *secretbox.Box
 	codeKey    []byte
 	sm         *scs.SessionManager
@@ -127,11 +129,15 @@ func (a *Server) init() error {
 	}
 	a.hasher = password.NewHasher(s.PasswordHashing, s.PasswordHashConcurrency, s.PasswordHashWait)
 	a.policy = password.Policy{MinLength: s.PasswordMinLength, MaxLength: s.PasswordMaxLength}
-	a.ui, err = ui.New(s.Templates, ui.Theme{PrimaryColor: s.Appearance.PrimaryColor, Radius: s.Appearance.Radius, FontFamily: s.Appearance.FontFamily})
+	a.msgs, err = i18n.New(i18n.Options{Default: s.DefaultLanguage, Overrides: s.Translations})
 	if err != nil {
 		return fmt.Errorf("auth: %w", err)
 	}
-	a.mailTpl, err = mail.NewTemplates(s.MailTemplates)
+	a.ui, err = ui.NewLocalized(s.Templates, ui.Theme{PrimaryColor: s.Appearance.PrimaryColor, Radius: s.Appearance.Radius, FontFamily: s.Appearance.FontFamily}, a.msgs)
+	if err != nil {
+		return fmt.Errorf("auth: %w", err)
+	}
+	a.mailTpl, err = mail.NewLocalizedTemplates(s.MailTemplates, a.msgs)
 	if err != nil {
 		return fmt.Errorf("auth: %w", err)
 	}
@@ -148,7 +154,7 @@ func (a *Server) init() error {
 	}
 	a.cache = newSessionCache(s.SessionCacheTTL)
 	a.sm = a.newSessionManager()
-	a.adapter = &httpx.Adapter{Logger: s.Logger, Page: a.errorPage}
+	a.adapter = &httpx.Adapter{Logger: s.Logger, Page: a.errorPage, Translate: a.translateError}
 	a.limits.signIn = a.limiter("sign_in", s.RateLimits.SignIn, time.Minute)
 	a.limits.signUp = a.limiter("sign_up", s.RateLimits.SignUp, time.Minute)
 	a.limits.codes = a.limiter("codes", s.RateLimits.Codes, time.Minute)

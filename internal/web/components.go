@@ -34,7 +34,7 @@ func (a *Server) UserButton(r *http.Request) template.HTML {
 		return ""
 	}
 	data := ui.UserButton{Base: a.s.Path, Initials: st.user.Initials(), ImageURL: a.imageURL(st.user), Name: st.user.Name, Email: st.user.Email,
-		ProfileURL: a.s.Path + "/profile", Impersonation: a.impersonationView(r)}
+		ProfileURL: a.s.Path + "/profile", Impersonation: a.impersonationView(r), Lang: a.locale(r).Tag()}
 	if a.s.SessionMode == SessionMulti {
 		// The app's own pages run outside Handler, so the browser's
 		// session data may not be loaded yet.

@@ -8,11 +8,13 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/embedauth/auth/account"
 	"github.com/embedauth/auth/core"
 	"github.com/embedauth/auth/internal/httpx"
+	"github.com/embedauth/auth/internal/i18n"
 	"github.com/embedauth/auth/internal/onetime"
 	"github.com/embedauth/auth/mail"
 	"github.com/embedauth/auth/passwordless"
@@ -56,7 +58,7 @@ func (a *Server) deviceCodeMessage(r *http.Request, user core.User, method, code
 	if err != nil {
 		return nil, nil, err
 	}
-	out, err := a.renderSMS(mail.MsgDeviceVerificationCode, phone)(passwordless.Secret{Code: code, ExpiresIn: account.DeviceCodeTTL})
+	out, err := a.renderSMS(a.mailLang(r.Context(), &user), mail.MsgDeviceVerificationCode, phone)(passwordless.Secret{Code: code, ExpiresIn: account.DeviceCodeTTL})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -87,6 +89,9 @@ func (a *Server) withClient(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := core.WithClient(r.Context(), core.Client{IP: a.s.ClientIP(r), UserAgent: cleanUserAgent(r.UserAgent())})
 		ctx = context.WithValue(ctx, requestKey{}, w.Header())
+		if al := r.Header.Get("Accept-Language"); al != "" {
+			ctx = context.WithValue(ctx, acceptLanguageKey{}, al)
+		}
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
@@ -179,8 +184,9 @@ func (a *Server) deviceSession(r *http.Request, user core.User, method string, c
 // deviceMailData describes a sign-in for the new-device notice and the
 // verification code mail.
 func (a *Server) deviceMailData(r *http.Request, user core.User, method string) mail.Data {
+	lang := a.mailLang(r.Context(), &user)
 	return mail.Data{Name: user.Name, Device: describeDevice(r.UserAgent()), IP: a.s.ClientIP(r),
-		Method: describeMethod(method), Link: a.s.origin + a.profileURL("devices")}
+		Method: methodText(a.msgs.Lookup(lang), method), Link: a.s.origin + a.profileURL("devices"), Lang: lang}
 }
 
 // pendingDevice returns the device challenge this browser waits on and
@@ -227,25 +233,41 @@ func (a *Server) verifyDevice(r *http.Request, code, redirect string) (*authStat
 	return st, a.passkeyNudge(r, st, a.afterSignIn(a.safeRedirect(redirect))), nil
 }
 
-// describeMethod words an auth method ("password+totp") for people.
-func describeMethod(method string) string {
+// methodText words an auth method in l's language (English when l is
+// nil), with a capital first letter.
+func methodText(l *i18n.Locale, method string) string {
+	s := methodWords(l, method)
+	if s == "" {
+		return ""
+	}
+	r, n := utf8.DecodeRuneInString(s)
+	return string(unicode.ToUpper(r)) + s[n:]
+}
+
+// methodWords words an auth method in l's language as words in a
+// sentence: "password and authenticator app".
+func methodWords(l *i18n.Locale, method string) string {
 	names := map[string]string{
 		"password": "password", "passkey": "passkey", "email_code": "email code", "magic_link": "magic link",
 		"sms_code": "text message code", "totp": "authenticator app", "backup_code": "backup code", "reset": "password reset",
 	}
-	var parts []string
+	s := ""
 	for _, p := range strings.Split(method, "+") {
+		w := ""
 		if n, ok := names[p]; ok {
-			parts = append(parts, n)
+			w = trText(l, n)
 		} else if p != "" {
-			parts = append(parts, strings.ReplaceAll(p, "_", " "))
+			w = strings.ReplaceAll(p, "_", " ")
+		}
+		switch {
+		case w == "":
+		case s == "":
+			s = w
+		default:
+			s = tr(l, "%s and %s", s, w)
 		}
 	}
-	if len(parts) == 0 {
-		return ""
-	}
-	s := strings.Join(parts, " and ")
-	return strings.ToUpper(s[:1]) + s[1:]
+	return s
 }
 
 // deviceTarget is where a sign-in form sends a browser whose device must

@@ -210,7 +210,7 @@ func (a *Server) InviteToSignUp(ctx context.Context, email string) error {
 	if err != nil {
 		return err
 	}
-	m, err := a.signUpInvitationMail(email, "")
+	m, err := a.signUpInvitationMail(ctx, email, "")
 	if err != nil {
 		return err
 	}
@@ -246,7 +246,7 @@ var (
 
 func (a *Server) decideWaitlist(ctx context.Context, id string, approve bool) (core.WaitlistEntry, error) {
 	e, err := a.db.DecideWaitlist(ctx, id, approve, a.s.Now().Add(a.s.SignUp.InvitationTTL), func(e core.WaitlistEntry) (*store.OutMail, error) {
-		return a.signUpInvitationMail(e.Email, e.Name)
+		return a.signUpInvitationMail(ctx, e.Email, e.Name)
 	})
 	switch {
 	case errors.Is(err, core.ErrNotFound):
@@ -264,7 +264,7 @@ func (a *Server) decideWaitlist(ctx context.Context, id string, approve bool) (c
 
 // signUpInvitationMail invites email to sign up, with a link to the
 // sign-up page.
-func (a *Server) signUpInvitationMail(email, name string) (*store.OutMail, error) {
-	return a.newMail(mail.MsgSignUpInvitation, email, mail.Data{Name: name,
+func (a *Server) signUpInvitationMail(ctx context.Context, email, name string) (*store.OutMail, error) {
+	return a.newMail(mail.MsgSignUpInvitation, email, mail.Data{Name: name, Lang: a.mailLang(ctx, nil),
 		Link: a.s.origin + a.s.Path + "/sign-up?email=" + queryEscape(email), ExpiresIn: a.s.SignUp.InvitationTTL})
 }

@@ -48,7 +48,7 @@ func (a *Server) addressChangeMail(r *http.Request, user core.User, template, ad
 		return nil, nil
 	}
 	return a.newMail(template, user.Email, mail.Data{Name: user.Name, Address: address, Device: describeDevice(r.UserAgent()),
-		IP: a.s.ClientIP(r), Link: a.s.origin + a.s.Path + "/profile"})
+		IP: a.s.ClientIP(r), Link: a.s.origin + a.s.Path + "/profile", Lang: a.mailLang(r.Context(), &user)})
 }
 
 // addIdentifier sends a code to an address the user wants to add. The
@@ -85,10 +85,11 @@ func (a *Server) addIdentifier(r *http.Request, st *authState, kind, value, pw, 
 	if owner, id, err := a.db.UserByIdentifier(ctx, channel, address); err == nil && owner.ID == st.user.ID && id.Verified {
 		return sentBody{}, httpx.Errorf(http.StatusConflict, "identifier_exists", "This address is already on your account.")
 	}
-	render := a.renderEmail(mail.MsgVerifyIdentifier, address, st.user.Name)
+	lang := a.mailLang(ctx, &st.user)
+	render := a.renderEmail(lang, mail.MsgVerifyIdentifier, address, st.user.Name)
 	kindOf := core.ChallengeEmailCode
 	if channel == core.IdentifierPhone {
-		render, kindOf = a.renderSMS("sms_verify", address), core.ChallengeSMSCode
+		render, kindOf = a.renderSMS(lang, "sms_verify", address), core.ChallengeSMSCode
 	}
 	c, err := a.pwl.svc.Start(ctx, passwordless.Request{Kind: kindOf, Purpose: core.PurposeVerify, Address: address, AddressKey: key,
 		UserID: st.user.ID, Limits: a.sendLimits(r, channel, key)}, render)

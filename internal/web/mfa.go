@@ -302,7 +302,7 @@ func (a *Server) mfaNoticeAbout(r *http.Request, st *authState, template, phone 
 		return nil, nil
 	}
 	m, err := a.newMail(template, st.user.Email, mail.Data{Name: st.user.Name, Device: describeDevice(r.UserAgent()),
-		IP: a.s.ClientIP(r), Link: a.s.origin + a.s.Path + "/profile/mfa", Address: phone})
+		IP: a.s.ClientIP(r), Link: a.s.origin + a.s.Path + "/profile/mfa", Address: phone, Lang: a.mailLang(r.Context(), &st.user)})
 	if err != nil {
 		return nil, err
 	}
@@ -491,7 +491,7 @@ func (a *Server) sendSMSFactorCode(r *http.Request, user core.User) (sentBody, e
 	key := store.IdentifierKey(core.IdentifierPhone, phone)
 	c, err := a.pwl.svc.Start(ctx, passwordless.Request{Kind: core.ChallengeSMSCode, Purpose: core.PurposeReverify,
 		Address: phone, AddressKey: key, UserID: user.ID, Limits: a.sendLimits(r, core.IdentifierPhone, key)},
-		a.renderSMS("sms_second_factor", phone))
+		a.renderSMS(a.mailLang(ctx, &user), "sms_second_factor", phone))
 	if err != nil {
 		return sentBody{}, err
 	}
@@ -731,7 +731,7 @@ func (a *Server) mustEnrol(st *authState) bool {
 // API clients get 403 "mfa_enrollment_required".
 func (a *Server) enrolmentRequired(w http.ResponseWriter, r *http.Request) {
 	if httpx.WantsJSON(r) || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
-		httpx.WriteError(w, errMFAEnrollmentRequired)
+		httpx.WriteError(w, a.translateError(r, errMFAEnrollmentRequired))
 		return
 	}
 	http.Redirect(w, r, a.s.Path+"/profile/mfa?redirect_url="+queryEscape(r.URL.RequestURI()), http.StatusSeeOther)

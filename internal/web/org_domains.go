@@ -139,7 +139,8 @@ func (a *Server) apiSendDomainCode(w http.ResponseWriter, r *http.Request) error
 // sendDomainCode mails a domain verification code, queued with its hash.
 func (a *Server) sendDomainCode(ctx context.Context, st *authState, orgID, domainID, email string) (core.Domain, error) {
 	d, err := a.orgs.SendDomainCode(ctx, st.user.ID, orgID, domainID, email, func(d core.Domain, org core.Org, code string) (*store.OutMail, error) {
-		return a.newMail(mail.MsgOrgDomainCode, d.AffiliationEmail, mail.Data{Org: org.Name, Code: code, ExpiresIn: a.s.VerificationCodeTTL})
+		return a.newMail(mail.MsgOrgDomainCode, d.AffiliationEmail, mail.Data{Org: org.Name, Code: code, ExpiresIn: a.s.VerificationCodeTTL,
+			Lang: a.mailLang(ctx, &st.user)})
 	})
 	if err != nil {
 		return d, err

@@ -90,7 +90,7 @@ func (a *Server) invite(ctx context.Context, st *authState, orgID string, in org
 		return a.newMail(mail.MsgOrgInvitation, inv.Email, mail.Data{
 			Org: org.Name, Inviter: st.user.DisplayName(), Role: a.roleNames(ctx, org.ID).name(inv.Role),
 			Link:      a.s.origin + a.s.Path + "/orgs/invitation?token=" + token,
-			ExpiresIn: a.orgs.InvitationTTL(),
+			ExpiresIn: a.orgs.InvitationTTL(), Lang: a.mailLang(ctx, nil),
 		})
 	})
 	if err != nil {

@@ -47,7 +47,8 @@ func (a *Server) OrganizationSwitcher(r *http.Request) template.HTML {
 		return ""
 	}
 	data := ui.OrgSwitcher{Base: a.s.Path, UserName: st.user.Name, UserEmail: st.user.Email, Initials: st.user.Initials(),
-		Orgs: views, Suggestions: sugg, Invitations: invs, RedirectURL: a.safeRedirect(r.URL.RequestURI())}
+		Orgs: views, Suggestions: sugg, Invitations: invs, RedirectURL: a.safeRedirect(r.URL.RequestURI()),
+		Lang: a.locale(r).Tag()}
 	for i := range views {
 		if views[i].Active {
 			data.Active = &views[i]

@@ -128,7 +128,8 @@ func (a *Server) reportPasskeyClone(r *http.Request, sce *passkey.SignCountError
 }
 
 func (a *Server) passkeyMailData(r *http.Request, user core.User, p core.Passkey) mail.Data {
-	return mail.Data{Name: user.Name, Device: p.Name, IP: a.s.ClientIP(r), Link: a.s.origin + a.profileURL("security")}
+	return mail.Data{Name: user.Name, Device: p.Name, IP: a.s.ClientIP(r), Link: a.s.origin + a.profileURL("security"),
+		Lang: a.mailLang(r.Context(), &user)}
 }
 
 // passkeySignInBegin starts a sign-in: username-less when email is empty,

@@ -36,7 +36,7 @@ func (a *Server) passkeySignUp(r *http.Request, rawEmail, rawName string) (strin
 		}
 	}
 	ctx := r.Context()
-	su, err := a.account.StartPasskeySignup(ctx, rawEmail, rawName, passkey.NewUserHandle(), a.signupMail)
+	su, err := a.account.StartPasskeySignup(ctx, rawEmail, rawName, passkey.NewUserHandle(), a.signupMail(ctx))
 	if err != nil {
 		return "", err
 	}
@@ -94,7 +94,7 @@ func (a *Server) resendPasskeySignup(r *http.Request) error {
 	if id == "" {
 		return account.ErrSignupGone
 	}
-	err := a.account.ResendPasskeySignupCode(ctx, id, a.signupMail)
+	err := a.account.ResendPasskeySignupCode(ctx, id, a.signupMail(ctx))
 	if errors.Is(err, account.ErrSignupGone) {
 		a.sm.Remove(ctx, keyPasskeySignup)
 	}
@@ -189,7 +189,7 @@ func (a *Server) apiPasskeySignUpVerify(w http.ResponseWriter, r *http.Request) 
 	if err := a.verifyPasskeySignup(r, in.Code); err != nil {
 		return err
 	}
-	return httpx.WriteJSON(w, http.StatusOK, statusBody{Status: "passkey_required", Message: "Your email is verified. Create your passkey."})
+	return httpx.WriteJSON(w, http.StatusOK, statusBody{Status: "passkey_required", Message: a.locale(r).T("Your email is verified. Create your passkey.")})
 }
 
 func (a *Server) apiPasskeySignUpResend(w http.ResponseWriter, r *http.Request) error {

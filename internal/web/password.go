@@ -35,6 +35,7 @@ func (a *Server) sendReset(ctx context.Context, email string) error {
 	sent, err := a.account.RequestReset(ctx, email, func(user core.User, token string) (*store.OutMail, error) {
 		return a.newMail("reset_password", user.Email, mail.Data{
 			Name: user.Name, Link: a.s.origin + a.s.Path + "/reset?token=" + token, ExpiresIn: a.s.ResetTokenTTL,
+			Lang: a.mailLang(ctx, &user),
 		})
 	})
 	if sent {
@@ -64,6 +65,7 @@ func (a *Server) resetPassword(r *http.Request, hash, newPassword string) error 
 func (a *Server) passwordChangedMail(r *http.Request, user core.User) (*store.OutMail, error) {
 	return a.newMail("password_changed", user.Email, mail.Data{
 		Name: user.Name, Device: describeDevice(r.UserAgent()), IP: a.s.ClientIP(r), Link: a.s.origin + a.s.Path + "/forgot",
+		Lang: a.mailLang(r.Context(), &user),
 	})
 }
 
@@ -108,7 +110,7 @@ func (a *Server) apiForgot(w http.ResponseWriter, r *http.Request) error {
 	if err := a.forgotPassword(r, in.Email); err != nil {
 		return err
 	}
-	return httpx.WriteJSON(w, http.StatusAccepted, statusBody{Status: "sent_if_exists", Message: forgotSent})
+	return httpx.WriteJSON(w, http.StatusAccepted, statusBody{Status: "sent_if_exists", Message: a.locale(r).T(forgotSent)})
 }
 
 func (a *Server) apiReset(w http.ResponseWriter, r *http.Request) error {
@@ -125,7 +127,7 @@ func (a *Server) apiReset(w http.ResponseWriter, r *http.Request) error {
 	if err := a.resetPassword(r, account.ResetTokenHash(in.Token), in.Password); err != nil {
 		return err
 	}
-	return httpx.WriteJSON(w, http.StatusOK, statusBody{Status: "password_reset", Message: "Sign in with your new password."})
+	return httpx.WriteJSON(w, http.StatusOK, statusBody{Status: "password_reset", Message: a.locale(r).T("Sign in with your new password.")})
 }
 
 func (a *Server) apiChangePassword(w http.ResponseWriter, r *http.Request) error {

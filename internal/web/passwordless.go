@@ -45,7 +45,7 @@ func (a *Server) initPasswordless() error {
 	if err != nil {
 		return err
 	}
-	tpl, err := mail.NewSMSTemplate(s.Passwordless.SMSTemplate)
+	tpl, err := mail.NewLocalizedSMSTemplate(s.Passwordless.SMSTemplate, a.msgs)
 	if err != nil {
 		return err
 	}
@@ -111,9 +111,9 @@ func (a *Server) sendLimits(r *http.Request, channel, addressKey string) []core.
 }
 
 // renderEmail returns a Render that mails template to address.
-func (a *Server) renderEmail(template, address, name string) passwordless.Render {
+func (a *Server) renderEmail(lang, template, address, name string) passwordless.Render {
 	return func(sec passwordless.Secret) (*core.Outgoing, error) {
-		d := mail.Data{Code: sec.Code, ExpiresIn: sec.ExpiresIn, Name: name}
+		d := mail.Data{Code: sec.Code, ExpiresIn: sec.ExpiresIn, Name: name, Lang: lang}
 		if sec.Token != "" {
 			d.Link = a.s.origin + a.s.Path + "/magic-link?token=" + sec.Token
 		}
@@ -126,9 +126,9 @@ func (a *Server) renderEmail(template, address, name string) passwordless.Render
 }
 
 // renderSMS returns a Render that texts a code to phone.
-func (a *Server) renderSMS(template, phone string) passwordless.Render {
+func (a *Server) renderSMS(lang, template, phone string) passwordless.Render {
 	return func(sec passwordless.Secret) (*core.Outgoing, error) {
-		text, err := a.pwl.smsTpl.Render(mail.SMSData{AppName: a.s.AppName, Host: a.s.base.Hostname(), Code: sec.Code, ExpiresIn: sec.ExpiresIn})
+		text, err := a.pwl.smsTpl.Render(mail.SMSData{AppName: a.s.AppName, Host: a.s.base.Hostname(), Code: sec.Code, ExpiresIn: sec.ExpiresIn, Lang: lang})
 		if err != nil {
 			return nil, err
 		}
@@ -233,17 +233,21 @@ func (a *Server) startSignIn(r *http.Request, kind string, in startInput) (sentB
 	}
 	allowSignUp := known || (ruleErr == nil && a.signUpVelocity(r) == nil)
 	var render passwordless.Render
+	lang := a.mailLang(ctx, nil)
+	if known {
+		lang = a.mailLang(ctx, &user)
+	}
 	switch {
 	case kind == core.ChallengeSMSCode:
-		render = a.renderSMS("sms_code", address)
+		render = a.renderSMS(lang, "sms_code", address)
 	case kind == core.ChallengeEmailCode && known:
-		render = a.renderEmail(mail.MsgSignInCode, address, user.Name)
+		render = a.renderEmail(lang, mail.MsgSignInCode, address, user.Name)
 	case kind == core.ChallengeEmailCode:
-		render = a.renderEmail(mail.MsgSignUpCode, address, name)
+		render = a.renderEmail(lang, mail.MsgSignUpCode, address, name)
 	case known:
-		render = a.renderEmail(mail.MsgMagicLink, address, user.Name)
+		render = a.renderEmail(lang, mail.MsgMagicLink, address, user.Name)
 	default:
-		render = a.renderEmail(mail.MsgMagicLinkSignUp, address, name)
+		render = a.renderEmail(lang, mail.MsgMagicLinkSignUp, address, name)
 	}
 	c, err := a.pwl.svc.Start(ctx, passwordless.Request{
 		Kind: kind, Purpose: core.PurposeSignIn, Address: address, AddressKey: key, Name: name,
@@ -280,7 +284,11 @@ func (a *Server) resendFlow(r *http.Request, flowKey string) (sentBody, error) {
 	var render passwordless.Render
 	masked := maskEmail(c.Address)
 	if c.Channel == core.IdentifierPhone {
-		render, masked = a.renderSMS("sms_code", c.Address), passwordless.MaskPhone(c.Address)
+		lang := a.mailLang(ctx, nil)
+		if user, _, err := a.db.UserByIdentifier(ctx, c.Channel, c.Address); err == nil {
+			lang = a.mailLang(ctx, &user)
+		}
+		render, masked = a.renderSMS(lang, "sms_code", c.Address), passwordless.MaskPhone(c.Address)
 	} else {
 		user, _, err := a.db.UserByIdentifier(ctx, c.Channel, c.Address)
 		known := err == nil
@@ -298,7 +306,11 @@ func (a *Server) resendFlow(r *http.Request, flowKey string) (sentBody, error) {
 		if c.Purpose == core.PurposeVerify {
 			tpl = mail.MsgVerifyIdentifier
 		}
-		render = a.renderEmail(tpl, c.Address, name)
+		lang := a.mailLang(ctx, nil)
+		if known {
+			lang = a.mailLang(ctx, &user)
+		}
+		render = a.renderEmail(lang, tpl, c.Address, name)
 	}
 	c, err = a.pwl.svc.Resend(ctx, id, a.sendLimits(r, c.Channel, c.AddressKey), render)
 	if err != nil {

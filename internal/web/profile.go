@@ -112,7 +112,7 @@ func (a *Server) deleteAccount(r *http.Request, st *authState, pw string) error 
 		return err
 	}
 	err := a.account.Delete(ctx, user, func() (*store.OutMail, error) {
-		return a.newMail("account_deleted", user.Email, mail.Data{Name: user.Name})
+		return a.newMail("account_deleted", user.Email, mail.Data{Name: user.Name, Lang: a.mailLang(ctx, &user)})
 	})
 	if err != nil {
 		return err
@@ -140,12 +140,13 @@ func (a *Server) apiUpdateMe(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
 		Name           *string         `json:"name"`
 		UnsafeMetadata json.RawMessage `json:"unsafe_metadata"`
+		Language       *string         `json:"language"`
 	}
 	if err := httpx.DecodeJSON(w, r, maxBody, &in); err != nil {
 		return err
 	}
 	up := store.UserUpdate{}
-	var nameErr, metaErr error
+	var nameErr, metaErr, langErr error
 	if in.Name != nil {
 		var name string
 		name, nameErr = core.CleanName(*in.Name)
@@ -161,7 +162,17 @@ func (a *Server) apiUpdateMe(w http.ResponseWriter, r *http.Request) error {
 		}
 		up.UnsafeMetadata = in.UnsafeMetadata
 	}
-	if err := core.Combine(nameErr, metaErr); err != nil {
+	if in.Language != nil {
+		lang := ""
+		if *in.Language != "" {
+			var ok bool
+			if lang, ok = a.msgs.Known(*in.Language); !ok {
+				langErr = errUnknownLanguage
+			}
+		}
+		up.Language = &lang
+	}
+	if err := core.Combine(nameErr, metaErr, langErr); err != nil {
 		return err
 	}
 	u, err := a.db.UpdateUser(r.Context(), st.user.ID, up)
@@ -397,6 +408,7 @@ func (a *Server) profileData(r *http.Request, st *authState, p ui.Page) (ui.Prof
 	var err error
 	switch d.Tab {
 	case "":
+		d.Languages = a.languageOptions(st.user.Language)
 		d.Accounts = a.accounts(r, st)
 		d.Identifiers, err = a.identifierViews(r, st)
 	case "security":

@@ -43,8 +43,9 @@ var pageTitles = map[string]string{
 // page returns the frame every page shows, taking any one-time notice.
 func (a *Server) page(r *http.Request, name string) ui.Page {
 	p := ui.Page{AppName: a.s.AppName, LogoURL: a.s.Appearance.LogoURL, Base: a.s.Path, Title: pageTitles[name], DevMode: a.s.dev,
-		Passkeys: a.passkeysOn(), Social: a.socialButtons()}
+		Passkeys: a.passkeysOn(), Social: a.socialButtons(), Lang: a.msgs.Default().Tag()}
 	if r != nil {
+		p.Lang = a.locale(r).Tag()
 		p.Notice = a.sm.PopString(r.Context(), keyNotice)
 		p.Impersonation = a.impersonationView(r)
 	}
@@ -121,7 +122,8 @@ func hasAnyPrefix(s string, prefixes []string) bool {
 
 // errorPage is the adapter's HTML answer.
 func (a *Server) errorPage(w http.ResponseWriter, r *http.Request, e *core.Error) {
-	p := ui.Page{AppName: a.s.AppName, LogoURL: a.s.Appearance.LogoURL, Base: a.s.Path, Title: pageTitles["error"], DevMode: a.s.dev}
+	p := ui.Page{AppName: a.s.AppName, LogoURL: a.s.Appearance.LogoURL, Base: a.s.Path, Title: pageTitles["error"], DevMode: a.s.dev,
+		Lang: a.locale(r).Tag()}
 	if err := a.render(w, httpx.Status(e), "error", ui.Error{Page: p, Status: httpx.Status(e), Message: e.Message}); err != nil {
 		http.Error(w, e.Message, httpx.Status(e))
 	}
@@ -134,7 +136,7 @@ func (a *Server) notice(r *http.Request, msg string) { a.sm.Put(r.Context(), key
 func (a *Server) unauthenticated(w http.ResponseWriter, r *http.Request) {
 	if httpx.WantsJSON(r) || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
 		w.Header().Set("Cache-Control", "no-store")
-		httpx.WriteError(w, httpx.Errorf(http.StatusUnauthorized, "unauthenticated", "Sign in to continue."))
+		httpx.WriteError(w, a.translateError(r, httpx.Errorf(http.StatusUnauthorized, "unauthenticated", "Sign in to continue.")))
 		return
 	}
 	target := a.s.Path + "/sign-in?redirect_url=" + url.QueryEscape(r.URL.RequestURI())

@@ -50,7 +50,7 @@ func (a *Server) RequireReverification(maxAge time.Duration, next http.Handler) 
 			return
 		}
 		if st.bearer != nil || httpx.WantsJSON(r) || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
-			httpx.WriteError(w, errReverificationRequired)
+			httpx.WriteError(w, a.translateError(r, errReverificationRequired))
 			return
 		}
 		http.Redirect(w, r, a.s.Path+"/reverify?redirect_url="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
@@ -312,7 +312,7 @@ func (a *Server) sendReverifyCode(r *http.Request, st *authState) error {
 	key := store.IdentifierKey(core.IdentifierEmail, user.Email)
 	c, err := a.pwl.svc.Start(ctx, passwordless.Request{Kind: core.ChallengeEmailCode, Purpose: core.PurposeReverify,
 		Address: user.Email, AddressKey: key, UserID: user.ID, Limits: a.sendLimits(r, core.IdentifierEmail, key)},
-		a.renderEmail(mail.MsgReverifyCode, user.Email, user.Name))
+		a.renderEmail(a.mailLang(ctx, &user), mail.MsgReverifyCode, user.Email, user.Name))
 	if err != nil {
 		return err
 	}

@@ -128,6 +128,7 @@ func (a *Server) routeTable() []route {
 		// Profile, devices and deleting the account (profile.go)
 		{"GET", "/profile", a.profilePage},
 		{"POST", "/profile/name", a.nameForm},
+		{"POST", "/profile/language", a.languageForm}, // language.go
 		{"POST", "/profile/sessions/revoke", a.revokeForm},
 		{"POST", "/profile/sessions/revoke-others", a.revokeOthersForm},
 		{"POST", "/profile/delete", a.deleteForm},

@@ -3,11 +3,13 @@ package web
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 
 	"github.com/embedauth/auth/core"
 	"github.com/embedauth/auth/internal/httpx"
+	"github.com/embedauth/auth/internal/i18n"
 	"github.com/embedauth/auth/mfa"
 	"github.com/embedauth/auth/ui"
 )
@@ -33,7 +35,7 @@ func (a *Server) securityLogPage(w http.ResponseWriter, r *http.Request) error {
 	}
 	d := ui.SecurityLog{Page: a.page(r, "security-log"), More: more}
 	for _, e := range list {
-		d.Entries = append(d.Entries, ui.SecurityEntry{When: e.CreatedAt, Description: describeSecurityEvent(e),
+		d.Entries = append(d.Entries, ui.SecurityEntry{When: e.CreatedAt, Description: securityEventText(a.locale(r), e),
 			Device: deviceSummary(e.UserAgent), IP: e.IP,
 			Warning: e.Kind == core.SecuritySignInFailed || e.Kind == core.SecuritySignInLocked})
 	}
@@ -69,8 +71,9 @@ func (a *Server) apiSecurityLog(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	out := make([]securityEntryJSON, 0, len(list))
+	l := a.locale(r)
 	for _, e := range list {
-		out = append(out, securityEntryJSON{SecurityEvent: e, Description: describeSecurityEvent(e), Device: deviceSummary(e.UserAgent)})
+		out = append(out, securityEntryJSON{SecurityEvent: e, Description: securityEventText(l, e), Device: deviceSummary(e.UserAgent)})
 	}
 	return httpx.WriteJSON(w, http.StatusOK, struct {
 		Entries []securityEntryJSON `json:"entries"`
@@ -87,91 +90,113 @@ func deviceSummary(ua string) string {
 	return describeDevice(ua)
 }
 
-// describeSecurityEvent words a log entry for its owner.
-func describeSecurityEvent(e core.SecurityEvent) string {
-	idKind := "Email address"
-	if e.Method == core.IdentifierPhone {
-		idKind = "Phone number"
+// describeSecurityEvent words a log entry for its owner, in English.
+func describeSecurityEvent(e core.SecurityEvent) string { return securityEventText(nil, e) }
+
+// securityEventText words a log entry for its owner in l's language
+// (English when l is nil).
+func securityEventText(l *i18n.Locale, e core.SecurityEvent) string {
+	m := methodWords(l, e.Method)
+	with := func(plain, withMethod string) string {
+		if m == "" {
+			return trText(l, plain)
+		}
+		return tr(l, withMethod, m)
 	}
-	with := ""
-	if m := describeMethod(e.Method); m != "" {
-		with = " with " + lowerFirst(m)
+	phone := e.Method == core.IdentifierPhone
+	pick := func(email, phoneText string) string {
+		if phone {
+			return tr(l, phoneText, e.Detail)
+		}
+		return tr(l, email, e.Detail)
 	}
 	switch e.Kind {
 	case core.SecuritySignIn:
 		switch e.Detail {
 		case "sign_up":
-			return "Account created and signed in" + with
+			return with("Account created and signed in", "Account created and signed in with %s")
 		case "new_device":
-			return "Signed in" + with + " from a new device"
+			return with("Signed in from a new device", "Signed in with %s from a new device")
 		}
-		return "Signed in" + with
+		return with("Signed in", "Signed in with %s")
 	case core.SecuritySignInFailed:
 		switch e.Detail {
 		case core.SecurityFailureWrongPassword:
-			return "Failed sign-in: wrong password"
+			return tr(l, "Failed sign-in: wrong password")
 		case core.SecurityFailureWrongSecondFactor:
-			return "Failed sign-in: wrong two-step verification code"
+			return tr(l, "Failed sign-in: wrong two-step verification code")
 		case core.SecurityFailureWrongDeviceCode:
-			return "Failed sign-in: wrong new-device code"
+			return tr(l, "Failed sign-in: wrong new-device code")
 		}
-		return "Failed sign-in"
+		return tr(l, "Failed sign-in")
 	case core.SecuritySignInLocked:
-		return "Sign-in blocked after too many failed attempts"
+		return tr(l, "Sign-in blocked after too many failed attempts")
 	case core.SecurityPasswordChanged:
 		if e.Detail == "reset" {
-			return "Password reset with an email link"
+			return tr(l, "Password reset with an email link")
 		}
-		return "Password changed"
+		return tr(l, "Password changed")
 	case core.SecurityMFAEnabled:
 		if e.Detail == "sms" {
-			return "Text message codes turned on"
+			return tr(l, "Text message codes turned on")
 		}
-		return "Two-step verification turned on"
+		return tr(l, "Two-step verification turned on")
 	case core.SecurityMFADisabled:
 		if e.Detail == "sms" {
-			return "Text message codes turned off"
+			return tr(l, "Text message codes turned off")
 		}
-		return "Two-step verification turned off"
+		return tr(l, "Two-step verification turned off")
 	case core.SecurityBackupCodesRegenerated:
-		return "New backup codes created"
+		return tr(l, "New backup codes created")
 	case core.SecurityPasskeyAdded:
-		return "Passkey added: " + e.Detail
+		return tr(l, "Passkey added: %s", e.Detail)
 	case core.SecurityPasskeyRemoved:
-		return "Passkey removed: " + e.Detail
+		return tr(l, "Passkey removed: %s", e.Detail)
 	case core.SecurityIdentifierAdded:
-		return idKind + " added: " + e.Detail
+		return pick("Email address added: %s", "Phone number added: %s")
 	case core.SecurityIdentifierRemoved:
-		return idKind + " removed: " + e.Detail
+		return pick("Email address removed: %s", "Phone number removed: %s")
 	case core.SecurityPrimaryChanged:
-		return "Primary " + lowerFirst(idKind) + " changed to " + e.Detail
+		return pick("Primary email address changed to %s", "Primary phone number changed to %s")
 	case core.SecurityImpersonationStarted:
-		return "An administrator (" + e.Detail + ") started acting as you"
+		return tr(l, "An administrator (%s) started acting as you", e.Detail)
 	case core.SecurityImpersonationEnded:
-		return "An administrator (" + e.Detail + ") stopped acting as you"
+		return tr(l, "An administrator (%s) stopped acting as you", e.Detail)
 	case core.SecuritySessionRevoked:
 		switch e.Detail {
-		case "revoked":
-			return "A device was signed out"
 		case "password_changed":
-			return "A device was signed out after a password change"
+			return tr(l, "A device was signed out after a password change")
 		case "banned":
-			return "A device was signed out: the account was disabled"
+			return tr(l, "A device was signed out: the account was disabled")
 		case "revoked_by_admin":
-			return "A device was signed out by an administrator"
+			return tr(l, "A device was signed out by an administrator")
 		case "address_verified":
-			return "A device was signed out when the email address was claimed"
+			return tr(l, "A device was signed out when the email address was claimed")
 		}
-		return "A device was signed out"
+		return tr(l, "A device was signed out")
 	}
 	return e.Kind
 }
 
-func lowerFirst(s string) string {
-	if s == "" {
-		return s
+// trText is the message key, without arguments, in l's language; l nil
+// is English.
+func trText(l *i18n.Locale, key string) string {
+	if l == nil {
+		return key
 	}
-	return string(s[0]|0x20) + s[1:]
+	return l.T(key)
+}
+
+// tr is message key in l's language, formatted with args; l nil is
+// English.
+func tr(l *i18n.Locale, key string, args ...any) string {
+	if l == nil {
+		if len(args) == 0 {
+			return key
+		}
+		return fmt.Sprintf(key, args...)
+	}
+	return l.T(key, args...)
 }
 
 // housekeepSecurity is the security part of the hourly housekeeping.

@@ -40,7 +40,7 @@ func (a *Server) signUp(r *http.Request, in signUpInput) (email string, err erro
 		}
 	}
 	ctx := r.Context()
-	su, err := a.account.StartSignup(ctx, in.Email, in.Name, in.Password, a.signupMail)
+	su, err := a.account.StartSignup(ctx, in.Email, in.Name, in.Password, a.signupMail(ctx))
 	if err != nil {
 		return "", err
 	}
@@ -49,13 +49,16 @@ func (a *Server) signUp(r *http.Request, in signUpInput) (email string, err erro
 	return su.Email, nil
 }
 
-// signupMail is the code for a new address, or a notice to the owner of a
-// taken one.
-func (a *Server) signupMail(email, code string, owner *core.User) (*store.OutMail, error) {
-	if owner != nil {
-		return a.newMail("signup_existing_account", email, mail.Data{Name: owner.Name, Link: a.s.origin + a.s.Path + "/sign-in"})
+// signupMail returns the renderer of the code for a new address, or of a
+// notice to the owner of a taken one, for the request ctx belongs to.
+func (a *Server) signupMail(ctx context.Context) func(email, code string, owner *core.User) (*store.OutMail, error) {
+	return func(email, code string, owner *core.User) (*store.OutMail, error) {
+		if owner != nil {
+			return a.newMail("signup_existing_account", email, mail.Data{Name: owner.Name, Link: a.s.origin + a.s.Path + "/sign-in",
+				Lang: a.mailLang(ctx, owner)})
+		}
+		return a.newMail("verify_email", email, mail.Data{Code: code, ExpiresIn: a.s.VerificationCodeTTL, Lang: a.mailLang(ctx, nil)})
 	}
-	return a.newMail("verify_email", email, mail.Data{Code: code, ExpiresIn: a.s.VerificationCodeTTL})
 }
 
 // verifySignup checks the code of the browser's pending sign-up and, when
@@ -93,7 +96,7 @@ func (a *Server) resendSignup(r *http.Request) error {
 	if err := rateLimited(a.limits.codes, a.s.ClientIP(r)); err != nil {
 		return err
 	}
-	err := a.account.ResendSignupCode(ctx, id, a.signupMail)
+	err := a.account.ResendSignupCode(ctx, id, a.signupMail(ctx))
 	if errors.Is(err, account.ErrSignupGone) {
 		a.sm.Remove(ctx, keySignup)
 	}

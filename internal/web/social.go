@@ -558,8 +558,12 @@ func (a *Server) socialMail(r *http.Request, template, to, name, provider, addre
 	if to == "" {
 		return nil, nil
 	}
+	lang := a.mailLang(r.Context(), nil)
+	if owner, _, err := a.db.UserByIdentifier(r.Context(), core.IdentifierEmail, to); err == nil {
+		lang = a.mailLang(r.Context(), &owner)
+	}
 	return a.newMail(template, to, mail.Data{Name: name, Device: provider, Address: address, IP: a.s.ClientIP(r),
-		Link: a.s.origin + a.profileURL("connections")})
+		Link: a.s.origin + a.profileURL("connections"), Lang: lang})
 }
 
 // connectionsView is the profile's connected-accounts section, nil when

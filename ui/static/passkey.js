@@ -51,7 +51,7 @@ async function post(url, body) {
   }
   if (!res.ok) {
     const e = data && data.error;
-    throw new APIError((e && e.message) || "Something went wrong. Try again.", e && e.code);
+    throw new APIError((e && e.message) || text("failed", "Something went wrong. Try again."), e && e.code);
   }
   return data;
 }
@@ -74,19 +74,26 @@ async function makeKey(begin, finish) {
   return post(finish, credential.toJSON());
 }
 
+// text is a message in the page's language: the page puts its
+// translations on <body> as data-msg-NAME; English is the fallback.
+function text(name, english) {
+  const m = document.body && document.body.dataset["msg" + name[0].toUpperCase() + name.slice(1)];
+  return m || english;
+}
+
 function describe(err) {
   switch (err && err.name) {
     case "AbortError":
       return "";
     case "NotAllowedError":
-      return "The passkey request was cancelled or timed out.";
+      return text("cancelled", "The passkey request was cancelled or timed out.");
     case "InvalidStateError":
-      return "This device already has a passkey for your account.";
+      return text("exists", "This device already has a passkey for your account.");
     case "SecurityError":
-      return "Passkeys can't be used at this address.";
+      return text("insecure", "Passkeys can't be used at this address.");
   }
   if (err instanceof APIError) return err.message;
-  return "Something went wrong with the passkey. Try again.";
+  return text("broken", "Something went wrong with the passkey. Try again.");
 }
 
 // show explains err (or clears the message) near el.

@@ -1,0 +1,461 @@
+// Package i18n holds embedauth's message catalogs and chooses the language
+// of each answer.
+//
+// # Messages
+//
+// A message's key is its English text, so that a page, a mail or an error
+// reads the same whether a catalog has it or not: "Sign in", "Your code
+// expires in %s.". messages/en.json lists every key; each other
+// messages/TAG.json (a BCP 47 tag: de, fr, es, pt-BR, ja, ar) maps each key
+// to its translation. A value is a string, or an object of plural forms
+// ("zero", "one", "two", "few", "many", "other", "=0", "=1", ...) chosen by
+// the first argument, following the language's plural rules.
+//
+// Formatting is golang.org/x/text/message's: %d and %s as in fmt, with
+// numbers written the language's way (1.234 in German).
+//
+// # Overrides
+//
+// An app passes an fs.FS of files named TAG.json in the same format. A file
+// for a shipped language replaces the strings it names; a file for another
+// language adds that language (its missing strings stay English). A key
+// that en.json does not have is an error, so a misspelt key fails at start.
+package i18n
+
+import (
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"maps"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/text/feature/plural"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+	"golang.org/x/text/message/catalog"
+)
+
+//go:embed messages/*.json
+var embedded embed.FS
+
+// Partial names the shipped languages that do not translate every message:
+// their missing messages are shown in English.
+var Partial = map[string]bool{"ar": true}
+
+// rtl are the base languages written right to left.
+var rtl = map[string]bool{"ar": true, "he": true, "fa": true, "ur": true}
+
+// Catalogs holds the parsed messages of every language and matches
+// requests to them. It is safe for concurrent use; its messages never change
+// after New.
+type Catalogs struct {
+	tags     []language.Tag // supported; tags[0] is the default
+	matcher  language.Matcher
+	keys     map[string]bool // en.json's keys
+	locales  map[string]*Locale
+	def      *Locale
+	defaults map[string]bool // the languages shipped with the module
+
+	// accepted caches the choice for an Accept-Language header: browsers
+	// send few distinct ones, and parsing and matching one costs about
+	// ten microseconds. At most maxAccepted headers are kept.
+	accepted  sync.Map // header -> *Locale
+	nAccepted atomic.Int64
+}
+
+const maxAccepted = 1024
+
+// Locale is one language: its printer and what it has translated.
+type Locale struct {
+	tag     language.Tag
+	name    string
+	p       *message.Printer
+	has     map[string]bool // keys with a message in this language (or an English override)
+	rtl     bool
+	partial bool
+}
+
+// Options configures New.
+type Options struct {
+	// Default is the language used when neither the user nor the request
+	// names one the catalogs have. Default "en".
+	Default string
+	// Overrides is an fs.FS of TAG.json files (see the package doc). May
+	// be nil.
+	Overrides fs.FS
+}
+
+// New parses the embedded catalogs and the overrides.
+func New(o Options) (*Catalogs, error) {
+	enRaw, err := embedded.ReadFile("messages/en.json")
+	if err != nil {
+		return nil, err
+	}
+	en, err := parseFile(enRaw)
+	if err != nil {
+		return nil, fmt.Errorf("i18n: en.json: %w", err)
+	}
+	c := &Catalogs{keys: map[string]bool{}, locales: map[string]*Locale{}, defaults: map[string]bool{}}
+	for k := range en {
+		c.keys[k] = true
+	}
+	files := map[string]map[string]value{} // tag -> messages
+	entries, err := fs.Glob(embedded, "messages/*.json")
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range entries {
+		tag := strings.TrimSuffix(path.Base(e), ".json")
+		raw, err := embedded.ReadFile(e)
+		if err != nil {
+			return nil, err
+		}
+		m, err := parseFile(raw)
+		if err != nil {
+			return nil, fmt.Errorf("i18n: %s: %w", path.Base(e), err)
+		}
+		files[tag] = m
+		c.defaults[tag] = true
+	}
+	if o.Overrides != nil {
+		over, err := fs.Glob(o.Overrides, "*.json")
+		if err != nil {
+			return nil, fmt.Errorf("i18n: overrides: %w", err)
+		}
+		var errs []error
+		for _, e := range over {
+			name := strings.TrimSuffix(e, ".json")
+			t, err := language.Parse(name)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("i18n: override %s: the file name is not a language tag", e))
+				continue
+			}
+			tag := t.String()
+			raw, err := fs.ReadFile(o.Overrides, e)
+			if err != nil {
+				return nil, fmt.Errorf("i18n: override %s: %w", e, err)
+			}
+			m, err := parseFile(raw)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("i18n: override %s: %w", e, err))
+				continue
+			}
+			for _, k := range slices.Sorted(maps.Keys(m)) {
+				if !c.keys[k] {
+					errs = append(errs, fmt.Errorf("i18n: override %s: unknown message %q", e, k))
+				}
+			}
+			if files[tag] == nil {
+				files[tag] = map[string]value{}
+			}
+			maps.Copy(files[tag], m)
+		}
+		if err := errors.Join(errs...); err != nil {
+			return nil, err
+		}
+	}
+
+	defName := "en"
+	if o.Default != "" {
+		t, err := language.Parse(o.Default)
+		if err != nil {
+			return nil, fmt.Errorf("i18n: default language %q: %w", o.Default, err)
+		}
+		defName = t.String()
+		if files[defName] == nil {
+			// "de-DE" is German: the closest language there is, when close.
+			names := slices.Sorted(maps.Keys(files))
+			tags := make([]language.Tag, len(names))
+			for i, n := range names {
+				tags[i] = language.MustParse(n)
+			}
+			_, i, conf := language.NewMatcher(tags).Match(t)
+			if conf < language.High {
+				return nil, fmt.Errorf("i18n: default language %q has no messages (have %s)", o.Default, strings.Join(names, ", "))
+			}
+			defName = names[i]
+		}
+	}
+
+	b := catalog.NewBuilder(catalog.Fallback(language.English))
+	names := slices.Sorted(maps.Keys(files))
+	// The default first: the matcher answers it when nothing matches.
+	names = slices.DeleteFunc(names, func(n string) bool { return n == defName })
+	names = append([]string{defName}, names...)
+	for _, name := range names {
+		tag := language.MustParse(name)
+		l := &Locale{tag: tag, name: name, has: map[string]bool{}, partial: Partial[name] && c.defaults[name]}
+		base, _ := tag.Base()
+		l.rtl = rtl[base.String()]
+		msgs := files[name]
+		if name != "en" {
+			// English overrides apply under every language that lacks the message.
+			for k, v := range files["en"] {
+				if _, ok := msgs[k]; !ok && !v.identity(k) {
+					msgs[k] = v
+				}
+			}
+		}
+		for _, k := range slices.Sorted(maps.Keys(msgs)) {
+			v := msgs[k]
+			if name == "en" && v.identity(k) {
+				continue // the key is the message
+			}
+			if err := v.set(b, tag, k); err != nil {
+				return nil, fmt.Errorf("i18n: %s.json: %q: %w", name, k, err)
+			}
+			l.has[k] = true
+		}
+		c.tags = append(c.tags, tag)
+		c.locales[name] = l
+	}
+	c.matcher = language.NewMatcher(c.tags)
+	for _, l := range c.locales {
+		l.p = message.NewPrinter(l.tag, message.Catalog(b))
+	}
+	c.def = c.locales[defName]
+	return c, nil
+}
+
+// value is one message of a file: a string or plural forms.
+type value struct {
+	text  string
+	forms map[string]string
+}
+
+func (v value) identity(key string) bool { return v.forms == nil && v.text == key }
+
+func (v value) set(b *catalog.Builder, tag language.Tag, key string) error {
+	if v.forms == nil {
+		return b.SetString(tag, key, v.text)
+	}
+	var cases []any
+	// Exact numbers first, then the plural categories, "other" last.
+	order := []string{"zero", "one", "two", "few", "many"}
+	for _, k := range slices.Sorted(maps.Keys(v.forms)) {
+		if strings.HasPrefix(k, "=") {
+			cases = append(cases, k, v.forms[k])
+		}
+	}
+	for _, k := range order {
+		if s, ok := v.forms[k]; ok {
+			cases = append(cases, k, s)
+		}
+	}
+	other, ok := v.forms["other"]
+	if !ok {
+		return errors.New(`plural forms need "other"`)
+	}
+	cases = append(cases, "other", other)
+	return b.Set(tag, key, plural.Selectf(1, "%d", cases...))
+}
+
+func (v *value) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '{' {
+		if err := json.Unmarshal(b, &v.forms); err != nil {
+			return err
+		}
+		for k := range v.forms {
+			switch k {
+			case "zero", "one", "two", "few", "many", "other":
+			default:
+				if _, err := strconv.Atoi(strings.TrimPrefix(k, "=")); err != nil || !strings.HasPrefix(k, "=") {
+					return fmt.Errorf("unknown plural form %q", k)
+				}
+			}
+		}
+		return nil
+	}
+	return json.Unmarshal(b, &v.text)
+}
+
+func parseFile(raw []byte) (map[string]value, error) {
+	var m map[string]value
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// Default is the locale of the configured default language.
+func (c *Catalogs) Default() *Locale { return c.def }
+
+// Languages lists the tags of every language the catalogs have, the
+// default first.
+func (c *Catalogs) Languages() []string {
+	out := make([]string, len(c.tags))
+	for i, t := range c.tags {
+		out[i] = t.String()
+	}
+	return out
+}
+
+// Keys lists every message key (en.json's), sorted.
+func (c *Catalogs) Keys() []string { return slices.Sorted(maps.Keys(c.keys)) }
+
+// Known reports whether tag names a language the catalogs have, and
+// returns the catalogs' name of it: the language itself ("PT-br" is
+// "pt-BR"), or the one it is a close variant of ("de-AT" is "de", "pt"
+// is "pt-BR"). A tag of a language they lack ("zh") is not known.
+func (c *Catalogs) Known(tag string) (string, bool) {
+	if len(tag) > 64 {
+		return "", false
+	}
+	t, err := language.Parse(tag)
+	if err != nil {
+		return "", false
+	}
+	if _, ok := c.locales[t.String()]; ok {
+		return t.String(), true
+	}
+	_, i, conf := c.matcher.Match(t)
+	if conf < language.High {
+		return "", false
+	}
+	return c.tags[i].String(), true
+}
+
+// Lookup returns the locale named tag, or nil when the catalogs have no
+// such language.
+func (c *Catalogs) Lookup(tag string) *Locale {
+	if tag == "" {
+		return nil
+	}
+	if l, ok := c.locales[tag]; ok {
+		return l
+	}
+	if name, ok := c.Known(tag); ok {
+		return c.locales[name]
+	}
+	return nil
+}
+
+// Choose picks the language of an answer: the user's saved preference
+// when the catalogs have it, else the best match of an Accept-Language
+// header, else the default.
+func (c *Catalogs) Choose(preference, acceptLanguage string) *Locale {
+	if l := c.Lookup(preference); l != nil {
+		return l
+	}
+	if acceptLanguage == "" || len(acceptLanguage) > 512 {
+		return c.def
+	}
+	if l, ok := c.accepted.Load(acceptLanguage); ok {
+		return l.(*Locale)
+	}
+	l := c.def
+	if prefs, _, err := language.ParseAcceptLanguage(acceptLanguage); err == nil && len(prefs) > 0 {
+		if _, i, conf := c.matcher.Match(prefs...); conf != language.No {
+			l = c.locales[c.tags[i].String()]
+		}
+	}
+	if c.nAccepted.Load() < maxAccepted {
+		if _, loaded := c.accepted.LoadOrStore(acceptLanguage, l); !loaded {
+			c.nAccepted.Add(1)
+		}
+	}
+	return l
+}
+
+// Tag is the locale's BCP 47 tag, for a lang attribute.
+func (l *Locale) Tag() string { return l.name }
+
+// Dir is "rtl" for a language written right to left, else "ltr".
+func (l *Locale) Dir() string {
+	if l.rtl {
+		return "rtl"
+	}
+	return "ltr"
+}
+
+// Partial reports whether the language is a shipped partial one.
+func (l *Locale) Partial() bool { return l.partial }
+
+// Has reports whether the locale has its own message for key.
+func (l *Locale) Has(key string) bool { return l.has[key] }
+
+// T returns the message key in the locale's language, formatted with args.
+// A key no catalog has is returned as it is (formatted with args, if any):
+// text that reaches a page from elsewhere stays readable.
+func (l *Locale) T(key string, args ...any) string {
+	if len(args) == 0 && !l.has[key] {
+		return key
+	}
+	return l.p.Sprintf(key, args...)
+}
+
+// Number writes n the language's way.
+func (l *Locale) Number(n int) string { return l.p.Sprint(n) }
+
+var months = [...]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}
+
+// Date writes t, in its own location, with the language's date layout
+// (the message "{day} {month} {year}, {time} {zone}") and month names.
+func (l *Locale) Date(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	layout := l.T("{day} {month} {year}, {time} {zone}")
+	return strings.NewReplacer(
+		"{day}", strconv.Itoa(t.Day()),
+		"{month}", l.T(months[t.Month()-1]),
+		"{monthnum}", strconv.Itoa(int(t.Month())),
+		"{year}", strconv.Itoa(t.Year()),
+		"{time}", t.Format("15:04"),
+		"{zone}", t.Format("MST"),
+	).Replace(layout)
+}
+
+var longMonths = [...]string{"January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"}
+
+// LongDate writes t, in its own location, as mail does: the message
+// "{day} {month} {year} at {time} {zone}" with full month names.
+func (l *Locale) LongDate(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	layout := l.T("{day} {month} {year} at {time} {zone}")
+	return strings.NewReplacer(
+		"{day}", strconv.Itoa(t.Day()),
+		"{month}", l.T(longMonths[t.Month()-1]),
+		"{monthnum}", strconv.Itoa(int(t.Month())),
+		"{year}", strconv.Itoa(t.Year()),
+		"{time}", t.Format("15:04"),
+		"{zone}", t.Format("MST"),
+	).Replace(layout)
+}
+
+// Duration writes d in words, naming at most its two largest units (days,
+// hours, minutes; seconds only under a minute) and dropping smaller
+// remainders, so that it never overstates d: "10 minutes", "1 hour and 30
+// minutes".
+func (l *Locale) Duration(d time.Duration) string {
+	if d < 0 {
+		d = -d
+	}
+	if d < time.Minute {
+		return l.T("%d seconds", int(d/time.Second))
+	}
+	mins := int(d / time.Minute)
+	amounts := []int{mins / (24 * 60), mins / 60 % 24, mins % 60}
+	keys := []string{"%d days", "%d hours", "%d minutes"}
+	for i, n := range amounts {
+		if n == 0 {
+			continue
+		}
+		s := l.T(keys[i], n)
+		if i+1 < len(amounts) && amounts[i+1] != 0 {
+			s = l.T("%s and %s", s, l.T(keys[i+1], amounts[i+1]))
+		}
+		return s
+	}
+	return l.T("%d minutes", 0)
+}

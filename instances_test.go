@@ -19,6 +19,15 @@ import (
 // key, one clock and one mailbox, as two app instances behind a load balancer are.
 func twoInstances(t *testing.T, opts ...authtest.Option) (a, b *authtest.Env, clock *authtest.Clock) {
 	t.Helper()
+	return instances(t, false, opts...)
+}
+
+// instances starts the two instances of twoInstances; with oneAddress, B
+// answers for A's public URL too (BaseURL), as instances behind one load
+// balancer do, so that a browser's flow may start on one and finish on
+// the other.
+func instances(t *testing.T, oneAddress bool, opts ...authtest.Option) (a, b *authtest.Env, clock *authtest.Clock) {
+	t.Helper()
 	url := pgtest.URL(t)
 	key := make([]byte, 32)
 	rand.Read(key)
@@ -30,7 +39,11 @@ func twoInstances(t *testing.T, opts ...authtest.Option) (a, b *authtest.Env, cl
 		c.DatabaseURL, c.EncryptionKey, c.Now, c.Mailer = url, key, clock.Now, box
 	}
 	all := append([]authtest.Option{shared}, opts...)
-	a, b = authtest.New(t, all...), authtest.New(t, all...)
+	a = authtest.New(t, all...)
+	if oneAddress {
+		all = append(all, func(c *auth.Config) { c.BaseURL = a.URL })
+	}
+	b = authtest.New(t, all...)
 	a.Mail, b.Mail = box, box
 	return a, b, clock
 }

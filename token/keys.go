@@ -232,6 +232,11 @@ func (k *Keys) Rotate(ctx context.Context, alg string, keep time.Duration) (stri
 	return sk.ID, nil
 }
 
+// Reload reads the keys from storage now, for a process told that another
+// one rotated them (see [Keys.Rotate]); otherwise they are read again
+// every KeysOptions.Reload.
+func (k *Keys) Reload(ctx context.Context) error { return k.reload(ctx) }
+
 // reload reads the keys from storage and rebuilds the signer and the JWKS.
 func (k *Keys) reload(ctx context.Context) error {
 	now := k.opts.Now()

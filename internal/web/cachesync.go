@@ -19,7 +19,9 @@ import (
 // fails, an instance drops its whole cache.
 //
 // A message is "<instance>|<kind>:<key>": kind t (a cookie token's hash,
-// hex), u (a user id), s (a session id) or o (an organization id).
+// hex), u (a user id), s (a session id) or o (an organization id). The
+// message "k:" says the signing keys were rotated: every instance reads
+// them again at once, instead of at its next reload (30 s).
 
 // publish sends one invalidation to the other instances, if any listen.
 func (c *sessionCache) publish(kind, key string) {
@@ -60,12 +62,28 @@ func (c *sessionCache) apply(msg string) {
 	}
 }
 
+// keysRotated is the message that says the signing keys were rotated.
+const keysRotated = "k:"
+
+// reloadKeys reads the signing keys again after another instance rotated
+// them, and forgets the tokens verified with the old set.
+func (a *Server) reloadKeys(ctx context.Context) {
+	if a.jwt == nil || a.jwt.keys == nil {
+		return
+	}
+	if err := a.jwt.keys.Reload(ctx); err != nil {
+		a.s.Logger.Error("embedauth: reload signing keys", "err", err)
+		return
+	}
+	a.jwt.verified.clear()
+}
+
 // startCacheSync makes the session cache send and receive invalidations
 // through the database, on PostgreSQL. It waits (a few seconds at most)
 // until this instance listens, so no change made after New returns is
 // missed.
 func (a *Server) startCacheSync(ctx context.Context) {
-	if a.db.Engine() != store.Postgres || a.s.SessionCacheTTL < 0 {
+	if a.db.Engine() != store.Postgres {
 		return
 	}
 	var b [8]byte
@@ -84,11 +102,18 @@ func (a *Server) startCacheSync(ctx context.Context) {
 		defer a.wg.Done()
 		a.db.Listen(ctx, ready, func(payload string) {
 			if payload == "" {
+				// Messages may have been lost: drop the cache and read the
+				// keys again.
 				a.cache.apply("")
+				a.reloadKeys(ctx)
 				return
 			}
 			from, msg, ok := strings.Cut(payload, "|")
-			if ok && from != self {
+			switch {
+			case !ok || from == self:
+			case msg == keysRotated:
+				a.reloadKeys(ctx)
+			default:
 				a.cache.apply(msg)
 			}
 		})

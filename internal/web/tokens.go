@@ -97,13 +97,22 @@ func (a *Server) RotateSigningKey(ctx context.Context, alg string) (string, erro
 		return "", fmt.Errorf("auth: %w", err)
 	}
 	a.jwt.verified.clear()
+	// Other instances on the same PostgreSQL database sign with it at once.
+	switch {
+	case a.cache != nil && a.cache.notify != nil:
+		a.cache.notify(keysRotated)
+	case a.db.Engine() == store.Postgres:
+		if err := a.db.Notify(ctx, "rotate|"+keysRotated); err != nil {
+			return kid, fmt.Errorf("auth: rotated to %s, but the running instances were not told (they read the keys within 30 s): %w", kid, err)
+		}
+	}
 	return kid, nil
 }
 
 // RotateSigningKey rotates the signing key of the database cfg names
 // without starting an Auth (no dispatchers, no handler), for a command
 // line tool or a cron job; processes running on that database see the new
-// key within 30 seconds. It returns the new key's id.
+// key within 30 seconds (at once on PostgreSQL). It returns the new key's id.
 func RotateSigningKey(ctx context.Context, cfg Config, alg string) (string, error) {
 	s, err := resolve(cfg)
 	if err != nil {

@@ -26,7 +26,7 @@ func twoInstances(t *testing.T, opts ...authtest.Option) (a, b *authtest.Env, cl
 // answers for A's public URL too (BaseURL), as instances behind one load
 // balancer do, so that a browser's flow may start on one and finish on
 // the other.
-func instances(t *testing.T, oneAddress bool, opts ...authtest.Option) (a, b *authtest.Env, clock *authtest.Clock) {
+func instances(t testing.TB, oneAddress bool, opts ...authtest.Option) (a, b *authtest.Env, clock *authtest.Clock) {
 	t.Helper()
 	url := pgtest.URL(t)
 	key := make([]byte, 32)

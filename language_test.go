@@ -224,3 +224,19 @@ func TestTranslationOverrides(t *testing.T) {
 		t.Errorf("error %v does not name the key", err)
 	}
 }
+
+// Devices are described in the reader's language ("Chrome unter macOS"),
+// on the devices page and in the JSON list of sessions.
+func TestDeviceDescriptionsTranslated(t *testing.T) {
+	t.Parallel()
+	env := authtest.New(t)
+	pw := authtest.Password()
+	env.CreateUser(t, "dev@example.com", pw)
+	c := flNew(t, env)
+	c.userAgent = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"
+	c.signIn("dev@example.com", pw)
+	c.do(http.MethodGet, "/auth/profile?tab=devices", "", nil, "Accept-Language", "de").want(http.StatusOK).
+		contains("Chrome unter macOS").notContains("Chrome on macOS")
+	c.do(http.MethodGet, "/auth/api/sessions", "", nil, "Accept-Language", "fr").want(http.StatusOK).contains("Chrome sur macOS")
+	c.get("/auth/profile?tab=devices").want(http.StatusOK).contains("Chrome on macOS")
+}

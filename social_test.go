@@ -558,6 +558,11 @@ func TestSocialOAuth_BadInput(t *testing.T) {
 		b := snapshot(t, e.Env)
 		socialSignIn(t, flNew(t, e.Env), "idp").want(http.StatusForbidden).contains("was cancelled", "nothing changed")
 		b.same(t, e.Env)
+		// In the reader's language, the provider's name put in.
+		c := flNew(t, e.Env)
+		back := socialAuthorize(t, c, "idp", nil)
+		c.do(http.MethodGet, back, "", nil, "Accept-Language", "de").want(http.StatusForbidden).
+			contains("Die Anmeldung mit Test IdP wurde abgebrochen")
 	})
 	t.Run("ProviderErrorTextNotShown", func(t *testing.T) {
 		c := flNew(t, env.Env)

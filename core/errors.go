@@ -78,6 +78,11 @@ type Error struct {
 	// first of them is this Error's own Field, Code and Message), so that a
 	// form can mark each at once. Nil when one field or none is at fault.
 	Fields []FieldError
+	// Format and Args, when Format is set, are Message before its values
+	// were put in (Message is fmt.Sprintf(Format, Args...)): a translation
+	// looks Format up and puts the values into the translated text.
+	Format string
+	Args   []any
 	// RetryAfter tells a rate-limited client when to try again.
 	RetryAfter time.Duration
 	// Err is the cause: logged, never shown.

@@ -14,8 +14,9 @@ import (
 
 // refusalMessages returns the messages the module's Go code gives its
 // refusals (core.Error's Message): the last string argument of
-// core.Refuse, core.Invalid and the packages' refuse helpers, and the
-// Message of core.Error literals, with where each is written.
+// core.Refuse, core.Invalid, httpx.Errorf and the packages' refuse
+// helpers, and the Message of core.Error literals, with where each is
+// written.
 func refusalMessages(t *testing.T, root string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
@@ -62,6 +63,18 @@ func refusalMessages(t *testing.T, root string) map[string]string {
 				case "Refuse", "refuse", "Invalid", "invalid":
 					if len(n.Args) >= 2 {
 						add(n.Args[len(n.Args)-1])
+					}
+				case "formatted":
+					// formatted(err, format, args...) in package web
+					if len(n.Args) >= 2 {
+						add(n.Args[1])
+					}
+				case "Errorf":
+					// httpx.Errorf(status, code, message)
+					if sel, ok := n.Fun.(*ast.SelectorExpr); ok && len(n.Args) == 3 {
+						if x, ok := sel.X.(*ast.Ident); ok && x.Name == "httpx" {
+							add(n.Args[2])
+						}
 					}
 				}
 			case *ast.CompositeLit:

@@ -18,6 +18,7 @@ import (
 	"github.com/embedauth/auth/admin"
 	"github.com/embedauth/auth/core"
 	"github.com/embedauth/auth/internal/httpx"
+	"github.com/embedauth/auth/internal/i18n"
 	"github.com/embedauth/auth/internal/password"
 	"github.com/embedauth/auth/mail"
 	"github.com/embedauth/auth/store"
@@ -490,7 +491,7 @@ func (a *Server) userPageData(r *http.Request, st *authState, id string, p ui.Pa
 		data.Passkeys = append(data.Passkeys, ui.AdminPasskey{ID: pk.ID, Name: pk.Name, CreatedAt: pk.CreatedAt, LastUsedAt: pk.LastUsedAt})
 	}
 	for _, s := range d.Sessions {
-		data.Sessions = append(data.Sessions, ui.AdminSession{ID: s.ID, Device: describeDevice(s.UserAgent), IP: s.IP, AuthMethod: s.AuthMethod,
+		data.Sessions = append(data.Sessions, ui.AdminSession{ID: s.ID, Device: describeDevice(a.locale(r), s.UserAgent), IP: s.IP, AuthMethod: s.AuthMethod,
 			CreatedAt: s.CreatedAt, LastActiveAt: s.LastActiveAt})
 	}
 	for _, m := range d.Orgs {
@@ -501,13 +502,13 @@ func (a *Server) userPageData(r *http.Request, st *authState, id string, p ui.Pa
 	}
 	for _, e := range d.SecurityLog {
 		data.SecurityLog = append(data.SecurityLog, ui.SecurityEntry{When: e.CreatedAt, Description: describeSecurityEvent(e),
-			Device: deviceSummary(e.UserAgent), IP: e.IP, Warning: e.Kind == core.SecuritySignInFailed || e.Kind == core.SecuritySignInLocked})
+			Device: deviceSummary(a.locale(r), e.UserAgent), IP: e.IP, Warning: e.Kind == core.SecuritySignInFailed || e.Kind == core.SecuritySignInLocked})
 	}
 	audit, err := a.AuditLog(ctx, id, 0, 20)
 	if err != nil {
 		return data, err
 	}
-	data.Audit = auditRows(audit)
+	data.Audit = auditRows(a.locale(r), audit)
 	return data, nil
 }
 
@@ -522,7 +523,7 @@ func (a *Server) impersonationOffered() bool {
 	return false
 }
 
-func auditRows(list []core.AuditEntry) []ui.AdminAuditRow {
+func auditRows(l *i18n.Locale, list []core.AuditEntry) []ui.AdminAuditRow {
 	var out []ui.AdminAuditRow
 	for _, e := range list {
 		actor := e.ActorEmail
@@ -530,7 +531,7 @@ func auditRows(list []core.AuditEntry) []ui.AdminAuditRow {
 			actor = e.ActorID
 		}
 		out = append(out, ui.AdminAuditRow{Actor: actor, Action: e.Action, TargetID: e.TargetID, TargetEmail: e.TargetEmail,
-			Detail: e.Detail, IP: e.IP, Device: deviceSummary(e.UserAgent), CreatedAt: e.CreatedAt})
+			Detail: e.Detail, IP: e.IP, Device: deviceSummary(l, e.UserAgent), CreatedAt: e.CreatedAt})
 	}
 	return out
 }
@@ -694,7 +695,7 @@ func (a *Server) adminAuditPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	data := ui.AdminAudit{Page: p, Nav: ui.AdminNav{Active: "audit"}, Entries: auditRows(list)}
+	data := ui.AdminAudit{Page: p, Nav: ui.AdminNav{Active: "audit"}, Entries: auditRows(a.locale(r), list)}
 	if len(list) == size {
 		data.NextURL = a.s.Path + "/admin/audit?before=" + strconv.FormatInt(list[len(list)-1].ID, 10)
 	}

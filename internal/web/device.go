@@ -185,7 +185,7 @@ func (a *Server) deviceSession(r *http.Request, user core.User, method string, c
 // verification code mail.
 func (a *Server) deviceMailData(r *http.Request, user core.User, method string) mail.Data {
 	lang := a.mailLang(r.Context(), &user)
-	return mail.Data{Name: user.Name, Device: describeDevice(r.UserAgent()), IP: a.s.ClientIP(r),
+	return mail.Data{Name: user.Name, Device: describeDevice(a.msgs.Lookup(lang), r.UserAgent()), IP: a.s.ClientIP(r),
 		Method: methodText(a.msgs.Lookup(lang), method), Link: a.s.origin + a.profileURL("devices"), Lang: lang}
 }
 

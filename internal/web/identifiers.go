@@ -47,8 +47,9 @@ func (a *Server) addressChangeMail(r *http.Request, user core.User, template, ad
 	if user.Email == "" {
 		return nil, nil
 	}
-	return a.newMail(template, user.Email, mail.Data{Name: user.Name, Address: address, Device: describeDevice(r.UserAgent()),
-		IP: a.s.ClientIP(r), Link: a.s.origin + a.s.Path + "/profile", Lang: a.mailLang(r.Context(), &user)})
+	lang := a.mailLang(r.Context(), &user)
+	return a.newMail(template, user.Email, mail.Data{Name: user.Name, Address: address, Device: describeDevice(a.msgs.Lookup(lang), r.UserAgent()),
+		IP: a.s.ClientIP(r), Link: a.s.origin + a.s.Path + "/profile", Lang: lang})
 }
 
 // addIdentifier sends a code to an address the user wants to add. The

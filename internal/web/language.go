@@ -58,6 +58,11 @@ func (a *Server) mailLang(ctx context.Context, u *core.User) string {
 // answer to r.
 func (a *Server) translateError(r *http.Request, e *core.Error) *core.Error {
 	l := a.locale(r)
+	if e.Format != "" {
+		c := *e
+		c.Message = l.T(e.Format, e.Args...)
+		return &c
+	}
 	if l.Tag() == "en" && !l.Has(e.Message) {
 		return e
 	}

@@ -301,8 +301,9 @@ func (a *Server) mfaNoticeAbout(r *http.Request, st *authState, template, phone 
 	if st.user.Email == "" {
 		return nil, nil
 	}
-	m, err := a.newMail(template, st.user.Email, mail.Data{Name: st.user.Name, Device: describeDevice(r.UserAgent()),
-		IP: a.s.ClientIP(r), Link: a.s.origin + a.s.Path + "/profile/mfa", Address: phone, Lang: a.mailLang(r.Context(), &st.user)})
+	lang := a.mailLang(r.Context(), &st.user)
+	m, err := a.newMail(template, st.user.Email, mail.Data{Name: st.user.Name, Device: describeDevice(a.msgs.Lookup(lang), r.UserAgent()),
+		IP: a.s.ClientIP(r), Link: a.s.origin + a.s.Path + "/profile/mfa", Address: phone, Lang: lang})
 	if err != nil {
 		return nil, err
 	}

@@ -215,7 +215,7 @@ func (a *Server) passkeyRegisterFinish(r *http.Request, st *authState, body []by
 	}
 	p := reg.Passkey
 	if p.Name == "" {
-		p.Name = describeDevice(r.UserAgent())
+		p.Name = describeDevice(a.locale(r), r.UserAgent())
 	}
 	m, err := a.newMail(mail.MsgPasskeyAdded, st.user.Email, a.passkeyMailData(r, st.user, p))
 	if err != nil {

@@ -138,7 +138,7 @@ func (a *Server) passkeySignUpFinish(r *http.Request, body []byte) (*authState, 
 	}
 	p := reg.Passkey
 	if p.Name == "" {
-		p.Name = describeDevice(r.UserAgent())
+		p.Name = describeDevice(a.locale(r), r.UserAgent())
 	}
 	user, sess, err := a.account.CompletePasskeySignup(ctx, ps.ID, p, a.newSession(r, "", "passkey"), passkey.Refuse(passkey.ErrCredentialExists, false))
 	if errors.Is(err, account.ErrSignupGone) || errors.Is(err, account.ErrEmailTaken) {

@@ -63,9 +63,10 @@ func (a *Server) resetPassword(r *http.Request, hash, newPassword string) error 
 }
 
 func (a *Server) passwordChangedMail(r *http.Request, user core.User) (*store.OutMail, error) {
+	lang := a.mailLang(r.Context(), &user)
 	return a.newMail("password_changed", user.Email, mail.Data{
-		Name: user.Name, Device: describeDevice(r.UserAgent()), IP: a.s.ClientIP(r), Link: a.s.origin + a.s.Path + "/forgot",
-		Lang: a.mailLang(r.Context(), &user),
+		Name: user.Name, Device: describeDevice(a.msgs.Lookup(lang), r.UserAgent()), IP: a.s.ClientIP(r), Link: a.s.origin + a.s.Path + "/forgot",
+		Lang: lang,
 	})
 }
 

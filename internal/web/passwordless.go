@@ -252,7 +252,7 @@ func (a *Server) startSignIn(r *http.Request, kind string, in startInput) (sentB
 	c, err := a.pwl.svc.Start(ctx, passwordless.Request{
 		Kind: kind, Purpose: core.PurposeSignIn, Address: address, AddressKey: key, Name: name,
 		RedirectURL: a.safeRedirect(in.RedirectURL), AllowSignUp: allowSignUp, CrossDevice: a.s.Passwordless.CrossDeviceLinks,
-		Requester: describeDevice(r.UserAgent()) + " (" + a.s.ClientIP(r) + ")", Limits: a.sendLimits(r, channel, key),
+		Requester: describeDevice(a.locale(r), r.UserAgent()) + " (" + a.s.ClientIP(r) + ")", Limits: a.sendLimits(r, channel, key),
 	}, render)
 	if err != nil {
 		return sentBody{}, err

@@ -29,7 +29,7 @@ func (a *Server) sessionViews(r *http.Request, st *authState) ([]ui.SessionView,
 		if !s.Active(now, a.s.SessionIdleTimeout) {
 			continue
 		}
-		out = append(out, ui.SessionView{ID: s.ID, Device: describeDevice(s.UserAgent), IP: s.IP, Method: s.AuthMethod,
+		out = append(out, ui.SessionView{ID: s.ID, Device: describeDevice(a.locale(r), s.UserAgent), IP: s.IP, Method: s.AuthMethod,
 			CreatedAt: s.CreatedAt, LastActiveAt: s.LastActiveAt, Current: s.ID == st.session.ID})
 	}
 	return out, nil
@@ -215,7 +215,7 @@ func (a *Server) apiSessions(w http.ResponseWriter, r *http.Request) error {
 	now := a.s.Now()
 	for _, s := range list {
 		if s.Active(now, a.s.SessionIdleTimeout) {
-			out = append(out, sessionJSON{Session: s, Device: describeDevice(s.UserAgent), Current: s.ID == st.session.ID})
+			out = append(out, sessionJSON{Session: s, Device: describeDevice(a.locale(r), s.UserAgent), Current: s.ID == st.session.ID})
 		}
 	}
 	return httpx.WriteJSON(w, http.StatusOK, struct {

@@ -36,7 +36,7 @@ func (a *Server) securityLogPage(w http.ResponseWriter, r *http.Request) error {
 	d := ui.SecurityLog{Page: a.page(r, "security-log"), More: more}
 	for _, e := range list {
 		d.Entries = append(d.Entries, ui.SecurityEntry{When: e.CreatedAt, Description: securityEventText(a.locale(r), e),
-			Device: deviceSummary(e.UserAgent), IP: e.IP,
+			Device: deviceSummary(a.locale(r), e.UserAgent), IP: e.IP,
 			Warning: e.Kind == core.SecuritySignInFailed || e.Kind == core.SecuritySignInLocked})
 	}
 	return a.render(w, http.StatusOK, "security-log", d)
@@ -73,7 +73,7 @@ func (a *Server) apiSecurityLog(w http.ResponseWriter, r *http.Request) error {
 	out := make([]securityEntryJSON, 0, len(list))
 	l := a.locale(r)
 	for _, e := range list {
-		out = append(out, securityEntryJSON{SecurityEvent: e, Description: securityEventText(l, e), Device: deviceSummary(e.UserAgent)})
+		out = append(out, securityEntryJSON{SecurityEvent: e, Description: securityEventText(l, e), Device: deviceSummary(l, e.UserAgent)})
 	}
 	return httpx.WriteJSON(w, http.StatusOK, struct {
 		Entries []securityEntryJSON `json:"entries"`
@@ -83,11 +83,11 @@ func (a *Server) apiSecurityLog(w http.ResponseWriter, r *http.Request) error {
 
 // deviceSummary is describeDevice, empty for an empty user agent (a change
 // made by the app or in the background).
-func deviceSummary(ua string) string {
+func deviceSummary(l *i18n.Locale, ua string) string {
 	if ua == "" {
 		return ""
 	}
-	return describeDevice(ua)
+	return describeDevice(l, ua)
 }
 
 // describeSecurityEvent words a log entry for its owner, in English.

@@ -153,8 +153,8 @@ var (
 // standard error code is shown, never the provider's free text.
 func providerError(sp *socialProvider, code string) error {
 	if code == "access_denied" {
-		return &core.Error{Kind: core.ErrForbidden, Code: "oauth_access_denied",
-			Message: "Signing in with " + sp.cfg.Name + " was cancelled, so nothing changed. Try again, or use another way to sign in."}
+		return formatted(&core.Error{Kind: core.ErrForbidden, Code: "oauth_access_denied"},
+			"Signing in with %v was cancelled, so nothing changed. Try again, or use another way to sign in.", sp.cfg.Name)
 	}
 	clean := strings.Map(func(r rune) rune {
 		if r >= 'a' && r <= 'z' || r == '_' {
@@ -165,8 +165,15 @@ func providerError(sp *socialProvider, code string) error {
 	if len(clean) > 40 {
 		clean = clean[:40]
 	}
-	return &core.Error{Kind: core.ErrUnavailable, Code: "oauth_provider_error",
-		Message: sp.cfg.Name + " could not sign you in (" + clean + "). Nothing changed. Try again, or use another way to sign in."}
+	return formatted(&core.Error{Kind: core.ErrUnavailable, Code: "oauth_provider_error"},
+		"%v could not sign you in (%v). Nothing changed. Try again, or use another way to sign in.", sp.cfg.Name, clean)
+}
+
+// formatted gives e a message made of format and args, which a
+// translation fills into the reader's language.
+func formatted(e *core.Error, format string, args ...any) *core.Error {
+	e.Format, e.Args, e.Message = format, args, fmt.Sprintf(format, args...)
+	return e
 }
 
 // socialStart starts an authorization request for this browser and

@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/embedauth/auth/core"
+	"github.com/embedauth/auth/internal/i18n"
 )
 
 func errorsIsNotFound(err error) bool { return errors.Is(err, core.ErrNotFound) }
@@ -20,9 +21,10 @@ func maskEmail(email string) string {
 	return string(first) + "***" + email[at:]
 }
 
-// describeDevice turns a User-Agent into "Chrome on macOS".
-func describeDevice(ua string) string {
-	browser := "Unknown browser"
+// describeDevice turns a User-Agent into "Chrome on macOS", in l's
+// language (nil: English; browser and system names stay as they are).
+func describeDevice(l *i18n.Locale, ua string) string {
+	browser := ""
 	switch {
 	case strings.Contains(ua, "Edg/"):
 		browser = "Edge"
@@ -56,8 +58,13 @@ func describeDevice(ua string) string {
 	case strings.Contains(ua, "Linux"):
 		os = "Linux"
 	}
-	if os == "" {
+	switch {
+	case browser == "" && os == "":
+		return trText(l, "Unknown browser")
+	case browser == "":
+		return tr(l, "Unknown browser on %v", os)
+	case os == "":
 		return browser
 	}
-	return browser + " on " + os
+	return tr(l, "%v on %v", browser, os)
 }

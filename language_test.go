@@ -155,6 +155,10 @@ func TestErrorMessagesTranslated(t *testing.T) {
 			t.Errorf("%q: %+v, want message %q", lang, e, want)
 		}
 	}
+	// A message with a value put in: the value survives the translation.
+	if e := c.jsonIn("de", http.MethodPost, "/auth/api/sign-in", map[string]string{"colour": "blue"}).errorBody(); e.Code != "unknown_field" || e.Message != `Das Feld "colour" ist unbekannt.` {
+		t.Errorf("unknown field in German: %+v", e)
+	}
 	// Several fields at once: every field's message is translated.
 	e := c.jsonIn("fr", http.MethodPost, "/auth/api/sign-up", map[string]string{"email": "", "password": ""}).errorBody()
 	if e.Message == "" || !strings.Contains(e.Message, "Saisissez") {

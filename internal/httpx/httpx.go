@@ -218,12 +218,14 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, max int64, dst any) erro
 		case errors.As(err, &se), errors.Is(err, io.ErrUnexpectedEOF):
 			return Errorf(http.StatusBadRequest, "invalid_json", "The request body is not valid JSON.")
 		case errors.As(err, &te):
-			return &core.Error{Kind: core.ErrBadRequest, Code: "invalid_request", Message: fmt.Sprintf("The field %q has the wrong type.", te.Field), Field: te.Field}
+			return &core.Error{Kind: core.ErrBadRequest, Code: "invalid_request", Message: fmt.Sprintf("The field %q has the wrong type.", te.Field),
+				Format: "The field %q has the wrong type.", Args: []any{te.Field}, Field: te.Field}
 		case errors.Is(err, io.EOF):
 			return Errorf(http.StatusBadRequest, "invalid_request", "The request body is empty.")
 		case strings.HasPrefix(err.Error(), "json: unknown field "):
 			field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-			return &core.Error{Kind: core.ErrBadRequest, Code: "unknown_field", Message: fmt.Sprintf("The field %q is not recognised.", field), Field: field}
+			return &core.Error{Kind: core.ErrBadRequest, Code: "unknown_field", Message: fmt.Sprintf("The field %q is not recognised.", field),
+				Format: "The field %q is not recognised.", Args: []any{field}, Field: field}
 		}
 		return Errorf(http.StatusBadRequest, "invalid_json", "The request body is not valid JSON.")
 	}

@@ -81,7 +81,7 @@ func refusalMessages(t *testing.T, root string) map[string]string {
 				if sel, ok := n.Type.(*ast.SelectorExpr); ok && sel.Sel.Name == "Error" {
 					for _, el := range n.Elts {
 						if kv, ok := el.(*ast.KeyValueExpr); ok {
-							if k, ok := kv.Key.(*ast.Ident); ok && k.Name == "Message" {
+							if k, ok := kv.Key.(*ast.Ident); ok && (k.Name == "Message" || k.Name == "Format") {
 								add(kv.Value)
 							}
 						}

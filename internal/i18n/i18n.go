@@ -414,7 +414,9 @@ func (l *Locale) Date(t time.Time) string {
 	).Replace(layout)
 }
 
-var longMonths = [...]string{"January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"}
+// longMonths are the full names' messages; May's key is not "May", which
+// is the short name's, since some languages shorten it ("may", "mai.").
+var longMonths = [...]string{"January", "February", "March", "April", "May (full name)", "June", "July", "August", "September", "October", "November", "December"}
 
 // LongDate writes t, in its own location, as mail does: the message
 // "{day} {month} {year} at {time} {zone}" with full month names.

@@ -229,6 +229,18 @@ func TestTranslateAndFormat(t *testing.T) {
 	if got := ja.Date(when); !strings.Contains(got, "2026年3月4日") {
 		t.Errorf("ja date = %q", got)
 	}
+	// May: the short and full names differ in some languages.
+	may := time.Date(2026, 5, 4, 5, 6, 0, 0, time.UTC)
+	es := c.Lookup("es")
+	if got := es.LongDate(may); !strings.Contains(got, "mayo") {
+		t.Errorf("es long date = %q", got)
+	}
+	if got := es.Date(may); !strings.Contains(got, "may ") {
+		t.Errorf("es date = %q", got)
+	}
+	if got := en.LongDate(may); !strings.Contains(got, "4 May 2026") {
+		t.Errorf("en long date = %q", got)
+	}
 	if got := en.Duration(90 * time.Minute); got != "1 hour and 30 minutes" {
 		t.Errorf("en duration = %q", got)
 	}

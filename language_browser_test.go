@@ -14,6 +14,7 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
+	auth "github.com/embedauth/auth"
 	"github.com/embedauth/auth/authtest"
 	"github.com/embedauth/auth/internal/browsertest"
 	"github.com/embedauth/auth/internal/i18n"
@@ -41,9 +42,10 @@ func lbAppPage(t *testing.T, env *authtest.Env) string {
 	return fmt.Sprintf("http://localhost:%d/", ln.Addr().(*net.TCPAddr).Port)
 }
 
-// TestBrowserPagesInEveryLanguage renders the main pages (sign-in,
-// sign-up, profile, the organization pages, the components with their
-// menus open) in every language at 390 px wide, and fails when any of
+// TestBrowserPagesInEveryLanguage renders the pages (sign-in, sign-up,
+// profile and its sections, two-step settings, reverification, the
+// organization pages, the admin pages, the components with their menus
+// open) in every language at 390 px wide, and fails when any of
 // them scrolls sideways: a long German word or a right-to-left Arabic
 // page must still fit a phone. With EMBEDAUTH_SCREENSHOTS set it saves
 // the German and Japanese sign-in pages the README shows.
@@ -57,7 +59,11 @@ func TestBrowserPagesInEveryLanguage(t *testing.T) {
 		t.Fatal(err)
 	}
 	pw := authtest.Password()
-	env.CreateUser(t, "wilhelmine.zwetschgenbaum@example.com", pw)
+	user := env.CreateUser(t, "wilhelmine.zwetschgenbaum@example.com", pw)
+	// An administrator, for the admin pages too.
+	if err := env.Auth.SetAdmin(context.Background(), auth.AdminActor{Email: "test"}, user.ID, true); err != nil {
+		t.Fatal(err)
+	}
 	if st := in.Navigate(env.URL + "/auth/sign-in"); st != http.StatusOK {
 		t.Fatalf("sign-in page: %d", st)
 	}
@@ -107,9 +113,11 @@ func TestBrowserPagesInEveryLanguage(t *testing.T) {
 		return s
 	}
 
-	signedOut := []string{"/auth/sign-in", "/auth/sign-up", "/auth/forgot"}
+	signedOut := []string{"/auth/sign-in", "/auth/sign-up", "/auth/forgot", "/auth/sign-up/passkey"}
 	signedIn := []string{"/auth/profile", "/auth/profile?tab=security", "/auth/profile?tab=devices", "/auth/profile?tab=organizations",
-		"/auth/profile/mfa", "/auth/orgs", "/auth/orgs/new", "/auth/orgs/" + orgID, "/auth/orgs/" + orgID + "?tab=members", "/auth/orgs/" + orgID + "?tab=domains"}
+		"/auth/profile/mfa", "/auth/profile/security", "/auth/reverify", "/auth/orgs", "/auth/orgs/new", "/auth/orgs/" + orgID,
+		"/auth/orgs/" + orgID + "?tab=members", "/auth/orgs/" + orgID + "?tab=domains",
+		"/auth/admin/users", "/auth/admin/users/" + user.ID, "/auth/admin/audit", "/auth/admin/sign-up", "/auth/admin/webhooks"}
 	for _, tab := range []*browsertest.Tab{out, in} {
 		tab.Do("phone viewport", chromedp.EmulateViewport(390, 844))
 	}

@@ -372,20 +372,12 @@ func (db *DB) firstKey(ctx context.Context, c userCond, o userOrder) (any, error
 }
 
 // before reports whether sort key a is less than b (both int64 or both
-// strings, as the driver returns them).
+// strings, as both drivers return created_at and email_key).
 func before(a, b any) bool {
-	switch a := a.(type) {
-	case int64:
-		bi, _ := b.(int64)
-		return a < bi
-	case string:
-		bs, _ := b.(string)
-		return a < bs
-	case []byte:
-		bs, _ := b.([]byte)
-		return string(a) < string(bs)
+	if a, ok := a.(int64); ok {
+		return a < b.(int64)
 	}
-	return false
+	return a.(string) < b.(string)
 }
 
 // userPage reads up to o.limit+1 users that meet every condition, in

@@ -84,6 +84,7 @@ func (a *Server) formFail(w http.ResponseWriter, r *http.Request, err error, nam
 	if httpx.Status(e) >= 500 {
 		return err
 	}
+	e = a.translateError(r, e)
 	p := a.page(r, name)
 	if e.Field != "" && e.Field != "captcha_token" { // the widget has no field of its own on the page
 		p.FieldErrors = fieldErrors(e, "")
@@ -122,9 +123,7 @@ func hasAnyPrefix(s string, prefixes []string) bool {
 
 // errorPage is the adapter's HTML answer.
 func (a *Server) errorPage(w http.ResponseWriter, r *http.Request, e *core.Error) {
-	if e.Format != "" {
-		e = a.translateError(r, e) // a message with values put in: translated here, whole
-	}
+	e = a.translateError(r, e)
 	p := ui.Page{AppName: a.s.AppName, LogoURL: a.s.Appearance.LogoURL, Base: a.s.Path, Title: pageTitles["error"], DevMode: a.s.dev,
 		Lang: a.locale(r).Tag()}
 	if err := a.render(w, httpx.Status(e), "error", ui.Error{Page: p, Status: httpx.Status(e), Message: e.Message}); err != nil {

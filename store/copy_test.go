@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -9,6 +10,8 @@ import (
 
 	"github.com/embedauth/auth/core"
 	"github.com/embedauth/auth/internal/pgtest"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/embedauth/auth/store"
 )
 
@@ -37,14 +40,14 @@ func TestCopyDatabase(t *testing.T) {
 	}
 	defer dst.Close()
 	dst.Now = clock.Now
-	report, err := store.CopyDatabase(ctx, src, dst)
+	report, err := store.CopyDatabase(ctx, src, dst, store.CopyOptions{Finish: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	rows := map[string]int{}
 	for _, c := range report {
 		rows[c.Table] = c.Rows
-		if n := countRows(t, src, c.Table, ""); n != c.Rows || countRows(t, dst, c.Table, "") != n || len(c.Checksum) != 64 {
+		if n := countRows(t, src, c.Table, ""); n != c.Rows || c.Inserted != n || c.Updated+c.Deleted != 0 || countRows(t, dst, c.Table, "") != n || len(c.Checksum) != 64 {
 			t.Errorf("%s: %d rows copied (checksum %q); source has %d", c.Table, c.Rows, c.Checksum, n)
 		}
 	}
@@ -75,7 +78,7 @@ func TestCopyDatabase(t *testing.T) {
 	}
 
 	// A target with rows is refused, and left as it was.
-	if _, err := store.CopyDatabase(ctx, src, dst); err == nil || !strings.Contains(err.Error(), "empty") {
+	if _, err := store.CopyDatabase(ctx, src, dst, store.CopyOptions{}); err == nil || !strings.Contains(err.Error(), "empty") {
 		t.Fatalf("second copy: %v", err)
 	}
 	if n := countRows(t, dst, "auth_users", ""); n != 3 {
@@ -90,4 +93,169 @@ func evTypes(evs []core.Event) []string {
 		out = append(out, e.Type+" "+e.ID)
 	}
 	return out
+}
+
+// TestCopyDatabase_Again copies a database, changes it, and copies it
+// again: only the differences are written, in an order the constraints
+// accept, and the target opens for apps only once finished.
+func TestCopyDatabase_Again(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	src, clock := mustOpenPath(t, filepath.Join(t.TempDir(), "auth.db"))
+	ann := mustCreateUser(t, src, "ann@example.com")
+	bob := mustCreateUser(t, src, "bob@example.com")
+	dave := mustCreateUser(t, src, "dave@example.com")
+	annSess := mustCreateSession(t, src, clock, ann.ID)
+	mustCommitToken(t, src, "tok-ann", annSess.ID)
+	daveSess := mustCreateSession(t, src, clock, dave.ID)
+	mustCommitToken(t, src, "tok-dave", daveSess.ID)
+	org := mustCreateOrg(t, src, ann, "acme")
+	mustAddMember(t, src, org.ID, dave, "org:member")
+
+	url := pgtest.URL(t)
+	dst, err := store.OpenCopyTarget(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dst.Close()
+	dst.Now = clock.Now
+	if _, err := store.CopyDatabase(ctx, src, dst, store.CopyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// Unfinished: apps may not open it.
+	if db, err := store.OpenPostgres(ctx, url); !errors.Is(err, store.ErrUnfinishedCopy) {
+		if db != nil {
+			db.Close()
+		}
+		t.Fatalf("OpenPostgres of an unfinished copy: %v", err)
+	}
+	poolCfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pgpool, err := pgxpool.NewWithConfig(ctx, poolCfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pgpool.Close()
+	pool := stdlib.OpenDBFromPool(pgpool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	if _, err := store.OpenDB(pool); !errors.Is(err, store.ErrUnfinishedCopy) {
+		t.Fatalf("OpenDB of an unfinished copy: %v", err)
+	}
+
+	// Changes on the source meanwhile. Bob moves to a new address and
+	// Ann takes his old one as her primary: Ann's row (the older) takes
+	// an email_key that Bob's row holds until its own update.
+	if _, err := verify(t, src, bob, "email", "bob@new.example"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := src.SetPrimaryIdentifier(ctx, bob.ID, identifierID(t, src, bob.ID, "bob@new.example"), nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := src.RemoveIdentifier(ctx, bob.ID, identifierID(t, src, bob.ID, "bob@example.com"), nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := verify(t, src, ann, "email", "bob@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := src.SetPrimaryIdentifier(ctx, ann.ID, identifierID(t, src, ann.ID, "bob@example.com"), nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := src.DeleteUser(ctx, dave.ID, nil); err != nil { // and his session, token, membership
+		t.Fatal(err)
+	}
+	carol := mustCreateUser(t, src, "carol@example.com")
+	carolSess := mustCreateSession(t, src, clock, carol.ID)
+	mustCommitToken(t, src, "tok-carol", carolSess.ID)
+	if err := src.EndSession(ctx, annSess.ID, "sign_out"); err != nil {
+		t.Fatal(err)
+	}
+	// And a row changed on the target behind the copy's back is put back.
+	if _, err := pool.ExecContext(ctx, `UPDATE auth_organizations SET name = 'tampered'`); err != nil {
+		t.Fatal(err)
+	}
+
+	report, err := store.CopyDatabase(ctx, src, dst, store.CopyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := map[string][3]int{}
+	for _, c := range report {
+		changed[c.Table] = [3]int{c.Inserted, c.Updated, c.Deleted}
+		if n := countRows(t, src, c.Table, ""); n != c.Rows || countRows(t, dst, c.Table, "") != n {
+			t.Errorf("%s: %d rows after the second copy; source has %d", c.Table, c.Rows, n)
+		}
+	}
+	for table, want := range map[string][3]int{
+		"auth_users":          {1, 2, 1}, // carol; ann and bob's addresses; dave
+		"auth_identifiers":    {3, 1, 2}, // carol, bob's new, ann's second; ann's old primary; bob's old, dave's
+		"auth_organizations":  {0, 1, 0}, // the tampered name
+		"auth_session_tokens": {1, 0, 2}, // carol's; ann's (signed out) and dave's
+	} {
+		if changed[table] != want {
+			t.Errorf("%s: inserted, updated, deleted = %v, want %v", table, changed[table], want)
+		}
+	}
+	if c := changed["auth_sessions"]; c[0] != 1 || c[1] < 1 || c[2] != 1 {
+		t.Errorf("auth_sessions: inserted, updated, deleted = %v, want carol's added, ann's ended, dave's gone", c)
+	}
+
+	// A copy with no change in between writes nothing.
+	report, err = store.CopyDatabase(ctx, src, dst, store.CopyOptions{Finish: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range report {
+		if c.Inserted+c.Updated+c.Deleted != 0 {
+			t.Errorf("%s: a copy with nothing new wrote %d/%d/%d", c.Table, c.Inserted, c.Updated, c.Deleted)
+		}
+	}
+	// Finished: apps open it, and it is the source's data.
+	app, err := store.OpenPostgres(ctx, url)
+	if err != nil {
+		t.Fatalf("OpenPostgres of a finished copy: %v", err)
+	}
+	defer app.Close()
+	if u, err := app.UserByEmail(ctx, "bob@example.com"); err != nil || u.ID != ann.ID {
+		t.Fatalf("bob@example.com is %+v, %v; want ann", u, err)
+	}
+	if u, err := app.UserByEmail(ctx, "bob@new.example"); err != nil || u.ID != bob.ID {
+		t.Fatalf("bob@new.example is %+v, %v; want bob", u, err)
+	}
+	if _, err := app.UserByEmail(ctx, "dave@example.com"); !errors.Is(err, core.ErrNotFound) {
+		t.Fatalf("dave after his deletion: %v", err)
+	}
+	if _, _, err := app.SessionByToken(ctx, "tok-carol"); err != nil {
+		t.Fatalf("carol's session: %v", err)
+	}
+	if _, _, err := app.SessionByToken(ctx, "tok-ann"); err == nil {
+		t.Fatal("ann's ended session still signs in")
+	}
+	if o, err := app.Org(ctx, org.ID); err != nil || o.Name == "tampered" {
+		t.Fatalf("org = %+v, %v", o, err)
+	}
+	// Later copies into a finished database are refused.
+	if _, err := store.CopyDatabase(ctx, src, dst, store.CopyOptions{}); err == nil || !strings.Contains(err.Error(), "unfinished copy") {
+		t.Fatalf("copy into a finished database: %v", err)
+	}
+}
+
+// identifierID returns the id of u's identifier with value.
+func identifierID(t *testing.T, db *store.DB, userID, value string) string {
+	t.Helper()
+	ids, err := db.Identifiers(context.Background(), userID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids {
+		if id.Value == value {
+			return id.ID
+		}
+	}
+	t.Fatalf("%s has no identifier %s", userID, value)
+	return ""
 }

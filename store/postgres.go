@@ -34,7 +34,30 @@ func IsPostgresURL(s string) bool {
 // at once: migrations run one process at a time, and every write
 // transaction is serializable. The tables live in the connection's
 // current schema (search_path=... in the URL chooses another).
+//
+// A database that [CopyDatabase] filled and [FinishCopy] has not finished
+// is refused with [ErrUnfinishedCopy]: the app must not write to it while
+// later changes may still be copied over its rows.
 func OpenPostgres(ctx context.Context, url string) (*DB, error) {
+	db, err := openPostgres(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.refuseUnfinishedCopy(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// OpenCopyTarget opens the PostgreSQL database at url as [OpenPostgres]
+// does, but also when it is an unfinished copy: it is how the copy
+// functions of this package open their target.
+func OpenCopyTarget(ctx context.Context, url string) (*DB, error) {
+	return openPostgres(ctx, url)
+}
+
+func openPostgres(ctx context.Context, url string) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("store: open postgres: %w", err)
@@ -49,7 +72,7 @@ func OpenPostgres(ctx context.Context, url string) (*DB, error) {
 		return nil, fmt.Errorf("store: open postgres: %w", err)
 	}
 	sqldb := stdlib.OpenDBFromPool(pgpool)
-	db, err := OpenDB(sqldb)
+	db, err := openDB(sqldb, false)
 	if err != nil {
 		sqldb.Close()
 		pgpool.Close()

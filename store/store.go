@@ -96,13 +96,26 @@ func Open(path string) (*DB, error) {
 // PostgreSQL connections opened through pgx's database/sql driver
 // (github.com/jackc/pgx/v5/stdlib) is used as PostgreSQL. The app keeps
 // ownership: [DB.Close] does not close it.
+//
+// A PostgreSQL database that [CopyDatabase] filled and [FinishCopy] has
+// not finished is refused with [ErrUnfinishedCopy].
 func OpenDB(sqldb *sql.DB) (*DB, error) {
+	return openDB(sqldb, true)
+}
+
+// openDB is [OpenDB]; checkCopy false opens an unfinished copy too.
+func openDB(sqldb *sql.DB, checkCopy bool) (*DB, error) {
 	db := &DB{db: newPool(sqldb), Now: time.Now}
 	ctx := context.Background()
 	if isPostgresDriver(sqldb) {
 		db.db.pg = true
 		if err := db.migratePostgres(ctx); err != nil {
 			return nil, err
+		}
+		if checkCopy {
+			if err := db.refuseUnfinishedCopy(ctx); err != nil {
+				return nil, err
+			}
 		}
 		return db, nil
 	}

@@ -6,10 +6,15 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"golang.org/x/crypto/bcrypt"
@@ -211,7 +216,7 @@ func TestMigrateTo(t *testing.T) { // not parallel: sets the environment
 	if code, _, errs := cli(t, db, "", "migrate-to", "mysql://nope"); code != exitUsage {
 		t.Fatalf("migrate-to a non-PostgreSQL URL: exit %d %s", code, errs)
 	}
-	out := mustCLI(t, db, "migrate-to", url)
+	out := mustCLI(t, db, "migrate-to", "-finish", url)
 	if !strings.Contains(out, "counts and checksums match") || !strings.Contains(out, "auth_users") {
 		t.Fatalf("migrate-to:\n%s", out)
 	}
@@ -242,5 +247,186 @@ func TestMigrateTo(t *testing.T) { // not parallel: sets the environment
 	// Copying again into the now full database is refused.
 	if code, _, errs := cli(t, db, "", "migrate-to", url); code != exitFailure || !strings.Contains(errs, "empty") {
 		t.Fatalf("second migrate-to: exit %d %s", code, errs)
+	}
+}
+
+// TestMigrateToWhileServing moves a serving app: migrate-to runs twice
+// while the app signs users in and changes them over HTTP and through its
+// Go API, then once with -finish after it stops, and the app started on
+// PostgreSQL has every write, the deletions included, and the last
+// browser's session.
+func TestMigrateToWhileServing(t *testing.T) { // not parallel: the environment of the other tests
+	ctx := context.Background()
+	db := filepath.Join(t.TempDir(), "app.db")
+	url := pgtest.URL(t)
+	const pw = "plum kettle orbit seventeen lanterns"
+	// One client address signs everyone in: its sign-in limit is raised.
+	a, err := auth.New(auth.Config{DatabasePath: db, BaseURL: "http://localhost:8080", RateLimits: auth.RateLimits{SignIn: 100000}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/auth/", a.Handler())
+	srv := httptest.NewServer(mux)
+
+	// The load: one writer signs new users in over HTTP (user, session,
+	// cookie token, new-device mail, security log) and deletes every third;
+	// another changes the first user's metadata as fast as it can.
+	first, err := a.CreateUser(ctx, auth.CreateUserParams{Email: "first@example.com", EmailVerified: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		stop       = make(chan struct{})
+		wg         sync.WaitGroup
+		mu         sync.Mutex
+		live, gone []string
+		lastCookie *http.Cookie
+		metaWrites atomic.Int64
+		lastMeta   atomic.Int64
+		loadErr    = make(chan error, 2)
+	)
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			email := fmt.Sprintf("user%d@example.com", i)
+			u, err := a.CreateUser(ctx, auth.CreateUserParams{Email: email, Password: pw, EmailVerified: true})
+			if err != nil {
+				loadErr <- fmt.Errorf("create %s: %w", email, err)
+				return
+			}
+			body, _ := json.Marshal(map[string]string{"email": email, "password": pw})
+			req, _ := http.NewRequest("POST", srv.URL+"/auth/api/sign-in", bytes.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := srv.Client().Do(req)
+			if err != nil {
+				loadErr <- err
+				return
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				loadErr <- fmt.Errorf("sign in %s: %s", email, resp.Status)
+				return
+			}
+			mu.Lock()
+			if i%3 == 2 {
+				if err := a.DeleteUser(ctx, u.ID); err != nil {
+					mu.Unlock()
+					loadErr <- err
+					return
+				}
+				gone = append(gone, email)
+			} else {
+				live = append(live, email)
+				for _, c := range resp.Cookies() {
+					if c.Name == "embedauth_session" {
+						lastCookie = c
+					}
+				}
+			}
+			mu.Unlock()
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		for i := int64(1); ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if _, err := a.UpdateUserMetadata(ctx, first.ID, auth.UserMetadata{Public: json.RawMessage(fmt.Sprintf(`{"n":%d}`, i))}); err != nil {
+				loadErr <- fmt.Errorf("metadata: %w", err)
+				return
+			}
+			lastMeta.Store(i)
+			metaWrites.Add(1)
+		}
+	}()
+
+	// Copies while it serves: the app's writes go on during each.
+	for run := range 2 {
+		before := metaWrites.Load()
+		out := mustCLI(t, db, "migrate-to", url)
+		if !strings.Contains(out, "counts and checksums match") || !strings.Contains(out, "unfinished") {
+			t.Fatalf("migrate-to run %d:\n%s", run+1, out)
+		}
+		t.Logf("run %d: %s", run+1, out)
+		if metaWrites.Load() == before {
+			t.Fatalf("migrate-to run %d: the app wrote nothing while it copied", run+1)
+		}
+		// The app may not be started on the copy yet.
+		if _, err := auth.OpenOffline(auth.Config{DatabaseURL: url, EncryptionKey: make([]byte, 32)}); err == nil || !strings.Contains(err.Error(), "unfinished copy") {
+			t.Fatalf("opening an unfinished copy: %v", err)
+		}
+	}
+	close(stop)
+	wg.Wait()
+	select {
+	case err := <-loadErr:
+		t.Fatalf("the app's writes failed during the copies: %v", err)
+	default:
+	}
+	srv.Close()
+	a.Close()
+	if len(live) < 2 || len(gone) < 1 {
+		t.Fatalf("the load signed in %d users and deleted %d; too few to test", len(live), len(gone))
+	}
+
+	out := mustCLI(t, db, "migrate-to", "-finish", url)
+	if !strings.Contains(out, "finished") {
+		t.Fatalf("migrate-to -finish:\n%s", out)
+	}
+	key, err := os.ReadFile(db + ".key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := auth.Config{DatabaseURL: url, BaseURL: "http://localhost:8080"}
+	if cfg.EncryptionKey, err = hex.DecodeString(strings.TrimSpace(string(key))); err != nil {
+		t.Fatal(err)
+	}
+	pg, err := auth.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pg.Close()
+	for _, email := range live {
+		if _, err := pg.GetUserByEmail(ctx, email); err != nil {
+			t.Errorf("%s on PostgreSQL: %v", email, err)
+		}
+	}
+	for _, email := range gone {
+		if _, err := pg.GetUserByEmail(ctx, email); err == nil {
+			t.Errorf("%s, deleted while the app served, is on PostgreSQL", email)
+		}
+	}
+	u, err := pg.GetUserByEmail(ctx, "first@example.com")
+	if want := fmt.Sprintf(`{"n":%d}`, lastMeta.Load()); err != nil || string(u.PublicMetadata) != want {
+		t.Errorf("first user's metadata on PostgreSQL = %s (%v), want the last write %s", u.PublicMetadata, err, want)
+	}
+	// The last browser is still signed in, now served from PostgreSQL.
+	pgMux := http.NewServeMux()
+	pgMux.Handle("/auth/", pg.Handler())
+	pgSrv := httptest.NewServer(pgMux)
+	defer pgSrv.Close()
+	req, _ := http.NewRequest("GET", pgSrv.URL+"/auth/api/me", nil)
+	req.AddCookie(lastCookie)
+	resp, err := pgSrv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var me struct {
+		User struct{ Email string } `json:"user"`
+	}
+	json.NewDecoder(resp.Body).Decode(&me)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || me.User.Email != live[len(live)-1] {
+		t.Fatalf("GET /api/me with the last cookie on PostgreSQL: %s, %+v; want %s", resp.Status, me, live[len(live)-1])
 	}
 }

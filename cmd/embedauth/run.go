@@ -42,7 +42,7 @@ Commands:
   sessions revoke USER
   keys rotate [-alg RS256|ES256|EdDSA]
   migrate
-  migrate-to POSTGRES_URL
+  migrate-to [-finish] POSTGRES_URL
   backup OUT
   export [-o FILE]
   import FILE
@@ -200,7 +200,7 @@ func commandTable() map[string]*command {
 			"rotate": {help: "Usage: embedauth keys rotate [-alg RS256|ES256|EdDSA]\n\nMakes a new JWT signing key current; the old one stays in the JWKS until its tokens expire.\n", fn: keysRotate},
 		}},
 		"migrate":    {help: "Usage: embedauth migrate\n\nCreates or migrates the database and lists the applied migrations.\n", fn: migrate},
-		"migrate-to": {help: "Usage: embedauth migrate-to postgres://...\n\nCopies every table of the SQLite database into a new, empty PostgreSQL database (created and migrated first), in one transaction, then checks each table's row count and checksum on both sides. Stop the app first. Then start it with Config.DatabaseURL and Config.EncryptionKey set to the key of FILE.key.\n", fn: migrateTo},
+		"migrate-to": {help: migrateToHelp, fn: migrateTo},
 		"backup":     {help: "Usage: embedauth backup OUT\n\nWrites a consistent copy of the database to OUT (which must not exist) while the app runs. Keep the encryption key with it.\n", fn: backup},
 		"export":     {help: "Usage: embedauth export [-o FILE]\n\nWrites every user with an email as JSON ({\"users\": [...]}), password hashes included: keep the file secret.\n", fn: export},
 		"import":     {help: "Usage: embedauth import FILE\n\nCreates the users of a JSON file in the export format (- reads standard input). Password hashes may be argon2id or bcrypt ($2a$, $2b$, $2y$); bcrypt ones are upgraded at the user's next sign-in. Users whose email exists are skipped; the command fails if any user was refused.\n", fn: importUsers},
@@ -658,8 +658,31 @@ func importUsers(e *env, name, help string, args []string) error {
 	return nil
 }
 
+const migrateToHelp = `Usage: embedauth migrate-to [-finish] postgres://...
+
+Copies every table of the SQLite database into a PostgreSQL database
+(created and migrated first), in one transaction, then checks each table's
+row count and checksum on both sides; any difference rolls it back.
+
+It reads the SQLite file from one snapshot and can run while the app
+serves. The target must be new and empty, or a copy an earlier migrate-to
+made: then only what changed since is written (rows deleted, changed,
+added), so each run is shorter than the first. Until a run with -finish the
+target is marked as an unfinished copy, which the app refuses to open.
+
+To move a serving app: run it once, run it again if the first took long,
+stop the app, run it with -finish (a short run: only the last changes),
+then start the app with Config.DatabaseURL, and Config.EncryptionKey set
+to the key in FILE.key (hex).
+
+Flags:
+  -finish   the last run: the app is stopped; unmark the copy so the app
+            can open it (later runs are refused)
+`
+
 func migrateTo(e *env, name, help string, args []string) error {
 	fs := flags(e, name, help)
+	finish := fs.Bool("finish", false, "")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -675,23 +698,31 @@ func migrateTo(e *env, name, help string, args []string) error {
 		return err
 	}
 	defer src.Close()
-	dst, err := store.Open(pos[0])
+	dst, err := store.OpenCopyTarget(e.ctx, pos[0])
 	if err != nil {
 		return err
 	}
 	defer dst.Close()
-	report, err := store.CopyDatabase(e.ctx, src, dst)
+	started := time.Now()
+	report, err := store.CopyDatabase(e.ctx, src, dst, store.CopyOptions{Finish: *finish})
 	if err != nil {
 		return err
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TABLE\tROWS\tSHA-256")
-	total := 0
+	fmt.Fprintln(tw, "TABLE\tROWS\tINSERTED\tUPDATED\tDELETED\tSHA-256")
+	var total, written int
 	for _, c := range report {
-		fmt.Fprintf(tw, "%s\t%d\t%s\n", c.Table, c.Rows, c.Checksum)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%s\n", c.Table, c.Rows, c.Inserted, c.Updated, c.Deleted, c.Checksum)
 		total += c.Rows
+		written += c.Inserted + c.Updated + c.Deleted
 	}
 	tw.Flush()
-	fmt.Fprintf(e.stdout, "copied %d rows in %d tables; counts and checksums match\n", total, len(report))
+	fmt.Fprintf(e.stdout, "%d rows in %d tables, %d written, in %s; counts and checksums match\n",
+		total, len(report), written, time.Since(started).Round(time.Millisecond))
+	if *finish {
+		fmt.Fprintln(e.stdout, "finished: start the app on the PostgreSQL database")
+	} else {
+		fmt.Fprintln(e.stdout, "the copy is unfinished: run migrate-to again for later changes, and with -finish once the app is stopped")
+	}
 	return nil
 }

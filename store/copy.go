@@ -1,18 +1,20 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash"
+	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 )
 
 // TableCopy is what [CopyDatabase] did to one table.
@@ -24,10 +26,10 @@ type TableCopy struct {
 	// target: on a first copy every row is inserted; on a later one only
 	// the differences are written.
 	Inserted, Updated, Deleted int
-	// Checksum is the SHA-256 of the table's rows, read back from the
-	// target, each row's values encoded alike whatever the engine (so
-	// the order of rows and of engines does not matter); it matched the
-	// source's.
+	// Checksum is the sum, modulo 2^256 and in hex, of the SHA-256 of
+	// each of the table's rows, each row's values encoded alike whatever
+	// the engine (so the order of rows and of engines does not matter).
+	// The copy's rows, read back, gave the source's.
 	Checksum string
 }
 
@@ -50,20 +52,14 @@ var ErrUnfinishedCopy = errors.New("store: the PostgreSQL database is an unfinis
 // an unfinished copy.
 const copyMark = "embedauth: unfinished copy of an SQLite database"
 
-// unfinishedCopy reports whether the PostgreSQL database q reaches is an
+// isCopyMark is the query that reports whether a database is an
 // unfinished copy.
-func unfinishedCopy(ctx context.Context, q interface {
-	QueryRowContext(context.Context, string, ...any) *sql.Row
-}) (bool, error) {
-	var c string
-	err := q.QueryRowContext(ctx, `SELECT COALESCE(obj_description('auth_migrations'::regclass, 'pg_class'), '')`).Scan(&c)
-	return c == copyMark, err
-}
+const isCopyMark = `SELECT COALESCE(obj_description('auth_migrations'::regclass, 'pg_class'), '') = '` + copyMark + `'`
 
 // refuseUnfinishedCopy returns [ErrUnfinishedCopy] for an unfinished copy.
 func (db *DB) refuseUnfinishedCopy(ctx context.Context) error {
-	u, err := unfinishedCopy(ctx, db.db.DB)
-	if err != nil {
+	var u bool
+	if err := db.db.DB.QueryRowContext(ctx, isCopyMark).Scan(&u); err != nil {
 		return fmt.Errorf("store: open: %w", err)
 	}
 	if u {
@@ -121,67 +117,83 @@ func CopyDatabase(ctx context.Context, src, dst *DB, opts CopyOptions) ([]TableC
 	if err != nil {
 		return nil, fmt.Errorf("store: copy: %w", err)
 	}
-	dtx, err := dst.db.DB.BeginTx(ctx, nil)
+	conn, err := dst.db.DB.Conn(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("store: copy: %w", err)
 	}
-	defer dtx.Rollback()
-
-	update, err := unfinishedCopy(ctx, dtx)
+	defer conn.Close()
+	var out []TableCopy
+	err = conn.Raw(func(dc any) error {
+		var err error
+		out, err = copyInto(ctx, stx, dc.(*stdlib.Conn).Conn(), tables, opts)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("store: copy: %w", err)
+	}
+	return out, nil
+}
+
+// copyInto does [CopyDatabase]'s work on dst, in one transaction on
+// its connection.
+func copyInto(ctx context.Context, stx *sql.Tx, conn *pgx.Conn, tables []string, opts CopyOptions) ([]TableCopy, error) {
+	dtx, err := conn.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer dtx.Rollback(ctx)
+	// One copy at a time into a database.
+	if _, err := dtx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext(current_schema() || ' embedauth copy'))`); err != nil {
+		return nil, err
+	}
+	var update bool
+	if err := dtx.QueryRow(ctx, isCopyMark).Scan(&update); err != nil {
+		return nil, err
 	}
 	if !update {
 		for _, t := range tables {
 			var n int
-			if err := dtx.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+t).Scan(&n); err != nil {
-				return nil, fmt.Errorf("store: copy: %s: %w", t, err)
+			if err := dtx.QueryRow(ctx, `SELECT COUNT(*) FROM `+t).Scan(&n); err != nil {
+				return nil, fmt.Errorf("%s: %w", t, err)
 			}
 			if n > 0 {
-				return nil, fmt.Errorf("store: copy: %s already has %d rows; the target must be a new, empty database or an unfinished copy", t, n)
+				return nil, fmt.Errorf("%s already has %d rows; the target must be a new, empty database or an unfinished copy", t, n)
 			}
 		}
 	}
 	for _, t := range tables {
-		if _, err := dtx.ExecContext(ctx, `ALTER TABLE `+t+` DISABLE TRIGGER USER`); err != nil {
-			return nil, fmt.Errorf("store: copy: %s: %w", t, err)
-		}
-	}
-	deleted := map[string]int{}
-	if update {
-		// Rows gone from src go first, children before parents, so that
-		// a row added in their place (the same address, say) fits.
-		for _, t := range slices.Backward(tables) {
-			if deleted[t], err = deleteGone(ctx, stx, dtx, t); err != nil {
-				return nil, fmt.Errorf("store: copy: %s: %w", t, err)
-			}
+		if _, err := dtx.Exec(ctx, `ALTER TABLE `+t+` DISABLE TRIGGER USER`); err != nil {
+			return nil, fmt.Errorf("%s: %w", t, err)
 		}
 	}
 	var out []TableCopy
-	for _, t := range tables {
-		c, err := copyTable(ctx, stx, dtx, t, update)
-		if err != nil {
-			return nil, fmt.Errorf("store: copy: %s: %w", t, err)
+	if update {
+		out, err = updateTables(ctx, stx, dtx, tables)
+	} else {
+		for _, t := range tables {
+			c, err := copyTable(ctx, stx, dtx, t)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", t, err)
+			}
+			out = append(out, c)
 		}
-		c.Deleted = deleted[t]
-		out = append(out, c)
+	}
+	if err != nil {
+		return nil, err
 	}
 	for _, t := range tables {
-		if _, err := dtx.ExecContext(ctx, `ALTER TABLE `+t+` ENABLE TRIGGER USER`); err != nil {
-			return nil, fmt.Errorf("store: copy: %s: %w", t, err)
+		if _, err := dtx.Exec(ctx, `ALTER TABLE `+t+` ENABLE TRIGGER USER`); err != nil {
+			return nil, fmt.Errorf("%s: %w", t, err)
 		}
 	}
 	mark := `'` + copyMark + `'`
 	if opts.Finish {
 		mark = `NULL`
 	}
-	if _, err := dtx.ExecContext(ctx, `COMMENT ON TABLE auth_migrations IS `+mark); err != nil {
-		return nil, fmt.Errorf("store: copy: %w", err)
+	if _, err := dtx.Exec(ctx, `COMMENT ON TABLE auth_migrations IS `+mark); err != nil {
+		return nil, err
 	}
-	if err := dtx.Commit(); err != nil {
-		return nil, fmt.Errorf("store: copy: %w", err)
-	}
-	return out, nil
+	return out, dtx.Commit(ctx)
 }
 
 // sqliteTablesInOrder lists the embedauth tables of an SQLite database,
@@ -259,8 +271,8 @@ type pgColumn struct {
 	identity bool
 }
 
-func pgColumns(ctx context.Context, tx *sql.Tx, table string) (map[string]pgColumn, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT column_name, data_type, is_identity FROM information_schema.columns
+func pgColumns(ctx context.Context, tx pgx.Tx, table string) (map[string]pgColumn, error) {
+	rows, err := tx.Query(ctx, `SELECT column_name, data_type, is_identity FROM information_schema.columns
 		WHERE table_schema = current_schema() AND table_name = $1`, table)
 	if err != nil {
 		return nil, err
@@ -334,287 +346,441 @@ func newRowBuf(n int) *rowBuf {
 	return s
 }
 
-// deleteGone deletes from dst the rows of table whose key src no longer
-// has, and returns how many.
-func deleteGone(ctx context.Context, stx, dtx *sql.Tx, table string) (int, error) {
-	key, err := primaryKey(ctx, stx, table)
-	if err != nil {
-		return 0, err
-	}
-	cols := strings.Join(quoteAll(key), ", ")
-	have := map[[32]byte]bool{}
-	sc := newRowBuf(len(key))
-	rows, err := stx.QueryContext(ctx, `SELECT `+cols+` FROM `+table)
-	if err != nil {
-		return 0, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := rows.Scan(sc.ptrs...); err != nil {
-			return 0, err
-		}
-		have[rowSum(sc.vals)] = true
-	}
-	if err := rows.Err(); err != nil {
-		return 0, err
-	}
-	rows.Close()
-	var gone [][]any
-	back, err := dtx.QueryContext(ctx, `SELECT `+cols+` FROM `+table)
-	if err != nil {
-		return 0, err
-	}
-	defer back.Close()
-	for back.Next() {
-		if err := back.Scan(sc.ptrs...); err != nil {
-			return 0, err
-		}
-		if !have[rowSum(sc.vals)] {
-			gone = append(gone, slices.Clone(sc.vals))
-		}
-	}
-	if err := back.Err(); err != nil {
-		return 0, err
-	}
-	back.Close()
-	if len(gone) == 0 {
-		return 0, nil
-	}
-	del, err := dtx.PrepareContext(ctx, `DELETE FROM `+table+` WHERE `+keyWhere(key, 1))
-	if err != nil {
-		return 0, err
-	}
-	defer del.Close()
-	for _, k := range gone {
-		if _, err := del.ExecContext(ctx, k...); err != nil {
-			return 0, err
-		}
-	}
-	return len(gone), nil
-}
-
-// pendingWrite is an insert or update of one row that a unique or foreign
-// key constraint refused for now.
-type pendingWrite struct {
-	stmt *sql.Stmt
+// write is an insert or update of one row.
+type write struct {
+	sql  string
 	args []any
-	err  error
 }
 
-// copyTable copies one table and checks the copy. With update, dst may
-// already hold rows of it (as src had them at an earlier copy, less those
-// [deleteGone] removed): rows src changed are updated, rows it added
-// inserted, the rest left alone.
-func copyTable(ctx context.Context, stx, dtx *sql.Tx, table string, update bool) (TableCopy, error) {
-	c := TableCopy{Table: table}
-	dcols, err := pgColumns(ctx, dtx, table)
-	if err != nil {
-		return c, err
-	}
-	if len(dcols) == 0 {
-		return c, errors.New("missing in the target")
-	}
-	key, err := primaryKey(ctx, stx, table)
-	if err != nil {
-		return c, err
-	}
-	rows, err := stx.QueryContext(ctx, `SELECT * FROM `+table+` ORDER BY rowid`)
+// table is what the copy knows of one table: its columns in src's order
+// and their types in dst, its primary key, and the statements that write
+// a row.
+type table struct {
+	name   string
+	cols   []string
+	typs   []string // dst's data_type of each column
+	ident  []string // dst's identity columns
+	key    []string
+	keyAt  []int // the key's columns' places in cols
+	others []string
+	insert string
+	update string // "" when every column is in the key
+	selKey string // the row with a key
+}
+
+// srcQuery reads the table's rows from src, in insertion order where
+// there is one.
+func (t *table) srcQuery(ctx context.Context, stx *sql.Tx) (*sql.Rows, error) {
+	rows, err := stx.QueryContext(ctx, `SELECT * FROM `+t.name+` ORDER BY rowid`)
 	if err != nil {
 		// WITHOUT ROWID tables have none; their order does not matter.
-		rows, err = stx.QueryContext(ctx, `SELECT * FROM `+table)
+		rows, err = stx.QueryContext(ctx, `SELECT * FROM `+t.name)
 	}
+	return rows, err
+}
+
+// describe reads a table's description from both databases.
+func describe(ctx context.Context, stx *sql.Tx, dtx pgx.Tx, name string) (*table, error) {
+	t := &table{name: name}
+	dcols, err := pgColumns(ctx, dtx, name)
 	if err != nil {
-		return c, err
+		return nil, err
+	}
+	if len(dcols) == 0 {
+		return nil, errors.New("missing in the target")
+	}
+	if t.key, err = primaryKey(ctx, stx, name); err != nil {
+		return nil, err
+	}
+	rows, err := stx.QueryContext(ctx, `SELECT name FROM pragma_table_info($1) ORDER BY cid`, name)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
-	cols, err := rows.Columns()
-	if err != nil {
-		return c, err
-	}
-	for _, col := range cols {
-		if _, ok := dcols[col]; !ok {
-			return c, fmt.Errorf("column %s missing in the target", col)
-		}
-	}
-	keyAt := make([]int, len(key))
-	for i, k := range key {
-		keyAt[i] = slices.Index(cols, k)
-	}
-	var others []string
-	for _, col := range cols {
-		if !slices.Contains(key, col) {
-			others = append(others, col)
-		}
-	}
-	quoted := quoteAll(cols)
-	marks := make([]string, len(cols))
-	for i := range cols {
-		marks[i] = "$" + strconv.Itoa(i+1)
-	}
-	ins, err := dtx.PrepareContext(ctx, `INSERT INTO `+table+` (`+strings.Join(quoted, ", ")+`) OVERRIDING SYSTEM VALUE VALUES (`+strings.Join(marks, ", ")+`)`)
-	if err != nil {
-		return c, err
-	}
-	defer ins.Close()
-
-	// With update: the key and row checksums dst has now.
-	var there map[[32]byte][32]byte
-	var upd *sql.Stmt
-	if update {
-		there = map[[32]byte][32]byte{}
-		back, err := dtx.QueryContext(ctx, `SELECT `+strings.Join(quoted, ", ")+` FROM `+table)
-		if err != nil {
-			return c, err
-		}
-		sc := newRowBuf(len(cols))
-		for back.Next() {
-			if err := back.Scan(sc.ptrs...); err != nil {
-				back.Close()
-				return c, err
-			}
-			there[keySum(sc.vals, keyAt)] = rowSum(sc.vals)
-		}
-		back.Close()
-		if err := back.Err(); err != nil {
-			return c, err
-		}
-		if len(others) > 0 {
-			set := make([]string, len(others))
-			for i, q := range quoteAll(others) {
-				set[i] = q + " = $" + strconv.Itoa(i+1)
-			}
-			upd, err = dtx.PrepareContext(ctx, `UPDATE `+table+` SET `+strings.Join(set, ", ")+` WHERE `+keyWhere(key, len(others)+1))
-			if err != nil {
-				return c, err
-			}
-			defer upd.Close()
-		}
-	}
-
-	var srcSums [][32]byte
-	var pending []pendingWrite
-	sc := newRowBuf(len(cols))
 	for rows.Next() {
-		if err := rows.Scan(sc.ptrs...); err != nil {
-			return c, err
+		var col string
+		if err := rows.Scan(&col); err != nil {
+			return nil, err
 		}
-		sum := rowSum(sc.vals)
-		srcSums = append(srcSums, sum)
-		args := make([]any, len(cols))
-		for i, v := range sc.vals {
-			args[i] = pgValue(v, dcols[cols[i]].typ)
+		dc, ok := dcols[col]
+		if !ok {
+			return nil, fmt.Errorf("column %s missing in the target", col)
 		}
-		if !update {
-			if _, err := ins.ExecContext(ctx, args...); err != nil {
-				return c, err
-			}
-			c.Inserted++
-			continue
+		t.cols = append(t.cols, col)
+		t.typs = append(t.typs, dc.typ)
+		if dc.identity {
+			t.ident = append(t.ident, col)
 		}
-		old, ok := there[keySum(sc.vals, keyAt)]
-		switch {
-		case !ok:
-			pending = append(pending, pendingWrite{stmt: ins, args: args})
-			c.Inserted++
-		case old != sum:
-			// Only other columns can differ: the key is the same.
-			var uargs []any
-			for i, col := range cols {
-				if !slices.Contains(key, col) {
-					uargs = append(uargs, args[i])
-				}
-			}
-			for _, i := range keyAt {
-				uargs = append(uargs, args[i])
-			}
-			pending = append(pending, pendingWrite{stmt: upd, args: uargs})
-			c.Updated++
+		if !slices.Contains(t.key, col) {
+			t.others = append(t.others, col)
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return c, err
+		return nil, err
 	}
-	rows.Close()
-	if err := writeAll(ctx, dtx, pending); err != nil {
-		return c, err
+	for _, k := range t.key {
+		t.keyAt = append(t.keyAt, slices.Index(t.cols, k))
 	}
-	for _, col := range cols {
-		if dcols[col].identity {
-			if _, err := dtx.ExecContext(ctx, `SELECT setval(pg_get_serial_sequence($1, $2), COALESCE((SELECT MAX(`+pgx.Identifier{col}.Sanitize()+`) FROM `+table+`), 0) + 1, false)`, table, col); err != nil {
-				return c, err
-			}
+	quoted := quoteAll(t.cols)
+	marks := make([]string, len(t.cols))
+	for i := range t.cols {
+		marks[i] = "$" + strconv.Itoa(i+1)
+	}
+	t.insert = `INSERT INTO ` + name + ` (` + strings.Join(quoted, ", ") + `) OVERRIDING SYSTEM VALUE VALUES (` + strings.Join(marks, ", ") + `)`
+	if len(t.others) > 0 {
+		set := make([]string, len(t.others))
+		for i, q := range quoteAll(t.others) {
+			set[i] = q + " = $" + strconv.Itoa(i+1)
 		}
+		t.update = `UPDATE ` + name + ` SET ` + strings.Join(set, ", ") + ` WHERE ` + keyWhere(t.key, len(t.others)+1)
 	}
-
-	// Read the copy back.
-	back, err := dtx.QueryContext(ctx, `SELECT `+strings.Join(quoted, ", ")+` FROM `+table)
-	if err != nil {
-		return c, err
-	}
-	defer back.Close()
-	var dstSums [][32]byte
-	for back.Next() {
-		if err := back.Scan(sc.ptrs...); err != nil {
-			return c, err
-		}
-		dstSums = append(dstSums, rowSum(sc.vals))
-	}
-	if err := back.Err(); err != nil {
-		return c, err
-	}
-	if len(dstSums) != len(srcSums) {
-		return c, fmt.Errorf("%d rows in the source, %d in the copy", len(srcSums), len(dstSums))
-	}
-	a, b := tableSum(srcSums), tableSum(dstSums)
-	if a != b {
-		return c, fmt.Errorf("checksums differ: source %s, copy %s", a, b)
-	}
-	c.Rows, c.Checksum = len(srcSums), a
-	return c, nil
+	t.selKey = `SELECT ` + strings.Join(quoted, ", ") + ` FROM ` + name + ` WHERE ` + keyWhere(t.key, 1)
+	return t, nil
 }
 
-// writeAll runs the inserts and updates of one table's differences. One
-// that a unique or foreign key constraint refuses (a row whose address
-// another row still holds until its own update, say) is tried again after
-// the others, as long as each round writes some; each write runs in a
-// savepoint so that a refusal leaves the transaction usable.
-func writeAll(ctx context.Context, dtx *sql.Tx, pending []pendingWrite) error {
-	for len(pending) > 0 {
-		var again []pendingWrite
-		for _, w := range pending {
-			if _, err := dtx.ExecContext(ctx, `SAVEPOINT copy_row`); err != nil {
-				return err
-			}
-			if _, err := w.stmt.ExecContext(ctx, w.args...); err != nil {
-				if code := pgCode(err); code != "23505" && code != "23503" {
-					return err
-				}
-				if _, err := dtx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT copy_row`); err != nil {
-					return err
-				}
-				w.err = err
-				again = append(again, w)
-				continue
-			}
-			if _, err := dtx.ExecContext(ctx, `RELEASE SAVEPOINT copy_row`); err != nil {
-				return err
-			}
+// keyOf returns the key's values of a row.
+func (t *table) keyOf(vals []any) []any {
+	k := make([]any, len(t.keyAt))
+	for i, at := range t.keyAt {
+		k[i] = vals[at]
+	}
+	return k
+}
+
+// resetIdentity makes dst's identity columns continue after the largest
+// value copied.
+func (t *table) resetIdentity(ctx context.Context, dtx pgx.Tx) error {
+	for _, col := range t.ident {
+		if _, err := dtx.Exec(ctx, `SELECT setval(pg_get_serial_sequence($1, $2), COALESCE((SELECT MAX(`+pgx.Identifier{col}.Sanitize()+`) FROM `+t.name+`), 0) + 1, false)`, t.name, col); err != nil {
+			return err
 		}
-		if len(again) == len(pending) {
-			return again[0].err
-		}
-		pending = again
 	}
 	return nil
 }
 
-// keySum hashes the key columns (at keyAt) of a row.
-func keySum(vals []any, keyAt []int) [32]byte {
-	k := make([]any, len(keyAt))
-	for i, at := range keyAt {
-		k[i] = vals[at]
+// srcRows streams a table's rows from SQLite, converting each value for
+// its column in dst and hashing each row; it is also PostgreSQL COPY's
+// source.
+type srcRows struct {
+	rows *sql.Rows
+	buf  *rowBuf
+	typs []string
+	args []any
+	sum  [32]byte // of the current row
+	all  checksum
+	h    rowHasher
+	err  error
+}
+
+func newSrcRows(rows *sql.Rows, t *table) *srcRows {
+	return &srcRows{rows: rows, buf: newRowBuf(len(t.cols)), typs: t.typs, args: make([]any, len(t.cols))}
+}
+
+func (r *srcRows) Next() bool {
+	if !r.rows.Next() {
+		return false
 	}
-	return rowSum(k)
+	if r.err = r.rows.Scan(r.buf.ptrs...); r.err != nil {
+		return false
+	}
+	r.sum = r.h.sum(r.buf.vals)
+	r.all.add(r.sum)
+	for i, v := range r.buf.vals {
+		r.args[i] = pgValue(v, r.typs[i])
+	}
+	return true
+}
+
+func (r *srcRows) Values() ([]any, error) { return r.args, nil }
+
+func (r *srcRows) Err() error {
+	if r.err != nil {
+		return r.err
+	}
+	return r.rows.Err()
+}
+
+// readDst reads the given columns of every row of a table in dst and
+// calls fn with each row's values (valid only during the call).
+func readDst(ctx context.Context, dtx pgx.Tx, table string, cols []string, fn func(vals []any)) error {
+	rows, err := dtx.Query(ctx, `SELECT `+strings.Join(quoteAll(cols), ", ")+` FROM `+table)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		vals, err := rows.Values()
+		if err != nil {
+			return err
+		}
+		fn(vals)
+	}
+	return rows.Err()
+}
+
+// dstChecksum reads a whole table of dst back and returns its checksum.
+func dstChecksum(ctx context.Context, dtx pgx.Tx, t *table) (checksum, error) {
+	var c checksum
+	var h rowHasher
+	err := readDst(ctx, dtx, t.name, t.cols, func(vals []any) { c.add(h.sum(vals)) })
+	return c, err
+}
+
+// copyTable copies one table into an empty one with PostgreSQL's COPY
+// (which writes identity columns' values as given), reads it back and
+// checks the copy.
+func copyTable(ctx context.Context, stx *sql.Tx, dtx pgx.Tx, name string) (TableCopy, error) {
+	c := TableCopy{Table: name}
+	t, err := describe(ctx, stx, dtx, name)
+	if err != nil {
+		return c, err
+	}
+	rows, err := t.srcQuery(ctx, stx)
+	if err != nil {
+		return c, err
+	}
+	defer rows.Close()
+	src := newSrcRows(rows, t)
+	n, err := dtx.CopyFrom(ctx, pgx.Identifier{name}, t.cols, src)
+	if err != nil {
+		return c, err
+	}
+	rows.Close()
+	c.Inserted = int(n)
+	if err := t.resetIdentity(ctx, dtx); err != nil {
+		return c, err
+	}
+	back, err := dstChecksum(ctx, dtx, t)
+	if err != nil {
+		return c, err
+	}
+	if err := src.all.compare(back); err != nil {
+		return c, err
+	}
+	c.Rows, c.Checksum = src.all.n, src.all.String()
+	return c, nil
+}
+
+// tableDiff is how one table of dst differs from src.
+type tableDiff struct {
+	*table
+	c       TableCopy
+	src     checksum              // src's rows
+	expect  checksum              // dst's rows, less those to be deleted or overwritten
+	gone    map[[32]byte][32]byte // key sum -> row sum of dst's rows src does not have
+	writes  []write               // inserts and updates
+	written [][]any               // the keys of the rows written, for the read back
+}
+
+// diffTable compares a table of dst with src's: one read of each.
+func diffTable(ctx context.Context, stx *sql.Tx, dtx pgx.Tx, name string) (*tableDiff, error) {
+	t, err := describe(ctx, stx, dtx, name)
+	if err != nil {
+		return nil, err
+	}
+	d := &tableDiff{table: t, c: TableCopy{Table: name}}
+	there := map[[32]byte][32]byte{} // key sum -> row sum
+	var h rowHasher
+	err = readDst(ctx, dtx, name, t.cols, func(vals []any) {
+		sum := h.sum(vals)
+		there[h.sum(t.keyOf(vals))] = sum
+		d.expect.add(sum)
+	})
+	if err != nil {
+		return nil, err
+	}
+	rows, err := t.srcQuery(ctx, stx)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	src := newSrcRows(rows, t)
+	for src.Next() {
+		k := h.sum(t.keyOf(src.buf.vals))
+		old, ok := there[k]
+		delete(there, k)
+		switch {
+		case !ok:
+			d.writes = append(d.writes, write{t.insert, slices.Clone(src.args)})
+			d.c.Inserted++
+		case old != src.sum:
+			// Only other columns can differ: the key is the same.
+			args := make([]any, 0, len(t.cols))
+			for i, col := range t.cols {
+				if !slices.Contains(t.key, col) {
+					args = append(args, src.args[i])
+				}
+			}
+			args = append(args, t.keyOf(src.args)...)
+			d.writes = append(d.writes, write{t.update, args})
+			d.expect.sub(old)
+			d.c.Updated++
+		default:
+			continue
+		}
+		d.written = append(d.written, t.keyOf(slices.Clone(src.args)))
+	}
+	if err := src.Err(); err != nil {
+		return nil, err
+	}
+	d.src = src.all
+	d.gone = there
+	for _, sum := range there {
+		d.expect.sub(sum)
+	}
+	d.c.Deleted = len(there)
+	return d, nil
+}
+
+// deleteGone deletes the rows of dst that src does not have.
+func (d *tableDiff) deleteGone(ctx context.Context, dtx pgx.Tx) error {
+	if len(d.gone) == 0 {
+		return nil
+	}
+	var b pgx.Batch
+	del := `DELETE FROM ` + d.name + ` WHERE ` + keyWhere(d.key, 1)
+	var h rowHasher
+	err := readDst(ctx, dtx, d.name, d.key, func(vals []any) {
+		if _, ok := d.gone[h.sum(vals)]; ok {
+			b.Queue(del, slices.Clone(vals)...)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	if b.Len() != len(d.gone) {
+		return fmt.Errorf("%d rows to delete, %d found", len(d.gone), b.Len())
+	}
+	return dtx.SendBatch(ctx, &b).Close()
+}
+
+// verify reads back the rows written (all of the table when they are
+// many) and checks that the table now has src's rows.
+func (d *tableDiff) verify(ctx context.Context, dtx pgx.Tx) error {
+	var n int
+	if err := dtx.QueryRow(ctx, `SELECT COUNT(*) FROM `+d.name).Scan(&n); err != nil {
+		return err
+	}
+	if n != d.src.n {
+		return fmt.Errorf("%d rows in the source, %d in the copy", d.src.n, n)
+	}
+	got := d.expect
+	if len(d.written) > 1000 {
+		var err error
+		if got, err = dstChecksum(ctx, dtx, d.table); err != nil {
+			return err
+		}
+	} else if len(d.written) > 0 {
+		var b pgx.Batch
+		var h rowHasher
+		var readErr error
+		for _, k := range d.written {
+			b.Queue(d.selKey, k...).Query(func(rows pgx.Rows) error {
+				found := false
+				for rows.Next() {
+					vals, err := rows.Values()
+					if err != nil {
+						return err
+					}
+					got.add(h.sum(vals))
+					found = true
+				}
+				if !found && readErr == nil {
+					readErr = fmt.Errorf("a row written with key %v is missing", k)
+				}
+				return rows.Err()
+			})
+		}
+		if err := dtx.SendBatch(ctx, &b).Close(); err != nil {
+			return err
+		}
+		if readErr != nil {
+			return readErr
+		}
+	}
+	got.n = n
+	return d.src.compare(got)
+}
+
+// updateTables brings the tables of dst, an unfinished copy, up to src:
+// each table is compared first (one read of each side), then rows gone
+// from src are deleted, children before parents, so that a row added in
+// their place (the same address, say) fits; then changed and new rows
+// are written, parents before children, and read back.
+func updateTables(ctx context.Context, stx *sql.Tx, dtx pgx.Tx, tables []string) ([]TableCopy, error) {
+	diffs := make([]*tableDiff, len(tables))
+	for i, name := range tables {
+		d, err := diffTable(ctx, stx, dtx, name)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		diffs[i] = d
+	}
+	for _, d := range slices.Backward(diffs) {
+		if err := d.deleteGone(ctx, dtx); err != nil {
+			return nil, fmt.Errorf("%s: %w", d.name, err)
+		}
+	}
+	out := make([]TableCopy, len(diffs))
+	for _, d := range diffs {
+		if err := writeAll(ctx, dtx, d.writes); err != nil {
+			return nil, fmt.Errorf("%s: %w", d.name, err)
+		}
+		if d.c.Inserted > 0 {
+			if err := d.resetIdentity(ctx, dtx); err != nil {
+				return nil, fmt.Errorf("%s: %w", d.name, err)
+			}
+		}
+	}
+	for i, d := range diffs {
+		if err := d.verify(ctx, dtx); err != nil {
+			return nil, fmt.Errorf("%s: %w", d.name, err)
+		}
+		d.c.Rows, d.c.Checksum = d.src.n, d.src.String()
+		out[i] = d.c
+	}
+	return out, nil
+}
+
+// writeAll runs the inserts and updates of one table's differences, at
+// once in one batch. When a unique or foreign key constraint refuses one
+// (a row whose address another row holds until its own update, say), the
+// batch is undone and the writes run one at a time, each in a savepoint,
+// a refused one tried again after the others as long as each round
+// writes some.
+func writeAll(ctx context.Context, dtx pgx.Tx, writes []write) error {
+	if len(writes) == 0 {
+		return nil
+	}
+	err := pgx.BeginFunc(ctx, dtx, func(sp pgx.Tx) error {
+		var b pgx.Batch
+		for _, w := range writes {
+			b.Queue(w.sql, w.args...)
+		}
+		return sp.SendBatch(ctx, &b).Close()
+	})
+	if code := pgCode(err); code != "23505" && code != "23503" {
+		return err
+	}
+	for len(writes) > 0 {
+		var again []write
+		for _, w := range writes {
+			err = pgx.BeginFunc(ctx, dtx, func(sp pgx.Tx) error {
+				_, err := sp.Exec(ctx, w.sql, w.args...)
+				return err
+			})
+			if code := pgCode(err); code == "23505" || code == "23503" {
+				again = append(again, w)
+			} else if err != nil {
+				return err
+			}
+		}
+		if len(again) == len(writes) {
+			return err
+		}
+		writes = again
+	}
+	return nil
 }
 
 // pgValue converts a value read from SQLite for a PostgreSQL column of
@@ -633,52 +799,86 @@ func pgValue(v any, typ string) any {
 	return v
 }
 
-// rowSum hashes one row's values, encoded alike on both engines: NULL,
-// an integer, or bytes (text and blobs alike).
-func rowSum(vals []any) [32]byte {
-	h := sha256.New()
-	var buf [8]byte
+// rowHasher hashes rows' values, encoded alike on both engines: NULL, an
+// integer, or bytes (text and blobs alike). Its zero value is ready.
+type rowHasher struct {
+	h   hash.Hash
+	buf []byte
+}
+
+// sum returns the SHA-256 of one row's values.
+func (r *rowHasher) sum(vals []any) [32]byte {
+	if r.h == nil {
+		r.h = sha256.New()
+	}
+	b := r.buf[:0]
 	for _, v := range vals {
 		switch x := v.(type) {
 		case nil:
-			h.Write([]byte{0})
+			b = append(b, 0)
 		case int64:
-			h.Write([]byte{1})
-			binary.BigEndian.PutUint64(buf[:], uint64(x))
-			h.Write(buf[:])
+			b = binary.BigEndian.AppendUint64(append(b, 1), uint64(x))
 		case int32:
-			h.Write([]byte{1})
-			binary.BigEndian.PutUint64(buf[:], uint64(int64(x)))
-			h.Write(buf[:])
+			b = binary.BigEndian.AppendUint64(append(b, 1), uint64(int64(x)))
 		case bool:
-			h.Write([]byte{1})
-			binary.BigEndian.PutUint64(buf[:], map[bool]uint64{false: 0, true: 1}[x])
-			h.Write(buf[:])
+			n := uint64(0)
+			if x {
+				n = 1
+			}
+			b = binary.BigEndian.AppendUint64(append(b, 1), n)
 		case string:
-			h.Write([]byte{2})
-			binary.BigEndian.PutUint64(buf[:], uint64(len(x)))
-			h.Write(buf[:])
-			h.Write([]byte(x))
+			b = append(binary.BigEndian.AppendUint64(append(b, 2), uint64(len(x))), x...)
 		case []byte:
-			h.Write([]byte{2})
-			binary.BigEndian.PutUint64(buf[:], uint64(len(x)))
-			h.Write(buf[:])
-			h.Write(x)
+			b = append(binary.BigEndian.AppendUint64(append(b, 2), uint64(len(x))), x...)
 		default:
-			fmt.Fprintf(h, "\x03%T:%v", x, x)
+			b = fmt.Appendf(append(b, 3), "%T:%v", x, x)
 		}
 	}
+	r.buf = b
+	r.h.Reset()
+	r.h.Write(b)
 	var out [32]byte
-	h.Sum(out[:0])
+	r.h.Sum(out[:0])
 	return out
 }
 
-// tableSum hashes a table's row hashes in sorted order.
-func tableSum(sums [][32]byte) string {
-	slices.SortFunc(sums, func(a, b [32]byte) int { return bytes.Compare(a[:], b[:]) })
-	h := sha256.New()
-	for _, s := range sums {
-		h.Write(s[:])
+// checksum is an order-free checksum of a table's rows: their number and
+// the sum, modulo 2^256, of their SHA-256 hashes, so rows can be added
+// and taken away in any order.
+type checksum struct {
+	n   int
+	acc [4]uint64 // most significant first
+}
+
+func (c *checksum) add(h [32]byte) {
+	c.n++
+	var carry uint64
+	for i := 3; i >= 0; i-- {
+		c.acc[i], carry = bits.Add64(c.acc[i], binary.BigEndian.Uint64(h[i*8:]), carry)
 	}
-	return fmt.Sprintf("%x", h.Sum(nil))
+}
+
+func (c *checksum) sub(h [32]byte) {
+	c.n--
+	var borrow uint64
+	for i := 3; i >= 0; i-- {
+		c.acc[i], borrow = bits.Sub64(c.acc[i], binary.BigEndian.Uint64(h[i*8:]), borrow)
+	}
+}
+
+// String is the checksum in hex.
+func (c checksum) String() string {
+	return fmt.Sprintf("%016x%016x%016x%016x", c.acc[0], c.acc[1], c.acc[2], c.acc[3])
+}
+
+// compare returns an error when the copy's checksum got differs from the
+// source's c.
+func (c checksum) compare(got checksum) error {
+	if got.n != c.n {
+		return fmt.Errorf("%d rows in the source, %d in the copy", c.n, got.n)
+	}
+	if got.acc != c.acc {
+		return fmt.Errorf("checksums differ: source %s, copy %s", c, got)
+	}
+	return nil
 }

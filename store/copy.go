@@ -11,8 +11,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/jackc/pgx/v5"
 )
 
 // TableCopy is what [CopyDatabase] did to one table.
@@ -223,7 +221,7 @@ func copyTable(ctx context.Context, stx, dtx *sql.Tx, table string) (TableCopy, 
 	quoted := make([]string, len(cols))
 	marks := make([]string, len(cols))
 	for i, col := range cols {
-		quoted[i] = pgx.Identifier{col}.Sanitize()
+		quoted[i] = quoteIdent(col)
 		marks[i] = "$" + strconv.Itoa(i+1)
 	}
 	ins, err := dtx.PrepareContext(ctx, `INSERT INTO `+table+` (`+strings.Join(quoted, ", ")+`) OVERRIDING SYSTEM VALUE VALUES (`+strings.Join(marks, ", ")+`)`)
@@ -256,7 +254,7 @@ func copyTable(ctx context.Context, stx, dtx *sql.Tx, table string) (TableCopy, 
 	rows.Close()
 	for _, col := range cols {
 		if dcols[col].identity {
-			if _, err := dtx.ExecContext(ctx, `SELECT setval(pg_get_serial_sequence($1, $2), COALESCE((SELECT MAX(`+pgx.Identifier{col}.Sanitize()+`) FROM `+table+`), 0) + 1, false)`, table, col); err != nil {
+			if _, err := dtx.ExecContext(ctx, `SELECT setval(pg_get_serial_sequence($1, $2), COALESCE((SELECT MAX(`+quoteIdent(col)+`) FROM `+table+`), 0) + 1, false)`, table, col); err != nil {
 				return c, err
 			}
 		}

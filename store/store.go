@@ -17,7 +17,7 @@ import (
 	"unicode"
 
 	"github.com/embedauth/auth/core"
-	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/embedauth/auth/internal/pgdriver"
 	"golang.org/x/text/cases"
 	"golang.org/x/text/unicode/norm"
 )
@@ -30,9 +30,9 @@ var migrationFS embed.FS
 
 // DB is embedauth's storage. It is safe for concurrent use.
 type DB struct {
-	db     *pool
-	owned  bool
-	pgpool *pgxpool.Pool // of a PostgreSQL DB that OpenPostgres opened
+	db        *pool
+	owned     bool
+	closePool func() // of a PostgreSQL DB that OpenPostgres opened
 
 	chanOnce sync.Once // the notification channel (notify.go)
 	chanName string
@@ -94,12 +94,17 @@ func Open(path string) (*DB, error) {
 // with the settings of [DSN]: foreign keys are checked here, and without
 // _txlock=immediate concurrent writers can fail with SQLITE_BUSY. A pool of
 // PostgreSQL connections opened through pgx's database/sql driver
-// (github.com/jackc/pgx/v5/stdlib) is used as PostgreSQL. The app keeps
+// (github.com/jackc/pgx/v5/stdlib) is used as PostgreSQL (the program must
+// import github.com/embedauth/auth/postgres; without it OpenDB returns
+// [ErrPostgresNotLinked]). The app keeps
 // ownership: [DB.Close] does not close it.
 func OpenDB(sqldb *sql.DB) (*DB, error) {
 	db := &DB{db: newPool(sqldb), Now: time.Now}
 	ctx := context.Background()
 	if isPostgresDriver(sqldb) {
+		if pgdriver.Linked == nil {
+			return nil, ErrPostgresNotLinked
+		}
 		db.db.pg = true
 		if err := db.migratePostgres(ctx); err != nil {
 			return nil, err
@@ -136,8 +141,8 @@ func (db *DB) Close() error {
 		return nil
 	}
 	err := db.db.DB.Close()
-	if db.pgpool != nil {
-		db.pgpool.Close()
+	if db.closePool != nil {
+		db.closePool()
 	}
 	return err
 }

@@ -22,6 +22,8 @@ import (
 	"context"
 	"os"
 	"os/signal"
+
+	_ "github.com/embedauth/auth/postgres" // -db postgres://... and migrate-to
 )
 
 func main() {

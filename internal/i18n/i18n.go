@@ -37,13 +37,19 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/embedauth/auth/internal/gzdata"
 	"golang.org/x/text/feature/plural"
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
 	"golang.org/x/text/message/catalog"
 )
 
-//go:embed messages/*.json
+// The catalogs, gzip-compressed (135 KB instead of 564 KB of binary); the
+// messages/TAG.json files are the sources, and go generate rewrites the
+// .gz files from them.
+//
+//go:generate go run github.com/embedauth/auth/internal/gzdata/gzip messages/*.json
+//go:embed messages/*.json.gz
 var embedded embed.FS
 
 // Partial names the shipped languages that do not translate every message:
@@ -108,7 +114,7 @@ type Options struct {
 var shippedEN = sync.OnceValues(func() (map[string]value, error) { return parseShipped("en") })
 
 func parseShipped(tag string) (map[string]value, error) {
-	raw, err := embedded.ReadFile("messages/" + tag + ".json")
+	raw, err := gzdata.ReadFile(embedded, "messages/"+tag+".json")
 	if err != nil {
 		return nil, err
 	}
@@ -131,13 +137,13 @@ func New(o Options) (*Catalogs, error) {
 		}
 		return keys
 	})
-	entries, err := fs.Glob(embedded, "messages/*.json")
+	entries, err := fs.Glob(embedded, "messages/*.json.gz")
 	if err != nil {
 		return nil, err
 	}
 	names := map[string]bool{}
 	for _, e := range entries {
-		tag := strings.TrimSuffix(path.Base(e), ".json")
+		tag := strings.TrimSuffix(path.Base(e), ".json.gz")
 		names[tag] = true
 		c.defaults[tag] = true
 	}

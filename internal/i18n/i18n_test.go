@@ -15,6 +15,7 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/embedauth/auth/internal/gzdata"
 	"github.com/embedauth/auth/internal/i18n"
 )
 
@@ -351,5 +352,14 @@ func TestLoadOnFirstUse(t *testing.T) {
 	}
 	if got := c.Lookup("de").T("Sign in"); got == "Sign in" {
 		t.Errorf("de: Sign in is not translated: %q", got)
+	}
+}
+
+// Each messages/TAG.json.gz the binary embeds holds messages/TAG.json (go
+// generate rewrites them).
+func TestGzipIsTheSource(t *testing.T) {
+	t.Parallel()
+	if err := gzdata.SameAsSource(os.DirFS("."), ".", "messages/*.json"); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -72,6 +72,7 @@ func Open(path string) (*DB, error) {
 	if IsPostgresURL(path) {
 		return OpenPostgres(context.Background(), path)
 	}
+	fromImage := createFromImage(path)
 	sqldb, err := sql.Open("sqlite", DSN(path))
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
@@ -82,6 +83,9 @@ func Open(path string) (*DB, error) {
 	sqldb.SetMaxOpenConns(MaxOpenConns)
 	sqldb.SetMaxIdleConns(MaxOpenConns)
 	db, err := OpenDB(sqldb)
+	if err == nil && fromImage {
+		err = db.stampMigrations(context.Background())
+	}
 	if err != nil {
 		sqldb.Close()
 		return nil, err

@@ -1,17 +1,18 @@
 package store
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/rand"
 	_ "embed"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
-
-	"github.com/embedauth/auth/internal/gzdata"
 )
 
 // schemaImage is an empty database created from schemaSQL (its migrations
@@ -44,10 +45,6 @@ func createFromImage(path string) bool {
 			return false
 		}
 	}
-	img, err := gzdata.Decompress(schemaImage)
-	if err != nil {
-		return false
-	}
 	var b [8]byte
 	rand.Read(b[:])
 	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".new-"+hex.EncodeToString(b[:]))
@@ -56,7 +53,10 @@ func createFromImage(path string) bool {
 		return false
 	}
 	defer os.Remove(tmp)
-	_, err = f.Write(img)
+	zr, err := gzip.NewReader(bytes.NewReader(schemaImage))
+	if err == nil {
+		_, err = io.Copy(f, zr)
+	}
 	if err == nil {
 		err = f.Sync() // on disk before it has a name: a crash leaves no half-written database
 	}

@@ -6,11 +6,13 @@ package auth_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"io"
 	"math"
 	"net/http"
 	"os"
@@ -965,4 +967,40 @@ func oaEqual(a, b any) bool {
 		return an.String() == bn.String()
 	}
 	return reflect.DeepEqual(a, b)
+}
+
+// The document is kept gzip-compressed in the binary: a client that
+// accepts gzip gets it compressed, one that does not gets it whole, and
+// both are openapi.json as it is in the repository.
+func TestOpenAPIDocumentEncodings(t *testing.T) {
+	t.Parallel()
+	env := authtest.New(t)
+	file, err := os.ReadFile("internal/web/openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := flNew(t, env)
+	plain := c.do(http.MethodGet, "/auth/api/openapi.json", "", nil, "Accept-Encoding", "identity").want(http.StatusOK)
+	if ce := plain.header.Get("Content-Encoding"); ce != "" || !bytes.Equal(plain.body, file) {
+		t.Errorf("identity: Content-Encoding %q, body equal to openapi.json: %v", ce, bytes.Equal(plain.body, file))
+	}
+	refused := c.do(http.MethodGet, "/auth/api/openapi.json", "", nil, "Accept-Encoding", "gzip;q=0, br").want(http.StatusOK)
+	if ce := refused.header.Get("Content-Encoding"); ce != "" || !bytes.Equal(refused.body, file) {
+		t.Errorf("gzip;q=0: Content-Encoding %q", ce)
+	}
+	gz := c.do(http.MethodGet, "/auth/api/openapi.json", "", nil, "Accept-Encoding", "br, gzip").want(http.StatusOK)
+	if ce := gz.header.Get("Content-Encoding"); ce != "gzip" {
+		t.Fatalf("gzip: Content-Encoding %q", ce)
+	}
+	if !slices.Contains(gz.header.Values("Vary"), "Accept-Encoding") {
+		t.Errorf("gzip: Vary %v lacks Accept-Encoding", gz.header.Values("Vary"))
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(gz.body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := io.ReadAll(zr)
+	if err != nil || !bytes.Equal(doc, file) {
+		t.Errorf("gzip: the decompressed body is not openapi.json (%v)", err)
+	}
 }

@@ -33,6 +33,9 @@ type Config struct {
 	// on first start. Several app instances may share one database: they
 	// share users, sessions, rate limits and the mail and webhook queues.
 	// EncryptionKey is required with it, the same in every instance.
+	// The program must link PostgreSQL with
+	// import _ "github.com/embedauth/auth/postgres" (without it, New
+	// refuses the URL with an error naming that import).
 	// Default: none (SQLite).
 	DatabaseURL string
 	// DB is a pool the app opened itself with store.DSN, to keep its own

@@ -95,6 +95,14 @@ func TestSMSTemplate(t *testing.T) {
 	if got != "424242 is your Acme code. It expires in 10 minutes. Don't share it.\n\n@acme.test #424242" {
 		t.Errorf("default template: %q", got)
 	}
+	// The default template is parsed at its first text, so it is checked
+	// here: in every language it prints the code.
+	for _, lang := range []string{"en", "de", "fr", "es", "pt-BR", "ja", "ar"} {
+		got, err := tpl.Render(mail.SMSData{AppName: "Acme", Host: "acme.test", Code: "424242", ExpiresIn: 10 * time.Minute, Lang: lang})
+		if err != nil || !strings.Contains(got, "424242") {
+			t.Errorf("default template in %s: %q, %v", lang, got, err)
+		}
+	}
 	custom, err := mail.NewSMSTemplate("{{.AppName}}: {{.Code}} ({{duration .ExpiresIn}})")
 	if err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/embedauth/auth/core"
@@ -34,8 +35,10 @@ var systemPermissions = []core.Permission{
 }
 
 var (
-	roleKeyRE       = regexp.MustCompile(`^org:[a-z0-9_]{1,40}$`)
-	permissionKeyRE = regexp.MustCompile(`^org:[a-z0-9_]{1,40}:[a-z0-9_]{1,40}$`)
+	// Compiled at first use, not at start (as the other patterns of the
+	// package): their counted repetitions make large programs.
+	roleKeyRE       = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^org:[a-z0-9_]{1,40}$`) })
+	permissionKeyRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^org:[a-z0-9_]{1,40}:[a-z0-9_]{1,40}$`) })
 )
 
 // PermissionSet is what one role allows, built once when a session is
@@ -269,7 +272,7 @@ func (r *Roles) SessionSet(so core.SessionOrg) PermissionSet {
 // checkRoleFields checks a role's key, name and description.
 func checkRoleFields(key, name, desc string) *core.Error {
 	var keyErr *core.Error
-	if !roleKeyRE.MatchString(key) {
+	if !roleKeyRE().MatchString(key) {
 		keyErr = invalid("key", "invalid_role_key", `A role key is "org:" and 1 to 40 lower-case letters, digits or underscores, like "org:billing".`)
 	}
 	return combineFields(keyErr, checkLabel("name", name, true), checkLabel("description", desc, false))
@@ -301,7 +304,7 @@ func asError(e *core.Error) error {
 func checkPermission(p core.Permission) *core.Error {
 	var keyErr *core.Error
 	switch {
-	case !permissionKeyRE.MatchString(p.Key):
+	case !permissionKeyRE().MatchString(p.Key):
 		keyErr = invalid("key", "invalid_permission_key", `A permission key is "org:feature:action" in lower-case letters, digits or underscores, like "org:invoices:write".`)
 	case strings.HasPrefix(p.Key, "org:sys_"):
 		keyErr = invalid("key", "reserved_permission_key", `Permission keys starting with "org:sys_" are reserved.`)

@@ -259,7 +259,7 @@ func (s *Service[M]) knownRole(ctx context.Context, orgID, role, field string) (
 	if set, ok := s.roles.Set(role); ok {
 		return set, nil
 	}
-	if roleKeyRE.MatchString(role) {
+	if roleKeyRE().MatchString(role) {
 		custom, err := s.roleStore.OrgRoles(ctx, orgID)
 		if err != nil {
 			return PermissionSet{}, err

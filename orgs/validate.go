@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -18,7 +19,7 @@ const (
 	MaxLogoURL    = 2048 // bytes
 )
 
-var slugRE = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+var slugRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`) })
 
 func isControl(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) }
 
@@ -41,7 +42,7 @@ func CleanName(raw string) (string, error) {
 // letters, digits and single hyphens, not at either end.
 func CleanSlug(raw string) (string, error) {
 	s := strings.TrimSpace(raw)
-	if len(s) < MinSlugLength || len(s) > MaxSlugLength || !slugRE.MatchString(s) {
+	if len(s) < MinSlugLength || len(s) > MaxSlugLength || !slugRE().MatchString(s) {
 		return "", invalid("slug", "invalid_slug", "Use 2 to 50 lower-case letters, digits and single hyphens for the slug, like acme-inc.")
 	}
 	return s, nil
@@ -112,7 +113,7 @@ func publicHostName(host string) bool {
 		return false
 	}
 	for _, l := range labels {
-		if !labelRE.MatchString(l) {
+		if !labelRE().MatchString(l) {
 			return false
 		}
 	}
@@ -141,7 +142,7 @@ func EmailDomain(email string) string {
 	return strings.ToLower(strings.TrimSuffix(email[at+1:], "."))
 }
 
-var labelRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+var labelRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`) })
 
 // CleanDomain checks a domain to claim and returns it in lower case: a
 // name of at least two labels with an alphabetic top level, such as
@@ -157,7 +158,7 @@ func CleanDomain(raw string) (string, error) {
 		return "", bad
 	}
 	for _, l := range labels {
-		if !labelRE.MatchString(l) {
+		if !labelRE().MatchString(l) {
 			return "", bad
 		}
 	}

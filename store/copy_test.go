@@ -11,6 +11,7 @@ import (
 
 	"github.com/embedauth/auth/core"
 	"github.com/embedauth/auth/internal/pgtest"
+	"github.com/embedauth/auth/postgres"
 	"github.com/embedauth/auth/store"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -41,7 +42,7 @@ func TestCopyDatabase(t *testing.T) {
 	}
 	defer dst.Close()
 	dst.Now = clock.Now
-	report, err := store.CopyDatabase(ctx, src, dst, store.CopyOptions{Finish: true})
+	report, err := postgres.CopyDatabase(ctx, src, dst, postgres.CopyOptions{Finish: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +80,7 @@ func TestCopyDatabase(t *testing.T) {
 	}
 
 	// A target with rows is refused, and left as it was.
-	if _, err := store.CopyDatabase(ctx, src, dst, store.CopyOptions{}); err == nil || !strings.Contains(err.Error(), "empty") {
+	if _, err := postgres.CopyDatabase(ctx, src, dst, postgres.CopyOptions{}); err == nil || !strings.Contains(err.Error(), "empty") {
 		t.Fatalf("second copy: %v", err)
 	}
 	if n := countRows(t, dst, "auth_users", ""); n != 3 {
@@ -120,7 +121,7 @@ func TestCopyDatabase_Again(t *testing.T) {
 	}
 	defer dst.Close()
 	dst.Now = clock.Now
-	if _, err := store.CopyDatabase(ctx, src, dst, store.CopyOptions{}); err != nil {
+	if _, err := postgres.CopyDatabase(ctx, src, dst, postgres.CopyOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	// Unfinished: apps may not open it.
@@ -180,7 +181,7 @@ func TestCopyDatabase_Again(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	report, err := store.CopyDatabase(ctx, src, dst, store.CopyOptions{})
+	report, err := postgres.CopyDatabase(ctx, src, dst, postgres.CopyOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,7 +207,7 @@ func TestCopyDatabase_Again(t *testing.T) {
 	}
 
 	// A copy with no change in between writes nothing.
-	report, err = store.CopyDatabase(ctx, src, dst, store.CopyOptions{Finish: true})
+	report, err = postgres.CopyDatabase(ctx, src, dst, postgres.CopyOptions{Finish: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,7 +241,7 @@ func TestCopyDatabase_Again(t *testing.T) {
 		t.Fatalf("org = %+v, %v", o, err)
 	}
 	// Later copies into a finished database are refused.
-	if _, err := store.CopyDatabase(ctx, src, dst, store.CopyOptions{}); err == nil || !strings.Contains(err.Error(), "unfinished copy") {
+	if _, err := postgres.CopyDatabase(ctx, src, dst, postgres.CopyOptions{}); err == nil || !strings.Contains(err.Error(), "unfinished copy") {
 		t.Fatalf("copy into a finished database: %v", err)
 	}
 }
@@ -271,7 +272,7 @@ func BenchmarkCopyDatabase(b *testing.B) {
 	const n = 100_000
 	seedUsers(b, src, n, clock.Now().Add(-n*time.Second))
 	copyOnce := func(b *testing.B, dst *store.DB) int {
-		report, err := store.CopyDatabase(ctx, src, dst, store.CopyOptions{})
+		report, err := postgres.CopyDatabase(ctx, src, dst, postgres.CopyOptions{})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -8,7 +8,6 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -85,9 +84,9 @@ func sqlLimit(limit int) int64 {
 
 // pgCode returns the SQLSTATE of a PostgreSQL error, or "".
 func pgCode(err error) string {
-	var pe *pgconn.PgError
+	var pe interface{ SQLState() string } // pgconn.PgError
 	if errors.As(err, &pe) {
-		return pe.Code
+		return pe.SQLState()
 	}
 	return ""
 }

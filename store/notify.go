@@ -8,8 +8,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/embedauth/auth/internal/pgdriver"
 )
 
 // Instances sharing a PostgreSQL database tell each other about changes
@@ -106,24 +105,6 @@ func (db *DB) listenOnce(ctx context.Context, listening func(), fn func(string))
 	}
 	defer conn.Close()
 	return conn.Raw(func(dc any) error {
-		pc := dc.(*stdlib.Conn).Conn()
-		if _, err := pc.Exec(ctx, `LISTEN `+pgx.Identifier{ch}.Sanitize()); err != nil {
-			return err
-		}
-		// A connection back in the pool must not keep listening.
-		defer pc.Exec(context.Background(), `UNLISTEN *`)
-		listening()
-		for {
-			n, err := pc.WaitForNotification(ctx)
-			if err != nil {
-				if ctx.Err() != nil {
-					// The wait was cut short mid-read: the connection
-					// cannot be reused.
-					pc.Close(context.Background())
-				}
-				return err
-			}
-			fn(n.Payload)
-		}
+		return pgdriver.Linked.Listen(ctx, dc, ch, listening, fn)
 	})
 }

@@ -4,14 +4,15 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/embedauth/auth/internal/pgdriver"
 )
 
 //go:embed migrations/postgres/*.sql
@@ -27,17 +28,28 @@ func IsPostgresURL(s string) bool {
 	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
 }
 
+// ErrPostgresNotLinked is returned when a PostgreSQL database is asked
+// for in a program that does not import github.com/embedauth/auth/postgres.
+var ErrPostgresNotLinked = errors.New("store: PostgreSQL is not linked into this program: add " + pgdriver.Import)
+
+// PostgresLinked reports whether the program imports
+// github.com/embedauth/auth/postgres, which PostgreSQL needs.
+func PostgresLinked() bool { return pgdriver.Linked != nil }
+
 // OpenPostgres connects to the PostgreSQL database at url (a postgres://
 // URL or any connection string pgx accepts, pool_max_conns included; by
 // default [DefaultPostgresConns] connections) with a pgxpool, and migrates
 // it. Several processes may open the same database
 // at once: migrations run one process at a time, and every write
 // transaction is serializable. The tables live in the connection's
-// current schema (search_path=... in the URL chooses another).
+// current schema (search_path=... in the URL chooses another). The
+// program must import github.com/embedauth/auth/postgres; without it
+// OpenPostgres returns [ErrPostgresNotLinked].
 //
-// A database that [CopyDatabase] filled and [FinishCopy] has not finished
-// is refused with [ErrUnfinishedCopy]: the app must not write to it while
-// later changes may still be copied over its rows.
+// A database that a copy from SQLite filled and has not finished
+// (embedauth migrate-to without -finish) is refused with
+// [ErrUnfinishedCopy]: the app must not write to it while later changes
+// may still be copied over its rows.
 func OpenPostgres(ctx context.Context, url string) (*DB, error) {
 	db, err := openPostgres(ctx, url)
 	if err != nil {
@@ -51,43 +63,48 @@ func OpenPostgres(ctx context.Context, url string) (*DB, error) {
 }
 
 // OpenCopyTarget opens the PostgreSQL database at url as [OpenPostgres]
-// does, but also when it is an unfinished copy: it is how the copy
-// functions of this package open their target.
+// does, but also when it is an unfinished copy: it is how the copy from
+// SQLite (package github.com/embedauth/auth/postgres) opens its target.
 func OpenCopyTarget(ctx context.Context, url string) (*DB, error) {
 	return openPostgres(ctx, url)
 }
 
 func openPostgres(ctx context.Context, url string) (*DB, error) {
-	cfg, err := pgxpool.ParseConfig(url)
+	if pgdriver.Linked == nil {
+		return nil, ErrPostgresNotLinked
+	}
+	sqldb, closePool, err := pgdriver.Linked.Open(ctx, url, DefaultPostgresConns)
 	if err != nil {
 		return nil, fmt.Errorf("store: open postgres: %w", err)
 	}
-	if !strings.Contains(url, "pool_max_conns") {
-		// pgxpool's default is the number of CPUs (at least 4); one
-		// connection listens for the other instances' notifications.
-		cfg.MaxConns = max(cfg.MaxConns, DefaultPostgresConns)
-	}
-	pgpool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("store: open postgres: %w", err)
-	}
-	sqldb := stdlib.OpenDBFromPool(pgpool)
 	db, err := openDB(sqldb, false)
 	if err != nil {
 		sqldb.Close()
-		pgpool.Close()
+		closePool()
 		return nil, err
 	}
 	db.owned = true
-	db.pgpool = pgpool
+	db.closePool = closePool
 	return db, nil
 }
 
 // isPostgresDriver reports whether sqldb is a pool of pgx's database/sql
-// driver.
+// driver (github.com/jackc/pgx/v5/stdlib), told by its package's path so
+// that a program that opened one without linking package postgres is
+// told what is missing instead of being taken for SQLite.
 func isPostgresDriver(sqldb *sql.DB) bool {
-	_, ok := sqldb.Driver().(*stdlib.Driver)
-	return ok
+	t := reflect.TypeOf(sqldb.Driver())
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t != nil && strings.HasPrefix(t.PkgPath(), "github.com/jackc/pgx/")
+}
+
+// quoteIdent quotes a PostgreSQL identifier, as pgx.Identifier.Sanitize
+// does.
+func quoteIdent(s string) string {
+	s = strings.ReplaceAll(s, "\x00", "")
+	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
 }
 
 // migrationFiles lists the migrations of dir in fsys by version.

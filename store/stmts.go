@@ -15,8 +15,10 @@ const maxStatements = 512
 // pool is the *sql.DB every query of the store goes through. It prepares
 // each query once and reuses the statement on every connection of the pool:
 // SQLite parses and plans SQL on every prepare, which otherwise costs as
-// much CPU as running a small query does. A query's first run is
-// unprepared while it is prepared in the background: preparing needs a
+// much CPU as running a small query does. A query is prepared at its
+// second run, not its first: many queries run once, at start (reading the
+// keys, the settings), and preparing them would only slow the start down.
+// That second run is unprepared while it is prepared in the background: preparing needs a
 // connection of its own, and waiting for one inside a transaction could
 // wait forever when every connection is in a transaction. Scripts (several
 // statements) and queries that fail to prepare always run unprepared, which
@@ -28,6 +30,7 @@ type pool struct {
 	mu       sync.RWMutex
 	stmts    map[string]*sql.Stmt
 	pending  map[string]bool
+	seen     map[string]bool // run once, not prepared yet
 	closed   bool
 	prepared sync.WaitGroup
 	ctx      context.Context // of the background prepares; close cancels it
@@ -36,7 +39,7 @@ type pool struct {
 
 func newPool(db *sql.DB) *pool {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &pool{DB: db, stmts: map[string]*sql.Stmt{}, pending: map[string]bool{}, ctx: ctx, cancel: cancel}
+	return &pool{DB: db, stmts: map[string]*sql.Stmt{}, pending: map[string]bool{}, seen: map[string]bool{}, ctx: ctx, cancel: cancel}
 }
 
 // stmt returns the prepared statement for query, or nil when there is
@@ -56,6 +59,13 @@ func (p *pool) stmt(query string) *sql.Stmt {
 	if s, ok := p.stmts[query]; ok || p.closed || p.pending[query] || len(p.stmts)+len(p.pending) >= maxStatements {
 		return s
 	}
+	if !p.seen[query] {
+		if len(p.seen) < maxStatements {
+			p.seen[query] = true
+		}
+		return nil
+	}
+	delete(p.seen, query)
 	p.pending[query] = true
 	p.prepared.Add(1)
 	go p.prepare(query)

@@ -33,8 +33,9 @@ func (p *pool) isPrepared(query string) bool {
 	return p.stmts[query] != nil
 }
 
-// A query runs unprepared the first time, is prepared in the background,
-// and from then on runs the prepared statement, alone and inside
+// A query runs unprepared the first time (a query run only once, at
+// start, is never prepared), is prepared in the background at its second
+// run, and from then on runs the prepared statement, alone and inside
 // transactions, with the same results.
 func TestStatementsArePreparedOnceAndReused(t *testing.T) {
 	db, _ := openOwnPool(t, 4)
@@ -57,8 +58,15 @@ func TestStatementsArePreparedOnceAndReused(t *testing.T) {
 		t.Fatalf("count %d", n)
 	}
 	db.db.settle()
+	if db.db.isPrepared(q) {
+		t.Fatal("query prepared after its first run")
+	}
+	if n := count(nil); n != 0 {
+		t.Fatalf("count %d", n)
+	}
+	db.db.settle()
 	if !db.db.isPrepared(q) {
-		t.Fatal("query not prepared after its first run")
+		t.Fatal("query not prepared after its second run")
 	}
 	if _, err := db.CreateUser(ctx, NewUser{Email: "A@example.com"}); err != nil {
 		t.Fatal(err)
@@ -132,15 +140,20 @@ func TestPreparedStatementsAreBounded(t *testing.T) {
 	db, _ := openOwnPool(t, 2)
 	ctx := context.Background()
 	for i := range maxStatements + 50 {
-		var n int
-		if err := db.db.QueryRowContext(ctx, fmt.Sprintf(`SELECT %d`, i)).Scan(&n); err != nil || n != i {
-			t.Fatalf("query %d: %d, %v", i, n, err)
+		for range 2 { // prepared at the second run
+			var n int
+			if err := db.db.QueryRowContext(ctx, fmt.Sprintf(`SELECT %d`, i)).Scan(&n); err != nil || n != i {
+				t.Fatalf("query %d: %d, %v", i, n, err)
+			}
 		}
 	}
 	db.db.settle()
 	db.db.mu.RLock()
 	kept := len(db.db.stmts)
 	db.db.mu.RUnlock()
+	if kept == 0 {
+		t.Error("no statement was prepared")
+	}
 	if kept > maxStatements {
 		t.Fatalf("%d statements kept, bound %d", kept, maxStatements)
 	}
@@ -192,13 +205,18 @@ func TestSameQueryNestedInTransaction(t *testing.T) {
 		}
 	}
 	const q = `SELECT email_key FROM auth_users ORDER BY email_key`
-	rows, err := db.db.QueryContext(ctx, q)
-	if err != nil {
-		t.Fatal(err)
+	for range 2 { // prepared at the second run
+		rows, err := db.db.QueryContext(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows.Close()
 	}
-	rows.Close()
 	db.db.settle()
-	err = db.tx(ctx, func(tx *txn) error {
+	if !db.db.isPrepared(q) {
+		t.Fatal("query not prepared")
+	}
+	err := db.tx(ctx, func(tx *txn) error {
 		outer, err := tx.QueryContext(ctx, q)
 		if err != nil {
 			return err
@@ -243,7 +261,14 @@ func TestCloseWhilePrepareWaitsForConnection(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer held.Close()
+	db.db.stmt(`SELECT 42`) // the first run: not prepared
 	db.db.stmt(`SELECT 42`) // starts a prepare that cannot get a connection
+	db.db.mu.RLock()
+	pending := db.db.pending[`SELECT 42`]
+	db.db.mu.RUnlock()
+	if !pending {
+		t.Fatal("the second run started no prepare")
+	}
 	closed := make(chan error, 1)
 	go func() { closed <- db.Close() }()
 	select {

@@ -17,7 +17,7 @@ import (
 	"unicode"
 
 	"github.com/embedauth/auth/core"
-	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/embedauth/auth/internal/pgdriver"
 	"golang.org/x/text/cases"
 	"golang.org/x/text/unicode/norm"
 )
@@ -30,9 +30,9 @@ var migrationFS embed.FS
 
 // DB is embedauth's storage. It is safe for concurrent use.
 type DB struct {
-	db     *pool
-	owned  bool
-	pgpool *pgxpool.Pool // of a PostgreSQL DB that OpenPostgres opened
+	db        *pool
+	owned     bool
+	closePool func() // of a PostgreSQL DB that OpenPostgres opened
 
 	chanOnce sync.Once // the notification channel (notify.go)
 	chanName string
@@ -72,6 +72,7 @@ func Open(path string) (*DB, error) {
 	if IsPostgresURL(path) {
 		return OpenPostgres(context.Background(), path)
 	}
+	fromImage := createFromImage(path)
 	sqldb, err := sql.Open("sqlite", DSN(path))
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
@@ -82,6 +83,9 @@ func Open(path string) (*DB, error) {
 	sqldb.SetMaxOpenConns(MaxOpenConns)
 	sqldb.SetMaxIdleConns(MaxOpenConns)
 	db, err := OpenDB(sqldb)
+	if err == nil && fromImage {
+		err = db.stampMigrations(context.Background())
+	}
 	if err != nil {
 		sqldb.Close()
 		return nil, err
@@ -94,11 +98,13 @@ func Open(path string) (*DB, error) {
 // with the settings of [DSN]: foreign keys are checked here, and without
 // _txlock=immediate concurrent writers can fail with SQLITE_BUSY. A pool of
 // PostgreSQL connections opened through pgx's database/sql driver
-// (github.com/jackc/pgx/v5/stdlib) is used as PostgreSQL. The app keeps
+// (github.com/jackc/pgx/v5/stdlib) is used as PostgreSQL (the program must
+// import github.com/embedauth/auth/postgres; without it OpenDB returns
+// [ErrPostgresNotLinked]). The app keeps
 // ownership: [DB.Close] does not close it.
 //
-// A PostgreSQL database that [CopyDatabase] filled and [FinishCopy] has
-// not finished is refused with [ErrUnfinishedCopy].
+// A PostgreSQL database that is an unfinished copy of an SQLite one is
+// refused with [ErrUnfinishedCopy].
 func OpenDB(sqldb *sql.DB) (*DB, error) {
 	return openDB(sqldb, true)
 }
@@ -108,6 +114,9 @@ func openDB(sqldb *sql.DB, checkCopy bool) (*DB, error) {
 	db := &DB{db: newPool(sqldb), Now: time.Now}
 	ctx := context.Background()
 	if isPostgresDriver(sqldb) {
+		if pgdriver.Linked == nil {
+			return nil, ErrPostgresNotLinked
+		}
 		db.db.pg = true
 		if err := db.migratePostgres(ctx); err != nil {
 			return nil, err
@@ -149,8 +158,8 @@ func (db *DB) Close() error {
 		return nil
 	}
 	err := db.db.DB.Close()
-	if db.pgpool != nil {
-		db.pgpool.Close()
+	if db.closePool != nil {
+		db.closePool()
 	}
 	return err
 }

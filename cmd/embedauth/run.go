@@ -17,6 +17,7 @@ import (
 
 	auth "github.com/embedauth/auth"
 	"github.com/embedauth/auth/core"
+	"github.com/embedauth/auth/postgres"
 	"github.com/embedauth/auth/store"
 )
 
@@ -704,7 +705,7 @@ func migrateTo(e *env, name, help string, args []string) error {
 	}
 	defer dst.Close()
 	started := time.Now()
-	report, err := store.CopyDatabase(e.ctx, src, dst, store.CopyOptions{Finish: *finish})
+	report, err := postgres.CopyDatabase(e.ctx, src, dst, postgres.CopyOptions{Finish: *finish})
 	if err != nil {
 		return err
 	}

@@ -37,13 +37,19 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/embedauth/auth/internal/gzdata"
 	"golang.org/x/text/feature/plural"
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
 	"golang.org/x/text/message/catalog"
 )
 
-//go:embed messages/*.json
+// The catalogs, gzip-compressed (135 KB instead of 564 KB of binary); the
+// messages/TAG.json files are the sources, and go generate rewrites the
+// .gz files from them.
+//
+//go:generate go run github.com/embedauth/auth/internal/gzdata/gzip messages/*.json
+//go:embed messages/*.json.gz
 var embedded embed.FS
 
 // Partial names the shipped languages that do not translate every message:
@@ -53,16 +59,23 @@ var Partial = map[string]bool{"ar": true}
 // rtl are the base languages written right to left.
 var rtl = map[string]bool{"ar": true, "he": true, "fa": true, "ur": true}
 
-// Catalogs holds the parsed messages of every language and matches
-// requests to them. It is safe for concurrent use; its messages never change
-// after New.
+// Catalogs holds the messages of every language and matches requests to
+// them. It is safe for concurrent use; its messages never change after
+// New. A language's messages are parsed the first time one of them is
+// used: the shipped catalogs are known good (this package's tests load
+// every one), and most processes answer in one or two languages. An
+// app's overrides are parsed and checked in New.
 type Catalogs struct {
 	tags     []language.Tag // supported; tags[0] is the default
 	matcher  language.Matcher
-	keys     map[string]bool // en.json's keys
 	locales  map[string]*Locale
 	def      *Locale
 	defaults map[string]bool // the languages shipped with the module
+
+	b         *catalog.Builder            // every loaded language's messages
+	overrides map[string]map[string]value // tag -> the app's messages
+	en        func() (map[string]value, error)
+	keys      func() map[string]bool // en.json's keys
 
 	// accepted caches the choice for an Accept-Language header: browsers
 	// send few distinct ones, and parsing and matching one costs about
@@ -75,12 +88,16 @@ const maxAccepted = 1024
 
 // Locale is one language: its printer and what it has translated.
 type Locale struct {
+	c       *Catalogs
 	tag     language.Tag
 	name    string
-	p       *message.Printer
-	has     map[string]bool // keys with a message in this language (or an English override)
 	rtl     bool
 	partial bool
+
+	once sync.Once
+	p    *message.Printer
+	has  map[string]bool // keys with a message in this language (or an English override)
+	err  error           // of loading the messages
 }
 
 // Options configures New.
@@ -93,36 +110,41 @@ type Options struct {
 	Overrides fs.FS
 }
 
-// New parses the embedded catalogs and the overrides.
+// shippedEN is the embedded en.json, parsed once per process.
+var shippedEN = sync.OnceValues(func() (map[string]value, error) { return parseShipped("en") })
+
+func parseShipped(tag string) (map[string]value, error) {
+	raw, err := gzdata.ReadFile(embedded, "messages/"+tag+".json")
+	if err != nil {
+		return nil, err
+	}
+	m, err := parseFile(raw)
+	if err != nil {
+		return nil, fmt.Errorf("i18n: %s.json: %w", tag, err)
+	}
+	return m, nil
+}
+
+// New lists the embedded catalogs and parses and checks the overrides.
 func New(o Options) (*Catalogs, error) {
-	enRaw, err := embedded.ReadFile("messages/en.json")
+	c := &Catalogs{locales: map[string]*Locale{}, defaults: map[string]bool{}, overrides: map[string]map[string]value{},
+		b: catalog.NewBuilder(catalog.Fallback(language.English))}
+	c.keys = sync.OnceValue(func() map[string]bool {
+		en, _ := shippedEN() // known good; an error leaves no keys
+		keys := make(map[string]bool, len(en))
+		for k := range en {
+			keys[k] = true
+		}
+		return keys
+	})
+	entries, err := fs.Glob(embedded, "messages/*.json.gz")
 	if err != nil {
 		return nil, err
 	}
-	en, err := parseFile(enRaw)
-	if err != nil {
-		return nil, fmt.Errorf("i18n: en.json: %w", err)
-	}
-	c := &Catalogs{keys: map[string]bool{}, locales: map[string]*Locale{}, defaults: map[string]bool{}}
-	for k := range en {
-		c.keys[k] = true
-	}
-	files := map[string]map[string]value{} // tag -> messages
-	entries, err := fs.Glob(embedded, "messages/*.json")
-	if err != nil {
-		return nil, err
-	}
+	names := map[string]bool{}
 	for _, e := range entries {
-		tag := strings.TrimSuffix(path.Base(e), ".json")
-		raw, err := embedded.ReadFile(e)
-		if err != nil {
-			return nil, err
-		}
-		m, err := parseFile(raw)
-		if err != nil {
-			return nil, fmt.Errorf("i18n: %s: %w", path.Base(e), err)
-		}
-		files[tag] = m
+		tag := strings.TrimSuffix(path.Base(e), ".json.gz")
+		names[tag] = true
 		c.defaults[tag] = true
 	}
 	if o.Overrides != nil {
@@ -131,6 +153,7 @@ func New(o Options) (*Catalogs, error) {
 			return nil, fmt.Errorf("i18n: overrides: %w", err)
 		}
 		var errs []error
+		check := catalog.NewBuilder()
 		for _, e := range over {
 			name := strings.TrimSuffix(e, ".json")
 			t, err := language.Parse(name)
@@ -148,20 +171,41 @@ func New(o Options) (*Catalogs, error) {
 				errs = append(errs, fmt.Errorf("i18n: override %s: %w", e, err))
 				continue
 			}
+			keys := c.keys()
 			for _, k := range slices.Sorted(maps.Keys(m)) {
-				if !c.keys[k] {
+				if !keys[k] {
 					errs = append(errs, fmt.Errorf("i18n: override %s: unknown message %q", e, k))
+					continue
+				}
+				// What loading the language will do, so that a broken
+				// message fails here.
+				if err := m[k].set(check, t, k); err != nil {
+					errs = append(errs, fmt.Errorf("i18n: override %s: %q: %w", e, k, err))
 				}
 			}
-			if files[tag] == nil {
-				files[tag] = map[string]value{}
+			if c.overrides[tag] == nil {
+				c.overrides[tag] = map[string]value{}
 			}
-			maps.Copy(files[tag], m)
+			maps.Copy(c.overrides[tag], m)
+			names[tag] = true
 		}
 		if err := errors.Join(errs...); err != nil {
 			return nil, err
 		}
 	}
+	// en.json with the app's English overrides: they apply under every
+	// language that lacks the message.
+	c.en = sync.OnceValues(func() (map[string]value, error) {
+		en, err := shippedEN()
+		if err != nil {
+			return nil, err
+		}
+		if over := c.overrides["en"]; len(over) > 0 {
+			en = maps.Clone(en)
+			maps.Copy(en, over)
+		}
+		return en, nil
+	})
 
 	defName := "en"
 	if o.Default != "" {
@@ -170,59 +214,108 @@ func New(o Options) (*Catalogs, error) {
 			return nil, fmt.Errorf("i18n: default language %q: %w", o.Default, err)
 		}
 		defName = t.String()
-		if files[defName] == nil {
+		if !names[defName] {
 			// "de-DE" is German: the closest language there is, when close.
-			names := slices.Sorted(maps.Keys(files))
-			tags := make([]language.Tag, len(names))
-			for i, n := range names {
+			sorted := slices.Sorted(maps.Keys(names))
+			tags := make([]language.Tag, len(sorted))
+			for i, n := range sorted {
 				tags[i] = language.MustParse(n)
 			}
 			_, i, conf := language.NewMatcher(tags).Match(t)
 			if conf < language.High {
-				return nil, fmt.Errorf("i18n: default language %q has no messages (have %s)", o.Default, strings.Join(names, ", "))
+				return nil, fmt.Errorf("i18n: default language %q has no messages (have %s)", o.Default, strings.Join(sorted, ", "))
 			}
-			defName = names[i]
+			defName = sorted[i]
 		}
 	}
 
-	b := catalog.NewBuilder(catalog.Fallback(language.English))
-	names := slices.Sorted(maps.Keys(files))
+	sorted := slices.Sorted(maps.Keys(names))
 	// The default first: the matcher answers it when nothing matches.
-	names = slices.DeleteFunc(names, func(n string) bool { return n == defName })
-	names = append([]string{defName}, names...)
-	for _, name := range names {
+	sorted = slices.DeleteFunc(sorted, func(n string) bool { return n == defName })
+	sorted = append([]string{defName}, sorted...)
+	for _, name := range sorted {
 		tag := language.MustParse(name)
-		l := &Locale{tag: tag, name: name, has: map[string]bool{}, partial: Partial[name] && c.defaults[name]}
+		l := &Locale{c: c, tag: tag, name: name, partial: Partial[name] && c.defaults[name]}
 		base, _ := tag.Base()
 		l.rtl = rtl[base.String()]
-		msgs := files[name]
-		if name != "en" {
-			// English overrides apply under every language that lacks the message.
-			for k, v := range files["en"] {
-				if _, ok := msgs[k]; !ok && !v.identity(k) {
-					msgs[k] = v
-				}
-			}
-		}
-		for _, k := range slices.Sorted(maps.Keys(msgs)) {
-			v := msgs[k]
-			if name == "en" && v.identity(k) {
-				continue // the key is the message
-			}
-			if err := v.set(b, tag, k); err != nil {
-				return nil, fmt.Errorf("i18n: %s.json: %q: %w", name, k, err)
-			}
-			l.has[k] = true
-		}
 		c.tags = append(c.tags, tag)
 		c.locales[name] = l
 	}
 	c.matcher = language.NewMatcher(c.tags)
-	for _, l := range c.locales {
-		l.p = message.NewPrinter(l.tag, message.Catalog(b))
-	}
 	c.def = c.locales[defName]
 	return c, nil
+}
+
+// load parses the locale's messages into the catalogs' builder, once: its
+// shipped file, the app's overrides of it and the English overrides it
+// lacks. The languages the locale falls back to (pt for pt-BR) are loaded
+// first, since the builder looks a message up along the tag's parents.
+func (l *Locale) load() {
+	l.once.Do(func() {
+		l.has = map[string]bool{}
+		l.p = message.NewPrinter(l.tag, message.Catalog(l.c.b))
+		for t := l.tag.Parent(); t != language.Und; t = t.Parent() {
+			if pl := l.c.locales[t.String()]; pl != nil {
+				pl.load()
+			}
+		}
+		if l.err = l.loadMessages(); l.err != nil {
+			// Not reached with the shipped catalogs (the tests load every
+			// one) and checked overrides: the keys are shown as they are.
+			l.has = map[string]bool{}
+		}
+	})
+}
+
+func (l *Locale) loadMessages() error {
+	msgs := map[string]value{}
+	if l.c.defaults[l.name] {
+		m, err := parseShipped(l.name)
+		if l.name == "en" {
+			m, err = shippedEN() // parsed once per process
+		}
+		if err != nil {
+			return err
+		}
+		maps.Copy(msgs, m)
+	}
+	maps.Copy(msgs, l.c.overrides[l.name])
+	if l.name != "en" {
+		en, err := l.c.en()
+		if err != nil {
+			return err
+		}
+		for k, v := range en {
+			if _, ok := msgs[k]; !ok && !v.identity(k) {
+				msgs[k] = v
+			}
+		}
+	}
+	has := make(map[string]bool, len(msgs))
+	for k, v := range msgs {
+		if l.name == "en" && v.identity(k) {
+			continue // the key is the message
+		}
+		if err := v.set(l.c.b, l.tag, k); err != nil {
+			return fmt.Errorf("i18n: %s.json: %q: %w", l.name, k, err)
+		}
+		has[k] = true
+	}
+	l.has = has
+	return nil
+}
+
+// LoadAll loads every language's messages and reports the first error,
+// for tests: New leaves them to their first use.
+func (c *Catalogs) LoadAll() error {
+	for _, name := range slices.Sorted(maps.Keys(c.locales)) {
+		l := c.locales[name]
+		l.load()
+		if l.err != nil {
+			return l.err
+		}
+	}
+	return nil
 }
 
 // value is one message of a file: a string or plural forms.
@@ -299,7 +392,7 @@ func (c *Catalogs) Languages() []string {
 }
 
 // Keys lists every message key (en.json's), sorted.
-func (c *Catalogs) Keys() []string { return slices.Sorted(maps.Keys(c.keys)) }
+func (c *Catalogs) Keys() []string { return slices.Sorted(maps.Keys(c.keys())) }
 
 // Known reports whether tag names a language the catalogs have, and
 // returns the catalogs' name of it: the language itself ("PT-br" is
@@ -380,12 +473,16 @@ func (l *Locale) Dir() string {
 func (l *Locale) Partial() bool { return l.partial }
 
 // Has reports whether the locale has its own message for key.
-func (l *Locale) Has(key string) bool { return l.has[key] }
+func (l *Locale) Has(key string) bool {
+	l.load()
+	return l.has[key]
+}
 
 // T returns the message key in the locale's language, formatted with args.
 // A key no catalog has is returned as it is (formatted with args, if any):
 // text that reaches a page from elsewhere stays readable.
 func (l *Locale) T(key string, args ...any) string {
+	l.load()
 	if len(args) == 0 && !l.has[key] {
 		return key
 	}
@@ -393,7 +490,10 @@ func (l *Locale) T(key string, args ...any) string {
 }
 
 // Number writes n the language's way.
-func (l *Locale) Number(n int) string { return l.p.Sprint(n) }
+func (l *Locale) Number(n int) string {
+	l.load()
+	return l.p.Sprint(n)
+}
 
 var months = [...]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}
 

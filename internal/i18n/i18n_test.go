@@ -2,6 +2,7 @@ package i18n_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"io/fs"
 	"maps"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/embedauth/auth/internal/gzdata"
 	"github.com/embedauth/auth/internal/i18n"
 )
 
@@ -304,5 +306,60 @@ func BenchmarkChoose(b *testing.B) {
 	}
 	for b.Loop() {
 		c.Choose("", "de-DE,de;q=0.9,en-US;q=0.8,en;q=0.7")
+	}
+}
+
+// The shipped catalogs are parsed at their first use, not in New: every
+// one loads without error, and languages first used from many goroutines
+// at once answer as languages loaded one by one do.
+func TestLoadOnFirstUse(t *testing.T) {
+	t.Parallel()
+	ref, err := i18n.New(i18n.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ref.LoadAll(); err != nil {
+		t.Fatal(err)
+	}
+	c, err := i18n.New(i18n.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := []string{"Sign in", "Password", "%d minutes"}
+	done := make(chan error, 8)
+	for g := range 8 {
+		go func() {
+			for i := range ref.Languages() {
+				lang := ref.Languages()[(i+g)%len(ref.Languages())]
+				for _, k := range keys {
+					want, got := ref.Lookup(lang).T(k, 3), c.Lookup(lang).T(k, 3)
+					if k == "Sign in" || k == "Password" {
+						want, got = ref.Lookup(lang).T(k), c.Lookup(lang).T(k)
+					}
+					if got != want {
+						done <- fmt.Errorf("%s: %q = %q, want %q", lang, k, got, want)
+						return
+					}
+				}
+			}
+			done <- nil
+		}()
+	}
+	for range 8 {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+	if got := c.Lookup("de").T("Sign in"); got == "Sign in" {
+		t.Errorf("de: Sign in is not translated: %q", got)
+	}
+}
+
+// Each messages/TAG.json.gz the binary embeds holds messages/TAG.json (go
+// generate rewrites them).
+func TestGzipIsTheSource(t *testing.T) {
+	t.Parallel()
+	if err := gzdata.SameAsSource(os.DirFS("."), ".", "messages/*.json"); err != nil {
+		t.Fatal(err)
 	}
 }

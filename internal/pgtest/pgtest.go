@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	_ "github.com/embedauth/auth/postgres" // tests that use a server open it through the store
 )
 
 // EnvURL is the environment variable that names the test server.

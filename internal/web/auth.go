@@ -231,18 +231,33 @@ func (a *Server) Store() *store.DB { return a.db }
 func (a *Server) FlushMail(ctx context.Context) (int, error) { return a.dispatcher.Flush(ctx) }
 
 func (a *Server) pruneLoop(ctx context.Context) {
-	t := time.NewTicker(time.Hour)
-	defer t.Stop()
-	for {
+	hourly(ctx, func() {
 		if err := a.db.Prune(ctx, 7*24*time.Hour); err != nil && ctx.Err() == nil {
 			a.s.Logger.Error("embedauth: prune", "err", err)
 		}
 		a.housekeepSecurity(ctx) // security log and known devices (security_log.go)
+	})
+}
+
+// firstHousekeeping is how long after start the hourly housekeeping
+// (deleting rows past their retention) first runs: not during the start,
+// which its queries would slow down. Expired codes, flows and sessions
+// are refused when read whether or not they were deleted yet.
+const firstHousekeeping = time.Minute
+
+// hourly runs fn firstHousekeeping after it is called, then every hour,
+// until ctx ends.
+func hourly(ctx context.Context, fn func()) {
+	t := time.NewTimer(firstHousekeeping)
+	defer t.Stop()
+	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
+		fn()
+		t.Reset(time.Hour)
 	}
 }
 

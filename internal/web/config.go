@@ -85,6 +85,8 @@ func resolve(c Config) (*settings, error) {
 			errs = append(errs, errors.New("set DB or DatabaseURL, not both"))
 		case !store.IsPostgresURL(s.DatabaseURL):
 			errs = append(errs, errors.New(`DatabaseURL must be a PostgreSQL URL ("postgres://..."); an SQLite file goes in DatabasePath`))
+		case !store.PostgresLinked():
+			errs = append(errs, errors.New(`DatabaseURL needs PostgreSQL linked into the program: add import _ "github.com/embedauth/auth/postgres"`))
 		case s.EncryptionKey == nil:
 			errs = append(errs, errors.New("EncryptionKey is required when DatabaseURL is set (every instance needs the same key)"))
 		}

@@ -4,7 +4,10 @@ import (
 	_ "embed"
 	"net/http"
 	"regexp"
+	"strconv"
+	"strings"
 
+	"github.com/embedauth/auth/internal/gzdata"
 	"github.com/embedauth/auth/internal/httpx"
 	"github.com/embedauth/auth/ui"
 )
@@ -12,14 +15,54 @@ import (
 // The dev outbox (mail and text messages kept in dev mode, shown to
 // loopback clients) and the OpenAPI document of the JSON API.
 
-//go:embed openapi.json
-var openAPIDoc []byte
+// openAPIGzip is openapi.json compressed (60 KB instead of 880 KB of
+// binary); it is sent as it is to clients that accept gzip, as every
+// browser and HTTP library does, and decompressed for the others.
+//
+//go:generate go run github.com/embedauth/auth/internal/gzdata/gzip openapi.json
+//go:embed openapi.json.gz
+var openAPIGzip []byte
 
 func (a *Server) apiOpenAPI(w http.ResponseWriter, r *http.Request) error {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "public, max-age=3600")
-	_, err := w.Write(openAPIDoc)
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "public, max-age=3600")
+	h.Add("Vary", "Accept-Encoding")
+	if acceptsGzip(r.Header.Values("Accept-Encoding")) {
+		h.Set("Content-Encoding", "gzip")
+		_, err := w.Write(openAPIGzip)
+		return err
+	}
+	doc, err := gzdata.Decompress(openAPIGzip)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(doc)
 	return err
+}
+
+// acceptsGzip reports whether Accept-Encoding header values accept gzip
+// (by name or "*", with a quality above zero).
+func acceptsGzip(values []string) bool {
+	for _, v := range values {
+		for part := range strings.SplitSeq(v, ",") {
+			name, params, _ := strings.Cut(part, ";")
+			name = strings.ToLower(strings.TrimSpace(name))
+			if name != "gzip" && name != "x-gzip" && name != "*" {
+				continue
+			}
+			q := 1.0
+			for p := range strings.SplitSeq(params, ";") {
+				if k, v, ok := strings.Cut(strings.TrimSpace(p), "="); ok && strings.EqualFold(strings.TrimSpace(k), "q") {
+					if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
+						q = f
+					}
+				}
+			}
+			return q > 0
+		}
+	}
+	return false
 }
 
 var linkPattern = regexp.MustCompile(`https?://[^\s<>"]+`)

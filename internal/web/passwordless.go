@@ -77,18 +77,11 @@ func (a *Server) startPasswordless(ctx context.Context) {
 	go func() { defer a.wg.Done(); a.pwl.smsOut.Run(ctx) }()
 	go func() {
 		defer a.wg.Done()
-		t := time.NewTicker(time.Hour)
-		defer t.Stop()
-		for {
+		hourly(ctx, func() {
 			if err := a.db.PrunePasswordless(ctx, 24*time.Hour); err != nil && ctx.Err() == nil {
 				a.s.Logger.Error("embedauth: prune passwordless", "err", err)
 			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-		}
+		})
 	}()
 }
 

@@ -58,18 +58,11 @@ func (a *Server) startWebhooks(ctx context.Context) {
 	go func() { defer a.wg.Done(); a.hooks.dispatcher.Run(ctx) }()
 	go func() {
 		defer a.wg.Done()
-		t := time.NewTicker(time.Hour)
-		defer t.Stop()
-		for {
+		hourly(ctx, func() {
 			if err := a.db.PruneWebhookLog(ctx, a.s.Now().Add(-a.s.Webhooks.LogRetention)); err != nil && ctx.Err() == nil {
 				a.s.Logger.Error("embedauth: prune webhook log", "err", err)
 			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-		}
+		})
 	}()
 }
 

@@ -1,4 +1,4 @@
-package store
+package postgres
 
 import (
 	"context"
@@ -14,7 +14,11 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/embedauth/auth/internal/pgdriver"
+	"github.com/embedauth/auth/store"
 )
 
 // TableCopy is what [CopyDatabase] did to one table.
@@ -41,33 +45,6 @@ type CopyOptions struct {
 	Finish bool
 }
 
-// ErrUnfinishedCopy is returned by [OpenPostgres] and [OpenDB] for a
-// PostgreSQL database that [CopyDatabase] filled without
-// [CopyOptions.Finish]: an app writing to it would lose its writes to the
-// next copy.
-var ErrUnfinishedCopy = errors.New("store: the PostgreSQL database is an unfinished copy of an SQLite database; " +
-	"finish it (embedauth migrate-to -finish) before starting the app on it")
-
-// copyMark is the comment on a target's auth_migrations table while it is
-// an unfinished copy.
-const copyMark = "embedauth: unfinished copy of an SQLite database"
-
-// isCopyMark is the query that reports whether a database is an
-// unfinished copy.
-const isCopyMark = `SELECT COALESCE(obj_description('auth_migrations'::regclass, 'pg_class'), '') = '` + copyMark + `'`
-
-// refuseUnfinishedCopy returns [ErrUnfinishedCopy] for an unfinished copy.
-func (db *DB) refuseUnfinishedCopy(ctx context.Context) error {
-	var u bool
-	if err := db.db.DB.QueryRowContext(ctx, isCopyMark).Scan(&u); err != nil {
-		return fmt.Errorf("store: open: %w", err)
-	}
-	if u {
-		return ErrUnfinishedCopy
-	}
-	return nil
-}
-
 // CopyDatabase copies every embedauth table of the SQLite database src
 // into the PostgreSQL database dst, which must be at the same migration,
 // and may run while apps use src: src is read from one snapshot (in WAL
@@ -80,7 +57,7 @@ func (db *DB) refuseUnfinishedCopy(ctx context.Context) error {
 // either, it reads dst back and compares each table's row count and
 // checksum with src's; any difference fails the copy and rolls it back.
 // The target stays marked as an unfinished copy, which apps refuse to
-// open ([ErrUnfinishedCopy]), until a copy with [CopyOptions.Finish].
+// open ([store.ErrUnfinishedCopy]), until a copy with [CopyOptions.Finish].
 //
 // The way to move a serving app: copy while it serves, copy again to
 // shorten the last step, stop it, copy with Finish (which writes only
@@ -89,37 +66,37 @@ func (db *DB) refuseUnfinishedCopy(ctx context.Context) error {
 // Tables are written in an order their foreign keys accept, with dst's
 // triggers off (the rows they would derive are copied too), and identity
 // columns continue after the largest id copied.
-func CopyDatabase(ctx context.Context, src, dst *DB, opts CopyOptions) ([]TableCopy, error) {
-	if src.db.pg || !dst.db.pg {
-		return nil, errors.New("store: copy: copies an SQLite database into a PostgreSQL one")
+func CopyDatabase(ctx context.Context, src, dst *store.DB, opts CopyOptions) ([]TableCopy, error) {
+	if src.Engine() != store.SQLite || dst.Engine() != store.Postgres {
+		return nil, errors.New("postgres: copy: copies an SQLite database into a PostgreSQL one")
 	}
 	a, err := src.Migrations(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("store: copy: %w", err)
+		return nil, fmt.Errorf("postgres: copy: %w", err)
 	}
 	b, err := dst.Migrations(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("store: copy: %w", err)
+		return nil, fmt.Errorf("postgres: copy: %w", err)
 	}
 	if !slices.Equal(a, b) {
-		return nil, fmt.Errorf("store: copy: the databases are at different migrations (%d and %d applied); run the same embedauth version on both", len(a), len(b))
+		return nil, fmt.Errorf("postgres: copy: the databases are at different migrations (%d and %d applied); run the same embedauth version on both", len(a), len(b))
 	}
 
 	// Read-only: a deferred transaction, whose snapshot is taken at its
 	// first read; the store's immediate transactions would hold the write
 	// lock for the whole copy.
-	stx, err := src.db.DB.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	stx, err := src.SQL().BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
-		return nil, fmt.Errorf("store: copy: %w", err)
+		return nil, fmt.Errorf("postgres: copy: %w", err)
 	}
 	defer stx.Rollback()
 	tables, err := sqliteTablesInOrder(ctx, stx)
 	if err != nil {
-		return nil, fmt.Errorf("store: copy: %w", err)
+		return nil, fmt.Errorf("postgres: copy: %w", err)
 	}
-	conn, err := dst.db.DB.Conn(ctx)
+	conn, err := dst.SQL().Conn(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("store: copy: %w", err)
+		return nil, fmt.Errorf("postgres: copy: %w", err)
 	}
 	defer conn.Close()
 	var out []TableCopy
@@ -129,7 +106,7 @@ func CopyDatabase(ctx context.Context, src, dst *DB, opts CopyOptions) ([]TableC
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("store: copy: %w", err)
+		return nil, fmt.Errorf("postgres: copy: %w", err)
 	}
 	return out, nil
 }
@@ -147,7 +124,7 @@ func copyInto(ctx context.Context, stx *sql.Tx, conn *pgx.Conn, tables []string,
 		return nil, err
 	}
 	var update bool
-	if err := dtx.QueryRow(ctx, isCopyMark).Scan(&update); err != nil {
+	if err := dtx.QueryRow(ctx, pgdriver.IsUnfinishedCopy).Scan(&update); err != nil {
 		return nil, err
 	}
 	if !update {
@@ -186,7 +163,7 @@ func copyInto(ctx context.Context, stx *sql.Tx, conn *pgx.Conn, tables []string,
 			return nil, fmt.Errorf("%s: %w", t, err)
 		}
 	}
-	mark := `'` + copyMark + `'`
+	mark := `'` + pgdriver.CopyMark + `'`
 	if opts.Finish {
 		mark = `NULL`
 	}
@@ -759,7 +736,7 @@ func writeAll(ctx context.Context, dtx pgx.Tx, writes []write) error {
 		}
 		return sp.SendBatch(ctx, &b).Close()
 	})
-	if code := pgCode(err); code != "23505" && code != "23503" {
+	if code := sqlState(err); code != "23505" && code != "23503" {
 		return err
 	}
 	for len(writes) > 0 {
@@ -769,7 +746,7 @@ func writeAll(ctx context.Context, dtx pgx.Tx, writes []write) error {
 				_, err := sp.Exec(ctx, w.sql, w.args...)
 				return err
 			})
-			if code := pgCode(err); code == "23505" || code == "23503" {
+			if code := sqlState(err); code == "23505" || code == "23503" {
 				again = append(again, w)
 			} else if err != nil {
 				return err
@@ -881,4 +858,13 @@ func (c checksum) compare(got checksum) error {
 		return fmt.Errorf("checksums differ: source %s, copy %s", c, got)
 	}
 	return nil
+}
+
+// sqlState returns the SQLSTATE of a PostgreSQL error, or "".
+func sqlState(err error) string {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code
+	}
+	return ""
 }

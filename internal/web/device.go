@@ -116,17 +116,9 @@ func (a *Server) deviceCookieName() string {
 	return "embedauth_device"
 }
 
-// deviceHash returns the hash of this browser's device cookie, giving the
-// browser a new random one when it has none, and renews its lifetime. The
-// hash, never the cookie, is what the database holds.
-func (a *Server) deviceHash(r *http.Request) string {
-	d := a.readDevice(r)
-	a.setDeviceCookie(r, d)
-	return d.hash
-}
-
 // device is a browser's device cookie: the token the browser holds (new
-// when it had none) and its hash.
+// when it had none) and its hash. The hash, never the cookie, is what the
+// database holds.
 type device struct{ token, hash string }
 
 // readDevice reads this browser's device cookie, or makes a new one,
@@ -143,8 +135,8 @@ func (a *Server) readDevice(r *http.Request) device {
 	return device{token: token, hash: base64.RawURLEncoding.EncodeToString(sum[:])}
 }
 
-// setDeviceCookie gives the browser its device cookie d, for its whole
-// lifetime again.
+// setDeviceCookie gives the browser its device cookie d, its lifetime
+// renewed.
 func (a *Server) setDeviceCookie(r *http.Request, d device) {
 	if h, ok := r.Context().Value(requestKey{}).(http.Header); ok {
 		c := &http.Cookie{Name: a.deviceCookieName(), Value: d.token, Path: "/", MaxAge: int(deviceCookieLifetime / time.Second),

@@ -1271,6 +1271,17 @@ func TestT34_PlantedCookieReplaced(t *testing.T) {
 		secDead(t, env, "sign-up verification (planted)", planted, current)
 	})
 
+	t.Run("EmailCode", func(t *testing.T) {
+		// The browser's token is replaced in the write that stores the new one.
+		env.CreateUser(t, "t34-d@example.com", authtest.Password())
+		c := env.Client()
+		planted := secAnonCookie(t, env, c)
+		secWant(t, "start", secJSON(t, c, http.MethodPost, env.URL+"/auth/api/sign-in/email-code", map[string]string{"email": "t34-d@example.com"}), http.StatusAccepted, "")
+		code := secCode(t, secMail(t, env, "t34-d@example.com"))
+		secWant(t, "verify", secJSON(t, c, http.MethodPost, env.URL+"/auth/api/code/verify", map[string]string{"code": code}), http.StatusOK, "")
+		secDead(t, env, "email-code sign-in", planted, secCookie(t, env, c))
+	})
+
 	t.Run("PasswordChange", func(t *testing.T) {
 		_, c, pw := secUser(t, env, "t34-c@example.com")
 		before := secCookie(t, env, c)

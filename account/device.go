@@ -177,6 +177,36 @@ func (s *Service[M]) AdmitDevice(ctx context.Context, in Arrival, msg DeviceMess
 	return Admission{Session: sess, Queued: d.NewDeviceMail != nil}, nil
 }
 
+// Admitter returns the hook with which a flow whose own store transaction
+// creates the session records the sign-in's device there too, with the
+// same rules as [Service.AdmitDevice]: the device remembered, the sign-in
+// logged, a notice for a device new to the account (rendered only then),
+// the device of the sign-in that created the account trusted without one.
+// It returns nil with VerifyNewDevices, whose new devices get no session
+// before their code, and the hook declines a user with two-step
+// verification, whose session waits for the second factor: for those the
+// caller calls AdmitDevice afterwards, as for any other sign-in.
+// deviceHash is the hash of the browser's device cookie.
+func (s *Service[M]) Admitter(deviceHash string, msg DeviceMessages) core.DeviceAdmit {
+	if s.cfg.VerifyNewDevices {
+		return nil
+	}
+	return func(user core.User, sess core.Session, signedUp bool) *core.DeviceSignIn {
+		if user.TwoFactorEnabled {
+			return nil
+		}
+		method := sess.AuthMethod
+		d := &core.DeviceSignIn{UserID: user.ID, DeviceHash: deviceHash, Method: method, UserAgent: sess.UserAgent, IP: sess.IP}
+		switch {
+		case signedUp:
+			d.Detail = "sign_up"
+		case !s.cfg.DisableNewDeviceEmails && user.Email != "":
+			d.Notice = func() (*core.Outgoing, error) { return msg.Notice(user, method) }
+		}
+		return d
+	}
+}
+
 // newDeviceNotice renders the notice of a sign-in from a new device, or
 // returns nil when none is sent.
 func (s *Service[M]) newDeviceNotice(user core.User, method string, msg DeviceMessages) (*core.Outgoing, error) {

@@ -19,11 +19,23 @@ type DeviceSignIn struct {
 	// the account (decided inside the transaction, so two racing sign-ins
 	// from one new device send one notice).
 	NewDeviceMail *Outgoing
+	// Notice, when NewDeviceMail is nil, renders the new-device notice
+	// inside the transaction, only when the device turns out to be new;
+	// nil sends none.
+	Notice func() (*Outgoing, error)
 	// ResetAttempts clears the user's count of failed sign-in attempts in
 	// the same transaction: a password sign-in reserves an attempt, and its
 	// session is what clears it.
 	ResetAttempts bool
 }
+
+// DeviceAdmit is asked, inside the transaction that uses a sign-in flow and
+// creates its session, for the device record of that sign-in, given the
+// proven user, the session created and whether the flow created the user.
+// It returns nil when the sign-in is not complete with the session (a
+// second factor or a device verification comes first): the caller then
+// records the device itself afterwards.
+type DeviceAdmit func(user User, session Session, signedUp bool) *DeviceSignIn
 
 // DeviceChallenge is a pending verification of an unknown device: the
 // sign-in it holds (user, device, method) and the keyed hash of the code

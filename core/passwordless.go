@@ -146,6 +146,10 @@ type ChallengeAttempt struct {
 	Session *Session
 	// Notice, when set, is queued in the same transaction on success.
 	Notice *Outgoing
+	// Admit, with Session, records the sign-in's device, security log
+	// entry and new-device notice in the same transaction as the session
+	// (see [DeviceAdmit]); Completion.Admitted reports that it did.
+	Admit DeviceAdmit
 }
 
 // Completion is what a used challenge proved.
@@ -163,6 +167,10 @@ type Completion struct {
 	// Claimed reports that the address was held unverified by an existing
 	// account, whose password and sessions were removed.
 	Claimed bool
+	// Admitted reports that the attempt's Admit recorded the sign-in's
+	// device with the session; NewDevice that the device was new to the
+	// account (a notice may be queued).
+	Admitted, NewDevice bool
 }
 
 // Identifier is an email address or phone number of a user. Only

@@ -40,6 +40,14 @@ type Outbox interface {
 	MailFailed(ctx context.Context, id int64, attempts int, retryAt time.Time, lastErr string, giveUp bool) error
 }
 
+// BatchOutbox is an [Outbox] that records several deliveries in one write:
+// the Dispatcher then marks the mails a round sent together.
+type BatchOutbox interface {
+	Outbox
+	// MailsSent records that the mails ids were delivered.
+	MailsSent(ctx context.Context, ids []int64, now time.Time) error
+}
+
 // DefaultBackoff is the retry schedule used when Dispatcher.Backoff is empty.
 var DefaultBackoff = []time.Duration{
 	10 * time.Second, time.Minute, 5 * time.Minute, 30 * time.Minute,
@@ -109,8 +117,12 @@ func (d *Dispatcher) work() *outbox.Worker[Envelope, struct{}] {
 		if name == "" {
 			name = "mail"
 		}
+		var kind outbox.Kind[Envelope, struct{}] = mailKind{d}
+		if b, ok := d.Outbox.(BatchOutbox); ok {
+			kind = batchMailKind{mailKind{d}, b}
+		}
 		d.worker = &outbox.Worker[Envelope, struct{}]{
-			Kind: mailKind{d}, Name: name, Schedule: backoff,
+			Kind: kind, Name: name, Schedule: backoff,
 			Lease: lease, AttemptTimeout: sendTimeout, Poll: poll,
 			Now: d.Now, Logger: d.Logger,
 		}
@@ -220,6 +232,26 @@ func (k mailKind) Record(ctx context.Context, now time.Time, env Envelope, r out
 	}
 	if err := k.d.Outbox.MailSent(ctx, env.ID, now); err != nil {
 		return fmt.Errorf("mail: outbox MailSent(%d): %w", env.ID, err)
+	}
+	return nil
+}
+
+// batchMailKind is mailKind over a BatchOutbox: a round's deliveries are
+// recorded in one write.
+type batchMailKind struct {
+	mailKind
+	out BatchOutbox
+}
+
+var _ outbox.BatchRecorder[Envelope, struct{}] = batchMailKind{}
+
+func (k batchMailKind) RecordDelivered(ctx context.Context, now time.Time, envs []Envelope) error {
+	ids := make([]int64, len(envs))
+	for i, env := range envs {
+		ids[i] = env.ID
+	}
+	if err := k.out.MailsSent(ctx, ids, now); err != nil {
+		return fmt.Errorf("mail: outbox MailsSent(%d mails): %w", len(ids), err)
 	}
 	return nil
 }

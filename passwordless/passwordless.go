@@ -312,18 +312,30 @@ func (s *Service) VerifyCode(ctx context.Context, id, code string, sess *core.Se
 // VerifyCodeNotify is [Service.VerifyCode] that also queues notice (if
 // not nil) in the same transaction when the code matches.
 func (s *Service) VerifyCodeNotify(ctx context.Context, id, code string, sess *core.Session, notice *core.Outgoing) (core.Completion, error) {
+	return s.verifyCode(ctx, core.ChallengeAttempt{FlowID: id, Session: sess, Notice: notice}, code)
+}
+
+// VerifyCodeAdmit is [Service.VerifyCode] for a sign-in that records its
+// device with sess, in the same transaction, when admit returns the
+// record (see [core.DeviceAdmit]; Completion.Admitted reports it).
+func (s *Service) VerifyCodeAdmit(ctx context.Context, id, code string, sess *core.Session, admit core.DeviceAdmit) (core.Completion, error) {
+	return s.verifyCode(ctx, core.ChallengeAttempt{FlowID: id, Session: sess, Admit: admit}, code)
+}
+
+// verifyCode uses flow a.FlowID with code, a code flow's code only.
+func (s *Service) verifyCode(ctx context.Context, a core.ChallengeAttempt, code string) (core.Completion, error) {
 	code, err := onetime.CleanCode(code, s.cfg.CodeLength)
 	if err != nil {
 		return core.Completion{}, err
 	}
-	check := s.codes.Check(id, code)
-	done, err := s.store.ConsumeChallenge(ctx, core.ChallengeAttempt{FlowID: id, Session: sess, Notice: notice,
-		Rule: func(c core.Challenge, code core.OneTimeCode) (core.OneTimeCode, error) {
-			if c.Kind == core.ChallengeMagicLink {
-				return code, core.ErrNotFound // a link is not entered as a code
-			}
-			return check(code)
-		}})
+	check := s.codes.Check(a.FlowID, code)
+	a.Rule = func(c core.Challenge, code core.OneTimeCode) (core.OneTimeCode, error) {
+		if c.Kind == core.ChallengeMagicLink {
+			return code, core.ErrNotFound // a link is not entered as a code
+		}
+		return check(code)
+	}
+	done, err := s.store.ConsumeChallenge(ctx, a)
 	if err != nil {
 		return core.Completion{}, codeRefusal(fmt.Errorf("passwordless: verify code: %w", err))
 	}

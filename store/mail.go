@@ -128,6 +128,31 @@ func (db *DB) outboxSent(ctx context.Context, table string, id int64, now time.T
 	return nil
 }
 
+// MailSentAll marks several messages delivered, in one write, as MailSent
+// marks one.
+func (db *DB) MailSentAll(ctx context.Context, ids []int64, now time.Time, keepBody bool) error {
+	return db.outboxAllSent(ctx, "auth_mail_outbox", ids, now, keepBody)
+}
+
+func (db *DB) outboxAllSent(ctx context.Context, table string, ids []int64, now time.Time, keepBody bool) error {
+	if len(ids) == 1 {
+		return db.outboxSent(ctx, table, ids[0], now, keepBody)
+	}
+	err := db.tx(ctx, func(tx *txn) error {
+		for _, id := range ids {
+			if _, err := tx.ExecContext(ctx, `UPDATE `+table+` SET status = 'sent', sent_at = $2, attempts = attempts + 1,
+				body = CASE WHEN $3 <> 0 THEN body ELSE NULL END WHERE id = $1`, id, ms(now), keepBody); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: %s sent: %w", table, err)
+	}
+	return nil
+}
+
 // MailFailed records a failed attempt; giveUp marks the message failed for
 // good. It stays in the table either way.
 func (db *DB) MailFailed(ctx context.Context, id int64, attempts int, retryAt time.Time, lastErr string, giveUp bool) error {

@@ -276,7 +276,9 @@ func (db *DB) ChallengeFailures(ctx context.Context, channel, addressKey string)
 //     verified address of the flow's user, or the flow is [core.ErrNotFound].
 //
 // When a.Session is set it is created for the user in the same
-// transaction; when completing fails, nothing is written.
+// transaction, and with it, when a.Admit asks for it, the sign-in's
+// device, security log entry and new-device notice; when completing
+// fails, nothing is written (a refusal of the code still counts).
 func (db *DB) ConsumeChallenge(ctx context.Context, a core.ChallengeAttempt) (core.Completion, error) {
 	var out core.Completion
 	err := db.codeTx(ctx, func(tx *txn) (verdict, err error) {
@@ -355,6 +357,14 @@ func (db *DB) consumeChallenge(ctx context.Context, tx *txn, a core.ChallengeAtt
 		}
 		if out.Session, err = db.createSession(ctx, tx, s); err != nil {
 			return out, nil, err
+		}
+		if a.Admit != nil {
+			if d := a.Admit(out.User, out.Session, out.SignedUp); d != nil {
+				if out.NewDevice, err = db.recordSignIn(ctx, tx, *d); err != nil {
+					return out, nil, err
+				}
+				out.Admitted = true
+			}
 		}
 	}
 	if err := db.enqueueOutgoing(ctx, tx, a.Notice); err != nil {
@@ -578,6 +588,11 @@ func (db *DB) DueSMS(ctx context.Context, now time.Time, lease time.Duration, li
 // keepBody is set.
 func (db *DB) SMSSent(ctx context.Context, id int64, now time.Time, keepBody bool) error {
 	return db.outboxSent(ctx, "auth_sms_outbox", id, now, keepBody)
+}
+
+// SMSSentAll marks several text messages delivered, in one write.
+func (db *DB) SMSSentAll(ctx context.Context, ids []int64, now time.Time, keepBody bool) error {
+	return db.outboxAllSent(ctx, "auth_sms_outbox", ids, now, keepBody)
 }
 
 // SMSFailed records a failed attempt; giveUp marks it failed for good.

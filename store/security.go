@@ -153,7 +153,13 @@ func (db *DB) recordSignIn(ctx context.Context, tx *txn, d DeviceSignIn) (bool, 
 		return false, err
 	}
 	if fresh {
-		if err := db.enqueueOutgoing(ctx, tx, d.NewDeviceMail); err != nil {
+		out := d.NewDeviceMail
+		if out == nil && d.Notice != nil {
+			if out, err = d.Notice(); err != nil {
+				return false, err
+			}
+		}
+		if err := db.enqueueOutgoing(ctx, tx, out); err != nil {
 			return false, err
 		}
 	}

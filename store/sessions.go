@@ -220,18 +220,22 @@ func (db *DB) FindToken(ctx context.Context, tokenHash string) ([]byte, bool, er
 // a token retired by [DB.RetireToken] must keep its short expiry when a
 // request that was already under way with it commits.
 func (db *DB) CommitToken(ctx context.Context, tokenHash string, data []byte, expiry time.Time, sessionID string) error {
+	if err := commitToken(ctx, db.db, tokenHash, data, expiry, sessionID); err != nil {
+		return fmt.Errorf("store: commit token: %w", err)
+	}
+	return nil
+}
+
+func commitToken(ctx context.Context, q execer, tokenHash string, data []byte, expiry time.Time, sessionID string) error {
 	var sid any
 	if sessionID != "" {
 		sid = sessionID
 	}
-	_, err := db.db.ExecContext(ctx, `INSERT INTO auth_session_tokens (token_hash, data, expiry, session_id) VALUES ($1, $2, $3, $4)
+	_, err := q.ExecContext(ctx, `INSERT INTO auth_session_tokens (token_hash, data, expiry, session_id) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (token_hash) DO UPDATE SET data = excluded.data, session_id = excluded.session_id,
 			expiry = CASE WHEN excluded.expiry < auth_session_tokens.expiry THEN excluded.expiry ELSE auth_session_tokens.expiry END`,
 		tokenHash, data, ms(expiry), sid)
-	if err != nil {
-		return fmt.Errorf("store: commit token: %w", err)
-	}
-	return nil
+	return err
 }
 
 // DeleteToken forgets a cookie token. Unknown tokens are not an error.
@@ -242,28 +246,54 @@ func (db *DB) DeleteToken(ctx context.Context, tokenHash string) error {
 	return nil
 }
 
+// ReplaceToken is [DB.DeleteTokenAndRetired] of oldHash followed by
+// [DB.CommitToken] of newHash, in one transaction: a sign-in's new cookie
+// token replaces the browser's previous one in one write. It returns the
+// session the old token was signed in as, "" if none.
+func (db *DB) ReplaceToken(ctx context.Context, oldHash string, graceEnd time.Time, newHash string, data []byte, expiry time.Time, sessionID string) (string, error) {
+	var old string
+	err := db.tx(ctx, func(tx *txn) error {
+		var err error
+		if old, err = deleteTokenAndRetired(ctx, tx, oldHash, graceEnd); err != nil {
+			return err
+		}
+		return commitToken(ctx, tx, newHash, data, expiry, sessionID)
+	})
+	if err != nil {
+		return "", fmt.Errorf("store: replace token: %w", err)
+	}
+	return old, nil
+}
+
 // DeleteTokenAndRetired forgets a cookie token, as a rotation that must
 // end it at once does, and with it the tokens of the same session that
 // end by graceEnd: those still in the grace [DB.RetireToken] gave them
 // (and any about to expire anyway). It returns the session the token was
 // signed in as, "" if none. Unknown tokens are not an error.
 func (db *DB) DeleteTokenAndRetired(ctx context.Context, tokenHash string, graceEnd time.Time) (string, error) {
-	var sid sql.NullString
+	var sid string
 	err := db.tx(ctx, func(tx *txn) error {
-		err := tx.QueryRowContext(ctx, `DELETE FROM auth_session_tokens WHERE token_hash = $1 RETURNING session_id`, tokenHash).Scan(&sid)
-		if errors.Is(err, sql.ErrNoRows) || (err == nil && !sid.Valid) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `DELETE FROM auth_session_tokens WHERE session_id = $1 AND expiry <= $2`, sid.String, ms(graceEnd))
+		var err error
+		sid, err = deleteTokenAndRetired(ctx, tx, tokenHash, graceEnd)
 		return err
 	})
 	if err != nil {
 		return "", fmt.Errorf("store: delete token: %w", err)
 	}
-	return sid.String, nil
+	return sid, nil
+}
+
+func deleteTokenAndRetired(ctx context.Context, tx *txn, tokenHash string, graceEnd time.Time) (string, error) {
+	var sid sql.NullString
+	err := tx.QueryRowContext(ctx, `DELETE FROM auth_session_tokens WHERE token_hash = $1 RETURNING session_id`, tokenHash).Scan(&sid)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && !sid.Valid) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	_, err = tx.ExecContext(ctx, `DELETE FROM auth_session_tokens WHERE session_id = $1 AND expiry <= $2`, sid.String, ms(graceEnd))
+	return sid.String, err
 }
 
 // RetireToken shortens a cookie token's life so that it ends at until

@@ -35,6 +35,10 @@ type pool struct {
 	prepared sync.WaitGroup
 	ctx      context.Context // of the background prepares; close cancels it
 	cancel   context.CancelFunc
+
+	// w, when set, is the pool of one connection that every write
+	// transaction and every statement run by ExecContext use (see Open).
+	w *pool
 }
 
 func newPool(db *sql.DB) *pool {
@@ -91,6 +95,10 @@ func (p *pool) prepare(query string) {
 // close closes the prepared statements (not the pool, which an app may
 // own), once those being prepared are done or given up.
 func (p *pool) close() {
+	if p.w != nil {
+		p.w.close()
+		p.w.DB.Close()
+	}
 	p.mu.Lock()
 	p.closed = true
 	p.mu.Unlock()
@@ -107,6 +115,9 @@ func (p *pool) close() {
 }
 
 func (p *pool) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if p.w != nil {
+		return p.w.ExecContext(ctx, query, args...)
+	}
 	if p.pg {
 		return p.DB.ExecContext(ctx, query, pgArgs(args)...)
 	}
@@ -116,7 +127,17 @@ func (p *pool) ExecContext(ctx context.Context, query string, args ...any) (sql.
 	return p.DB.ExecContext(ctx, query, args...)
 }
 
+// writes reports whether query changes rows (INSERT, UPDATE or DELETE
+// ... RETURNING, run as a query): it runs on the pool's writer.
+func writes(query string) bool {
+	q := strings.TrimLeft(query, " \t\n")
+	return len(q) > 6 && (strings.EqualFold(q[:6], "INSERT") || strings.EqualFold(q[:6], "UPDATE") || strings.EqualFold(q[:6], "DELETE"))
+}
+
 func (p *pool) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if p.w != nil && writes(query) {
+		return p.w.QueryContext(ctx, query, args...)
+	}
 	if p.pg {
 		return p.DB.QueryContext(ctx, query, pgArgs(args)...)
 	}
@@ -127,6 +148,9 @@ func (p *pool) QueryContext(ctx context.Context, query string, args ...any) (*sq
 }
 
 func (p *pool) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if p.w != nil && writes(query) {
+		return p.w.QueryRowContext(ctx, query, args...)
+	}
 	if p.pg {
 		return p.DB.QueryRowContext(ctx, query, pgArgs(args)...)
 	}
@@ -138,6 +162,9 @@ func (p *pool) QueryRowContext(ctx context.Context, query string, args ...any) *
 
 // BeginTx starts a transaction whose queries use the prepared statements.
 func (p *pool) BeginTx(ctx context.Context, opts *sql.TxOptions) (*txn, error) {
+	if p.w != nil {
+		return p.w.BeginTx(ctx, opts)
+	}
 	tx, err := p.DB.BeginTx(ctx, opts)
 	if err != nil {
 		return nil, err

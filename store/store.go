@@ -58,8 +58,9 @@ func DSN(path string) string {
 		"&_pragma=synchronous(NORMAL)&_pragma=wal_autocheckpoint(4000)&_txlock=immediate"
 }
 
-// MaxOpenConns bounds the pool [Open] creates. Apps that pass their own
-// pool to [OpenDB] should bound it too.
+// MaxOpenConns bounds the pool [Open] creates for reads; its writes use
+// one connection more, of their own. Apps that pass their own pool to
+// [OpenDB] should bound it too (there, reads and writes share it).
 const MaxOpenConns = 8
 
 // Open opens (creating if needed) the SQLite file at path and migrates it.
@@ -91,6 +92,20 @@ func Open(path string) (*DB, error) {
 		return nil, err
 	}
 	db.owned = true
+	// Write transactions and other writes take one connection of their
+	// own. SQLite runs one writer at a time anyway; queued on this
+	// connection, writers take their turn as soon as it is free, instead of
+	// polling the file lock with sleeps (busy_timeout), and the connection
+	// keeps its page cache from one write to the next (in WAL mode a
+	// connection drops its cache whenever another connection has written).
+	w, err := sql.Open("sqlite", DSN(path))
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	db.db.w = newPool(w)
 	return db, nil
 }
 

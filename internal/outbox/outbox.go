@@ -48,6 +48,17 @@ type Releaser[J any] interface {
 	Release(ctx context.Context, now time.Time, jobs []J) error
 }
 
+// BatchRecorder is a [Kind] that records delivered jobs together: the
+// Worker records the jobs of a round that were delivered (no Failed, not
+// Interrupted) in one RecordDelivered at the end of the round, instead of
+// one Record each; failed attempts are still recorded one by one, at once.
+// A process that stops between a delivery and the end of its round has the
+// round's delivered jobs tried again when their lease ends, as it has the
+// one job whose Record did not run.
+type BatchRecorder[J, R any] interface {
+	RecordDelivered(ctx context.Context, now time.Time, jobs []J) error
+}
+
 // Keyer is a [Kind] whose jobs have keys. A job whose key the Worker has
 // already handled since it last waited is skipped: a guard against an
 // outbox that hands a job out again before its lease ends, which would

@@ -160,11 +160,13 @@ func (w *Worker[J, R]) round(ctx context.Context, seen map[int64]bool) (delivere
 
 	startBy := leasedAt.Add(w.Lease - w.AttemptTimeout)
 	sem := make(chan struct{}, max(w.Concurrency, 1))
+	batch, _ := w.Kind.(BatchRecorder[J, R])
 	var (
-		mu        sync.Mutex // guards delivered and errs
+		mu        sync.Mutex // guards delivered, errs and done
 		errs      []error
 		wg        sync.WaitGroup
 		unstarted []J
+		done      []J // delivered, for batch
 	)
 	for i, job := range jobs {
 		sem <- struct{}{} // with Concurrency 1: the previous job is done and recorded
@@ -182,16 +184,30 @@ func (w *Worker[J, R]) round(ctx context.Context, seen map[int64]bool) (delivere
 		}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			n, err := w.deliver(ctx, job, startBy)
+			n, ok, err := w.deliver(ctx, job, startBy, batch != nil)
 			mu.Lock()
 			defer mu.Unlock()
 			delivered += n
+			if ok {
+				done = append(done, job)
+			}
 			if err != nil {
 				errs = append(errs, err)
 			}
 		})
 	}
 	wg.Wait()
+	if len(done) > 0 {
+		rctx, cancel := recordContext(ctx)
+		err := batch.RecordDelivered(rctx, w.now(), done)
+		cancel()
+		if err != nil {
+			w.logger().Error(w.Name+" outbox: cannot record deliveries; they may be attempted again", "err", err, "jobs", len(done))
+			errs = append(errs, err)
+		} else {
+			w.logger().Debug(w.Name+" outbox: delivered", "jobs", len(done))
+		}
+	}
 
 	if len(unstarted) > 0 {
 		released := false
@@ -219,11 +235,16 @@ func (w *Worker[J, R]) round(ctx context.Context, seen map[int64]bool) (delivere
 }
 
 // deliver hands one job to the Kind, decides the retry of a failed
-// attempt, and records the result. err is Record's.
-func (w *Worker[J, R]) deliver(ctx context.Context, job J, startBy time.Time) (delivered int, err error) {
+// attempt, and records the result. err is Record's. With batch, a
+// delivered job is not recorded but reported (ok) for the round's
+// RecordDelivered.
+func (w *Worker[J, R]) deliver(ctx context.Context, job J, startBy time.Time, batch bool) (delivered int, ok bool, err error) {
 	r := w.Kind.Deliver(ctx, job, startBy)
 	if r.Interrupted {
-		return r.Delivered, nil
+		return r.Delivered, false, nil
+	}
+	if batch && r.Failed == nil {
+		return r.Delivered, true, nil
 	}
 	log := w.logger().With(w.Kind.Attrs(job)...)
 	if f := r.Failed; f != nil {
@@ -242,12 +263,12 @@ func (w *Worker[J, R]) deliver(ctx context.Context, job J, startBy time.Time) (d
 	defer cancel()
 	if err := w.Kind.Record(rctx, w.now(), job, r); err != nil {
 		log.Error(w.Name+" outbox: cannot record the outcome; it may be attempted again", "err", err)
-		return r.Delivered, err
+		return r.Delivered, false, err
 	}
 	if r.Delivered > 0 {
 		log.Debug(w.Name+" outbox: delivered", "messages", r.Delivered)
 	}
-	return r.Delivered, nil
+	return r.Delivered, false, nil
 }
 
 // recordContext is the context of Record and Release: ctx's values

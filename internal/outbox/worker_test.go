@@ -618,3 +618,69 @@ func TestWorkerRunDeliversAndStops(t *testing.T) {
 		t.Errorf("Flush after ctx ended = %v", err)
 	}
 }
+
+// batchKind is a fakeKind that records a round's deliveries together.
+type batchKind struct {
+	*fakeKind
+	batches [][]int64
+	fail    error
+}
+
+func (k *batchKind) RecordDelivered(_ context.Context, now time.Time, jobs []job) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.fail != nil {
+		return k.fail
+	}
+	var ids []int64
+	for _, j := range jobs {
+		x := k.rows[j.id-1]
+		x.leaseUntil, x.status, x.sentAt = time.Time{}, "sent", now
+		ids = append(ids, j.id)
+	}
+	k.batches = append(k.batches, ids)
+	return nil
+}
+
+func TestWorkerBatchRecorder(t *testing.T) {
+	t.Parallel()
+	c := newClock()
+	fk := &fakeKind{clock: c, limit: 4, attempt: func(_ context.Context, j job) error {
+		if j.id == 2 {
+			return errors.New("refused")
+		}
+		return nil
+	}}
+	fk.add(6)
+	k := &batchKind{fakeKind: fk}
+	w, _ := newWorker(c, k)
+	n, err := w.Flush(context.Background())
+	if err != nil || n != 5 {
+		t.Fatalf("Flush: %d, %v; want 5 delivered", n, err)
+	}
+	// One write per round for the delivered; the failure on its own, at once.
+	if want := [][]int64{{1, 3, 4}, {5, 6}}; fmt.Sprint(k.batches) != fmt.Sprint(want) {
+		t.Errorf("batches %v, want %v", k.batches, want)
+	}
+	if r := fk.row(2); r.status != "queued" || r.attempts != 1 || r.lastErr != "refused" {
+		t.Errorf("failed row %+v", r)
+	}
+	for _, id := range []int64{1, 3, 4, 5, 6} {
+		if r := fk.row(id); r.status != "sent" {
+			t.Errorf("row %d: %s", id, r.status)
+		}
+	}
+
+	// When the batch cannot be recorded, the round fails and the jobs stay
+	// leased, to be delivered again when their lease ends.
+	fk2 := &fakeKind{clock: c}
+	fk2.add(2)
+	k2 := &batchKind{fakeKind: fk2, fail: errors.New("disk full")}
+	w2, _ := newWorker(c, k2)
+	if _, err := w2.Flush(context.Background()); err == nil || !strings.Contains(err.Error(), "disk full") {
+		t.Fatalf("Flush: %v, want the record error", err)
+	}
+	if r := fk2.row(1); r.status != "queued" || !r.leaseUntil.After(c.Now()) {
+		t.Errorf("unrecorded row %+v", r)
+	}
+}

@@ -310,17 +310,18 @@ func hmacKey(key []byte, purpose string) []byte {
 type outbox struct {
 	due      func(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]store.DueEnvelope, error)
 	sent     func(ctx context.Context, id int64, now time.Time, keepBody bool) error
+	sentAll  func(ctx context.Context, ids []int64, now time.Time, keepBody bool) error
 	failed   func(ctx context.Context, id int64, attempts int, retryAt time.Time, lastErr string, giveUp bool) error
 	keepBody bool
 }
 
 // mailOutbox and smsOutbox are the store's two message outboxes.
 func mailOutbox(db *store.DB, keepBody bool) outbox {
-	return outbox{due: db.DueMail, sent: db.MailSent, failed: db.MailFailed, keepBody: keepBody}
+	return outbox{due: db.DueMail, sent: db.MailSent, sentAll: db.MailSentAll, failed: db.MailFailed, keepBody: keepBody}
 }
 
 func smsOutbox(db *store.DB, keepBody bool) outbox {
-	return outbox{due: db.DueSMS, sent: db.SMSSent, failed: db.SMSFailed, keepBody: keepBody}
+	return outbox{due: db.DueSMS, sent: db.SMSSent, sentAll: db.SMSSentAll, failed: db.SMSFailed, keepBody: keepBody}
 }
 
 func (o outbox) DueMail(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]mail.Envelope, error) {
@@ -337,6 +338,10 @@ func (o outbox) DueMail(ctx context.Context, now time.Time, lease time.Duration,
 
 func (o outbox) MailSent(ctx context.Context, id int64, now time.Time) error {
 	return o.sent(ctx, id, now, o.keepBody)
+}
+
+func (o outbox) MailsSent(ctx context.Context, ids []int64, now time.Time) error {
+	return o.sentAll(ctx, ids, now, o.keepBody)
 }
 
 func (o outbox) MailFailed(ctx context.Context, id int64, attempts int, retryAt time.Time, lastErr string, giveUp bool) error {

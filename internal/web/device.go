@@ -116,10 +116,14 @@ func (a *Server) deviceCookieName() string {
 	return "embedauth_device"
 }
 
-// deviceHash returns the hash of this browser's device cookie, giving the
-// browser a new random one when it has none, and renews its lifetime. The
-// hash, never the cookie, is what the database holds.
-func (a *Server) deviceHash(r *http.Request) string {
+// device is a browser's device cookie: the token the browser holds (new
+// when it had none) and its hash. The hash, never the cookie, is what the
+// database holds.
+type device struct{ token, hash string }
+
+// readDevice reads this browser's device cookie, or makes a new one,
+// without answering it yet (setDeviceCookie).
+func (a *Server) readDevice(r *http.Request) device {
 	token := ""
 	if c, err := r.Cookie(a.deviceCookieName()); err == nil && onetime.ValidToken(c.Value) {
 		token = c.Value
@@ -127,13 +131,18 @@ func (a *Server) deviceHash(r *http.Request) string {
 	if token == "" {
 		token = onetime.NewToken()
 	}
+	sum := sha256.Sum256([]byte(token))
+	return device{token: token, hash: base64.RawURLEncoding.EncodeToString(sum[:])}
+}
+
+// setDeviceCookie gives the browser its device cookie d, its lifetime
+// renewed.
+func (a *Server) setDeviceCookie(r *http.Request, d device) {
 	if h, ok := r.Context().Value(requestKey{}).(http.Header); ok {
-		c := &http.Cookie{Name: a.deviceCookieName(), Value: token, Path: "/", MaxAge: int(deviceCookieLifetime / time.Second),
+		c := &http.Cookie{Name: a.deviceCookieName(), Value: d.token, Path: "/", MaxAge: int(deviceCookieLifetime / time.Second),
 			HttpOnly: true, Secure: a.s.secure, SameSite: http.SameSiteLaxMode}
 		h.Add("Set-Cookie", c.String())
 	}
-	sum := sha256.Sum256([]byte(token))
-	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
 // deviceSession is the last step of every sign-in, after the first and
@@ -152,8 +161,19 @@ func (a *Server) deviceHash(r *http.Request) string {
 // resetAttempts clears the user's failed password attempts in the
 // session's transaction (a password sign-in; see verifyPassword).
 func (a *Server) deviceSession(r *http.Request, user core.User, method string, created *core.Session, signUp, resetAttempts bool) (core.Session, error) {
+	return a.deviceSessionOf(r, nil, user, method, created, signUp, resetAttempts)
+}
+
+// deviceSessionOf is deviceSession for device d, when the request has
+// read it already (nil: read it now).
+func (a *Server) deviceSessionOf(r *http.Request, d *device, user core.User, method string, created *core.Session, signUp, resetAttempts bool) (core.Session, error) {
 	ctx := r.Context()
-	in := account.Arrival{User: user, DeviceHash: a.deviceHash(r), SignUp: signUp, ResetAttempts: resetAttempts}
+	if d == nil {
+		dev := a.readDevice(r)
+		d = &dev
+	}
+	a.setDeviceCookie(r, *d)
+	in := account.Arrival{User: user, DeviceHash: d.hash, SignUp: signUp, ResetAttempts: resetAttempts}
 	if created != nil {
 		in.Session, in.Created = *created, true
 	} else {

@@ -327,7 +327,10 @@ func (a *Server) verifyCodeSignIn(r *http.Request, code string) (*authState, str
 		return nil, "", err
 	}
 	sess := a.newSession(r, "", "")
-	done, err := a.pwl.svc.VerifyCode(ctx, id, code, &sess)
+	// The device, its log entry and its notice are recorded in the
+	// transaction that uses the code and creates the session.
+	dev := a.readDevice(r)
+	done, err := a.pwl.svc.VerifyCodeAdmit(ctx, id, code, &sess, a.account.Admitter(dev.hash, a.deviceMessages(r)))
 	if errors.Is(err, core.ErrSignUpClosed) {
 		a.sm.Remove(ctx, keyCodeFlow)
 		c, err := a.db.Challenge(ctx, id)
@@ -341,7 +344,7 @@ func (a *Server) verifyCodeSignIn(r *http.Request, code string) (*authState, str
 		return nil, "", e
 	}
 	a.sm.Remove(ctx, keyCodeFlow)
-	st, err := a.completed(r, done)
+	st, err := a.completed(r, done, &dev)
 	if errors.Is(err, errFactorTwoRequired) {
 		return nil, a.factorTwoTarget(done.Challenge.RedirectURL), err
 	}
@@ -364,14 +367,25 @@ func (a *Server) closedFlowRefusal(ctx context.Context, c core.Challenge, err er
 }
 
 // completed signs this browser in with the session a flow created.
-func (a *Server) completed(r *http.Request, done core.Completion) (*authState, error) {
+// dev is the browser's device cookie when the flow's transaction was
+// given its hash (nil: not yet read).
+func (a *Server) completed(r *http.Request, done core.Completion, dev *device) (*authState, error) {
 	if done.Claimed { // the account lost its password and sessions
 		a.cache.forgetUser(done.User.ID)
+	}
+	if done.Admitted { // the device was recorded with the session (account.Service.Admitter)
+		if dev != nil {
+			a.setDeviceCookie(r, *dev)
+		}
+		if done.NewDevice {
+			a.dispatcher.Wake()
+		}
+		return a.attachSession(r, done.User, done.Session)
 	}
 	if err := a.holdForSecondFactor(r, done.User, done.Session); err != nil {
 		return nil, err // errFactorTwoRequired for a user with MFA (factortwo.go)
 	}
-	sess, err := a.deviceSession(r, done.User, done.Session.AuthMethod, &done.Session, done.SignedUp, false)
+	sess, err := a.deviceSessionOf(r, dev, done.User, done.Session.AuthMethod, &done.Session, done.SignedUp, false)
 	if err != nil {
 		return nil, err // errDeviceVerificationRequired for a new device (device.go)
 	}
@@ -403,7 +417,7 @@ func (a *Server) verifyLink(r *http.Request, token, matchCode string) (*authStat
 	}
 	// The flow stays in the browser session: a waiting tab of this browser
 	// sees it completed and moves on to its redirect.
-	st, err := a.completed(r, done)
+	st, err := a.completed(r, done, nil)
 	if errors.Is(err, errFactorTwoRequired) {
 		return nil, a.factorTwoTarget(done.Challenge.RedirectURL), err
 	}
@@ -446,7 +460,7 @@ func (a *Server) continueLink(r *http.Request) (*authState, string, error) {
 		return nil, "", err
 	}
 	a.sm.Remove(ctx, keyLinkFlow)
-	st, err := a.completed(r, done)
+	st, err := a.completed(r, done, nil)
 	if errors.Is(err, errFactorTwoRequired) {
 		return nil, a.factorTwoTarget(done.Challenge.RedirectURL), err
 	}

@@ -55,7 +55,9 @@ func (a *Server) routes() http.Handler {
 				return
 			}
 		}
+		r, rn := withRenewal(r)
 		withData.ServeHTTP(w, r)
+		a.finishRenewal(r.Context(), rn)
 	})))
 
 	root := http.NewServeMux()

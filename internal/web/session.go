@@ -85,7 +85,68 @@ func (s scsStore) CommitCtx(ctx context.Context, hash string, b []byte, expiry t
 		return err
 	}
 	sid, _ := values[keySessionID].(string)
+	if rn, _ := ctx.Value(renewalKey{}).(*renewal); rn != nil && rn.old != "" {
+		old := rn.old
+		rn.old = ""
+		prev, err := s.a.db.ReplaceToken(ctx, old, time.Now().Add(rotationGrace), hash, b, expiry, sid)
+		s.a.forgotToken(old, prev)
+		return err
+	}
 	return s.a.db.CommitToken(ctx, hash, b, expiry, sid)
+}
+
+// renewal carries, through one request, the cookie token a sign-in's
+// renewal replaces (renewSignInToken): the old token is deleted in the
+// transaction that stores the new one (scsStore.CommitCtx), one write
+// instead of two. A request whose browser session is not saved deletes it
+// at its end (finishRenewal).
+type renewal struct{ old string }
+
+type renewalKey struct{}
+
+// deferDeleteKey marks the context of a renewal whose old token's delete
+// waits for the new token's commit.
+type deferDeleteKey struct{}
+
+// withRenewal gives r a renewal, for renewSignInToken.
+func withRenewal(r *http.Request) (*http.Request, *renewal) {
+	rn := &renewal{}
+	return r.WithContext(context.WithValue(r.Context(), renewalKey{}, rn)), rn
+}
+
+// finishRenewal deletes the old token of a renewal whose new token was
+// never committed.
+func (a *Server) finishRenewal(ctx context.Context, rn *renewal) {
+	if rn.old == "" {
+		return
+	}
+	old := rn.old
+	rn.old = ""
+	sid, err := a.db.DeleteTokenAndRetired(context.WithoutCancel(ctx), old, time.Now().Add(rotationGrace))
+	a.forgotToken(old, sid)
+	if err != nil {
+		a.s.Logger.Error("delete replaced cookie token", "err", err)
+	}
+}
+
+// renewSignInToken gives the browser a new cookie token at a sign-in, as
+// scs RenewToken does, the old token deleted with the new one's commit.
+func (a *Server) renewSignInToken(ctx context.Context) error {
+	if rn, _ := ctx.Value(renewalKey{}).(*renewal); rn == nil || rn.old != "" {
+		return a.sm.RenewToken(ctx)
+	}
+	return a.sm.RenewToken(context.WithValue(ctx, deferDeleteKey{}, true))
+}
+
+// forgotToken forgets a deleted cookie token, and the session it was
+// signed in as (sid, if any), in the session cache. Forgotten after the
+// delete, so that a lookup that read the rows before it cannot cache them
+// after (see sessionCache.gen).
+func (a *Server) forgotToken(hash, sid string) {
+	a.cache.forgetToken(hash)
+	if sid != "" {
+		a.cache.forgetSessions(sid)
+	}
 }
 
 // DeleteCtx forgets a cookie token: at sign-out (scs Destroy) and when a
@@ -102,13 +163,14 @@ func (s scsStore) DeleteCtx(ctx context.Context, hash string) error {
 			return s.a.db.RetireToken(ctx, hash, graceEnd)
 		}
 	}
-	sid, err := s.a.db.DeleteTokenAndRetired(ctx, hash, graceEnd)
-	// Forgotten after the delete, so that a lookup that read the rows
-	// before it cannot cache them after (see sessionCache.gen).
-	s.a.cache.forgetToken(hash)
-	if sid != "" {
-		s.a.cache.forgetSessions(sid)
+	if deferred, _ := ctx.Value(deferDeleteKey{}).(bool); deferred {
+		if rn, _ := ctx.Value(renewalKey{}).(*renewal); rn != nil && rn.old == "" {
+			rn.old = hash // deleted by CommitCtx, or finishRenewal
+			return nil
+		}
 	}
+	sid, err := s.a.db.DeleteTokenAndRetired(ctx, hash, graceEnd)
+	s.a.forgotToken(hash, sid)
 	return err
 }
 

@@ -87,7 +87,7 @@ func (a *Server) attachSession(r *http.Request, user core.User, sess core.Sessio
 		a.cache.forgetSessions(prev)
 		ids = nil
 	}
-	if err := a.sm.RenewToken(ctx); err != nil {
+	if err := a.renewSignInToken(ctx); err != nil {
 		return nil, err
 	}
 	a.sm.Remove(ctx, keySignup)

@@ -52,7 +52,15 @@ func (a *Server) writeMe(w http.ResponseWriter, st *authState) error {
 	}
 	h := w.Header()
 	h["Content-Type"] = jsonContentType
-	h.Set("Content-Length", strconv.Itoa(len(st.me.body)))
+	// net/http sets Content-Length itself for a body it buffers whole
+	// (up to 2 KB), without an entry in the header map: with the
+	// security headers and Vary that keeps the map at eight entries,
+	// the most a small map holds, instead of growing it to a table that
+	// every answer then allocates and copies. A larger body would be
+	// sent chunked, so it gets its length here.
+	if len(st.me.body) > 2048 {
+		h.Set("Content-Length", strconv.Itoa(len(st.me.body)))
+	}
 	w.WriteHeader(http.StatusOK)
 	_, err := w.Write(st.me.body)
 	return err

@@ -145,6 +145,11 @@ func (a *Server) unauthenticated(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, target, http.StatusSeeOther)
 }
 
+// noStoreValue is the shared value of Cache-Control: no-store, set without
+// an allocation (its capacity is its length, so a later Add appends to a
+// copy).
+var noStoreValue = []string{"no-store"}[:1:1]
+
 // SecureHeaders marks the answers of next with the headers of embedauth's
 // own pages (see the root package's Auth.SecureHeaders).
 func (a *Server) SecureHeaders(next http.Handler) http.Handler { return a.securityHeaders(next) }
@@ -197,7 +202,7 @@ func (a *Server) securityHeaders(next http.Handler) http.Handler {
 	// since each slice's capacity is its length.
 	one := func(v string) []string { return []string{v}[:1:1] }
 	cspV, orgCSPV := one(csp), one(orgCSP)
-	nosniff, noReferrer, deny, sameOrigin, noStore := one("nosniff"), one("no-referrer"), one("DENY"), one("same-origin"), one("no-store")
+	nosniff, noReferrer, deny, sameOrigin := one("nosniff"), one("no-referrer"), one("DENY"), one("same-origin")
 	hsts := one("max-age=63072000; includeSubDomains")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
@@ -213,7 +218,7 @@ func (a *Server) securityHeaders(next http.Handler) http.Handler {
 		h["Referrer-Policy"] = noReferrer
 		h["X-Frame-Options"] = deny
 		h["Cross-Origin-Opener-Policy"] = sameOrigin
-		h["Cache-Control"] = noStore
+		h["Cache-Control"] = noStoreValue
 		if a.s.secure {
 			h["Strict-Transport-Security"] = hsts
 		}

@@ -63,7 +63,16 @@ func (a *Server) routes() http.Handler {
 	root := http.NewServeMux()
 	root.Handle("GET "+p+"/static/", a.securityHeaders(http.StripPrefix(p+"/static/", a.ui.Static())))
 	root.Handle("/", dynamic)
-	return root
+	// The no-data reads go straight to dynamic, where root would send
+	// them: their paths are exact and clean, so root has nothing to
+	// redirect or match for them, only allocations to make.
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if (r.Method == http.MethodGet || r.Method == http.MethodHead) && noData[r.URL.Path] != nil {
+			dynamic.ServeHTTP(w, r)
+			return
+		}
+		root.ServeHTTP(w, r)
+	})
 }
 
 // route is one endpoint of Handler: a page, a form, or an endpoint of the

@@ -623,7 +623,7 @@ func (a *Server) RequireUser(next http.Handler) http.Handler {
 		if stateFrom(r.Context()) == nil {
 			r = r.WithContext(context.WithValue(r.Context(), stateKey{}, st))
 		}
-		w.Header().Set("Cache-Control", "no-store")
+		w.Header()["Cache-Control"] = noStoreValue
 		next.ServeHTTP(w, r)
 	})
 }

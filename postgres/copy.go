@@ -341,7 +341,7 @@ type table struct {
 	keyAt  []int // the key's columns' places in cols
 	others []string
 	insert string
-	update string // "" when every column is in the key
+	update string // the row written whole over the one with its key
 	selKey string // the row with a key
 }
 
@@ -404,12 +404,16 @@ func describe(ctx context.Context, stx *sql.Tx, dtx pgx.Tx, name string) (*table
 		marks[i] = "$" + strconv.Itoa(i+1)
 	}
 	t.insert = `INSERT INTO ` + name + ` (` + strings.Join(quoted, ", ") + `) OVERRIDING SYSTEM VALUE VALUES (` + strings.Join(marks, ", ") + `)`
+	// A changed row is written whole, inserted when it is not there: a
+	// foreign key's ON DELETE CASCADE may have taken it with a row deleted
+	// before it (a cookie token moved from a session that is now gone).
+	t.update = t.insert + ` ON CONFLICT (` + strings.Join(quoteAll(t.key), ", ") + `) DO NOTHING`
 	if len(t.others) > 0 {
 		set := make([]string, len(t.others))
 		for i, q := range quoteAll(t.others) {
-			set[i] = q + " = $" + strconv.Itoa(i+1)
+			set[i] = q + " = EXCLUDED." + q
 		}
-		t.update = `UPDATE ` + name + ` SET ` + strings.Join(set, ", ") + ` WHERE ` + keyWhere(t.key, len(t.others)+1)
+		t.update = t.insert + ` ON CONFLICT (` + strings.Join(quoteAll(t.key), ", ") + `) DO UPDATE SET ` + strings.Join(set, ", ")
 	}
 	t.selKey = `SELECT ` + strings.Join(quoted, ", ") + ` FROM ` + name + ` WHERE ` + keyWhere(t.key, 1)
 	return t, nil
@@ -581,15 +585,7 @@ func diffTable(ctx context.Context, stx *sql.Tx, dtx pgx.Tx, name string) (*tabl
 			d.writes = append(d.writes, write{t.insert, slices.Clone(src.args)})
 			d.c.Inserted++
 		case old != src.sum:
-			// Only other columns can differ: the key is the same.
-			args := make([]any, 0, len(t.cols))
-			for i, col := range t.cols {
-				if !slices.Contains(t.key, col) {
-					args = append(args, src.args[i])
-				}
-			}
-			args = append(args, t.keyOf(src.args)...)
-			d.writes = append(d.writes, write{t.update, args})
+			d.writes = append(d.writes, write{t.update, slices.Clone(src.args)})
 			d.expect.sub(old)
 			d.c.Updated++
 		default:

@@ -772,7 +772,9 @@ func (db *DB) Backup(ctx context.Context, path string) error {
 	if db.db.pg {
 		return fmt.Errorf("store: backup: the database is PostgreSQL; back it up with pg_dump: %w", core.ErrInvalidInput)
 	}
-	if _, err := db.db.ExecContext(ctx, `VACUUM INTO $1`, path); err != nil {
+	// On the reading connections: VACUUM INTO only reads this database,
+	// and the one writing connection must stay free for the app's writes.
+	if _, err := db.db.DB.ExecContext(ctx, `VACUUM INTO $1`, path); err != nil {
 		return fmt.Errorf("store: backup: %w", err)
 	}
 	return nil

@@ -246,6 +246,40 @@ func TestCopyDatabase_Again(t *testing.T) {
 	}
 }
 
+// TestCopyDatabase_MovedToken: a cookie token moved to another session
+// whose first session is then deleted. On the target the deletion takes
+// the token with it (ON DELETE CASCADE); the next copy writes it back.
+func TestCopyDatabase_MovedToken(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	src, clock := mustOpenPath(t, filepath.Join(t.TempDir(), "auth.db"))
+	ann := mustCreateUser(t, src, "ann@example.com")
+	bob := mustCreateUser(t, src, "bob@example.com")
+	annSess := mustCreateSession(t, src, clock, ann.ID)
+	bobSess := mustCreateSession(t, src, clock, bob.ID)
+	mustCommitToken(t, src, "tok", annSess.ID)
+	dst, err := store.OpenCopyTarget(ctx, pgtest.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dst.Close()
+	if _, err := postgres.CopyDatabase(ctx, src, dst, postgres.CopyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// The browser's token now holds Bob's session (as leaving a banned
+	// account does), and Ann is deleted with her session.
+	mustCommitToken(t, src, "tok", bobSess.ID)
+	if err := src.DeleteUser(ctx, ann.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := postgres.CopyDatabase(ctx, src, dst, postgres.CopyOptions{Finish: true}); err != nil {
+		t.Fatalf("copy after the token moved: %v", err)
+	}
+	if s, u, err := dst.SessionByToken(ctx, "tok"); err != nil || s.ID != bobSess.ID || u.ID != bob.ID {
+		t.Fatalf("the moved token on the copy: %+v %+v %v", s, u, err)
+	}
+}
+
 // identifierID returns the id of u's identifier with value.
 func identifierID(t *testing.T, db *store.DB, userID, value string) string {
 	t.Helper()

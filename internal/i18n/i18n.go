@@ -318,6 +318,42 @@ func (c *Catalogs) LoadAll() error {
 	return nil
 }
 
+// formsOf caches pluralForms.
+var formsOf sync.Map // language.Tag -> [5]bool
+
+// pluralForms reports which of the categories zero, one, two, few and
+// many the language of tag gives some whole number (the counts messages
+// take), found by asking its rules for the numbers up to 1,000 and the
+// powers of ten up to a billion.
+func pluralForms(tag language.Tag) [5]bool {
+	if f, ok := formsOf.Load(tag); ok {
+		return f.([5]bool)
+	}
+	var has [5]bool
+	mark := func(n int) {
+		switch plural.Cardinal.MatchPlural(tag, n, 0, 0, 0, 0) {
+		case plural.Zero:
+			has[0] = true
+		case plural.One:
+			has[1] = true
+		case plural.Two:
+			has[2] = true
+		case plural.Few:
+			has[3] = true
+		case plural.Many:
+			has[4] = true
+		}
+	}
+	for n := 0; n <= 1000; n++ {
+		mark(n)
+	}
+	for n := 10_000; n <= 1_000_000_000; n *= 10 {
+		mark(n)
+	}
+	formsOf.Store(tag, has)
+	return has
+}
+
 // value is one message of a file: a string or plural forms.
 type value struct {
 	text  string
@@ -338,8 +374,12 @@ func (v value) set(b *catalog.Builder, tag language.Tag, key string) error {
 			cases = append(cases, k, v.forms[k])
 		}
 	}
-	for _, k := range order {
-		if s, ok := v.forms[k]; ok {
+	// Only the categories the language has: an English fallback's "one"
+	// under a language without it (Chinese, Japanese) would fail, and no
+	// count would ever select it there.
+	has := pluralForms(tag)
+	for i, k := range order {
+		if s, ok := v.forms[k]; ok && has[i] {
 			cases = append(cases, k, s)
 		}
 	}

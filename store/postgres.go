@@ -51,25 +51,19 @@ func PostgresLinked() bool { return pgdriver.Linked != nil }
 // [ErrUnfinishedCopy]: the app must not write to it while later changes
 // may still be copied over its rows.
 func OpenPostgres(ctx context.Context, url string) (*DB, error) {
-	db, err := openPostgres(ctx, url)
-	if err != nil {
-		return nil, err
-	}
-	if err := db.refuseUnfinishedCopy(ctx); err != nil {
-		db.Close()
-		return nil, err
-	}
-	return db, nil
+	return openPostgres(ctx, url, true)
 }
 
 // OpenCopyTarget opens the PostgreSQL database at url as [OpenPostgres]
 // does, but also when it is an unfinished copy: it is how the copy from
 // SQLite (package github.com/embedauth/auth/postgres) opens its target.
 func OpenCopyTarget(ctx context.Context, url string) (*DB, error) {
-	return openPostgres(ctx, url)
+	return openPostgres(ctx, url, false)
 }
 
-func openPostgres(ctx context.Context, url string) (*DB, error) {
+// openPostgres opens and migrates the database at url; checkCopy refuses
+// an unfinished copy.
+func openPostgres(ctx context.Context, url string, checkCopy bool) (*DB, error) {
 	if pgdriver.Linked == nil {
 		return nil, ErrPostgresNotLinked
 	}
@@ -77,7 +71,7 @@ func openPostgres(ctx context.Context, url string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open postgres: %w", err)
 	}
-	db, err := openDB(sqldb, false)
+	db, err := openDB(sqldb, checkCopy)
 	if err != nil {
 		sqldb.Close()
 		closePool()
@@ -97,7 +91,7 @@ func isPostgresDriver(sqldb *sql.DB) bool {
 	for t != nil && t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	return t != nil && strings.HasPrefix(t.PkgPath(), "github.com/jackc/pgx/")
+	return t != nil && strings.HasPrefix(t.PkgPath(), "github.com/jackc/pgx/v5/")
 }
 
 // quoteIdent quotes a PostgreSQL identifier, as pgx.Identifier.Sanitize

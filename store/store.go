@@ -133,13 +133,15 @@ func openDB(sqldb *sql.DB, checkCopy bool) (*DB, error) {
 			return nil, ErrPostgresNotLinked
 		}
 		db.db.pg = true
-		if err := db.migratePostgres(ctx); err != nil {
-			return nil, err
-		}
+		// Before migrating: a newer app must not migrate an unfinished
+		// copy away from the SQLite database it copies.
 		if checkCopy {
 			if err := db.refuseUnfinishedCopy(ctx); err != nil {
 				return nil, err
 			}
+		}
+		if err := db.migratePostgres(ctx); err != nil {
+			return nil, err
 		}
 		return db, nil
 	}

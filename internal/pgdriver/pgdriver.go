@@ -33,5 +33,5 @@ const Import = `import _ "github.com/embedauth/auth/postgres"`
 const CopyMark = "embedauth: unfinished copy of an SQLite database"
 
 // IsUnfinishedCopy is the query that reports whether a database is an
-// unfinished copy.
-const IsUnfinishedCopy = `SELECT COALESCE(obj_description('auth_migrations'::regclass, 'pg_class'), '') = '` + CopyMark + `'`
+// unfinished copy (false for a new database, without the table).
+const IsUnfinishedCopy = `SELECT COALESCE(obj_description(to_regclass('auth_migrations'), 'pg_class'), '') = '` + CopyMark + `'`

@@ -44,6 +44,9 @@ func (a *Server) apiOpenAPI(w http.ResponseWriter, r *http.Request) error {
 // acceptsGzip reports whether Accept-Encoding header values accept gzip
 // (by name or "*", with a quality above zero).
 func acceptsGzip(values []string) bool {
+	// An entry naming gzip decides; "*" only when none does (RFC 9110,
+	// 12.5.3).
+	star, named := -1.0, -1.0
 	for _, v := range values {
 		for part := range strings.SplitSeq(v, ",") {
 			name, params, _ := strings.Cut(part, ";")
@@ -59,10 +62,17 @@ func acceptsGzip(values []string) bool {
 					}
 				}
 			}
-			return q > 0
+			if name == "*" {
+				star = max(star, q)
+			} else {
+				named = max(named, q)
+			}
 		}
 	}
-	return false
+	if named >= 0 {
+		return named > 0
+	}
+	return star > 0
 }
 
 var linkPattern = regexp.MustCompile(`https?://[^\s<>"]+`)

@@ -21,6 +21,7 @@ func TestAcceptsGzip(t *testing.T) {
 	for v, want := range map[string]bool{
 		"": false, "gzip": true, "GZIP": true, "br, gzip;q=0.5": true, "gzip;q=0": false, "gzip; q=0.0": false,
 		"*": true, "identity": false, "deflate, br": false, "x-gzip": true,
+		"*;q=1, gzip;q=0": false, "gzip;q=0, *": false, "*;q=0": false, "*;q=0, gzip": true,
 	} {
 		if got := acceptsGzip([]string{v}); got != want {
 			t.Errorf("acceptsGzip(%q) = %v, want %v", v, got, want)

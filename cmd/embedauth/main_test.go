@@ -222,14 +222,7 @@ func TestMigrateTo(t *testing.T) { // not parallel: sets the environment
 	}
 	// The app starts on PostgreSQL with the SQLite file's key, and finds
 	// the user and its password.
-	key, err := os.ReadFile(db + ".key")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := auth.Config{DatabaseURL: url, BaseURL: "http://localhost:8080"}
-	if cfg.EncryptionKey, err = hex.DecodeString(strings.TrimSpace(string(key))); err != nil {
-		t.Fatal(err)
-	}
+	cfg := postgresConfig(t, db, url)
 	a, err := auth.OpenOffline(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -383,15 +376,7 @@ func TestMigrateToWhileServing(t *testing.T) { // not parallel: the environment 
 	if !strings.Contains(out, "finished") {
 		t.Fatalf("migrate-to -finish:\n%s", out)
 	}
-	key, err := os.ReadFile(db + ".key")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := auth.Config{DatabaseURL: url, BaseURL: "http://localhost:8080"}
-	if cfg.EncryptionKey, err = hex.DecodeString(strings.TrimSpace(string(key))); err != nil {
-		t.Fatal(err)
-	}
-	pg, err := auth.New(cfg)
+	pg, err := auth.New(postgresConfig(t, db, url))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -429,4 +414,19 @@ func TestMigrateToWhileServing(t *testing.T) { // not parallel: the environment 
 	if resp.StatusCode != http.StatusOK || me.User.Email != live[len(live)-1] {
 		t.Fatalf("GET /api/me with the last cookie on PostgreSQL: %s, %+v; want %s", resp.Status, me, live[len(live)-1])
 	}
+}
+
+// postgresConfig is the Config of the app moved from the SQLite file db
+// to the PostgreSQL database url: that URL and the file's key.
+func postgresConfig(t *testing.T, db, url string) auth.Config {
+	t.Helper()
+	key, err := os.ReadFile(db + ".key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := auth.Config{DatabaseURL: url, BaseURL: "http://localhost:8080"}
+	if cfg.EncryptionKey, err = hex.DecodeString(strings.TrimSpace(string(key))); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
 }

@@ -266,31 +266,6 @@ func pgColumns(ctx context.Context, tx pgx.Tx, table string) (map[string]pgColum
 	return out, rows.Err()
 }
 
-// primaryKey lists the columns of table's primary key in the SQLite
-// database, in the key's order.
-func primaryKey(ctx context.Context, stx *sql.Tx, table string) ([]string, error) {
-	rows, err := stx.QueryContext(ctx, `SELECT name FROM pragma_table_info($1) WHERE pk > 0 ORDER BY pk`, table)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			return nil, err
-		}
-		out = append(out, n)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	if len(out) == 0 {
-		return nil, errors.New("no primary key")
-	}
-	return out, nil
-}
-
 // quoteAll quotes column names for either engine.
 func quoteAll(cols []string) []string {
 	out := make([]string, len(cols))
@@ -366,17 +341,18 @@ func describe(ctx context.Context, stx *sql.Tx, dtx pgx.Tx, name string) (*table
 	if len(dcols) == 0 {
 		return nil, errors.New("missing in the target")
 	}
-	if t.key, err = primaryKey(ctx, stx, name); err != nil {
-		return nil, err
-	}
-	rows, err := stx.QueryContext(ctx, `SELECT name FROM pragma_table_info($1) ORDER BY cid`, name)
+	// The columns in order, each with its place in the primary key (0:
+	// not in it).
+	rows, err := stx.QueryContext(ctx, `SELECT name, pk FROM pragma_table_info($1) ORDER BY cid`, name)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
+	keyPlace := map[string]int{}
 	for rows.Next() {
 		var col string
-		if err := rows.Scan(&col); err != nil {
+		var pk int
+		if err := rows.Scan(&col, &pk); err != nil {
 			return nil, err
 		}
 		dc, ok := dcols[col]
@@ -388,13 +364,20 @@ func describe(ctx context.Context, stx *sql.Tx, dtx pgx.Tx, name string) (*table
 		if dc.identity {
 			t.ident = append(t.ident, col)
 		}
-		if !slices.Contains(t.key, col) {
+		if pk > 0 {
+			keyPlace[col] = pk
+			t.key = append(t.key, col)
+		} else {
 			t.others = append(t.others, col)
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
+	if len(t.key) == 0 {
+		return nil, errors.New("no primary key")
+	}
+	slices.SortFunc(t.key, func(a, b string) int { return keyPlace[a] - keyPlace[b] })
 	for _, k := range t.key {
 		t.keyAt = append(t.keyAt, slices.Index(t.cols, k))
 	}
